@@ -1,0 +1,145 @@
+/**
+ * The risk engine's public contract: what goes in (samples, events, profile, conditions) and what comes out
+ * (alerts, risk points, the report). Pure data types; the engine itself lives beside this file.
+ * @module
+ */
+import type { Channel, IngestWarning, RunEvent } from '../ingest/sample.js';
+
+export type AlertKind = 'slow_down' | 'breathe' | 'hydrate' | 'electrolytes' | 'cramp_care';
+export const ALERT_KINDS: readonly AlertKind[] = ['slow_down', 'breathe', 'hydrate', 'electrolytes', 'cramp_care'];
+
+export type AlertCause =
+  | 'fast_start'
+  | 'cardiac_drift'
+  | 'cadence_fatigue'
+  | 'overload'
+  | 'fluid_gap'
+  | 'sodium_loss'
+  | 'respiration'
+  | 'effort_spike'
+  | 'cramp_reported'
+  | 'cramp_suspected';
+
+export type Severity = 'info' | 'warning' | 'urgent';
+
+/** A prompt for the runner. */
+export interface Alert {
+  /** Stable for the run: the same alert sent again has the same id (derived from the run's samples only). */
+  id: string;
+  /** Seconds since the run's first record. */
+  t: number;
+  kind: AlertKind;
+  cause: AlertCause;
+  /** At most 40 characters: fits a watch screen. */
+  message: string;
+  /** One sentence for the phone, e.g. "HR up 7% at the same pace for 6 min". */
+  why: string;
+  severity: Severity;
+}
+
+/** The cramp-risk gauge, emitted every few seconds of run time. */
+export interface RiskPoint {
+  t: number;
+  /** 0–100. */
+  score: number;
+  /** Top contributing factors, most important first (stable identifiers). */
+  factors: string[];
+}
+
+/** A cramp the athlete reported before, with the context the engine recorded. */
+export interface CrampContext {
+  /** Elapsed run time at the cramp, s. */
+  t: number;
+  muscle?: string;
+  severity?: number;
+  /** Share of the athlete's usual long run elapsed (1 = 100 %). */
+  shareOfUsualLongRun?: number;
+  decouplingPct?: number;
+  cadenceChangePct?: number;
+  fluidDeficitMl?: number;
+  sodiumDeficitMg?: number;
+  temperatureC?: number;
+  /** Effort as a share of HR reserve (0–1). */
+  intensity?: number;
+}
+
+/** Everything optional: the engine states the defaults and estimates it used in the report. */
+export interface Profile {
+  massKg?: number;
+  hrMax?: number;
+  hrRest?: number;
+  /** Lactate-threshold heart rate, bpm. */
+  lthr?: number;
+  sex?: 'male' | 'female';
+  age?: number;
+  /** The athlete's usual long-run duration, min. */
+  usualLongRunMin?: number;
+  /** Easy pace as speed, m/s. */
+  easyPaceMps?: number;
+  sweatRateMlPerH?: number;
+  sweatSodiumMmolPerL?: number;
+  /** Prior cramps: a count, or their recorded contexts (from the journal). */
+  crampHistory?: number | CrampContext[];
+}
+
+/** Air conditions of the run. */
+export interface Conditions {
+  tempC?: number;
+  /** Relative humidity, %. */
+  humidity?: number;
+}
+
+export type SessionKind = 'easy' | 'long' | 'race' | 'intervals';
+
+export interface EngineOptions {
+  profile?: Profile;
+  conditions?: Conditions;
+  sessionKind?: SessionKind;
+}
+
+/** Where an engine delivers what it produces, synchronously, inside `push` / `event`. */
+export interface EngineSink {
+  alert(alert: Alert): void;
+  risk(point: RiskPoint): void;
+}
+
+/**
+ * Ordering rule shared by every caller: an event at time `t` takes effect after every sample with
+ * `sample.t <= t` and before any later sample. Callers that replay stored runs interleave that way.
+ */
+export type { RunEvent };
+
+export interface DetectorStatus {
+  id: string;
+  on: boolean;
+  /** Why it was off, or which inputs it ran on. */
+  note: string;
+}
+
+export interface ReportMetrics {
+  decouplingPct: number | null;
+  efFirstHalf: number | null;
+  efSecondHalf: number | null;
+  hrDriftBpmPerHour: number | null;
+  cadenceChangePct: number | null;
+  trimp: number | null;
+  estSweatLossMl: number | null;
+  estSodiumLossMg: number | null;
+  [key: string]: number | null;
+}
+
+/** What `crampguard analyze --json` prints per file (plus `file`), and what the API returns as a run's report. */
+export interface Report {
+  ok: true;
+  sport: string | null;
+  startTime: string | null;
+  durationS: number;
+  movingTimeS: number;
+  distanceM: number | null;
+  channels: Channel[];
+  warnings: IngestWarning[];
+  metrics: ReportMetrics;
+  alerts: Alert[];
+  risk: RiskPoint[];
+  [key: string]: unknown;
+}
