@@ -143,3 +143,21 @@ export interface Report {
   risk: RiskPoint[];
   [key: string]: unknown;
 }
+
+/**
+ * One run's streaming engine. Implemented in alerts/engine.ts, which exports:
+ * - `createEngine(options: EngineOptions, sink: EngineSink): Engine`
+ * - `restoreEngine(snapshot: EngineSnapshot, sink: EngineSink): Engine` (same options as at creation)
+ * - `analyzeRun(run: NormalizedRun, options: EngineOptions): Report` (the whole-file path: same engine, plus
+ *   the post-run metrics)
+ */
+export interface Engine {
+  /** O(1), no allocation in steady state. Samples must come in increasing `t`. */
+  push(sample: Readonly<import('../ingest/sample.js').Sample>): void;
+  event(event: RunEvent): void;
+  /** Plain JSON (at most 64 KB) from which `restoreEngine` continues exactly where this engine is. */
+  snapshot(): EngineSnapshot;
+}
+
+/** Serialised engine state: JSON-safe, versioned by the engine. */
+export type EngineSnapshot = { version: number; [key: string]: unknown };
