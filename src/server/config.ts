@@ -1,0 +1,101 @@
+/**
+ * The service's configuration: the only reader of `process.env` in the server. Parsed once at start with zod
+ * into a frozen object that is passed down explicitly; a bad value stops the start with one clear line.
+ * @module
+ */
+import { z } from 'zod';
+
+export interface AppConfig {
+  /** TCP port; 0 picks a free one (tests). @default 8080 */
+  readonly port: number;
+  /** Interface to bind. @default '0.0.0.0' */
+  readonly host: string;
+  /** Where the embedded SQLite store keeps its files. @default './data' */
+  readonly dataDir: string;
+  /** PostgreSQL URL; when set the store uses PostgreSQL instead of SQLite. */
+  readonly databaseUrl: string | undefined;
+  /** Redis URL for the socket.io streams adapter (several processes). Unset = one process, in-memory adapter. */
+  readonly redisUrl: string | undefined;
+  /** Largest FIT upload accepted, bytes. @default 32 MB */
+  readonly uploadLimitBytes: number;
+  /** Whether POST /api/athletes accepts new athletes. @default true */
+  readonly registrationOpen: boolean;
+  /** pino level. @default 'info' */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Built dashboard files served at `/` when the folder exists. @default './dist/dashboard' */
+  readonly dashboardDir: string;
+  /** FIT decoding worker threads. @default 1 */
+  readonly fitWorkers: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+}
+
+const urlWithScheme = (schemes: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`);
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_URL: urlWithScheme(['postgres', 'postgresql']).optional(),
+  REDIS_URL: urlWithScheme(['redis', 'rediss']).optional(),
+  UPLOAD_LIMIT_MB: z.coerce.number().positive().max(1024).default(32),
+  REGISTRATION: z.enum(['open', 'closed']).default('open'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DASHBOARD_DIR: z.string().trim().min(1).default('./dist/dashboard'),
+  FIT_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
+});
+
+/** The variables read, for `serve --help`. */
+export const ENV_HELP = `environment:
+  PORT             port to listen on (default 8080; 0 = any free port)
+  HOST             interface to bind (default 0.0.0.0)
+  DATA_DIR         folder of the embedded SQLite store (default ./data)
+  DATABASE_URL     postgres://… to use PostgreSQL instead of SQLite
+  REDIS_URL        redis://… to share live sessions between processes
+  UPLOAD_LIMIT_MB  largest FIT upload (default 32)
+  REGISTRATION     open | closed: whether POST /api/athletes creates athletes (default open)
+  LOG_LEVEL        fatal | error | warn | info | debug | trace | silent (default info)
+  DASHBOARD_DIR    built dashboard files (default ./dist/dashboard)
+  FIT_WORKERS      FIT decoding worker threads (default 1)
+`;
+
+/** Parses the environment once; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Empty strings count as unset: `DATABASE_URL= npm start` should mean "no database URL".
+  const present: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') present[key] = value;
+  }
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`);
+    throw new ConfigError(`bad configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    uploadLimitBytes: Math.round(e.UPLOAD_LIMIT_MB * 1024 * 1024),
+    registrationOpen: e.REGISTRATION === 'open',
+    logLevel: e.LOG_LEVEL,
+    dashboardDir: e.DASHBOARD_DIR,
+    fitWorkers: e.FIT_WORKERS,
+  });
+}

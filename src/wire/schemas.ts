@@ -1,0 +1,223 @@
+/**
+ * zod schemas for everything that crosses the network: REST bodies and queries, and the /watch socket
+ * messages. One schema gives the runtime check, the TypeScript type (`z.infer`) and the OpenAPI document.
+ * Companion-app developers import the types from `src/wire/events.ts`.
+ * @module
+ */
+import { z } from 'zod';
+import { ALERT_KINDS } from '../../alerts/types.js';
+
+// ---------------------------------------------------------------- shared pieces
+
+const finite = () => z.number().refine(Number.isFinite, 'must be a finite number');
+
+export const CrampContextSchema = z.object({
+  t: finite().min(0),
+  muscle: z.string().max(60).optional(),
+  severity: z.number().int().min(1).max(5).optional(),
+  shareOfUsualLongRun: finite().optional(),
+  decouplingPct: finite().optional(),
+  cadenceChangePct: finite().optional(),
+  fluidDeficitMl: finite().optional(),
+  sodiumDeficitMg: finite().optional(),
+  temperatureC: finite().optional(),
+  intensity: finite().optional(),
+});
+
+/** The athlete's profile (alerts/types.ts `Profile`); everything optional. */
+export const ProfileSchema = z
+  .object({
+    massKg: finite().min(25).max(250).optional(),
+    hrMax: z.number().int().min(100).max(240).optional(),
+    hrRest: z.number().int().min(25).max(120).optional(),
+    lthr: z.number().int().min(80).max(230).optional(),
+    sex: z.enum(['male', 'female']).optional(),
+    age: z.number().int().min(5).max(110).optional(),
+    usualLongRunMin: finite().min(5).max(2000).optional(),
+    easyPaceMps: finite().min(0.5).max(8).optional(),
+    sweatRateMlPerH: finite().min(0).max(4000).optional(),
+    sweatSodiumMmolPerL: finite().min(0).max(150).optional(),
+    crampHistory: z.union([z.number().int().min(0).max(10_000), z.array(CrampContextSchema).max(500)]).optional(),
+  })
+  .strict()
+  .refine((p) => p.hrRest === undefined || p.hrMax === undefined || p.hrRest < p.hrMax, {
+    message: 'hrRest must be below hrMax',
+    path: ['hrRest'],
+  })
+  .meta({ id: 'Profile' });
+
+export const ConditionsSchema = z
+  .object({
+    tempC: finite().min(-40).max(60).optional(),
+    humidity: finite().min(0).max(100).optional(),
+  })
+  .strict()
+  .meta({ id: 'Conditions' });
+
+export const SessionKindSchema = z.enum(['easy', 'long', 'race', 'intervals']);
+
+export const AlertSchema = z
+  .object({
+    id: z.string(),
+    t: z.number(),
+    kind: z.enum(ALERT_KINDS as [string, ...string[]]),
+    cause: z.string(),
+    message: z.string(),
+    why: z.string(),
+    severity: z.enum(['info', 'warning', 'urgent']),
+  })
+  .meta({ id: 'Alert' });
+
+export const RiskPointSchema = z
+  .object({ t: z.number(), score: z.number(), factors: z.array(z.string()) })
+  .meta({ id: 'RiskPoint' });
+
+export const ErrorBodySchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .meta({ id: 'Error' });
+
+/** A run report, as `crampguard analyze --json` prints it (alerts/types.ts `Report`). Open-ended. */
+export const ReportSchema = z
+  .object({
+    ok: z.literal(true),
+    sport: z.string().nullable(),
+    startTime: z.string().nullable(),
+    durationS: z.number(),
+    movingTimeS: z.number(),
+    distanceM: z.number().nullable(),
+    channels: z.array(z.string()),
+    warnings: z.array(z.object({ code: z.string(), message: z.string(), count: z.number().optional() })),
+    metrics: z.record(z.string(), z.number().nullable()),
+    alerts: z.array(AlertSchema),
+    risk: z.array(RiskPointSchema),
+  })
+  .loose()
+  .meta({ id: 'Report' });
+
+// ---------------------------------------------------------------- REST
+
+export const CreateAthleteBody = z
+  .object({ name: z.string().trim().min(1).max(100), profile: ProfileSchema.optional() })
+  .strict();
+export const CreateAthleteResponse = z.object({
+  id: z.string(),
+  token: z.string().describe('Shown once; send it as `Authorization: Bearer TOKEN`.'),
+});
+export const AthleteSchema = z
+  .object({ id: z.string(), name: z.string(), profile: ProfileSchema, createdAt: z.string() })
+  .meta({ id: 'Athlete' });
+export const PutProfileBody = z
+  .object({ name: z.string().trim().min(1).max(100).optional(), profile: ProfileSchema })
+  .strict();
+
+const queryNumber = (min: number, max: number) => z.coerce.number().refine(Number.isFinite).pipe(z.number().min(min).max(max));
+
+export const UploadQuery = z.object({
+  temp: queryNumber(-40, 60).optional().describe('Air temperature, °C'),
+  humidity: queryNumber(0, 100).optional().describe('Relative humidity, %'),
+  sessionKind: SessionKindSchema.optional(),
+});
+export const UploadResponse = z.object({ id: z.string(), report: ReportSchema });
+
+export const ListRunsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.string().optional().describe('Cursor: the `next` value of the previous page'),
+});
+export const RunSummarySchema = z
+  .object({
+    id: z.string(),
+    source: z.enum(['upload', 'live']),
+    status: z.enum(['live', 'ended']),
+    startTime: z.string().nullable(),
+    createdAt: z.string(),
+    durationS: z.number().nullable(),
+    distanceM: z.number().nullable(),
+    alertCount: z.number().nullable(),
+  })
+  .meta({ id: 'RunSummary' });
+export const ListRunsResponse = z.object({ runs: z.array(RunSummarySchema), next: z.string().nullable() });
+export const RunResponse = z.object({ id: z.string(), status: z.enum(['live', 'ended']), report: ReportSchema.nullable() });
+
+export const SamplesQuery = z.object({
+  maxPoints: z.coerce.number().int().min(10).max(100_000).optional().describe('Downsample to at most this many points'),
+  fields: z
+    .string()
+    .regex(/^[a-z]+(,[a-z]+)*$/)
+    .optional()
+    .describe('Comma-separated columns, e.g. `t,hr,speed` (default all)'),
+});
+export const SamplesResponse = z.object({
+  length: z.number(),
+  downsampled: z.boolean(),
+  columns: z.record(z.string(), z.array(z.number().nullable())).describe('One array per field; null = missing'),
+});
+
+export const CrampBody = z
+  .object({
+    runId: z.string().min(1).max(100).optional(),
+    t: finite().min(0).max(7 * 86_400).optional().describe('Seconds since the run started'),
+    muscle: z.string().trim().min(1).max(60),
+    severity: z.number().int().min(1).max(5),
+    note: z.string().max(2000).default(''),
+  })
+  .strict();
+export const CrampSchema = z
+  .object({
+    id: z.string(),
+    runId: z.string().nullable(),
+    t: z.number().nullable(),
+    muscle: z.string(),
+    severity: z.number(),
+    note: z.string(),
+    createdAt: z.string(),
+    context: CrampContextSchema.nullable(),
+  })
+  .meta({ id: 'Cramp' });
+export const ListCrampsResponse = z.object({ cramps: z.array(CrampSchema) });
+
+// ---------------------------------------------------------------- /watch socket
+
+/** Client-chosen run id: the same id again resumes (idempotent start). */
+export const RunIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{8,64}$/, 'run id: 8–64 characters of A–Z a–z 0–9 _ -');
+
+export const StartRunMsg = z
+  .object({
+    runId: RunIdSchema,
+    /** ISO 8601 or epoch ms: when the run's first record was taken. */
+    startTime: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]),
+    conditions: ConditionsSchema.optional(),
+    sessionKind: SessionKindSchema.optional(),
+    /** Overrides merged over the stored profile for this run only. */
+    profile: ProfileSchema.optional(),
+  })
+  .strict();
+
+export const FollowMsg = z.object({ runId: RunIdSchema }).strict();
+export const EndRunMsg = z.object({ runId: RunIdSchema }).strict();
+
+/** A run event from the watch (ingest/sample.ts `RunEvent`). */
+export const WireEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('drink'), t: finite().min(0), ml: finite().min(0).max(3000) }).strict(),
+  z.object({ type: z.literal('electrolyte'), t: finite().min(0), sodiumMg: finite().min(0).max(5000) }).strict(),
+  z
+    .object({
+      type: z.literal('gel'),
+      t: finite().min(0),
+      sodiumMg: finite().min(0).max(5000).optional(),
+      carbsG: finite().min(0).max(200).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('cramp'),
+      t: finite().min(0),
+      muscle: z.string().trim().min(1).max(60),
+      severity: z.number().int().min(1).max(5),
+    })
+    .strict(),
+  z.object({ type: z.literal('pause'), t: finite().min(0) }).strict(),
+  z.object({ type: z.literal('resume'), t: finite().min(0) }).strict(),
+  z.object({ type: z.literal('lap'), t: finite().min(0) }).strict(),
+]);
