@@ -13,7 +13,15 @@ export type IngestCode =
   | 'FIT_NO_RECORDS'
   | 'FIT_TOO_LARGE'
   | 'FIT_DECODE_FAILED'
-  | 'SAMPLE_INVALID';
+  | 'SAMPLE_INVALID'
+  /** A live batch holds more samples than MAX_BATCH_SAMPLES (ingest/live.ts): split it. */
+  | 'SAMPLE_BATCH_TOO_LARGE'
+  /** A saved live-normaliser or respiration state does not have the expected shape. */
+  | 'LIVE_STATE_INVALID'
+  /** A Bluetooth LE measurement is shorter than its flags say it must be. */
+  | 'BLE_TRUNCATED'
+  /** A Bluetooth LE measurement has a length or field value the specification does not allow. */
+  | 'BLE_MALFORMED';
 
 export class IngestError extends Error {
   override readonly name = 'IngestError';

@@ -1,0 +1,361 @@
+/**
+ * Live samples from a watch or phone companion: the wire schemas (zod, checked at the edge) and a per-run
+ * normaliser that turns parsed batches into the same `Sample` stream the FIT path produces.
+ *
+ * Two kinds of bad input, handled differently:
+ * - **Malformed** (wrong types, NaN/Infinity, no time at all, too many samples): the whole batch is refused by
+ *   {@link parseWireBatch} with a stable code and a one-line message for the error ack. Nothing is thrown.
+ * - **Implausible** (HR 300, speed 20 m/s, `t` going backwards or repeated): the batch is accepted; the value
+ *   becomes NaN (or, for time, the sample is dropped) and is counted. The limits are `ingest/plausible.ts`, the
+ *   one place the FIT path reads them from too, so both sources drop exactly the same values.
+ *
+ * Units on the wire are the `Sample` units (cadence in steps/min, both legs; speed m/s; distance m; …), so values
+ * pass through unchanged apart from plausibility: no rounding, no scaling. (The FIT path's values look like the
+ * file's scaled integers because that is what the file holds.)
+ * @module
+ */
+import { z } from 'zod';
+import { IngestError, type IngestCode } from './errors.js';
+import { isPlausible, PLAUSIBLE } from './plausible.js';
+import { CHANNELS, emptySample, type Channel, type IngestWarning, type Sample } from './sample.js';
+
+/** Most samples one batch may carry (10 min at 1 Hz). Bigger batches are refused: split them. */
+export const MAX_BATCH_SAMPLES = 600;
+/** Most RR intervals one sample may carry (a minute at 250 beats/min). */
+export const MAX_RR_PER_SAMPLE = 256;
+/** Earliest accepted epoch timestamp, ms: the FIT epoch (1989-12-31). Also catches seconds sent as ms. */
+export const MIN_TIMESTAMP_MS = 631_065_600_000;
+/** Latest epoch timestamp a JavaScript Date can hold, ms. */
+const MAX_TIMESTAMP_MS = 8_640_000_000_000_000;
+
+/** A measured value: a finite number; null or absent means missing. zod's number already refuses NaN/Infinity. */
+const measured = z.number().nullable().optional();
+
+/** One sample as a watch sends it. Unknown keys are ignored, so newer watches can send more. */
+export const WireSampleSchema = z
+  .object({
+    /** Seconds since run start. Wins over `timestamp` for `t` when both are present. */
+    t: z.number().min(0).nullable().optional(),
+    /** Absolute time: ms since the Unix epoch, or an ISO 8601 string with a zone (`Z` or `+02:00`). */
+    timestamp: z
+      .union([z.number().min(MIN_TIMESTAMP_MS).max(MAX_TIMESTAMP_MS), z.iso.datetime({ offset: true })])
+      .nullable()
+      .optional(),
+    /** Heart rate, beats/min. */
+    hr: measured,
+    /** Running cadence, steps/min (both legs). */
+    cadence: measured,
+    /** Speed, m/s. */
+    speed: measured,
+    /** Cumulative distance, m. */
+    distance: measured,
+    /** Altitude, m. */
+    altitude: measured,
+    /** Temperature, °C. */
+    temperature: measured,
+    /** Respiration rate, breaths/min. */
+    respiration: measured,
+    /** Power, W. */
+    power: measured,
+    /** RR intervals (beat-to-beat) that ended since the previous sample, ms, oldest first. */
+    rr: z.array(z.number()).max(MAX_RR_PER_SAMPLE).nullable().optional(),
+  })
+  .refine((s) => s.t != null || s.timestamp != null, { message: 'a sample needs `t` or `timestamp`', path: ['t'] });
+export type WireSample = z.infer<typeof WireSampleSchema>;
+
+/** A batch: samples in the order they were measured. */
+export const WireBatchSchema = z.array(WireSampleSchema).min(1).max(MAX_BATCH_SAMPLES);
+export type WireBatch = z.infer<typeof WireBatchSchema>;
+
+/** Why a batch was refused: what the server puts in its error ack. */
+export interface WireIssue {
+  code: Extract<IngestCode, 'SAMPLE_INVALID' | 'SAMPLE_BATCH_TOO_LARGE'>;
+  /** One line for a person, naming the first offending field, e.g. `samples[3].hr: expected number, received string`. */
+  message: string;
+}
+export type WireBatchResult = { ok: true; batch: WireBatch } | { ok: false; error: WireIssue };
+
+/**
+ * Validates an untrusted batch. Never throws; the size is checked before any element is parsed, so a huge
+ * array costs nothing.
+ */
+export function parseWireBatch(input: unknown): WireBatchResult {
+  if (Array.isArray(input) && input.length > MAX_BATCH_SAMPLES) {
+    return {
+      ok: false,
+      error: {
+        code: 'SAMPLE_BATCH_TOO_LARGE',
+        message: `batch has ${input.length} samples; at most ${MAX_BATCH_SAMPLES} are accepted, split it`,
+      },
+    };
+  }
+  const parsed = WireBatchSchema.safeParse(input);
+  if (parsed.success) return { ok: true, batch: parsed.data };
+  return { ok: false, error: { code: 'SAMPLE_INVALID', message: describeIssues(parsed.error.issues, 'samples') } };
+}
+
+/** Validates one untrusted sample (for transports that send samples one at a time). Never throws. */
+export function parseWireSample(
+  input: unknown,
+): { ok: true; sample: WireSample } | { ok: false; error: WireIssue } {
+  const parsed = WireSampleSchema.safeParse(input);
+  if (parsed.success) return { ok: true, sample: parsed.data };
+  return { ok: false, error: { code: 'SAMPLE_INVALID', message: describeIssues(parsed.error.issues, 'sample') } };
+}
+
+/** The first issue on one line, with its path written the way a developer would index the payload. */
+function describeIssues(issues: readonly z.core.$ZodIssue[], root: string): string {
+  const first = issues[0];
+  if (!first) return `${root}: invalid`;
+  let where = root;
+  for (const key of first.path) where += typeof key === 'number' ? `[${key}]` : `.${String(key)}`;
+  // zod prefixes type errors with "Invalid input: "; the path already says where.
+  const what = first.message.replace(/^Invalid input: /, '').replace(/\s+/g, ' ');
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return `${where}: ${what}${more}`;
+}
+
+/** RR intervals outside these limits (the HR limits as beat lengths) are dropped: 240–2400 ms. */
+export const RR_LIMITS_MS: readonly [number, number] = [60_000 / PLAUSIBLE.hr[1], 60_000 / PLAUSIBLE.hr[0]];
+
+/**
+ * Everything a normaliser remembers between batches: a dozen numbers, JSON-safe (null, never NaN), so a run can
+ * move to another process or survive a restart and carry on identically.
+ */
+export interface LiveNormalizerState {
+  /** The run's start, ms since the epoch; null until a sample with a timestamp arrives (or given at creation). */
+  startMs: number | null;
+  /** `t` of the last accepted sample, s; null before the first. */
+  lastT: number | null;
+  /** Samples accepted so far. */
+  accepted: number;
+  /** Samples dropped because `t` went backwards or repeated (resends included). */
+  droppedTime: number;
+  /** Values set to missing because they were outside `PLAUSIBLE`, per channel. */
+  implausible: Record<Channel, number>;
+  /** RR intervals dropped as implausible (outside {@link RR_LIMITS_MS}). */
+  droppedRr: number;
+}
+
+const finiteOrNull = z.number().nullable();
+const counter = z.number().int().min(0);
+/** Checks a saved state before a normaliser resumes from it (it may come from Redis or a database). */
+export const LiveNormalizerStateSchema = z.object({
+  startMs: finiteOrNull,
+  lastT: finiteOrNull,
+  accepted: counter,
+  droppedTime: counter,
+  implausible: z.object(Object.fromEntries(CHANNELS.map((c) => [c, counter])) as Record<Channel, typeof counter>),
+  droppedRr: counter,
+});
+
+/** Bits of {@link LiveBatchOutput.flags}: what happened in the batch. */
+export const LiveFlag = {
+  /** At least one sample was dropped because `t` went backwards or repeated. */
+  TIME_DROPPED: 1,
+  /** At least one value was outside its plausible range and set to missing. */
+  IMPLAUSIBLE: 2,
+  /** At least one RR interval was dropped as implausible. */
+  RR_DROPPED: 4,
+} as const;
+
+/**
+ * What one batch produced. Pass it back to the next `push` to reuse its arrays and Sample objects (no allocation
+ * in steady state); read or copy it before then.
+ */
+export interface LiveBatchOutput {
+  /** Accepted samples, normalised, in order. */
+  samples: Sample[];
+  /** RR beats of the accepted samples: when each interval ended (s since run start, estimated) and its length. */
+  rrT: number[];
+  rrMs: number[];
+  /** Samples accepted in this batch. */
+  accepted: number;
+  /** Samples dropped in this batch because `t` went backwards or repeated. */
+  droppedTime: number;
+  /** Values set to missing in this batch as implausible. */
+  implausible: number;
+  /** RR intervals dropped in this batch as implausible. */
+  droppedRr: number;
+  /** OR of {@link LiveFlag} bits; 0 when the batch was clean. */
+  flags: number;
+  /** Every Sample object this output has handed out, kept for reuse (`samples` is a prefix of it). */
+  readonly pool: Sample[];
+}
+
+export function createLiveBatchOutput(): LiveBatchOutput {
+  return {
+    samples: [],
+    rrT: [],
+    rrMs: [],
+    accepted: 0,
+    droppedTime: 0,
+    implausible: 0,
+    droppedRr: 0,
+    flags: 0,
+    pool: [],
+  };
+}
+
+export interface LiveNormalizer {
+  /** Normalises a parsed batch (from {@link parseWireBatch}); O(1) per sample. */
+  push(batch: readonly WireSample[], out?: LiveBatchOutput): LiveBatchOutput;
+  /** A JSON-safe copy of the state: `createLiveNormalizer(n.state())` continues exactly where `n` is. */
+  state(): LiveNormalizerState;
+  /** What was dropped so far, as warnings in the shape the FIT path reports them. */
+  warnings(): IngestWarning[];
+}
+
+function zeroCounts(): Record<Channel, number> {
+  return Object.fromEntries(CHANNELS.map((c) => [c, 0])) as Record<Channel, number>;
+}
+
+/** Parses a wire timestamp (ms number or ISO string) to ms; null when absent. */
+function timestampMs(ts: number | string | null | undefined): number | null {
+  if (ts == null) return null;
+  return typeof ts === 'number' ? ts : Date.parse(ts);
+}
+
+/**
+ * A normaliser for one run. Give it `{ startMs }` to fix the run start (otherwise the first sample with a
+ * timestamp sets it), or a saved {@link LiveNormalizerState} to resume.
+ * @throws IngestError `LIVE_STATE_INVALID` when a given state does not have the expected shape.
+ */
+export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveNormalizer {
+  const given = { ...defaultState(), ...init, implausible: { ...zeroCounts(), ...init?.implausible } };
+  const checked = LiveNormalizerStateSchema.safeParse(given);
+  if (!checked.success) {
+    throw new IngestError('LIVE_STATE_INVALID', `live state: ${describeIssues(checked.error.issues, 'state')}`);
+  }
+  const st: LiveNormalizerState = checked.data;
+
+  function push(batch: readonly WireSample[], out: LiveBatchOutput = createLiveBatchOutput()): LiveBatchOutput {
+    const samples = out.samples;
+    let n = 0;
+    out.rrT.length = 0;
+    out.rrMs.length = 0;
+    out.accepted = 0;
+    out.droppedTime = 0;
+    out.implausible = 0;
+    out.droppedRr = 0;
+    out.flags = 0;
+
+    for (let i = 0; i < batch.length; i++) {
+      const w = batch[i]!;
+      const ts = timestampMs(w.timestamp);
+      // A sample carrying both pins the run start even if later samples carry only a timestamp.
+      if (st.startMs === null && ts !== null) st.startMs = w.t != null ? ts - w.t * 1000 : ts;
+      // The schema guarantees t or timestamp, and startMs is set whenever a timestamp is present.
+      const t = w.t != null ? w.t : (ts! - st.startMs!) / 1000;
+      // Before the run start, backwards or repeated (a resend): dropped, never reordered.
+      if (t < 0 || (st.lastT !== null && !(t > st.lastT))) {
+        st.droppedTime++;
+        out.droppedTime++;
+        out.flags |= LiveFlag.TIME_DROPPED;
+        continue;
+      }
+      st.lastT = t;
+      st.accepted++;
+      out.accepted++;
+
+      let s = out.pool[n];
+      if (s === undefined) {
+        s = emptySample();
+        out.pool.push(s);
+      }
+      samples[n++] = s;
+      s.t = t;
+      s.timestamp = ts !== null ? ts : st.startMs !== null ? st.startMs + t * 1000 : NaN;
+      s.hr = channel(st, out, 'hr', w.hr);
+      s.cadence = channel(st, out, 'cadence', w.cadence);
+      s.speed = channel(st, out, 'speed', w.speed);
+      s.distance = channel(st, out, 'distance', w.distance);
+      s.altitude = channel(st, out, 'altitude', w.altitude);
+      s.temperature = channel(st, out, 'temperature', w.temperature);
+      s.respiration = channel(st, out, 'respiration', w.respiration);
+      s.power = channel(st, out, 'power', w.power);
+
+      const rr = w.rr;
+      if (rr != null && rr.length > 0) {
+        // Beats have no times of their own: the last one ended at the sample, the others before it in turn.
+        let total = 0;
+        for (let k = 0; k < rr.length; k++) if (isPlausibleRr(rr[k]!)) total += rr[k]!;
+        let end = t - total / 1000;
+        for (let k = 0; k < rr.length; k++) {
+          const ms = rr[k]!;
+          if (!isPlausibleRr(ms)) {
+            st.droppedRr++;
+            out.droppedRr++;
+            out.flags |= LiveFlag.RR_DROPPED;
+            continue;
+          }
+          end += ms / 1000;
+          out.rrT.push(end);
+          out.rrMs.push(ms);
+        }
+      }
+    }
+    samples.length = n;
+    return out;
+  }
+
+  function state(): LiveNormalizerState {
+    return { ...st, implausible: { ...st.implausible } };
+  }
+
+  function warnings(): IngestWarning[] {
+    const list: IngestWarning[] = [];
+    if (st.droppedTime > 0) {
+      list.push({
+        code: 'time_not_increasing',
+        message: `${st.droppedTime} samples dropped: time went backwards or repeated`,
+        count: st.droppedTime,
+      });
+    }
+    for (const c of CHANNELS) {
+      const count = st.implausible[c];
+      if (count > 0) {
+        const [lo, hi] = PLAUSIBLE[c];
+        list.push({
+          code: `implausible_${c}`,
+          message: `${count} ${c} values outside ${lo}–${hi} treated as missing`,
+          count,
+        });
+      }
+    }
+    if (st.droppedRr > 0) {
+      const [lo, hi] = RR_LIMITS_MS;
+      list.push({
+        code: 'implausible_rr',
+        message: `${st.droppedRr} RR intervals outside ${lo}–${hi} ms dropped`,
+        count: st.droppedRr,
+      });
+    }
+    return list;
+  }
+
+  return { push, state, warnings };
+}
+
+function defaultState(): LiveNormalizerState {
+  return { startMs: null, lastT: null, accepted: 0, droppedTime: 0, implausible: zeroCounts(), droppedRr: 0 };
+}
+
+/** One channel's value: missing stays NaN, implausible becomes NaN and is counted, the rest passes unchanged. */
+function channel(
+  st: LiveNormalizerState,
+  out: LiveBatchOutput,
+  name: Channel,
+  value: number | null | undefined,
+): number {
+  if (value == null) return NaN;
+  if (isPlausible(name, value)) return value;
+  st.implausible[name]++;
+  out.implausible++;
+  out.flags |= LiveFlag.IMPLAUSIBLE;
+  return NaN;
+}
+
+export function isPlausibleRr(ms: number): boolean {
+  return ms >= RR_LIMITS_MS[0] && ms <= RR_LIMITS_MS[1];
+}
