@@ -29,42 +29,45 @@ export const MIN_TIMESTAMP_MS = 631_065_600_000;
 const MAX_TIMESTAMP_MS = 8_640_000_000_000_000;
 
 /** A measured value: a finite number; null or absent means missing. zod's number already refuses NaN/Infinity. */
-const measured = z.number().nullable().optional();
+const measured = (what: string) => z.number().nullable().optional().describe(what);
 
-/** One sample as a watch sends it. Unknown keys are ignored, so newer watches can send more. */
+/**
+ * One sample as a watch sends it. Unknown keys are ignored, so newer watches can send more. The descriptions
+ * end up in the OpenAPI document.
+ */
 export const WireSampleSchema = z
   .object({
-    /** Seconds since run start. Wins over `timestamp` for `t` when both are present. */
-    t: z.number().min(0).nullable().optional(),
-    /** Absolute time: ms since the Unix epoch, or an ISO 8601 string with a zone (`Z` or `+02:00`). */
+    t: z.number().min(0).nullable().optional().describe('Seconds since run start; wins over `timestamp` for t'),
     timestamp: z
       .union([z.number().min(MIN_TIMESTAMP_MS).max(MAX_TIMESTAMP_MS), z.iso.datetime({ offset: true })])
       .nullable()
-      .optional(),
-    /** Heart rate, beats/min. */
-    hr: measured,
-    /** Running cadence, steps/min (both legs). */
-    cadence: measured,
-    /** Speed, m/s. */
-    speed: measured,
-    /** Cumulative distance, m. */
-    distance: measured,
-    /** Altitude, m. */
-    altitude: measured,
-    /** Temperature, °C. */
-    temperature: measured,
-    /** Respiration rate, breaths/min. */
-    respiration: measured,
-    /** Power, W. */
-    power: measured,
-    /** RR intervals (beat-to-beat) that ended since the previous sample, ms, oldest first. */
-    rr: z.array(z.number()).max(MAX_RR_PER_SAMPLE).nullable().optional(),
+      .optional()
+      .describe('Absolute time: ms since the Unix epoch, or ISO 8601 with a zone (Z or +02:00)'),
+    hr: measured('Heart rate, beats/min'),
+    cadence: measured('Running cadence, steps/min (both legs)'),
+    speed: measured('Speed, m/s'),
+    distance: measured('Cumulative distance, m'),
+    altitude: measured('Altitude, m'),
+    temperature: measured('Temperature the device measured, °C'),
+    respiration: measured('Respiration rate, breaths/min'),
+    power: measured('Power, W'),
+    rr: z
+      .array(z.number())
+      .max(MAX_RR_PER_SAMPLE)
+      .nullable()
+      .optional()
+      .describe('RR intervals that ended since the previous sample, ms, oldest first'),
   })
-  .refine((s) => s.t != null || s.timestamp != null, { message: 'a sample needs `t` or `timestamp`', path: ['t'] });
+  .refine((s) => s.t != null || s.timestamp != null, { message: 'a sample needs `t` or `timestamp`', path: ['t'] })
+  .meta({ id: 'WireSample', description: 'One live sample; null or absent = missing' });
 export type WireSample = z.infer<typeof WireSampleSchema>;
 
 /** A batch: samples in the order they were measured. */
-export const WireBatchSchema = z.array(WireSampleSchema).min(1).max(MAX_BATCH_SAMPLES);
+export const WireBatchSchema = z
+  .array(WireSampleSchema)
+  .min(1)
+  .max(MAX_BATCH_SAMPLES)
+  .meta({ id: 'WireBatch', description: `1–${MAX_BATCH_SAMPLES} samples in the order they were measured` });
 export type WireBatch = z.infer<typeof WireBatchSchema>;
 
 /** Why a batch was refused: what the server puts in its error ack. */
