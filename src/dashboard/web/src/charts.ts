@@ -1,0 +1,381 @@
+/**
+ * Stacked time charts (uPlot) sharing one time axis: drag to zoom, buttons and keys to zoom and pan, a strip of
+ * prompt markers whose "why" shows on hover, focus or tap, lap lines and shaded pauses drawn in every panel.
+ * Each panel has its own x data (risk points are sparser than samples) but all follow the same x range.
+ */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { h, clear } from './dom.js';
+import { formatDuration } from './format.js';
+
+export interface PanelSpec {
+  id: string;
+  title: string;
+  unit: string;
+  color: string;
+  /** Tick and legend text for a y value. */
+  format: (v: number) => string;
+  /** Pace: faster (smaller) at the top. */
+  invert?: boolean;
+  /** Fixed y range, e.g. 0–100 for risk. */
+  range?: [number, number];
+  /** Fill under the line (for the risk gauge). */
+  fill?: boolean;
+}
+
+export interface PanelData {
+  t: ArrayLike<number>;
+  values: ArrayLike<number | null>;
+}
+
+export type Tone = 'info' | 'warning' | 'urgent';
+
+export interface TimeMarker {
+  t: number;
+  glyph: string;
+  label: string;
+  detail: string;
+  tone: Tone;
+}
+
+export interface Band {
+  from: number;
+  to: number;
+}
+
+/** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies. */
+export const PALETTE = {
+  hr: '#D55E00',
+  pace: '#0072B2',
+  cadence: '#009E73',
+  risk: '#CC79A7',
+  fluid: '#56B4E9',
+  info: '#0072B2',
+  warning: '#E69F00',
+  urgent: '#D55E00',
+  lap: '#6b6b6b',
+  pause: 'rgba(120,120,120,0.14)',
+} as const;
+
+const PANEL_HEIGHT = 150;
+
+interface Mounted {
+  spec: PanelSpec;
+  plot: uPlot;
+  data: PanelData;
+  empty: HTMLElement;
+}
+
+export class ChartStack {
+  readonly element: HTMLElement;
+  private readonly panels: Mounted[] = [];
+  private readonly strip: HTMLElement;
+  private readonly tooltip: HTMLElement;
+  private markers: TimeMarker[] = [];
+  private laps: number[] = [];
+  private pauses: Band[] = [];
+  /** The user's zoom; null = whole run (and, live, follow the growing end). */
+  private range: { min: number; max: number } | null = null;
+  private syncing = false;
+  private readonly resizeObserver: ResizeObserver;
+  private pinned: HTMLButtonElement | null = null;
+
+  constructor(container: HTMLElement, specs: PanelSpec[], opts: { syncKey?: string } = {}) {
+    const syncKey = opts.syncKey ?? `cg-${Math.random().toString(36).slice(2)}`;
+    this.tooltip = h('div', { class: 'marker-tip', role: 'tooltip', hidden: true });
+    this.strip = h('div', { class: 'marker-strip', 'aria-label': 'Prompts on the time line' });
+    const controls = h(
+      'div',
+      { class: 'chart-controls', role: 'toolbar', 'aria-label': 'Chart zoom' },
+      h('button', { type: 'button', onclick: () => this.zoom(0.5), 'aria-label': 'Zoom in' }, '＋'),
+      h('button', { type: 'button', onclick: () => this.zoom(2), 'aria-label': 'Zoom out' }, '－'),
+      h('button', { type: 'button', onclick: () => this.pan(-0.5), 'aria-label': 'Earlier' }, '←'),
+      h('button', { type: 'button', onclick: () => this.pan(0.5), 'aria-label': 'Later' }, '→'),
+      h('button', { type: 'button', onclick: () => this.reset(), 'aria-label': 'Show the whole run' }, 'Whole run'),
+      h('span', { class: 'hint' }, 'Drag across a chart to zoom'),
+    );
+    this.element = h('div', { class: 'chart-stack', tabindex: 0, 'aria-label': 'Run charts. Plus and minus zoom, arrow keys pan, 0 resets.' }, controls, this.strip, this.tooltip);
+    this.element.addEventListener('keydown', (e) => this.onKey(e));
+    container.appendChild(this.element);
+
+    const width = this.width();
+    for (const spec of specs) {
+      const wrap = h('figure', { class: 'panel', 'data-panel': spec.id });
+      const caption = h('figcaption', null, h('span', { class: 'swatch', style: `background:${spec.color}` }), spec.title, spec.unit ? h('small', null, ` ${spec.unit}`) : null);
+      const empty = h('p', { class: 'panel-empty', hidden: true }, `No ${spec.title.toLowerCase()} recorded`);
+      wrap.append(caption, empty);
+      this.element.appendChild(wrap);
+      const data: PanelData = { t: [], values: [] };
+      const plot = new uPlot(this.options(spec, width, syncKey), [[], []], wrap);
+      this.panels.push({ spec, plot, data, empty });
+    }
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(this.element);
+    document.addEventListener('click', this.onDocumentClick);
+  }
+
+  destroy(): void {
+    this.resizeObserver.disconnect();
+    document.removeEventListener('click', this.onDocumentClick);
+    for (const p of this.panels) p.plot.destroy();
+    this.element.remove();
+  }
+
+  setPanel(id: string, data: PanelData): void {
+    const panel = this.panels.find((p) => p.spec.id === id);
+    if (!panel) return;
+    panel.data = data;
+    let any = false;
+    for (let i = 0; i < data.values.length; i++) {
+      if (data.values[i] !== null) {
+        any = true;
+        break;
+      }
+    }
+    panel.empty.hidden = any || data.t.length === 0;
+    panel.plot.root.hidden = !any && data.t.length > 0;
+    panel.plot.setData([Array.from(data.t), Array.from(data.values)] as uPlot.AlignedData, false);
+    this.applyRange();
+  }
+
+  setMarkers(markers: TimeMarker[], laps: number[] = this.laps, pauses: Band[] = this.pauses): void {
+    this.markers = markers;
+    this.laps = laps;
+    this.pauses = pauses;
+    this.renderStrip();
+    for (const p of this.panels) p.plot.redraw(false, false);
+  }
+
+  /** Centre the view on `t` (a prompt chosen from the list). */
+  focusTime(t: number, spanS = 600): void {
+    const [lo, hi] = this.extent();
+    const half = Math.min(spanS, hi - lo) / 2;
+    this.range = { min: Math.max(lo, t - half), max: Math.min(hi, t + half) };
+    this.applyRange();
+  }
+
+  zoom(factor: number): void {
+    const [lo, hi] = this.extent();
+    const cur = this.range ?? { min: lo, max: hi };
+    const mid = (cur.min + cur.max) / 2;
+    const half = Math.max(15, ((cur.max - cur.min) * factor) / 2);
+    if (half * 2 >= hi - lo) return this.reset();
+    this.range = { min: Math.max(lo, mid - half), max: Math.min(hi, mid + half) };
+    this.applyRange();
+  }
+
+  pan(fraction: number): void {
+    if (!this.range) return;
+    const [lo, hi] = this.extent();
+    const span = this.range.max - this.range.min;
+    let min = this.range.min + span * fraction;
+    min = Math.min(Math.max(lo, min), hi - span);
+    this.range = { min, max: min + span };
+    this.applyRange();
+  }
+
+  reset(): void {
+    this.range = null;
+    this.applyRange();
+  }
+
+  private extent(): [number, number] {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const p of this.panels) {
+      const n = p.data.t.length;
+      if (n === 0) continue;
+      lo = Math.min(lo, p.data.t[0]!);
+      hi = Math.max(hi, p.data.t[n - 1]!);
+    }
+    for (const m of this.markers) {
+      lo = Math.min(lo, m.t);
+      hi = Math.max(hi, m.t);
+    }
+    if (!Number.isFinite(lo)) return [0, 60];
+    return hi > lo ? [lo, hi] : [lo, lo + 60];
+  }
+
+  private applyRange(): void {
+    const [lo, hi] = this.extent();
+    const r = this.range ?? { min: lo, max: hi };
+    this.syncing = true;
+    for (const p of this.panels) p.plot.setScale('x', r);
+    this.syncing = false;
+    this.renderStrip();
+  }
+
+  private width(): number {
+    return Math.max(260, this.element.clientWidth || this.element.parentElement?.clientWidth || 600);
+  }
+
+  private resize(): void {
+    const width = this.width();
+    for (const p of this.panels) if (p.plot.width !== width) p.plot.setSize({ width, height: PANEL_HEIGHT });
+    this.renderStrip();
+  }
+
+  private options(spec: PanelSpec, width: number, syncKey: string): uPlot.Options {
+    const stack = this;
+    const axisFont = '12px system-ui, sans-serif';
+    return {
+      width,
+      height: PANEL_HEIGHT,
+      legend: { show: true, live: true },
+      cursor: { sync: { key: syncKey }, drag: { x: true, y: false } },
+      scales: {
+        x: { time: false },
+        y: spec.range ? { range: spec.range, dir: spec.invert ? -1 : 1 } : { dir: spec.invert ? -1 : 1 },
+      },
+      axes: [
+        { font: axisFont, size: 30, values: (_u, ticks) => ticks.map((v) => formatDuration(v)), stroke: '#444', grid: { stroke: '#e8e8e8' } },
+        { font: axisFont, size: 56, values: (_u, ticks) => ticks.map((v) => spec.format(v)), stroke: '#444', grid: { stroke: '#e8e8e8' } },
+      ],
+      series: [
+        { label: 'time', value: (_u, v) => (v === null ? '–' : formatDuration(v)) },
+        {
+          label: spec.title,
+          stroke: spec.color,
+          width: 1.75,
+          fill: spec.fill ? `${spec.color}33` : undefined,
+          spanGaps: false,
+          points: { show: false },
+          value: (_u, v) => (v === null ? '–' : `${spec.format(v)}${spec.unit ? ` ${spec.unit}` : ''}`),
+        },
+      ],
+      hooks: {
+        draw: [(u) => stack.drawOverlays(u)],
+        setScale: [
+          (u, key) => {
+            if (key !== 'x' || stack.syncing) return;
+            // A drag-zoom on one panel: every panel and the marker strip follow.
+            const min = u.scales.x!.min!;
+            const max = u.scales.x!.max!;
+            const [lo, hi] = stack.extent();
+            stack.range = min <= lo && max >= hi ? null : { min, max };
+            stack.applyRange();
+          },
+        ],
+      },
+    };
+  }
+
+  private drawOverlays(u: uPlot): void {
+    const ctx = u.ctx;
+    const { top, height, left, width } = u.bbox;
+    const dpr = devicePixelRatio || 1;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    ctx.fillStyle = PALETTE.pause;
+    for (const b of this.pauses) {
+      const x0 = u.valToPos(b.from, 'x', true);
+      const x1 = u.valToPos(b.to, 'x', true);
+      ctx.fillRect(x0, top, Math.max(1, x1 - x0), height);
+    }
+    ctx.setLineDash([4 * dpr, 4 * dpr]);
+    ctx.lineWidth = dpr;
+    ctx.strokeStyle = PALETTE.lap;
+    for (const t of this.laps) {
+      const x = Math.round(u.valToPos(t, 'x', true));
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    ctx.lineWidth = 1.5 * dpr;
+    for (const m of this.markers) {
+      const x = Math.round(u.valToPos(m.t, 'x', true));
+      ctx.strokeStyle = PALETTE[m.tone];
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+
+  private renderStrip(): void {
+    const first = this.panels[0]?.plot;
+    clear(this.strip);
+    if (!first) return;
+    const dpr = devicePixelRatio || 1;
+    const left = first.bbox.left / dpr;
+    const width = first.bbox.width / dpr;
+    this.strip.style.marginLeft = `${left}px`;
+    this.strip.style.width = `${width}px`;
+    const scale = first.scales.x;
+    if (scale?.min === undefined || scale.max === undefined || scale.min === null || scale.max === null) return;
+    for (const [i, m] of this.markers.entries()) {
+      if (m.t < scale.min || m.t > scale.max) continue;
+      const x = first.valToPos(m.t, 'x');
+      const button = h(
+        'button',
+        {
+          type: 'button',
+          class: `marker tone-${m.tone}`,
+          style: `left:${x}px`,
+          'data-index': i,
+          'aria-label': `${formatDuration(m.t)} ${m.label}: ${m.detail}`,
+        },
+        m.glyph,
+      );
+      button.addEventListener('mouseenter', () => this.showTip(button, m));
+      button.addEventListener('focus', () => this.showTip(button, m));
+      button.addEventListener('mouseleave', () => this.pinned !== button && this.hideTip());
+      button.addEventListener('blur', () => this.pinned !== button && this.hideTip());
+      button.addEventListener('click', (e) => {
+        e.stopPropagation();
+        this.pinned = this.pinned === button ? null : button;
+        if (this.pinned) this.showTip(button, m);
+        else this.hideTip();
+      });
+      this.strip.appendChild(button);
+    }
+  }
+
+  private showTip(button: HTMLElement, m: TimeMarker): void {
+    clear(this.tooltip);
+    this.tooltip.append(
+      h('strong', null, `${formatDuration(m.t)} · ${m.label}`),
+      h('span', null, m.detail),
+    );
+    this.tooltip.hidden = false;
+    const stackBox = this.element.getBoundingClientRect();
+    const box = button.getBoundingClientRect();
+    const tipWidth = Math.min(280, stackBox.width - 16);
+    let left = box.left - stackBox.left + box.width / 2 - tipWidth / 2;
+    left = Math.max(8, Math.min(stackBox.width - tipWidth - 8, left));
+    this.tooltip.style.width = `${tipWidth}px`;
+    this.tooltip.style.left = `${left}px`;
+    this.tooltip.style.top = `${box.bottom - stackBox.top + 6}px`;
+  }
+
+  private hideTip(): void {
+    this.tooltip.hidden = true;
+  }
+
+  private readonly onDocumentClick = (): void => {
+    this.pinned = null;
+    this.hideTip();
+  };
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.target !== this.element) return;
+    const actions: Record<string, () => void> = {
+      '+': () => this.zoom(0.5),
+      '=': () => this.zoom(0.5),
+      '-': () => this.zoom(2),
+      ArrowLeft: () => this.pan(-0.25),
+      ArrowRight: () => this.pan(0.25),
+      '0': () => this.reset(),
+    };
+    const action = actions[e.key];
+    if (action) {
+      e.preventDefault();
+      action();
+    }
+  }
+}

@@ -1,0 +1,109 @@
+/** The cramp journal: each cramp with the context the engine recorded, and what they have in common. */
+import { api, type CrampEntry } from '../api.js';
+import { h, errorBox, statusLine } from '../dom.js';
+import { formatDate, formatDuration, formatNumber } from '../format.js';
+
+const CONTEXT_LABELS: Record<string, [string, string, number]> = {
+  shareOfUsualLongRun: ['of usual long run', '%', 0],
+  decouplingPct: ['decoupling', '%', 1],
+  cadenceChangePct: ['cadence change', '%', 1],
+  fluidDeficitMl: ['fluid deficit', 'ml', 0],
+  sodiumDeficitMg: ['sodium deficit', 'mg', 0],
+  temperatureC: ['air', '°C', 0],
+  intensity: ['of HR reserve', '%', 0],
+};
+
+function contextChips(context: Record<string, unknown> | undefined): HTMLElement | null {
+  if (!context) return null;
+  const chips: HTMLElement[] = [];
+  for (const [key, [label, unit, digits]] of Object.entries(CONTEXT_LABELS)) {
+    const v = context[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const shown = unit === '%' && (key === 'shareOfUsualLongRun' || key === 'intensity') ? v * 100 : v;
+    chips.push(h('li', null, `${formatNumber(shown, digits)}${unit === '%' ? '%' : ` ${unit}`} ${label}`));
+  }
+  return chips.length ? h('ul', { class: 'chips' }, ...chips) : null;
+}
+
+export async function renderJournal(main: HTMLElement): Promise<void> {
+  const status = statusLine('Loading your journal…');
+  const listHolder = h('div');
+  const commonHolder = h('div');
+  main.append(h('div', { class: 'page-head' }, h('h1', null, 'Cramp journal')), status, commonHolder, addForm(() => void load()), listHolder);
+
+  async function load(): Promise<void> {
+    let entries: CrampEntry[];
+    let common: unknown = null;
+    try {
+      entries = await api.listCramps();
+      common = (entries as unknown as { common?: unknown }).common ?? null;
+    } catch (err) {
+      status.replaceChildren(errorBox((err as Error).message));
+      return;
+    }
+    status.textContent = '';
+    commonHolder.replaceChildren(...(common ? [commonCard(common)] : []));
+    if (entries.length === 0) {
+      listHolder.replaceChildren(h('div', { class: 'empty' }, h('h2', null, 'No cramps logged'), h('p', null, 'Good. When one happens, tap Cramp on your watch or add it here: your own cramps are the best predictor there is, and the engine learns from them.')));
+      return;
+    }
+    listHolder.replaceChildren(
+      h(
+        'ol',
+        { class: 'journal', 'data-testid': 'journal' },
+        ...entries.map((e) =>
+          h(
+            'li',
+            { class: 'card' },
+            h('strong', null, e.muscle ?? 'Cramp'),
+            e.severity !== undefined ? h('span', { class: 'muted' }, ` · severity ${e.severity}/5`) : null,
+            h('div', { class: 'muted small' }, formatDate(e.createdAt), e.runId ? h('a', { href: `#/runs/${encodeURIComponent(e.runId)}` }, ` in a run at ${formatDuration(e.t ?? null)}`) : null),
+            e.note ? h('p', null, e.note) : null,
+            contextChips(e.context),
+          ),
+        ),
+      ),
+    );
+  }
+  await load();
+}
+
+function commonCard(common: unknown): HTMLElement {
+  const lines = Array.isArray(common) ? common.map(String) : typeof common === 'string' ? [common] : Object.entries(common as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v)}`);
+  return h('section', { class: 'card common' }, h('h2', null, 'What your cramps have in common'), h('ul', null, ...lines.map((l) => h('li', null, l))));
+}
+
+function addForm(onAdded: () => void): HTMLElement {
+  const status = statusLine();
+  const form = h(
+    'form',
+    { class: 'card', 'aria-labelledby': 'add-cramp' },
+    h('h2', { id: 'add-cramp' }, 'Log a cramp'),
+    h(
+      'div',
+      { class: 'row2' },
+      h('div', null, h('label', { for: 'c-muscle' }, 'Muscle'), h('select', { id: 'c-muscle', name: 'muscle' }, ...['calf', 'hamstring', 'quadriceps', 'foot', 'other'].map((m) => h('option', { value: m }, m)))),
+      h('div', null, h('label', { for: 'c-severity' }, 'Severity (1–5)'), h('input', { id: 'c-severity', name: 'severity', type: 'number', min: 1, max: 5, value: 3 })),
+    ),
+    h('label', { for: 'c-note' }, 'Note'),
+    h('textarea', { id: 'c-note', name: 'note', rows: 2, maxlength: 500, placeholder: 'e.g. last 5 km of the half, hot, skipped the second gel' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Add to journal'), status),
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    try {
+      await api.addCramp({
+        muscle: String(data.get('muscle')),
+        severity: Number(data.get('severity')),
+        note: String(data.get('note') ?? ''),
+      });
+      status.textContent = 'Added.';
+      form.reset();
+      onAdded();
+    } catch (err) {
+      status.textContent = (err as Error).message;
+    }
+  });
+  return form;
+}

@@ -1,0 +1,88 @@
+/** The profile the engine uses: what the athlete told us, and beside each field the default it assumes. */
+import type { Profile } from '../../../../../alerts/types.js';
+import { api, type Athlete } from '../api.js';
+import { h, errorBox, statusLine } from '../dom.js';
+
+interface Field {
+  key: keyof Profile;
+  label: string;
+  unit: string;
+  min: number;
+  max: number;
+  step: string;
+  help: string;
+}
+
+const FIELDS: Field[] = [
+  { key: 'massKg', label: 'Weight', unit: 'kg', min: 30, max: 200, step: '0.1', help: 'Scales sweat and sodium estimates.' },
+  { key: 'hrRest', label: 'Resting heart rate', unit: 'bpm', min: 25, max: 120, step: '1', help: 'With max HR gives your heart-rate reserve, the effort scale.' },
+  { key: 'hrMax', label: 'Max heart rate', unit: 'bpm', min: 120, max: 230, step: '1', help: 'Measured is better than estimated from age.' },
+  { key: 'lthr', label: 'Threshold heart rate', unit: 'bpm', min: 100, max: 220, step: '1', help: 'The HR you can hold for about an hour racing.' },
+  { key: 'age', label: 'Age', unit: 'years', min: 10, max: 100, step: '1', help: 'Used only to estimate max HR when you leave it empty.' },
+  { key: 'usualLongRunMin', label: 'Usual long run', unit: 'min', min: 10, max: 600, step: '1', help: 'Cramps come most often beyond what you are used to.' },
+  { key: 'easyPaceMps', label: 'Easy pace as speed', unit: 'm/s', min: 1, max: 7, step: '0.01', help: 'Faster than this early on counts as a fast start.' },
+  { key: 'sweatRateMlPerH', label: 'Sweat rate', unit: 'ml/h', min: 100, max: 4000, step: '10', help: 'From weighing yourself before and after a run.' },
+  { key: 'sweatSodiumMmolPerL', label: 'Sweat sodium', unit: 'mmol/L', min: 5, max: 150, step: '1', help: 'From a sweat test; salty sweaters lose more.' },
+];
+
+export async function renderProfile(main: HTMLElement): Promise<void> {
+  const status = statusLine('Loading your profile…');
+  main.append(h('div', { class: 'page-head' }, h('h1', null, 'Profile')), status);
+  let athlete: Athlete;
+  try {
+    athlete = await api.me();
+  } catch (err) {
+    status.replaceWith(errorBox((err as Error).message));
+    return;
+  }
+  status.textContent = '';
+  const profile = athlete.profile ?? {};
+  const defaults = (athlete.defaults ?? (athlete as { assumed?: Record<string, unknown> }).assumed ?? {}) as Record<string, unknown>;
+  const saveStatus = statusLine();
+  const form = h('form', { class: 'card profile', 'aria-describedby': 'profile-intro' });
+  form.append(
+    h('p', { id: 'profile-intro', class: 'muted' }, `Signed in as ${athlete.name}. Everything is optional: where a field is empty the engine uses the default shown.`),
+  );
+  for (const f of FIELDS) {
+    const value = profile[f.key];
+    const fallback = defaults[f.key];
+    form.append(
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: `p-${f.key}` }, f.label, h('small', null, ` (${f.unit})`)),
+        h('input', { id: `p-${f.key}`, name: f.key, type: 'number', min: f.min, max: f.max, step: f.step, inputmode: 'decimal', value: typeof value === 'number' ? value : '', placeholder: typeof fallback === 'number' || typeof fallback === 'string' ? `default ${fallback}` : '', 'aria-describedby': `h-${f.key}` }),
+        h('small', { id: `h-${f.key}`, class: 'help' }, f.help, fallback !== undefined && value === undefined ? h('span', { class: 'assumed' }, ` Assumed: ${String(fallback)} ${f.unit}.`) : null),
+      ),
+    );
+  }
+  form.append(
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'p-sex' }, 'Sex'),
+      h('select', { id: 'p-sex', name: 'sex' }, h('option', { value: '' }, 'not said'), h('option', { value: 'female', selected: profile.sex === 'female' }, 'female'), h('option', { value: 'male', selected: profile.sex === 'male' }, 'male')),
+      h('small', { class: 'help' }, 'Only refines the max-HR and sweat estimates.'),
+    ),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save profile'), saveStatus),
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    const next: Record<string, unknown> = {};
+    for (const f of FIELDS) {
+      const raw = String(data.get(f.key) ?? '').trim();
+      if (raw !== '') next[f.key] = Number(raw);
+    }
+    const sex = String(data.get('sex') ?? '');
+    if (sex === 'male' || sex === 'female') next.sex = sex;
+    saveStatus.textContent = 'Saving…';
+    try {
+      await api.updateProfile(next as Profile);
+      saveStatus.textContent = 'Saved. New runs and replays use it.';
+    } catch (err) {
+      saveStatus.textContent = (err as Error).message;
+    }
+  });
+  main.append(form);
+}

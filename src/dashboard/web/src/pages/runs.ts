@@ -1,0 +1,162 @@
+/** The runs list (newest first) and a FIT upload by drag and drop or file picker, with progress. */
+import { api, peakRisk, type RunSummary } from '../api.js';
+import { h, clear, errorBox, statusLine } from '../dom.js';
+import { formatDate, formatDistance, formatDuration, formatNumber } from '../format.js';
+import { navigate } from '../navigate.js';
+
+const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+
+export async function renderRuns(main: HTMLElement): Promise<void> {
+  const listHolder = h('div', { class: 'runs-list' }, statusLine('Loading your runs…'));
+  main.append(h('div', { class: 'page-head' }, h('h1', null, 'Runs')), uploadCard(), listHolder);
+  await loadList(listHolder);
+}
+
+async function loadList(holder: HTMLElement): Promise<void> {
+  let runs: RunSummary[];
+  try {
+    runs = await api.listRuns();
+  } catch (err) {
+    holder.replaceChildren(errorBox((err as Error).message));
+    return;
+  }
+  clear(holder);
+  if (runs.length === 0) {
+    holder.append(
+      h(
+        'div',
+        { class: 'empty' },
+        h('h2', null, 'No runs yet'),
+        h('p', null, 'Drop a FIT file from your watch above to see where the risk built up and which prompts would have fired. Or start a run on your watch and follow it under Live.'),
+      ),
+    );
+    return;
+  }
+  const rows = runs.map((run) =>
+    h(
+      'tr',
+      { 'data-run-id': run.id },
+      h('td', null, h('a', { href: run.status === 'live' ? `#/live/${encodeURIComponent(run.id)}` : `#/runs/${encodeURIComponent(run.id)}` }, formatDate(run.startTime))),
+      h('td', { class: 'num' }, formatDistance(run.distanceM)),
+      h('td', { class: 'num' }, formatDuration(run.durationS)),
+      h('td', { class: 'num', 'data-col': 'prompts' }, run.status === 'live' ? h('span', { class: 'pill live' }, 'live') : run.alertCount === null ? '…' : String(run.alertCount)),
+      h('td', { class: 'num', 'data-col': 'risk' }, run.status === 'live' ? '' : run.alertCount === null ? '…' : riskBadge(run.peakRisk)),
+    ),
+  );
+  void fillFromReports(runs, rows);
+  holder.append(
+    h(
+      'table',
+      { class: 'runs' },
+      h('caption', { class: 'sr-only' }, 'Your runs, newest first'),
+      h(
+        'thead',
+        null,
+        h('tr', null, h('th', { scope: 'col' }, 'Date'), h('th', { scope: 'col', class: 'num' }, 'Distance'), h('th', { scope: 'col', class: 'num' }, 'Time'), h('th', { scope: 'col', class: 'num' }, 'Prompts'), h('th', { scope: 'col', class: 'num' }, 'Peak risk')),
+      ),
+      h('tbody', null, ...rows),
+    ),
+  );
+}
+
+/** The list may not carry prompt counts and peak risk: fetch the reports, a few at a time, and fill them in. */
+async function fillFromReports(runs: RunSummary[], rows: HTMLTableRowElement[]): Promise<void> {
+  const pending = runs.map((run, i) => ({ run, row: rows[i]! })).filter(({ run }) => run.alertCount === null && run.status === 'ended');
+  const worker = async (): Promise<void> => {
+    for (let next = pending.shift(); next; next = pending.shift()) {
+      try {
+        const { report } = await api.getRun(next.run.id);
+        if (!report) continue;
+        next.row.querySelector('[data-col=prompts]')!.replaceChildren(String(report.alerts.length));
+        next.row.querySelector('[data-col=risk]')!.replaceChildren(riskBadge(peakRisk(report.risk)));
+      } catch {
+        next.row.querySelector('[data-col=prompts]')!.replaceChildren('–');
+        next.row.querySelector('[data-col=risk]')!.replaceChildren('–');
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+}
+
+/** Peak risk with a word as well as a colour. */
+export function riskBadge(score: number | null): HTMLElement {
+  if (score === null) return h('span', { class: 'muted' }, '–');
+  const level = score >= 70 ? 'high' : score >= 40 ? 'raised' : 'low';
+  return h('span', { class: `risk risk-${level}`, title: `Peak cramp risk ${Math.round(score)} of 100 (${level})` }, `${formatNumber(score)} ${level}`);
+}
+
+function uploadCard(): HTMLElement {
+  const status = statusLine();
+  const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+  const input = h('input', { type: 'file', id: 'fit-file', accept: '.fit,application/octet-stream', class: 'sr-only' });
+  const temp = h('input', { id: 'temp', type: 'number', min: -30, max: 50, step: '0.5', inputmode: 'decimal', placeholder: 'e.g. 24' });
+  const humidity = h('input', { id: 'humidity', type: 'number', min: 0, max: 100, step: '1', inputmode: 'numeric', placeholder: 'e.g. 60' });
+  const zone = h(
+    'div',
+    { class: 'dropzone', 'data-testid': 'dropzone' },
+    h('p', null, h('strong', null, 'Drop a FIT file here'), ' or '),
+    h('label', { for: 'fit-file', class: 'button', tabindex: 0, role: 'button' }, 'choose a file'),
+    input,
+    progress,
+    status,
+  );
+  const upload = async (file: File): Promise<void> => {
+    status.classList.remove('error-text');
+    if (file.size > MAX_UPLOAD_BYTES) {
+      status.textContent = `That file is ${(file.size / 1e6).toFixed(0)} MB; the limit is 50 MB.`;
+      status.classList.add('error-text');
+      return;
+    }
+    progress.hidden = false;
+    progress.value = 0;
+    status.textContent = `Uploading ${file.name}…`;
+    const conditions: { temp?: number; humidity?: number } = {};
+    if (temp.value !== '') conditions.temp = Number(temp.value);
+    if (humidity.value !== '') conditions.humidity = Number(humidity.value);
+    try {
+      const run = await api.uploadRun(file, conditions, (f) => {
+        progress.value = f;
+        if (f >= 1) status.textContent = 'Analysing…';
+      });
+      status.textContent = 'Done.';
+      navigate(`/runs/${encodeURIComponent(run.id)}`);
+    } catch (err) {
+      progress.hidden = true;
+      status.textContent = (err as Error).message;
+      status.classList.add('error-text');
+    }
+  };
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    if (file) void upload(file);
+  });
+  zone.querySelector('label')!.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      input.click();
+    }
+  });
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    const file = e.dataTransfer?.files[0];
+    if (file) void upload(file);
+  });
+  return h(
+    'section',
+    { class: 'card upload', 'aria-labelledby': 'upload-title' },
+    h('h2', { id: 'upload-title' }, 'Add a run'),
+    zone,
+    h(
+      'details',
+      null,
+      h('summary', null, 'Weather on the day (optional: sharpens the sweat estimates)'),
+      h('div', { class: 'row2' }, h('div', null, h('label', { for: 'temp' }, 'Air temperature (°C)'), temp), h('div', null, h('label', { for: 'humidity' }, 'Humidity (%)'), humidity)),
+    ),
+  );
+}
