@@ -13,6 +13,8 @@ export type IngestCode =
   | 'FIT_NO_RECORDS'
   | 'FIT_TOO_LARGE'
   | 'FIT_DECODE_FAILED'
+  /** A file path given to the CLI or a loader cannot be read (missing, a directory, no permission). */
+  | 'FILE_UNREADABLE'
   | 'SAMPLE_INVALID'
   /** A live batch holds more samples than MAX_BATCH_SAMPLES (ingest/live.ts): split it. */
   | 'SAMPLE_BATCH_TOO_LARGE'

@@ -74,12 +74,15 @@ function list(v: unknown): FitMessage[] {
 function checkSegments(segments: readonly FitSegment[], trailingBytes: number, allowBadCrc: boolean, warnings: WarningLog): void {
   for (const [i, seg] of segments.entries()) {
     const which = segments.length > 1 ? ` (chained file ${i + 1} of ${segments.length})` : '';
-    if (seg.crcOk === false) {
+    // A writer that died mid-record leaves a declared size covering a half record (and so a wrong CRC):
+    // that is a file cut short, so its whole records are kept, not a corruption of the records.
+    const endsMidRecord = !seg.truncated && seg.structureError === null && seg.completeDataSize < seg.declaredDataSize;
+    if (seg.crcOk === false && !endsMidRecord) {
       if (!allowBadCrc) throw new IngestError('FIT_CRC_MISMATCH', `FIT file CRC mismatch${which}: the file is corrupt`);
       warnings.add('crc_mismatch', `FIT file CRC mismatch${which}: decoded anyway`);
     }
-    if (seg.truncated) {
-      const lost = seg.headerSize + seg.declaredDataSize + 2 - (seg.headerSize + seg.completeDataSize);
+    if (seg.truncated || endsMidRecord) {
+      const lost = seg.declaredDataSize + 2 - seg.completeDataSize;
       warnings.add('truncated', `file cut short${which}: kept every complete record, ${lost} bytes missing or incomplete`);
     }
     if (seg.structureError !== null) {

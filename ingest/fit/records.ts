@@ -56,8 +56,9 @@ function selectRecords(times: Float64Array, warnings: WarningLog): Int32Array {
         let next = NaN;
         for (let j = i + 1; j < n && Number.isNaN(next); j++) next = times[j]!;
         const hours = ((ts - last) / 3_600_000).toFixed(1);
-        if (!Number.isNaN(next) && next < ts) {
-          warnings.add('time_jump', `dropped records whose timestamp jumped ${hours} h ahead and back`);
+        if (Number.isNaN(next) || next < ts) {
+          // Nothing after it continues from the new time: a corrupt timestamp, not a gap.
+          warnings.add('time_jump', `dropped a record whose timestamp jumped ${hours} h ahead`);
           continue;
         }
         warnings.add('time_jump', `kept a ${hours} h gap between records`);
@@ -164,7 +165,7 @@ export function recordsToColumns(
 
     let respiration = num(get(i, 'enhanced_respiration_rate'));
     if (Number.isNaN(respiration)) respiration = num(get(i, 'respiration_rate'));
-    put('respiration', row, respiration);
+    if (respiration !== 0) put('respiration', row, respiration); // 0: no reading yet (Garmin)
 
     put('power', row, num(get(i, 'power')));
   }

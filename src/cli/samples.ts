@@ -1,5 +1,77 @@
-// Placeholder until this command lands; the owning issue replaces this file.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('crampguard samples: not available yet\n');
-  return 2;
+/**
+ * `crampguard samples FILE.fit`: the normalised samples as NDJSON, one object per record, keys
+ * t, timestamp, hr, cadence, speed, distance, altitude, temperature, respiration (null where missing;
+ * timestamp as an ISO 8601 UTC string). Bad input prints `{"error":{"code","message"}}` and exits 1.
+ * @module
+ */
+import { decodeFitFile, errorJson } from '../../ingest/fit-file.js';
+import type { SampleColumns } from '../../ingest/sample.js';
+
+/** Output is written in chunks of about this many characters, waiting for the pipe to drain. */
+const CHUNK_CHARS = 1 << 16;
+
+/** Milli-unit precision: FIT's scaled integers (altitude /5 − 500) print as 123.4, not 123.39999999. */
+function fmt(v: number): string {
+  return Number.isNaN(v) ? 'null' : String(Math.round(v * 1000) / 1000);
+}
+
+export function sampleLine(s: SampleColumns, i: number): string {
+  const ts = s.timestamp[i]!;
+  return (
+    `{"t":${fmt(s.t[i]!)},"timestamp":${Number.isNaN(ts) ? 'null' : `"${new Date(ts).toISOString()}"`}` +
+    `,"hr":${fmt(s.hr[i]!)},"cadence":${fmt(s.cadence[i]!)},"speed":${fmt(s.speed[i]!)}` +
+    `,"distance":${fmt(s.distance[i]!)},"altitude":${fmt(s.altitude[i]!)}` +
+    `,"temperature":${fmt(s.temperature[i]!)},"respiration":${fmt(s.respiration[i]!)}}\n`
+  );
+}
+
+/**
+ * Writes chunks with backpressure. A reader that goes away (`| head`) ends the output quietly: the
+ * error listener stays attached for the whole run because EPIPE can arrive after a write completed.
+ */
+function chunkWriter(out: NodeJS.WritableStream): (chunk: string) => Promise<boolean> {
+  let closed = false;
+  let waiting: ((open: boolean) => void) | null = null;
+  const release = (open: boolean): void => {
+    const resolve = waiting;
+    waiting = null;
+    resolve?.(open);
+  };
+  out.on('error', () => {
+    closed = true;
+    release(false);
+  });
+  out.on('drain', () => release(!closed));
+  return (chunk) =>
+    new Promise((resolve) => {
+      if (closed) resolve(false);
+      else if (out.write(chunk)) resolve(true);
+      else waiting = resolve;
+    });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const file = argv.find((a) => !a.startsWith('-'));
+  if (file === undefined || argv.includes('--help') || argv.includes('-h')) {
+    process.stderr.write('usage: crampguard samples FILE.fit   (NDJSON on stdout, one object per record)\n');
+    return file === undefined ? 2 : 0;
+  }
+  let samples: SampleColumns;
+  try {
+    samples = (await decodeFitFile(file)).samples;
+  } catch (err) {
+    process.stdout.write(`${JSON.stringify(errorJson(err))}\n`);
+    return 1;
+  }
+  const write = chunkWriter(process.stdout);
+  let chunk = '';
+  for (let i = 0; i < samples.length; i++) {
+    chunk += sampleLine(samples, i);
+    if (chunk.length >= CHUNK_CHARS) {
+      if (!(await write(chunk))) return 0;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') await write(chunk);
+  return 0;
 }
