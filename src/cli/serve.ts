@@ -1,5 +1,50 @@
-// Placeholder until this command lands; the owning issue replaces this file.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('crampguard serve: not available yet\n');
-  return 2;
+/**
+ * `crampguard serve`: the REST API, the /watch socket and the dashboard on one port. Configuration comes from
+ * the environment (src/server/config.ts); a bad value stops the start with one line and exit code 2.
+ * @module
+ */
+import { ConfigError, ENV_HELP, loadConfig } from '../server/config.js';
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`usage: crampguard serve\n\nStarts the server (REST API under /api, socket.io namespace /watch, dashboard).\n\n${ENV_HELP}`);
+    return 0;
+  }
+  if (argv.length > 0) {
+    process.stderr.write(`crampguard serve: unexpected argument '${argv[0]}' (configuration comes from the environment; see --help)\n`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`crampguard serve: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const { startServer } = await import('../server/server.js');
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    process.stderr.write(`crampguard serve: could not start: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      server.log.info({ signal }, 'shutting down');
+      server.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          server.log.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
 }

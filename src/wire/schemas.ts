@@ -121,22 +121,31 @@ export const UploadResponse = z.object({ id: z.string(), report: ReportSchema })
 
 export const ListRunsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.string().optional().describe('Cursor: the `next` value of the previous page'),
+  before: z.string().max(200).optional().describe('Cursor: the `next` value of the previous page'),
+  status: z.enum(['live', 'ended']).optional(),
 });
 export const RunSummarySchema = z
   .object({
     id: z.string(),
     source: z.enum(['upload', 'live']),
     status: z.enum(['live', 'ended']),
+    name: z.string().nullable(),
     startTime: z.string().nullable(),
     createdAt: z.string(),
+    endedAt: z.string().nullable(),
+    sampleCount: z.number(),
     durationS: z.number().nullable(),
     distanceM: z.number().nullable(),
-    alertCount: z.number().nullable(),
   })
   .meta({ id: 'RunSummary' });
 export const ListRunsResponse = z.object({ runs: z.array(RunSummarySchema), next: z.string().nullable() });
-export const RunResponse = z.object({ id: z.string(), status: z.enum(['live', 'ended']), report: ReportSchema.nullable() });
+export const RunResponse = z.object({
+  id: z.string(),
+  source: z.enum(['upload', 'live']),
+  status: z.enum(['live', 'ended']),
+  startTime: z.string().nullable(),
+  report: ReportSchema.nullable().describe('null while a live run is still going'),
+});
 
 export const SamplesQuery = z.object({
   maxPoints: z.coerce.number().int().min(10).max(100_000).optional().describe('Downsample to at most this many points'),
@@ -154,6 +163,7 @@ export const SamplesResponse = z.object({
 
 export const CrampBody = z
   .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).optional().describe('Client-chosen id: a retry with the same id changes nothing'),
     runId: z.string().min(1).max(100).optional(),
     t: finite().min(0).max(7 * 86_400).optional().describe('Seconds since the run started'),
     muscle: z.string().trim().min(1).max(60),
@@ -170,10 +180,14 @@ export const CrampSchema = z
     severity: z.number(),
     note: z.string(),
     createdAt: z.string(),
-    context: CrampContextSchema.nullable(),
+    context: z.record(z.string(), z.unknown()),
   })
   .meta({ id: 'Cramp' });
-export const ListCrampsResponse = z.object({ cramps: z.array(CrampSchema) });
+export const ListCrampsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.string().max(200).optional(),
+});
+export const ListCrampsResponse = z.object({ cramps: z.array(CrampSchema), next: z.string().nullable() });
 
 // ---------------------------------------------------------------- /watch socket
 
@@ -194,7 +208,6 @@ export const StartRunMsg = z
   })
   .strict();
 
-export const FollowMsg = z.object({ runId: RunIdSchema }).strict();
 export const EndRunMsg = z.object({ runId: RunIdSchema }).strict();
 
 /** A run event from the watch (ingest/sample.ts `RunEvent`). */
@@ -221,3 +234,14 @@ export const WireEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('resume'), t: finite().min(0) }).strict(),
   z.object({ type: z.literal('lap'), t: finite().min(0) }).strict(),
 ]);
+
+export type RunSummaryJson = z.infer<typeof RunSummarySchema>;
+
+/** Sample batch message (the samples themselves are checked by ingest/live.ts `parseWireBatch`). */
+export const SampleBatchMsgSchema = z
+  .object({ runId: RunIdSchema, seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), samples: z.array(z.unknown()) })
+  .strict();
+export const EventMsgSchema = z
+  .object({ runId: RunIdSchema, id: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/), event: WireEventSchema })
+  .strict();
+export const FollowByIdMsg = z.object({ runId: z.string().min(1).max(128) }).strict();

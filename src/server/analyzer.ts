@@ -1,0 +1,52 @@
+/**
+ * The upload path's thread pool: FIT decoding and whole-run analysis run in piscina workers.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import type { EngineOptions, Report } from '../../alerts/types.js';
+import { IngestError, type IngestCode } from '../../ingest/errors.js';
+import type { NormalizedRun } from '../../ingest/sample.js';
+import type { AnalyzeResult, AnalyzeTask } from './analyze-worker.js';
+
+export interface Analyzer {
+  /** Decodes and analyses a FIT file. @throws IngestError for files that are not valid FIT activities. */
+  analyze(bytes: Uint8Array, options: EngineOptions): Promise<{ run: NormalizedRun; report: Report }>;
+  /** Analyses a normalised run (a live run that ended) off the event loop. */
+  analyzeRun(run: NormalizedRun, options: EngineOptions): Promise<Report>;
+  close(): Promise<void>;
+}
+
+/**
+ * The compiled worker next to this module; when this module runs from TypeScript sources (vitest), the
+ * build's copy under dist/ (`npm test` builds first).
+ */
+function workerFile(): string {
+  const here = new URL('./analyze-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here.href;
+  const fromDist = fileURLToPath(here).replace(/([\\/])src([\\/])server([\\/])/, '$1dist$2src$2server$3');
+  if (existsSync(fromDist)) return pathToFileURL(fromDist).href;
+  throw new Error(`analyze worker not found (${fileURLToPath(here)}); run \`npm run build\``);
+}
+
+export function createAnalyzer(threads: number): Analyzer {
+  const pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  return {
+    async analyze(bytes, options) {
+      const task: AnalyzeTask = { bytes, options };
+      const result = (await pool.run(task)) as AnalyzeResult;
+      if (!result.ok) throw new IngestError(result.code as IngestCode, result.message);
+      return { run: result.run, report: result.report };
+    },
+    async analyzeRun(run, options) {
+      const task: AnalyzeTask = { run, options };
+      const result = (await pool.run(task)) as AnalyzeResult;
+      if (!result.ok) throw new IngestError(result.code as IngestCode, result.message);
+      return result.report;
+    },
+    async close() {
+      await pool.destroy();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The express 5 application: headers (helmet), health, metrics, the API under /api, the OpenAPI document,
+ * the dashboard's static files, and the one error middleware that turns coded errors into
+ * `{error:{code,message}}` (never a stack trace).
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { ApiError, toClientError } from './errors.js';
+import { buildOpenApi, DOCS_HTML, DOCS_JS } from './openapi.js';
+import { apiRouter, type ApiDeps } from './routes.js';
+
+export interface AppDeps extends ApiDeps {
+  log: Logger;
+  version: string;
+  /** Extra middleware run before /api (the place for rate limits). */
+  limits?: RequestHandler[];
+}
+
+const HOME_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>crampguard</title></head>
+<body style="font:16px system-ui,sans-serif;max-width:40rem;margin:3rem auto">
+<h1>crampguard</h1><p>The in-run cramp coach's server is running. The dashboard is not built on this server yet.</p>
+<ul><li><a href="/api/docs">API documentation</a> (<a href="/api/openapi.json">OpenAPI 3.1</a>)</li>
+<li>Live runs: socket.io namespace <code>/watch</code>, websocket transport</li>
+<li><a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></li></ul></body></html>`;
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(helmet());
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await deps.store.ping();
+      res.json({ ok: true, store: deps.store.kind, liveRuns: deps.metrics.liveRuns });
+    } catch {
+      res.status(503).json({ ok: false, error: { code: 'STORE_UNAVAILABLE', message: 'the store does not answer' } });
+    }
+  });
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(deps.metrics.render());
+  });
+
+  const openapi = JSON.stringify(buildOpenApi(deps.version));
+  app.get('/api/openapi.json', (_req, res) => {
+    res.type('application/json').send(openapi);
+  });
+  app.get('/api/docs', (_req, res) => {
+    res.type('html').send(DOCS_HTML);
+  });
+  app.get('/api/docs.js', (_req, res) => {
+    res.type('text/javascript').send(DOCS_JS);
+  });
+
+  for (const limit of deps.limits ?? []) app.use('/api', limit);
+  app.use('/api', apiRouter(deps));
+  app.use('/api', (_req, _res, next) => next(new ApiError(404, 'NOT_FOUND', 'no such endpoint')));
+
+  const dashboard = resolve(deps.config.dashboardDir);
+  if (existsSync(resolve(dashboard, 'index.html'))) {
+    app.use(express.static(dashboard, { index: 'index.html', maxAge: '1h' }));
+  } else {
+    app.get('/', (_req, res) => {
+      res.type('html').send(HOME_HTML);
+    });
+  }
+  app.use((_req, _res, next) => next(new ApiError(404, 'NOT_FOUND', 'not found')));
+
+  // The one error middleware (four parameters: that is how express recognises it).
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = toClientError(err);
+    if (e.internal) deps.log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    else deps.log.debug({ code: e.code, method: req.method, url: req.originalUrl }, 'request refused');
+    if (res.headersSent) return void res.end();
+    res.status(e.status).json({ error: { code: e.code, message: e.message } });
+  });
+  return app;
+}

@@ -1,0 +1,183 @@
+/**
+ * The REST API: accounts, FIT uploads, runs, samples, the cramp journal. Every handler validates with the
+ * zod schemas in src/wire/schemas.ts (the same ones the OpenAPI document is built from) and throws coded
+ * errors; express 5 forwards rejected promises to the one error middleware in app.ts.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import multer from 'multer';
+import type { EngineOptions } from '../../alerts/types.js';
+import { IngestError } from '../../ingest/errors.js';
+import type { JournalEntry, RunRecord, RunSummary, Store } from '../store/types.js';
+import * as W from '../wire/schemas.js';
+import type { Analyzer } from './analyzer.js';
+import { athleteOf, requireAthlete } from './auth.js';
+import type { AppConfig } from './config.js';
+import { columnsForChart, parseFields } from './downsample.js';
+import { ApiError, notFound } from './errors.js';
+import type { Metrics } from './metrics.js';
+
+export interface ApiDeps {
+  config: AppConfig;
+  store: Store;
+  analyzer: Analyzer;
+  metrics: Metrics;
+  /** Told when a run is deleted, so a live session in memory goes too. */
+  onRunDeleted?: (athleteId: string, runId: string) => void;
+}
+
+const FIT_MEDIA_TYPES = ['application/octet-stream', 'application/vnd.ant.fit', 'application/fit'];
+
+export function summaryJson(r: RunSummary): W.RunSummaryJson {
+  return {
+    id: r.id,
+    source: r.source,
+    status: r.status,
+    name: r.name,
+    startTime: r.startTime,
+    createdAt: r.createdAt,
+    endedAt: r.endedAt,
+    sampleCount: r.sampleCount,
+    durationS: r.durationS,
+    distanceM: r.distanceM,
+  };
+}
+
+function runJson(r: RunRecord) {
+  return { id: r.id, source: r.source, status: r.status, startTime: r.startTime, report: r.report };
+}
+
+function crampJson(e: JournalEntry) {
+  return { id: e.id, runId: e.runId, t: e.t, muscle: e.muscle, severity: e.severity, note: e.note, createdAt: e.createdAt, context: e.context };
+}
+
+export function apiRouter(deps: ApiDeps): Router {
+  const { config, store, analyzer, metrics } = deps;
+  const router = express.Router();
+  const auth = requireAthlete(store);
+  const json = express.json({ limit: '256kb' });
+  const raw = express.raw({ type: () => true, limit: config.uploadLimitBytes });
+  const multipart = multer({ storage: multer.memoryStorage(), limits: { fileSize: config.uploadLimitBytes, files: 1, fields: 10 } }).single('file');
+
+  /** Reads the upload as raw bytes or the multipart field `file`; refuses other media types. */
+  function uploadBody(req: Request, res: Response, next: NextFunction): void {
+    if (req.is('multipart/form-data')) return void multipart(req, res, next);
+    if (!req.headers['content-type'] || req.is(FIT_MEDIA_TYPES)) return void raw(req, res, next);
+    next(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the FIT file as application/octet-stream or multipart field `file`'));
+  }
+
+  // Accounts ------------------------------------------------------------------------------------------------
+  router.post('/athletes', json, async (req, res) => {
+    if (!config.registrationOpen) throw new ApiError(403, 'REGISTRATION_CLOSED', 'registration is closed on this server');
+    const body = W.CreateAthleteBody.parse(req.body ?? {});
+    const { athlete, token } = await store.createAthlete({ name: body.name, ...(body.profile ? { profile: body.profile } : {}) });
+    res.status(201).json({ id: athlete.id, token });
+  });
+
+  router.get('/athletes/me', auth, (_req, res) => {
+    res.json(athleteOf(res));
+  });
+
+  router.put('/athletes/me', auth, json, async (req, res) => {
+    const me = athleteOf(res);
+    const body = W.PutProfileBody.parse(req.body ?? {});
+    if (body.name !== undefined && body.name !== me.name) {
+      throw new ApiError(400, 'NAME_READ_ONLY', 'the name cannot be changed yet');
+    }
+    const updated = await store.updateAthleteProfile(me.id, body.profile);
+    if (!updated) throw notFound('athlete');
+    res.json(updated);
+  });
+
+  // Runs ----------------------------------------------------------------------------------------------------
+  router.post('/runs', auth, uploadBody, async (req, res) => {
+    const started = performance.now();
+    let outcome: 'created' | 'duplicate' | 'rejected' = 'rejected';
+    try {
+      const me = athleteOf(res);
+      const query = W.UploadQuery.parse(req.query);
+      const bytes: Buffer | undefined = req.file ? req.file.buffer : Buffer.isBuffer(req.body) ? req.body : undefined;
+      if (!bytes || bytes.length === 0) {
+        throw new IngestError('FIT_EMPTY', req.file || req.is(FIT_MEDIA_TYPES) ? 'the file is empty' : 'no file: send the FIT bytes as the body or as multipart field `file`');
+      }
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      const known = await store.findRunByFileSha(me.id, sha);
+      if (known) {
+        outcome = 'duplicate';
+        res.status(200).json({ id: known.id, report: known.report });
+        return;
+      }
+      const options: EngineOptions = { profile: me.profile };
+      if (query.temp !== undefined || query.humidity !== undefined) {
+        options.conditions = {
+          ...(query.temp !== undefined ? { tempC: query.temp } : {}),
+          ...(query.humidity !== undefined ? { humidity: query.humidity } : {}),
+        };
+      }
+      if (query.sessionKind) options.sessionKind = query.sessionKind;
+      const { run, report } = await analyzer.analyze(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
+      const stored = await store.createUploadedRun(me.id, {
+        fileSha256: sha,
+        run,
+        report,
+        options,
+        ...(req.file?.originalname ? { name: req.file.originalname.slice(0, 200) } : {}),
+      });
+      outcome = stored.created ? 'created' : 'duplicate';
+      res.status(stored.created ? 201 : 200).json({ id: stored.run.id, report: stored.run.report ?? report });
+    } finally {
+      metrics.upload((performance.now() - started) / 1000, outcome);
+    }
+  });
+
+  router.get('/runs', auth, async (req, res) => {
+    const q = W.ListRunsQuery.parse(req.query);
+    const page = await store.listRuns(athleteOf(res).id, { limit: q.limit, ...(q.before ? { before: q.before } : {}), ...(q.status ? { status: q.status } : {}) });
+    res.json({ runs: page.items.map(summaryJson), next: page.nextCursor });
+  });
+
+  router.get('/runs/:id', auth, async (req, res) => {
+    const run = await store.getRun(athleteOf(res).id, String(req.params.id));
+    if (!run) throw notFound('run');
+    res.json(runJson(run));
+  });
+
+  router.get('/runs/:id/samples', auth, async (req, res) => {
+    const q = W.SamplesQuery.parse(req.query);
+    const cols = await store.readSamples(athleteOf(res).id, String(req.params.id));
+    if (!cols) throw notFound('run');
+    res.json(columnsForChart(cols, parseFields(q.fields), q.maxPoints));
+  });
+
+  router.delete('/runs/:id', auth, async (req, res) => {
+    const me = athleteOf(res);
+    const id = String(req.params.id);
+    if (!(await store.deleteRun(me.id, id))) throw notFound('run');
+    deps.onRunDeleted?.(me.id, id);
+    res.status(204).end();
+  });
+
+  // Cramp journal -------------------------------------------------------------------------------------------
+  router.post('/cramps', auth, json, async (req, res) => {
+    const body = W.CrampBody.parse(req.body ?? {});
+    const entry = await store.addJournalEntry(athleteOf(res).id, {
+      ...(body.id ? { id: body.id } : {}),
+      runId: body.runId ?? null,
+      t: body.t ?? null,
+      muscle: body.muscle,
+      severity: body.severity,
+      note: body.note,
+    });
+    if (!entry) throw notFound('run');
+    res.status(201).json(crampJson(entry));
+  });
+
+  router.get('/cramps', auth, async (req, res) => {
+    const q = W.ListCrampsQuery.parse(req.query);
+    const page = await store.listJournal(athleteOf(res).id, { limit: q.limit, ...(q.before ? { before: q.before } : {}) });
+    res.json({ cramps: page.items.map(crampJson), next: page.nextCursor });
+  });
+
+  return router;
+}

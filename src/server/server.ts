@@ -1,0 +1,125 @@
+/**
+ * Starts the whole service in one process: store, FIT worker pool, express app, socket.io on the same port.
+ * `startServer` is what `crampguard serve` and the tests call.
+ * @module
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { Server as IoServer } from 'socket.io';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { createAnalyzer, type Analyzer } from './analyzer.js';
+import { createApp } from './app.js';
+import type { AppConfig } from './config.js';
+import { Metrics } from './metrics.js';
+import { WatchService } from './watch.js';
+
+export interface StartOptions {
+  /** Where JSON logs go. @default stdout */
+  logDestination?: DestinationStream;
+  /** Use this store instead of opening one from the config (tests: a PostgreSQL schema per test). */
+  store?: Store;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly http: HttpServer;
+  readonly io: IoServer;
+  readonly store: Store;
+  readonly log: Logger;
+  /** Stops accepting, checkpoints open live runs, closes sockets, the pool and the store. */
+  close(): Promise<void>;
+}
+
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+    dir = dirname(dir);
+  }
+  return '0.0.0';
+}
+
+export async function startServer(config: AppConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const log = pino({ level: config.logLevel, base: { svc: 'crampguard' } }, options.logDestination ?? pino.destination(1));
+  const store =
+    options.store ??
+    (await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) }));
+  const analyzer: Analyzer = createAnalyzer(config.fitWorkers);
+  const metrics = new Metrics();
+  const http = createServer();
+
+  let watch: WatchService | null = null;
+  const app = createApp({
+    config,
+    store,
+    analyzer,
+    metrics,
+    log,
+    version: packageVersion(),
+    onRunDeleted: (athleteId, runId) => watch?.forget(athleteId, runId),
+  });
+  http.on('request', app);
+
+  const io = new IoServer(http, {
+    // Watches use websocket only: no long-polling, hence no sticky sessions when there are several processes.
+    transports: ['websocket'],
+    // Compression costs ~235 KB per connection (../shared/docs/live-transport.md): off.
+    perMessageDeflate: false,
+    maxHttpBufferSize: 1_000_000,
+    serveClient: false,
+    connectionStateRecovery: {
+      maxDisconnectionDuration: 2 * 60_000,
+      // A recovered socket keeps the athlete it authenticated as (socket.data is restored with it).
+      skipMiddlewares: true,
+    },
+  });
+  let redis: { quit(): Promise<unknown> } | null = null;
+  if (config.redisUrl) {
+    const [{ createClient }, { createAdapter }] = await Promise.all([import('redis'), import('@socket.io/redis-streams-adapter')]);
+    const client = createClient({ url: config.redisUrl });
+    client.on('error', (err: unknown) => log.error({ err }, 'redis error'));
+    await client.connect();
+    io.adapter(createAdapter(client));
+    redis = client;
+  }
+  watch = new WatchService(io, { store, analyzer, metrics, log });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  log.info({ port, store: store.kind, redis: Boolean(config.redisUrl), registration: config.registrationOpen ? 'open' : 'closed' }, 'listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    http,
+    io,
+    store,
+    log,
+    close() {
+      closing ??= (async () => {
+        await watch!.close();
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await analyzer.close();
+        metrics.close();
+        if (redis) await redis.quit().catch(() => {});
+        if (!options.store) await store.close();
+      })();
+      return closing;
+    },
+  };
+}

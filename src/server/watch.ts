@@ -1,0 +1,314 @@
+/**
+ * The /watch socket.io namespace: handshake auth, per-message validation with coded error acks, flood
+ * control, and the registry of live sessions (src/server/live-run.ts does the per-run work).
+ *
+ * Rooms: `run:<id>` gets `alert` and `risk` (the watch and any following dashboard); `follow:<id>` also gets
+ * `samples` and `ended`. Alerts and risk are emitted without acks so that connection state recovery can replay
+ * them after a short gap; after a long one the watch's `start` (resume) returns the alert log.
+ * @module
+ */
+import type { Logger } from 'pino';
+import type { Namespace, Server, Socket } from 'socket.io';
+import type { Alert, EngineOptions, Profile } from '../../alerts/types.js';
+import { parseWireBatch } from '../../ingest/live.js';
+import type { RunEvent } from '../../ingest/sample.js';
+import type { Store } from '../store/types.js';
+import type { Ack, ClientToServerEvents, ServerToClientEvents, WatchErrorCode } from '../wire/events.js';
+import { EndRunMsg, EventMsgSchema, FollowByIdMsg, SampleBatchMsgSchema, StartRunMsg } from '../wire/schemas.js';
+import { bearerToken } from './auth.js';
+import { describeZodError } from './errors.js';
+import { GroupCommit, LiveError, LiveSession, type LiveDeps, type Outcome } from './live-run.js';
+import type { Analyzer } from './analyzer.js';
+import type { Metrics } from './metrics.js';
+
+interface SocketData {
+  athleteId: string;
+}
+type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type WatchNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Token bucket per socket: a steady 50 messages/s with bursts of 200 (a watch sends one batch every few s). */
+const FLOOD_RATE_PER_S = 50;
+const FLOOD_BURST = 200;
+/** A session with no message for this long is checkpointed and dropped from memory (a resume rebuilds it). */
+const IDLE_EVICT_MS = 15 * 60_000;
+
+export interface WatchDeps {
+  store: Store;
+  analyzer: Analyzer;
+  metrics: Metrics;
+  log: Logger;
+}
+
+function fail(code: WatchErrorCode, message: string, expectedSeq?: number) {
+  return { ok: false as const, error: { code, message }, ...(expectedSeq !== undefined ? { expectedSeq } : {}) };
+}
+
+function mergeProfile(stored: Profile, overrides: Profile | undefined): Profile {
+  return overrides ? { ...stored, ...overrides } : stored;
+}
+
+export class WatchService {
+  private readonly sessions = new Map<string, LiveSession>();
+  private readonly loading = new Map<string, Promise<LiveSession>>();
+  private readonly commit: GroupCommit;
+  private readonly nsp: WatchNamespace;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly liveDeps: LiveDeps;
+
+  constructor(
+    io: Server,
+    private readonly deps: WatchDeps,
+  ) {
+    this.commit = new GroupCommit(deps.store);
+    this.nsp = io.of('/watch') as unknown as WatchNamespace;
+    this.liveDeps = {
+      store: deps.store,
+      commit: this.commit,
+      analyzer: deps.analyzer,
+      metrics: deps.metrics,
+      log: deps.log,
+      output: {
+        alerts: (s, alerts) => {
+          for (const a of alerts) this.nsp.to(`run:${s.id}`).emit('alert', { ...a, runId: s.clientRunId });
+        },
+        risk: (s, points) => {
+          for (const p of points) this.nsp.to(`run:${s.id}`).emit('risk', { ...p, runId: s.clientRunId });
+        },
+        samples: (s, seq, samples) => {
+          this.nsp.to(`follow:${s.id}`).emit('samples', {
+            id: s.id,
+            runId: s.clientRunId,
+            seq,
+            samples: samples as unknown as Array<Record<string, number | null>>,
+          });
+        },
+        ended: (s) => {
+          this.nsp.to(`follow:${s.id}`).emit('ended', { id: s.id, runId: s.clientRunId });
+        },
+      },
+    };
+    this.nsp.use((socket, next) => {
+      const token = bearerToken(`Bearer ${String((socket.handshake.auth as { token?: unknown })?.token ?? '')}`);
+      const refuse = (code: string, message: string) => {
+        const err = new Error(message) as Error & { data: { code: string } };
+        err.data = { code };
+        next(err);
+      };
+      if (!token) return refuse('UNAUTHENTICATED', 'send auth: { token }');
+      deps.store.authenticate(token).then(
+        (athlete) => {
+          if (!athlete) return refuse('BAD_TOKEN', 'unknown token');
+          socket.data.athleteId = athlete.id;
+          next();
+        },
+        () => refuse('STORE_UNAVAILABLE', 'the store does not answer: retry'),
+      );
+    });
+    this.nsp.on('connection', (socket) => this.onConnection(socket));
+    this.sweeper = setInterval(() => this.evictIdle(), 60_000);
+    this.sweeper.unref();
+  }
+
+  private key(athleteId: string, clientRunId: string): string {
+    return `${athleteId}\u0000${clientRunId}`;
+  }
+
+  get liveCount(): number {
+    return this.sessions.size;
+  }
+
+  /** The open session, loading (rebuilding) it from the store when a live run is not in memory. */
+  private async session(athleteId: string, clientRunId: string, create?: Parameters<Store['startLiveRun']>[1]): Promise<LiveSession | null> {
+    const key = this.key(athleteId, clientRunId);
+    const open = this.sessions.get(key);
+    if (open?.isOpen()) return open;
+    const inFlight = this.loading.get(key);
+    if (inFlight) return inFlight;
+    let record;
+    if (create) {
+      record = (await this.deps.store.startLiveRun(athleteId, create)).run;
+    } else {
+      return null;
+    }
+    if (record.status !== 'live') return null;
+    const loading = LiveSession.load(this.liveDeps, record).then((s) => {
+      s.onClose = () => {
+        if (this.sessions.get(key) === s) this.sessions.delete(key);
+        this.deps.metrics.liveRuns = this.sessions.size;
+      };
+      this.sessions.set(key, s);
+      this.deps.metrics.liveRuns = this.sessions.size;
+      return s;
+    });
+    this.loading.set(key, loading);
+    try {
+      return await loading;
+    } finally {
+      this.loading.delete(key);
+    }
+  }
+
+  private onConnection(socket: WatchSocket): void {
+    const { metrics, log } = this.deps;
+    metrics.watchSockets++;
+    const athleteId = socket.data.athleteId;
+    log.debug({ sid: socket.id, athleteId, recovered: socket.recovered }, 'watch connected');
+    socket.on('disconnect', (reason) => {
+      metrics.watchSockets--;
+      log.debug({ sid: socket.id, reason }, 'watch disconnected');
+    });
+
+    let tokens = FLOOD_BURST;
+    let refilledAt = performance.now();
+    const allow = (): boolean => {
+      const now = performance.now();
+      tokens = Math.min(FLOOD_BURST, tokens + ((now - refilledAt) / 1000) * FLOOD_RATE_PER_S);
+      refilledAt = now;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    };
+
+    /** Wraps a handler: requires an ack callback, applies flood control, maps any throw to an error ack. */
+    const handle = <T>(name: keyof ClientToServerEvents, fn: (msg: unknown) => Promise<Ack<T>>) => {
+      socket.on(name, (msg: unknown, ack: unknown) => {
+        if (typeof ack !== 'function') {
+          log.debug({ sid: socket.id, event: name }, 'message without ack callback ignored');
+          return;
+        }
+        const reply = ack as (r: Ack<T>) => void;
+        if (!allow()) return reply(fail('RATE_LIMITED', 'too many messages: slow down and resend'));
+        fn(msg).then(reply, (err: unknown) => {
+          if (err instanceof LiveError) return reply(fail(err.code as WatchErrorCode, err.message, err.expectedSeq));
+          const code = (err as { code?: string })?.code === 'STORE_UNAVAILABLE' ? 'STORE_UNAVAILABLE' : 'INTERNAL';
+          log.error({ err, event: name }, 'watch message failed');
+          reply(fail(code, code === 'INTERNAL' ? 'internal error' : 'the store does not answer: resend later'));
+        });
+      });
+    };
+
+    const unwrap = <T>(o: Outcome<T>): T => {
+      if (!o.ok) throw o.error;
+      return o.value;
+    };
+
+    handle('start', async (raw) => {
+      const parsed = StartRunMsg.safeParse(raw);
+      if (!parsed.success) return fail('BAD_MESSAGE', `start: ${describeZodError(parsed.error)}`);
+      const msg = parsed.data;
+      const athlete = await this.deps.store.getAthlete(athleteId);
+      if (!athlete) return fail('UNKNOWN_RUN', 'the athlete no longer exists');
+      const options: EngineOptions = { profile: mergeProfile(athlete.profile, msg.profile) };
+      if (msg.conditions) options.conditions = msg.conditions;
+      if (msg.sessionKind) options.sessionKind = msg.sessionKind;
+      const startTime = new Date(msg.startTime).toISOString();
+      const session = await this.session(athleteId, msg.runId, { clientRunId: msg.runId, options, startTime });
+      if (!session) {
+        // The run exists and has ended: hand back its report so a watch that missed the end ack can finish.
+        const { run } = await this.deps.store.startLiveRun(athleteId, { clientRunId: msg.runId, options, startTime });
+        const alerts = ((await this.deps.store.listAlerts(athleteId, run.id)) ?? []).map((a) => a.alert);
+        return {
+          ok: true,
+          runId: msg.runId,
+          id: run.id,
+          status: 'ended',
+          resumed: true,
+          contiguousSeq: run.contiguousSeq,
+          settings: run.options ?? options,
+          alerts,
+          ...(run.report ? { report: run.report } : {}),
+        };
+      }
+      await socket.join(`run:${session.id}`);
+      const log = (await this.deps.store.listAlerts(athleteId, session.id)) ?? [];
+      const last = log.at(-1);
+      if (last) await this.deps.store.markAlertsDelivered(athleteId, session.id, last.pos);
+      const resumed = session.contiguousSeq > 0 || log.length > 0 || socket.recovered;
+      return {
+        ok: true,
+        runId: msg.runId,
+        id: session.id,
+        status: 'live',
+        resumed,
+        contiguousSeq: session.contiguousSeq,
+        settings: session.options,
+        alerts: log.map((a) => a.alert),
+      };
+    });
+
+    handle('samples', async (raw) => {
+      const parsed = SampleBatchMsgSchema.safeParse(raw);
+      if (!parsed.success) return fail('BAD_MESSAGE', `samples: ${describeZodError(parsed.error)}`);
+      const batch = parseWireBatch(parsed.data.samples);
+      if (!batch.ok) return fail(batch.error.code, batch.error.message);
+      const session = await this.session(athleteId, parsed.data.runId);
+      if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
+      const r = unwrap(await session.submitBatch(parsed.data.seq, batch.batch));
+      return { ok: true, runId: parsed.data.runId, seq: parsed.data.seq, ...r };
+    });
+
+    handle('event', async (raw) => {
+      const parsed = EventMsgSchema.safeParse(raw);
+      if (!parsed.success) return fail('BAD_MESSAGE', `event: ${describeZodError(parsed.error)}`);
+      const session = await this.session(athleteId, parsed.data.runId);
+      if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
+      const r = unwrap(await session.submitEvent(`ev:${parsed.data.id}`, parsed.data.event as RunEvent));
+      return { ok: true, runId: parsed.data.runId, id: parsed.data.id, ...r };
+    });
+
+    handle('end', async (raw) => {
+      const parsed = EndRunMsg.safeParse(raw);
+      if (!parsed.success) return fail('BAD_MESSAGE', `end: ${describeZodError(parsed.error)}`);
+      const session = await this.session(athleteId, parsed.data.runId);
+      if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
+      const report = unwrap(await session.end());
+      return { ok: true, runId: parsed.data.runId, id: session.id, report };
+    });
+
+    handle('follow', async (raw) => {
+      const parsed = FollowByIdMsg.safeParse(raw);
+      if (!parsed.success) return fail('BAD_MESSAGE', `follow: ${describeZodError(parsed.error)}`);
+      const run = await this.deps.store.getRun(athleteId, parsed.data.runId);
+      if (!run) return fail('UNKNOWN_RUN', 'no such run');
+      await socket.join([`run:${run.id}`, `follow:${run.id}`]);
+      const session = run.clientRunId ? this.sessions.get(this.key(athleteId, run.clientRunId)) : undefined;
+      const alerts: Alert[] = ((await this.deps.store.listAlerts(athleteId, run.id)) ?? []).map((a) => a.alert);
+      return {
+        ok: true,
+        id: run.id,
+        runId: run.clientRunId ?? run.id,
+        status: run.status,
+        alerts,
+        risk: session?.latestRisk ?? null,
+      };
+    });
+
+    handle('unfollow', async (raw) => {
+      const parsed = FollowByIdMsg.safeParse(raw);
+      if (!parsed.success) return fail('BAD_MESSAGE', `unfollow: ${describeZodError(parsed.error)}`);
+      await socket.leave(`follow:${parsed.data.runId}`);
+      await socket.leave(`run:${parsed.data.runId}`);
+      return { ok: true, id: parsed.data.runId };
+    });
+  }
+
+  /** A run deleted over REST: forget its session. */
+  forget(athleteId: string, runId: string): void {
+    for (const s of this.sessions.values()) {
+      if (s.athleteId === athleteId && s.id === runId) void s.close();
+    }
+  }
+
+  private evictIdle(): void {
+    const cutoff = Date.now() - IDLE_EVICT_MS;
+    for (const s of this.sessions.values()) if (s.lastActivity < cutoff) void s.close();
+  }
+
+  /** Checkpoints every open session (graceful shutdown). */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.commit.flush();
+    await Promise.all([...this.sessions.values()].map((s) => s.close()));
+  }
+}
