@@ -95,11 +95,11 @@ function summarise(run: SimulatedRun, startT: number, endT: number, distanceM: n
     }
     const v = s.speed[i]!;
     if (Number.isFinite(v) && !(v <= maxSpeed)) maxSpeed = v;
-    // Ascent with 1 m hysteresis, so barometer noise does not add up to phantom climbing.
+    // Ascent with 2 m hysteresis: barometer noise (σ 0.2 m) swings ~1.2 m over a run and must not add up.
     const alt = s.altitude[i]!;
     if (Number.isFinite(alt)) {
       if (Number.isNaN(climbBase) || alt < climbBase) climbBase = alt;
-      else if (alt - climbBase >= 1) {
+      else if (alt - climbBase >= 2) {
         ascent += alt - climbBase;
         climbBase = alt;
       }
