@@ -62,6 +62,12 @@ export interface StoreConfig {
   schema?: string;
   /** PostgreSQL only: pool size. @default 10 */
   poolSize?: number;
+  /**
+   * SQLite only. `normal` (WAL + synchronous=NORMAL): a commit survives a crash of the process, but the last
+   * commits before an OS crash or power loss may be lost; one fsync per WAL checkpoint instead of per commit.
+   * `full`: every commit is fsynced, so "acked ⇒ stored" also holds across power loss. @default "normal"
+   */
+  synchronous?: 'normal' | 'full';
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -287,6 +293,8 @@ export interface Store {
   ping(): Promise<void>;
   /** Closes connections. Further calls reject. Idempotent. */
   close(): Promise<void>;
+  /** The schema version migrations brought the database to (see migrations.ts). */
+  schemaVersion(): Promise<number>;
 
   // Accounts ---------------------------------------------------------------------------------------------
   /**

@@ -1,0 +1,145 @@
+/**
+ * The schema, as numbered migrations shared by both dialects. Each migration is written once with a few
+ * type placeholders that {@link migrationSql} fills per dialect, so SQLite and PostgreSQL cannot drift apart.
+ * Append new migrations at the end; never edit one that has shipped. Applied versions are recorded in
+ * `schema_migrations`; each backend runs the missing ones at open, under a lock (SQLite: BEGIN IMMEDIATE;
+ * PostgreSQL: an advisory lock), so concurrent opens from several processes apply each exactly once.
+ *
+ * Storage layout notes:
+ * - Runs have an internal integer `n` (creation order) used for paging and as the compact foreign key of the
+ *   big child tables; the public id is a random UUID.
+ * - Samples are stored as chunks: one row per (run, seq) holding a columnar blob (see codec.ts), never a row
+ *   per sample.
+ * - Times set by the store are epoch milliseconds (bigint); JSON is TEXT in SQLite and jsonb in PostgreSQL.
+ * @module
+ */
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const TYPES: Record<Dialect, Record<string, string>> = {
+  sqlite: { serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', bigint: 'INTEGER', real: 'REAL', json: 'TEXT', blob: 'BLOB' },
+  postgres: { serial: 'BIGSERIAL PRIMARY KEY', bigint: 'BIGINT', real: 'DOUBLE PRECISION', json: 'JSONB', blob: 'BYTEA' },
+};
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'athletes, runs, sample chunks, events, alerts, checkpoints, journal',
+    sql: `
+CREATE TABLE athletes (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  profile {json} NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at {bigint} NOT NULL
+);
+
+CREATE TABLE runs (
+  n {serial},
+  id TEXT NOT NULL UNIQUE,
+  athlete_id TEXT NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+  source TEXT NOT NULL CHECK (source IN ('upload', 'live')),
+  status TEXT NOT NULL CHECK (status IN ('live', 'ended')),
+  file_sha256 TEXT,
+  client_run_id TEXT,
+  name TEXT,
+  start_time TEXT,
+  created_at {bigint} NOT NULL,
+  ended_at {bigint},
+  options {json},
+  meta {json},
+  report {json},
+  duration_s {real},
+  distance_m {real},
+  sample_count {bigint} NOT NULL DEFAULT 0,
+  contiguous_seq {bigint} NOT NULL DEFAULT 0,
+  alert_count {bigint} NOT NULL DEFAULT 0,
+  alerts_delivered_through {bigint} NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX runs_by_file ON runs (athlete_id, file_sha256) WHERE file_sha256 IS NOT NULL;
+CREATE UNIQUE INDEX runs_by_client_id ON runs (athlete_id, client_run_id) WHERE client_run_id IS NOT NULL;
+CREATE INDEX runs_by_athlete ON runs (athlete_id, n);
+
+CREATE TABLE sample_chunks (
+  run_n {bigint} NOT NULL REFERENCES runs(n) ON DELETE CASCADE,
+  seq {bigint} NOT NULL,
+  t0 {real},
+  rows INTEGER NOT NULL,
+  data {blob} NOT NULL,
+  PRIMARY KEY (run_n, seq)
+);
+
+CREATE TABLE run_events (
+  n {serial},
+  run_n {bigint} NOT NULL REFERENCES runs(n) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  t {real} NOT NULL,
+  type TEXT NOT NULL,
+  body {json} NOT NULL,
+  created_at {bigint} NOT NULL,
+  UNIQUE (run_n, key)
+);
+
+CREATE TABLE run_alerts (
+  run_n {bigint} NOT NULL REFERENCES runs(n) ON DELETE CASCADE,
+  alert_id TEXT NOT NULL,
+  pos {bigint} NOT NULL,
+  body {json} NOT NULL,
+  created_at {bigint} NOT NULL,
+  PRIMARY KEY (run_n, alert_id),
+  UNIQUE (run_n, pos)
+);
+
+CREATE TABLE run_checkpoints (
+  run_n {bigint} PRIMARY KEY REFERENCES runs(n) ON DELETE CASCADE,
+  seq {bigint} NOT NULL,
+  snapshot {json} NOT NULL,
+  created_at {bigint} NOT NULL
+);
+
+CREATE TABLE journal (
+  n {serial},
+  id TEXT NOT NULL,
+  athlete_id TEXT NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+  run_id TEXT REFERENCES runs(id) ON DELETE SET NULL,
+  t {real},
+  muscle TEXT NOT NULL,
+  severity {real} NOT NULL,
+  note TEXT NOT NULL,
+  context {json} NOT NULL,
+  created_at {bigint} NOT NULL,
+  UNIQUE (athlete_id, id)
+);
+CREATE INDEX journal_by_athlete ON journal (athlete_id, n);
+CREATE INDEX journal_by_run ON journal (run_id);
+`,
+  },
+];
+
+/** The migrations with each placeholder replaced by the dialect's type. */
+export function migrationsFor(dialect: Dialect): Migration[] {
+  return MIGRATIONS.map((m) => ({ ...m, sql: migrationSql(m.sql, dialect) }));
+}
+
+export function migrationSql(sql: string, dialect: Dialect): string {
+  return sql.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const type = TYPES[dialect][name];
+    if (type === undefined) throw new Error(`unknown type placeholder {${name}}`);
+    return type;
+  });
+}
+
+/** The newest schema version this code knows. */
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;

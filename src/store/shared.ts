@@ -1,0 +1,289 @@
+/**
+ * Logic both backends share, so each rule lives in one place: tokens, argument checks, row → record
+ * mapping, cursors, the contiguous-seq walk, and how backend errors become {@link StoreError} codes.
+ * @module
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { SAMPLE_FIELDS, type SampleColumns } from '../../ingest/sample.js';
+import {
+  MAX_BATCH_ROWS,
+  UPLOAD_CHUNK_ROWS,
+  StoreError,
+  type Athlete,
+  type JournalEntry,
+  type NewJournalEntry,
+  type NewRunEvent,
+  type RunRecord,
+  type RunSummary,
+  type SampleBatch,
+  type StoredAlert,
+} from './types.js';
+
+// Tokens ------------------------------------------------------------------------------------------------
+
+const TOKEN_PREFIX = 'cg_';
+/** Longest string `authenticate` bothers hashing: a real token is 46 characters. */
+const MAX_TOKEN_LENGTH = 256;
+
+/** A fresh bearer token: 32 random bytes, base64url, prefixed so it is recognisable in logs and scanners. */
+export function newToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/**
+ * sha-256 hex of a token: what is stored and looked up. The lookup is an index equality on the hash, so its
+ * timing can only reveal prefixes of a hash of a 256-bit secret, which tells an attacker nothing usable; no
+ * separate constant-time compare is needed.
+ */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function plausibleToken(token: unknown): token is string {
+  return typeof token === 'string' && token.length > TOKEN_PREFIX.length && token.length <= MAX_TOKEN_LENGTH;
+}
+
+// Arguments ----------------------------------------------------------------------------------------------
+
+export function isPositiveSeq(seq: unknown): seq is number {
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1;
+}
+
+/** Why `cols` is not a valid set of columns with `min`..`max` rows, or null when it is. */
+export function columnsProblem(cols: SampleColumns | undefined, min: number, max: number): string | null {
+  const length = cols?.length;
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < min || length > max) {
+    return `expected ${min} to ${max} samples`;
+  }
+  for (const field of SAMPLE_FIELDS) {
+    const column = cols![field];
+    if (!(column instanceof Float64Array) || column.length !== length) {
+      return `column ${field} must be a Float64Array of length ${length}`;
+    }
+  }
+  return null;
+}
+
+/** Why a sample batch cannot be stored, or null when it can. */
+export function batchProblem(batch: SampleBatch): string | null {
+  if (!isPositiveSeq(batch.seq)) return 'seq must be a positive integer';
+  return columnsProblem(batch.samples, 1, MAX_BATCH_ROWS);
+}
+
+/** Checks an uploaded run's columns (any length, including 0). */
+export function checkUploadColumns(cols: SampleColumns): void {
+  const problem = columnsProblem(cols, 0, Number.MAX_SAFE_INTEGER);
+  if (problem !== null) throw new StoreError('STORE_BAD_INPUT', `uploaded run: ${problem}`);
+}
+
+/** Chunk boundaries for an uploaded run: [start, end) pairs of at most UPLOAD_CHUNK_ROWS rows. */
+export function uploadChunks(length: number): Array<[number, number]> {
+  const chunks: Array<[number, number]> = [];
+  for (let start = 0; start < length; start += UPLOAD_CHUNK_ROWS) {
+    chunks.push([start, Math.min(length, start + UPLOAD_CHUNK_ROWS)]);
+  }
+  return chunks;
+}
+
+/** A checkpoint covers seq 0 (nothing yet) or more. */
+export function checkCheckpointSeq(seq: number): void {
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    throw new StoreError('STORE_BAD_INPUT', 'checkpoint seq must be a non-negative integer');
+  }
+}
+
+export function checkAlerts(alerts: readonly { id: unknown }[]): void {
+  for (const alert of alerts) checkKey('alert id', alert.id);
+}
+
+export function checkKey(what: string, key: unknown): string {
+  if (typeof key !== 'string' || key.length < 1 || key.length > 128) {
+    throw new StoreError('STORE_BAD_INPUT', `${what} must be a string of 1 to 128 characters`);
+  }
+  return key;
+}
+
+export function checkEvents(events: readonly NewRunEvent[]): void {
+  for (const { key, event } of events) {
+    checkKey('event key', key);
+    if (typeof event !== 'object' || event === null || typeof event.type !== 'string' || !Number.isFinite(event.t)) {
+      throw new StoreError('STORE_BAD_INPUT', 'an event needs a type and a finite t');
+    }
+  }
+}
+
+export function checkJournalInput(input: NewJournalEntry): void {
+  if (input.id !== undefined) checkKey('journal id', input.id);
+  if (typeof input.muscle !== 'string' || input.muscle.length === 0) {
+    throw new StoreError('STORE_BAD_INPUT', 'a journal entry needs a muscle');
+  }
+  if (!Number.isFinite(input.severity)) throw new StoreError('STORE_BAD_INPUT', 'severity must be a number');
+  if (input.t != null && !Number.isFinite(input.t)) throw new StoreError('STORE_BAD_INPUT', 't must be finite');
+}
+
+export function checkSha256(sha: unknown): string {
+  if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) {
+    throw new StoreError('STORE_BAD_INPUT', 'fileSha256 must be 64 lower-case hex digits');
+  }
+  return sha;
+}
+
+// Paging -------------------------------------------------------------------------------------------------
+
+export const DEFAULT_PAGE = 20;
+export const MAX_PAGE = 200;
+
+export function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  if (!Number.isInteger(limit) || limit < 1) throw new StoreError('STORE_BAD_INPUT', 'limit must be a positive integer');
+  return Math.min(limit, MAX_PAGE);
+}
+
+/** Cursors are the internal creation counter of the last row shown; opaque to callers. */
+export function decodeCursor(before: string | undefined): number {
+  if (before === undefined) return Number.MAX_SAFE_INTEGER;
+  if (!/^[1-9][0-9]{0,15}$/.test(before)) throw new StoreError('STORE_BAD_INPUT', 'invalid paging cursor');
+  return Number(before);
+}
+
+/** Rows were fetched with limit + 1 to learn whether another page exists. */
+export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, counter: (row: R) => unknown) {
+  const more = rows.length > limit;
+  const shown = more ? rows.slice(0, limit) : rows;
+  return {
+    items: shown.map(map),
+    nextCursor: more ? String(counter(shown[shown.length - 1]!)) : null,
+  };
+}
+
+// Sequence numbers ---------------------------------------------------------------------------------------
+
+/**
+ * Highest contiguous seq: starting from `current`, advance while the next seq is stored. `storedAfter` is
+ * the run's stored seqs greater than `current`, ascending (so only out-of-order arrivals are ever scanned).
+ */
+export function advanceContiguous(current: number, storedAfter: Iterable<number>): number {
+  let contiguous = current;
+  for (const seq of storedAfter) {
+    if (seq !== contiguous + 1) break;
+    contiguous = seq;
+  }
+  return contiguous;
+}
+
+// Rows → records -----------------------------------------------------------------------------------------
+
+/** JSON columns are text in SQLite and already-parsed jsonb in PostgreSQL. */
+export function json<T>(value: unknown): T | null {
+  if (value === null || value === undefined) return null;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/** PostgreSQL returns bigint as string. */
+export function num(value: unknown): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+export function numOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : num(value);
+}
+
+export function iso(ms: unknown): string {
+  return new Date(num(ms)).toISOString();
+}
+
+export function isoOrNull(ms: unknown): string | null {
+  return ms === null || ms === undefined ? null : iso(ms);
+}
+
+type Row = Record<string, unknown>;
+
+export function toAthlete(row: Row): Athlete {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    profile: json(row.profile) ?? {},
+    createdAt: iso(row.created_at),
+  };
+}
+
+/** Columns `toRunSummary` reads. */
+export const RUN_SUMMARY_COLUMNS =
+  'n, id, athlete_id, source, status, name, start_time, created_at, ended_at, sample_count, duration_s, distance_m';
+/** Columns `toRunRecord` reads. */
+export const RUN_RECORD_COLUMNS = `${RUN_SUMMARY_COLUMNS}, file_sha256, client_run_id, options, meta, report, contiguous_seq, alerts_delivered_through`;
+
+export function toRunSummary(row: Row): RunSummary {
+  return {
+    id: row.id as string,
+    athleteId: row.athlete_id as string,
+    source: row.source as RunSummary['source'],
+    status: row.status as RunSummary['status'],
+    name: (row.name as string | null) ?? null,
+    startTime: (row.start_time as string | null) ?? null,
+    createdAt: iso(row.created_at),
+    endedAt: isoOrNull(row.ended_at),
+    sampleCount: num(row.sample_count),
+    durationS: numOrNull(row.duration_s),
+    distanceM: numOrNull(row.distance_m),
+  };
+}
+
+export function toRunRecord(row: Row): RunRecord {
+  return {
+    ...toRunSummary(row),
+    fileSha256: (row.file_sha256 as string | null) ?? null,
+    clientRunId: (row.client_run_id as string | null) ?? null,
+    options: json(row.options),
+    meta: json(row.meta),
+    report: json(row.report),
+    contiguousSeq: num(row.contiguous_seq),
+    alertsDeliveredThrough: num(row.alerts_delivered_through),
+  };
+}
+
+export function toStoredAlert(row: Row, deliveredThrough: number): StoredAlert {
+  const pos = num(row.pos);
+  return { pos, alert: json(row.body)!, createdAt: iso(row.created_at), delivered: pos <= deliveredThrough };
+}
+
+export const JOURNAL_COLUMNS = 'n, id, athlete_id, run_id, t, muscle, severity, note, context, created_at';
+
+export function toJournalEntry(row: Row): JournalEntry {
+  return {
+    id: row.id as string,
+    athleteId: row.athlete_id as string,
+    runId: (row.run_id as string | null) ?? null,
+    t: numOrNull(row.t),
+    muscle: row.muscle as string,
+    severity: num(row.severity),
+    note: (row.note as string | null) ?? '',
+    context: json(row.context) ?? {},
+    createdAt: iso(row.created_at),
+  };
+}
+
+/** Finite number or null: NaN and ±Infinity are not storable in report summary columns. */
+export function finiteOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+// Errors -------------------------------------------------------------------------------------------------
+
+/**
+ * Maps any backend failure to a coded StoreError: disk/quota full → STORE_FULL (server: 507), a reference to
+ * a missing athlete → STORE_BAD_INPUT, everything else → STORE_UNAVAILABLE (server: 503). The original error
+ * is kept as `cause` for the logs; the message stays one line.
+ */
+export function toStoreError(error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_FULL' || code === '53100') {
+    return new StoreError('STORE_FULL', 'storage is full', { cause: error });
+  }
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503') {
+    return new StoreError('STORE_BAD_INPUT', 'unknown athlete or run', { cause: error });
+  }
+  const detail = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
+  return new StoreError('STORE_UNAVAILABLE', `storage unavailable: ${detail}`, { cause: error });
+}

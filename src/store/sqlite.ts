@@ -1,0 +1,637 @@
+/**
+ * The embedded store: one SQLite file under DATA_DIR (better-sqlite3, synchronous inside, async outside).
+ *
+ * - WAL journal: readers never block the writer, and a commit is one append to the WAL.
+ * - synchronous=NORMAL by default: in WAL mode that is still corruption-safe and durable across a crash of
+ *   the process; only an OS crash or power loss can lose the last commits, and it saves an fsync per commit
+ *   (the dominant cost of small live batches). `synchronous: 'full'` in the config fsyncs every commit.
+ * - Every statement is prepared once at open. Writes run in BEGIN IMMEDIATE transactions so several
+ *   processes on one file queue on the write lock (busy_timeout) instead of failing on a lock upgrade.
+ * @module
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { Alert, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
+import type { SampleColumns } from '../../ingest/sample.js';
+import { decodeChunks, encodeChunk } from './codec.js';
+import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from './migrations.js';
+import {
+  JOURNAL_COLUMNS,
+  RUN_RECORD_COLUMNS,
+  RUN_SUMMARY_COLUMNS,
+  advanceContiguous,
+  batchProblem,
+  checkAlerts,
+  checkCheckpointSeq,
+  checkEvents,
+  checkJournalInput,
+  checkKey,
+  checkSha256,
+  checkUploadColumns,
+  decodeCursor,
+  finiteOrNull,
+  hashToken,
+  iso,
+  json,
+  newToken,
+  pageLimit,
+  plausibleToken,
+  toAthlete,
+  toJournalEntry,
+  toPage,
+  toRunRecord,
+  toRunSummary,
+  toStoreError,
+  toStoredAlert,
+  uploadChunks,
+} from './shared.js';
+import {
+  StoreError,
+  type Athlete,
+  type Checkpoint,
+  type Created,
+  type EndLiveRun,
+  type JournalEntry,
+  type ListAlertsOptions,
+  type ListRunsOptions,
+  type NewAthlete,
+  type NewJournalEntry,
+  type NewLiveRun,
+  type NewRunEvent,
+  type NewUploadedRun,
+  type Page,
+  type ReadSamplesOptions,
+  type RunRecord,
+  type RunSummary,
+  type SampleBatch,
+  type SampleBatchResult,
+  type Store,
+  type StoreConfig,
+  type StoredAlert,
+  type StoredRunEvent,
+} from './types.js';
+
+type Row = Record<string, unknown>;
+
+/** The SQLite file inside the data directory. */
+export const SQLITE_FILE = 'crampguard.sqlite';
+
+/** Per-call view of a run while a batch group is written. */
+interface RunState {
+  n: number;
+  athleteId: string;
+  live: boolean;
+  contiguousSeq: number;
+  addedRows: number;
+  /** A newly stored seq is contiguousSeq + 1, so the mark may move (otherwise no scan is needed). */
+  mayAdvance: boolean;
+}
+
+function prepareAll(db: Database.Database) {
+  return {
+    insertAthlete: db.prepare('INSERT INTO athletes (id, name, profile, token_hash, created_at) VALUES (?, ?, ?, ?, ?)'),
+    athleteByHash: db.prepare('SELECT id, name, profile, created_at FROM athletes WHERE token_hash = ?'),
+    athleteById: db.prepare('SELECT id, name, profile, created_at FROM athletes WHERE id = ?'),
+    updateProfile: db.prepare('UPDATE athletes SET profile = ? WHERE id = ?'),
+
+    runById: db.prepare(`SELECT ${RUN_RECORD_COLUMNS} FROM runs WHERE id = ? AND athlete_id = ?`),
+    runByFile: db.prepare(`SELECT ${RUN_RECORD_COLUMNS} FROM runs WHERE athlete_id = ? AND file_sha256 = ?`),
+    runByClientId: db.prepare(`SELECT ${RUN_RECORD_COLUMNS} FROM runs WHERE athlete_id = ? AND client_run_id = ?`),
+    runN: db.prepare('SELECT n FROM runs WHERE id = ? AND athlete_id = ?').pluck(),
+    insertRun: db.prepare(
+      `INSERT INTO runs (id, athlete_id, source, status, file_sha256, client_run_id, name, start_time, created_at,
+         ended_at, options, meta, report, duration_s, distance_m, sample_count, contiguous_seq)
+       VALUES (@id, @athleteId, @source, @status, @fileSha256, @clientRunId, @name, @startTime, @createdAt,
+         @endedAt, @options, @meta, @report, @durationS, @distanceM, @sampleCount, @contiguousSeq)
+       ON CONFLICT DO NOTHING RETURNING n`,
+    ),
+    endRun: db.prepare(
+      `UPDATE runs SET status = 'ended', ended_at = COALESCE(ended_at, @now), report = @report,
+         meta = COALESCE(@meta, meta), duration_s = @durationS, distance_m = @distanceM,
+         start_time = COALESCE(start_time, @startTime)
+       WHERE id = @id AND athlete_id = @athleteId`,
+    ),
+    setReport: db.prepare(
+      'UPDATE runs SET report = @report, duration_s = @durationS, distance_m = @distanceM WHERE id = @id AND athlete_id = @athleteId',
+    ),
+    listRuns: db.prepare(
+      `SELECT ${RUN_SUMMARY_COLUMNS} FROM runs WHERE athlete_id = ? AND n < ? AND (? IS NULL OR status = ?)
+       ORDER BY n DESC LIMIT ?`,
+    ),
+    deleteRun: db.prepare('DELETE FROM runs WHERE id = ? AND athlete_id = ?'),
+
+    runForAppend: db.prepare('SELECT n, athlete_id, status, contiguous_seq FROM runs WHERE id = ?'),
+    insertChunk: db.prepare(
+      'INSERT INTO sample_chunks (run_n, seq, t0, rows, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    chunkExists: db.prepare('SELECT 1 FROM sample_chunks WHERE run_n = ? AND seq = ?').pluck(),
+    seqsAfter: db.prepare('SELECT seq FROM sample_chunks WHERE run_n = ? AND seq > ? ORDER BY seq').pluck(),
+    updateProgress: db.prepare('UPDATE runs SET contiguous_seq = ?, sample_count = sample_count + ? WHERE n = ?'),
+    readChunks: db
+      .prepare('SELECT data FROM sample_chunks WHERE run_n = ? AND seq > ? AND seq <= ? ORDER BY seq')
+      .pluck(),
+    contiguousOf: db.prepare('SELECT contiguous_seq FROM runs WHERE n = ?').pluck(),
+
+    insertEvent: db.prepare(
+      'INSERT INTO run_events (run_n, key, t, type, body, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    listEvents: db.prepare('SELECT key, body, created_at FROM run_events WHERE run_n = ? ORDER BY t, n'),
+
+    runAlertState: db.prepare('SELECT n, alert_count, alerts_delivered_through FROM runs WHERE id = ? AND athlete_id = ?'),
+    alertExists: db.prepare('SELECT 1 FROM run_alerts WHERE run_n = ? AND alert_id = ?').pluck(),
+    insertAlert: db.prepare('INSERT INTO run_alerts (run_n, alert_id, pos, body, created_at) VALUES (?, ?, ?, ?, ?)'),
+    setAlertCount: db.prepare('UPDATE runs SET alert_count = ? WHERE n = ?'),
+    listAlerts: db.prepare('SELECT pos, body, created_at FROM run_alerts WHERE run_n = ? AND pos > ? ORDER BY pos'),
+    markDelivered: db.prepare(
+      `UPDATE runs SET alerts_delivered_through = MAX(alerts_delivered_through, MIN(?, alert_count))
+       WHERE id = ? AND athlete_id = ?`,
+    ),
+
+    saveCheckpoint: db.prepare(
+      `INSERT INTO run_checkpoints (run_n, seq, snapshot, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_n) DO UPDATE SET seq = excluded.seq, snapshot = excluded.snapshot, created_at = excluded.created_at
+       WHERE excluded.seq >= run_checkpoints.seq`,
+    ),
+    getCheckpoint: db.prepare(
+      `SELECT c.seq, c.snapshot, c.created_at FROM run_checkpoints c JOIN runs r ON r.n = c.run_n
+       WHERE r.id = ? AND r.athlete_id = ?`,
+    ),
+
+    insertJournal: db.prepare(
+      `INSERT INTO journal (id, athlete_id, run_id, t, muscle, severity, note, context, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    journalById: db.prepare(`SELECT ${JOURNAL_COLUMNS} FROM journal WHERE athlete_id = ? AND id = ?`),
+    listJournal: db.prepare(
+      `SELECT ${JOURNAL_COLUMNS} FROM journal WHERE athlete_id = ? AND n < ? ORDER BY n DESC LIMIT ?`,
+    ),
+    deleteJournal: db.prepare('DELETE FROM journal WHERE athlete_id = ? AND id = ?'),
+    schemaVersion: db.prepare('SELECT MAX(version) FROM schema_migrations').pluck(),
+  };
+}
+
+/** Runs the missing migrations under the write lock, so concurrent opens apply each exactly once. */
+function migrate(db: Database.Database): void {
+  const apply = db.transaction(() => {
+    db.exec(CREATE_MIGRATIONS_TABLE);
+    const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+    const newest = Math.max(0, ...applied);
+    if (newest > LATEST_VERSION) {
+      throw new StoreError(
+        'STORE_MIGRATION_FAILED',
+        `database schema version ${newest} is newer than this build knows (${LATEST_VERSION})`,
+      );
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const migration of migrationsFor('sqlite')) {
+      if (applied.has(migration.version)) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, Date.now());
+    }
+  });
+  try {
+    apply.immediate();
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    throw new StoreError('STORE_MIGRATION_FAILED', `schema migration failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly #db: Database.Database;
+  readonly #s: ReturnType<typeof prepareAll>;
+  #closed = false;
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+    this.#s = prepareAll(db);
+  }
+
+  /** Opens (creating if needed) `<dataDir>/crampguard.sqlite` and brings its schema up to date. */
+  static open(config: Pick<StoreConfig, 'dataDir' | 'synchronous'> = {}): SqliteStore {
+    const dataDir = config.dataDir ?? './data';
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      db = new Database(join(dataDir, SQLITE_FILE));
+      // busy_timeout first: the WAL switch and migrations may wait for another process's lock.
+      db.pragma('busy_timeout = 10000');
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${config.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return new SqliteStore(db);
+    } catch (error) {
+      db?.close();
+      throw toStoreError(error);
+    }
+  }
+
+  /** Runs `work` synchronously, turning any failure into a coded StoreError. */
+  #do<T>(work: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'store is closed'));
+    try {
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(toStoreError(error));
+    }
+  }
+
+  /** `work` inside BEGIN IMMEDIATE … COMMIT (rolled back if it throws). */
+  #write<T>(work: () => T): Promise<T> {
+    return this.#do(() => this.#db.transaction(work).immediate());
+  }
+
+  ping(): Promise<void> {
+    return this.#do(() => {
+      this.#s.schemaVersion.get();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  schemaVersion(): Promise<number> {
+    return this.#do(() => this.#s.schemaVersion.get() as number);
+  }
+
+  // Accounts ---------------------------------------------------------------------------------------------
+
+  createAthlete(input: NewAthlete): Promise<{ athlete: Athlete; token: string }> {
+    return this.#do(() => {
+      if (typeof input.name !== 'string' || input.name.length === 0) {
+        throw new StoreError('STORE_BAD_INPUT', 'an athlete needs a name');
+      }
+      const token = newToken();
+      const athlete: Athlete = {
+        id: randomUUID(),
+        name: input.name,
+        profile: input.profile ?? {},
+        createdAt: iso(Date.now()),
+      };
+      this.#s.insertAthlete.run(
+        athlete.id,
+        athlete.name,
+        JSON.stringify(athlete.profile),
+        hashToken(token),
+        Date.parse(athlete.createdAt),
+      );
+      return { athlete, token };
+    });
+  }
+
+  authenticate(token: string): Promise<Athlete | null> {
+    return this.#do(() => {
+      if (!plausibleToken(token)) return null;
+      const row = this.#s.athleteByHash.get(hashToken(token)) as Row | undefined;
+      return row ? toAthlete(row) : null;
+    });
+  }
+
+  getAthlete(athleteId: string): Promise<Athlete | null> {
+    return this.#do(() => {
+      const row = this.#s.athleteById.get(athleteId) as Row | undefined;
+      return row ? toAthlete(row) : null;
+    });
+  }
+
+  updateAthleteProfile(athleteId: string, profile: Profile): Promise<Athlete | null> {
+    return this.#write(() => {
+      if (this.#s.updateProfile.run(JSON.stringify(profile), athleteId).changes === 0) return null;
+      return toAthlete(this.#s.athleteById.get(athleteId) as Row);
+    });
+  }
+
+  // Runs -------------------------------------------------------------------------------------------------
+
+  #getRun(athleteId: string, runId: string): RunRecord | null {
+    const row = this.#s.runById.get(runId, athleteId) as Row | undefined;
+    return row ? toRunRecord(row) : null;
+  }
+
+  createUploadedRun(athleteId: string, input: NewUploadedRun): Promise<Created<RunRecord>> {
+    return this.#write(() => {
+      const sha = checkSha256(input.fileSha256);
+      const cols = input.run.samples;
+      checkUploadColumns(cols);
+      const existing = this.#s.runByFile.get(athleteId, sha) as Row | undefined;
+      if (existing) return { run: toRunRecord(existing), created: false };
+
+      const chunks = uploadChunks(cols.length);
+      const now = Date.now();
+      const inserted = this.#s.insertRun.get({
+        id: randomUUID(),
+        athleteId,
+        source: 'upload',
+        status: 'ended',
+        fileSha256: sha,
+        clientRunId: null,
+        name: input.name ?? null,
+        startTime: input.run.meta.startTime ?? input.report.startTime ?? null,
+        createdAt: now,
+        endedAt: now,
+        options: input.options ? JSON.stringify(input.options) : null,
+        meta: JSON.stringify(input.run.meta),
+        report: JSON.stringify(input.report),
+        durationS: finiteOrNull(input.report.durationS),
+        distanceM: finiteOrNull(input.report.distanceM),
+        sampleCount: cols.length,
+        contiguousSeq: chunks.length,
+      }) as { n: number };
+      chunks.forEach(([start, end], i) => {
+        this.#s.insertChunk.run(inserted.n, i + 1, cols.t[start]!, end - start, encodeChunk(cols, start, end));
+      });
+      input.run.events.forEach((event, i) => {
+        this.#s.insertEvent.run(inserted.n, `file:${i}`, event.t, event.type, JSON.stringify(event), now);
+      });
+      return { run: toRunRecord(this.#s.runByFile.get(athleteId, sha) as Row), created: true };
+    });
+  }
+
+  findRunByFileSha(athleteId: string, fileSha256: string): Promise<RunRecord | null> {
+    return this.#do(() => {
+      const row = this.#s.runByFile.get(athleteId, fileSha256) as Row | undefined;
+      return row ? toRunRecord(row) : null;
+    });
+  }
+
+  startLiveRun(athleteId: string, input: NewLiveRun): Promise<Created<RunRecord>> {
+    return this.#write(() => {
+      const clientRunId = checkKey('clientRunId', input.clientRunId);
+      const existing = this.#s.runByClientId.get(athleteId, clientRunId) as Row | undefined;
+      if (existing) return { run: toRunRecord(existing), created: false };
+      this.#s.insertRun.get({
+        id: randomUUID(),
+        athleteId,
+        source: 'live',
+        status: 'live',
+        fileSha256: null,
+        clientRunId,
+        name: input.name ?? null,
+        startTime: input.startTime ?? null,
+        createdAt: Date.now(),
+        endedAt: null,
+        options: input.options ? JSON.stringify(input.options) : null,
+        meta: null,
+        report: null,
+        durationS: null,
+        distanceM: null,
+        sampleCount: 0,
+        contiguousSeq: 0,
+      });
+      return { run: toRunRecord(this.#s.runByClientId.get(athleteId, clientRunId) as Row), created: true };
+    });
+  }
+
+  endLiveRun(athleteId: string, runId: string, input: EndLiveRun): Promise<RunRecord | null> {
+    return this.#write(() => {
+      const changed = this.#s.endRun.run({
+        id: runId,
+        athleteId,
+        now: Date.now(),
+        report: JSON.stringify(input.report),
+        meta: input.meta ? JSON.stringify(input.meta) : null,
+        durationS: finiteOrNull(input.report.durationS),
+        distanceM: finiteOrNull(input.report.distanceM),
+        startTime: input.meta?.startTime ?? input.report.startTime ?? null,
+      }).changes;
+      return changed === 0 ? null : this.#getRun(athleteId, runId);
+    });
+  }
+
+  setReport(athleteId: string, runId: string, report: Report): Promise<boolean> {
+    return this.#write(
+      () =>
+        this.#s.setReport.run({
+          id: runId,
+          athleteId,
+          report: JSON.stringify(report),
+          durationS: finiteOrNull(report.durationS),
+          distanceM: finiteOrNull(report.distanceM),
+        }).changes > 0,
+    );
+  }
+
+  getRun(athleteId: string, runId: string): Promise<RunRecord | null> {
+    return this.#do(() => this.#getRun(athleteId, runId));
+  }
+
+  listRuns(athleteId: string, options: ListRunsOptions = {}): Promise<Page<RunSummary>> {
+    return this.#do(() => {
+      const limit = pageLimit(options.limit);
+      const status = options.status ?? null;
+      const rows = this.#s.listRuns.all(athleteId, decodeCursor(options.before), status, status, limit + 1) as Row[];
+      return toPage(rows, limit, toRunSummary, (row) => row.n);
+    });
+  }
+
+  deleteRun(athleteId: string, runId: string): Promise<boolean> {
+    return this.#write(() => this.#s.deleteRun.run(runId, athleteId).changes > 0);
+  }
+
+  // Samples ----------------------------------------------------------------------------------------------
+
+  appendSampleBatches(batches: readonly SampleBatch[]): Promise<SampleBatchResult[]> {
+    if (batches.length === 0) return Promise.resolve([]);
+    return this.#write(() => {
+      const runs = new Map<string, RunState | null>();
+      const results: Array<{ result: SampleBatchResult; state: RunState | null }> = [];
+      for (const batch of batches) {
+        const result: SampleBatchResult = { runId: batch.runId, seq: batch.seq, status: 'invalid', contiguousSeq: 0 };
+        let state = runs.get(batch.runId);
+        if (state === undefined) {
+          const row = this.#s.runForAppend.get(batch.runId) as Row | undefined;
+          state = row
+            ? {
+                n: row.n as number,
+                athleteId: row.athlete_id as string,
+                live: row.status === 'live',
+                contiguousSeq: row.contiguous_seq as number,
+                addedRows: 0,
+                mayAdvance: false,
+              }
+            : null;
+          runs.set(batch.runId, state);
+        }
+        // A foreign run is reported exactly like a missing one.
+        const owned = state !== null && state.athleteId === batch.athleteId ? state : null;
+        results.push({ result, state: owned });
+        if (batchProblem(batch) !== null) continue;
+        if (owned === null) {
+          result.status = 'not_found';
+        } else if (!owned.live) {
+          result.status = this.#s.chunkExists.get(owned.n, batch.seq) ? 'duplicate' : 'not_live';
+        } else {
+          const rows = batch.samples.length;
+          const changes = this.#s.insertChunk.run(owned.n, batch.seq, batch.samples.t[0]!, rows, encodeChunk(batch.samples)).changes;
+          result.status = changes === 1 ? 'stored' : 'duplicate';
+          if (changes === 1) {
+            owned.addedRows += rows;
+            if (batch.seq === owned.contiguousSeq + 1) owned.mayAdvance = true;
+          }
+        }
+      }
+      for (const state of runs.values()) {
+        if (state === null || state.addedRows === 0) continue;
+        if (state.mayAdvance) {
+          state.contiguousSeq = advanceContiguous(
+            state.contiguousSeq,
+            this.#s.seqsAfter.iterate(state.n, state.contiguousSeq) as Iterable<number>,
+          );
+        }
+        this.#s.updateProgress.run(state.contiguousSeq, state.addedRows, state.n);
+      }
+      return results.map(({ result, state }) => {
+        if (state !== null) result.contiguousSeq = state.contiguousSeq;
+        return result;
+      });
+    });
+  }
+
+  readSamples(athleteId: string, runId: string, options: ReadSamplesOptions = {}): Promise<SampleColumns | null> {
+    return this.#do(() => {
+      const n = this.#s.runN.get(runId, athleteId) as number | undefined;
+      if (n === undefined) return null;
+      let through = options.throughSeq ?? Number.MAX_SAFE_INTEGER;
+      if (options.contiguousOnly) through = Math.min(through, this.#s.contiguousOf.get(n) as number);
+      const blobs = this.#s.readChunks.all(n, options.afterSeq ?? 0, through) as Buffer[];
+      return decodeChunks(blobs);
+    });
+  }
+
+  // Events -----------------------------------------------------------------------------------------------
+
+  appendEvents(athleteId: string, runId: string, events: readonly NewRunEvent[]): Promise<number | null> {
+    return this.#write(() => {
+      checkEvents(events);
+      const n = this.#s.runN.get(runId, athleteId) as number | undefined;
+      if (n === undefined) return null;
+      const now = Date.now();
+      let added = 0;
+      for (const { key, event } of events) {
+        added += this.#s.insertEvent.run(n, key, event.t, event.type, JSON.stringify(event), now).changes;
+      }
+      return added;
+    });
+  }
+
+  listEvents(athleteId: string, runId: string): Promise<StoredRunEvent[] | null> {
+    return this.#do(() => {
+      const n = this.#s.runN.get(runId, athleteId) as number | undefined;
+      if (n === undefined) return null;
+      return (this.#s.listEvents.all(n) as Row[]).map((row) => ({
+        key: row.key as string,
+        event: json(row.body)!,
+        createdAt: iso(row.created_at),
+      }));
+    });
+  }
+
+  // Alert log --------------------------------------------------------------------------------------------
+
+  appendAlerts(athleteId: string, runId: string, alerts: readonly Alert[]): Promise<StoredAlert[] | null> {
+    return this.#write(() => {
+      checkAlerts(alerts);
+      const run = this.#s.runAlertState.get(runId, athleteId) as Row | undefined;
+      if (!run) return null;
+      const n = run.n as number;
+      let count = run.alert_count as number;
+      const added: StoredAlert[] = [];
+      const now = Date.now();
+      for (const alert of alerts) {
+        if (this.#s.alertExists.get(n, alert.id)) continue;
+        count++;
+        this.#s.insertAlert.run(n, alert.id, count, JSON.stringify(alert), now);
+        added.push({ pos: count, alert, createdAt: iso(now), delivered: false });
+      }
+      if (added.length > 0) this.#s.setAlertCount.run(count, n);
+      return added;
+    });
+  }
+
+  listAlerts(athleteId: string, runId: string, options: ListAlertsOptions = {}): Promise<StoredAlert[] | null> {
+    return this.#do(() => {
+      const run = this.#s.runAlertState.get(runId, athleteId) as Row | undefined;
+      if (!run) return null;
+      const delivered = run.alerts_delivered_through as number;
+      const after = Math.max(options.afterPos ?? 0, options.undeliveredOnly ? delivered : 0);
+      return (this.#s.listAlerts.all(run.n, after) as Row[]).map((row) => toStoredAlert(row, delivered));
+    });
+  }
+
+  markAlertsDelivered(athleteId: string, runId: string, pos: number): Promise<boolean> {
+    return this.#write(() => {
+      if (!Number.isSafeInteger(pos) || pos < 0) throw new StoreError('STORE_BAD_INPUT', 'pos must be a non-negative integer');
+      return this.#s.markDelivered.run(pos, runId, athleteId).changes > 0;
+    });
+  }
+
+  // Engine checkpoints -----------------------------------------------------------------------------------
+
+  saveCheckpoint(athleteId: string, runId: string, seq: number, snapshot: EngineSnapshot): Promise<boolean> {
+    return this.#write(() => {
+      checkCheckpointSeq(seq);
+      const n = this.#s.runN.get(runId, athleteId) as number | undefined;
+      if (n === undefined) return false;
+      this.#s.saveCheckpoint.run(n, seq, JSON.stringify(snapshot), Date.now());
+      return true;
+    });
+  }
+
+  getCheckpoint(athleteId: string, runId: string): Promise<Checkpoint | null> {
+    return this.#do(() => {
+      const row = this.#s.getCheckpoint.get(runId, athleteId) as Row | undefined;
+      return row ? { seq: row.seq as number, snapshot: json(row.snapshot)!, createdAt: iso(row.created_at) } : null;
+    });
+  }
+
+  // Cramp journal ----------------------------------------------------------------------------------------
+
+  addJournalEntry(athleteId: string, input: NewJournalEntry): Promise<JournalEntry | null> {
+    return this.#write(() => {
+      checkJournalInput(input);
+      const runId = input.runId ?? null;
+      if (runId !== null && this.#s.runN.get(runId, athleteId) === undefined) return null;
+      const id = input.id ?? randomUUID();
+      this.#s.insertJournal.run(
+        id,
+        athleteId,
+        runId,
+        input.t ?? null,
+        input.muscle,
+        input.severity,
+        input.note ?? '',
+        JSON.stringify(input.context ?? {}),
+        Date.now(),
+      );
+      return toJournalEntry(this.#s.journalById.get(athleteId, id) as Row);
+    });
+  }
+
+  listJournal(athleteId: string, options: { limit?: number; before?: string } = {}): Promise<Page<JournalEntry>> {
+    return this.#do(() => {
+      const limit = pageLimit(options.limit);
+      const rows = this.#s.listJournal.all(athleteId, decodeCursor(options.before), limit + 1) as Row[];
+      return toPage(rows, limit, toJournalEntry, (row) => row.n);
+    });
+  }
+
+  getJournalEntry(athleteId: string, id: string): Promise<JournalEntry | null> {
+    return this.#do(() => {
+      const row = this.#s.journalById.get(athleteId, id) as Row | undefined;
+      return row ? toJournalEntry(row) : null;
+    });
+  }
+
+  deleteJournalEntry(athleteId: string, id: string): Promise<boolean> {
+    return this.#write(() => this.#s.deleteJournal.run(athleteId, id).changes > 0);
+  }
+}
