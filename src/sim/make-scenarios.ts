@@ -41,7 +41,7 @@ export function writeSuite(dir: string, suite: Suite = buildSuite()): void {
 
 function fmtWindow(from: number | undefined, to: number | undefined): string {
   if (from === undefined && to === undefined) return '';
-  const m = (s: number) => `${Math.round(s / 60)}′`;
+  const m = (s: number) => (s % 60 === 0 ? `${s / 60}′` : `${Math.floor(s / 60)}′${String(s % 60).padStart(2, '0')}″`);
   return ` ${m(from ?? 0)}–${to === undefined ? 'end' : m(to)}`;
 }
 

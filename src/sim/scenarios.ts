@@ -205,7 +205,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'hot-long-drift',
-    summary: '2 h easy at 29 °C / 60 %, no drinking recorded: heat drift plus dehydration lift HR ~136 → ~165.',
+    summary: '2 h easy at 29 °C / 60 %, no drinking recorded: heat drift plus dehydration lift HR ~138 → ~168.',
     why: 'In heat, drink early (first 45 min) and regularly but not more than ~800 mL/h; slow down once HR drift passes ~5 % (from ~45 min), not before 30 min.',
     sim: { seed: 1010, startTime: day(10, '10:00'), tempC: 29, humidity: 60, plan: easyRun(120) },
     profile: PROFILE,
