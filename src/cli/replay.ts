@@ -1,5 +1,132 @@
-// Placeholder until this command lands; the owning issue replaces this file.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('crampguard replay: not available yet\n');
-  return 2;
+/**
+ * `crampguard replay FILE.fit --url URL --token TOKEN [--speed N] [--json] [--profile P] [--temp C]
+ * [--humidity PCT]`: plays a recorded run to a server as a watch would, prints each alert as it arrives
+ * (NDJSON with --json) and ends with the report.
+ * @module
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Profile } from '../../alerts/types.js';
+import { decodeFitFile, errorJson } from '../../ingest/fit-file.js';
+import { ConditionsSchema, ProfileSchema, SessionKindSchema } from '../wire/schemas.js';
+import type { WireAlert } from '../wire/events.js';
+
+const USAGE = `usage: crampguard replay FILE.fit --url URL --token TOKEN [--speed N] [--json]
+                         [--profile P] [--temp C] [--humidity PCT] [--session KIND]
+
+  --url URL        server, e.g. http://localhost:8080
+  --token TOKEN    the athlete's token (or env CRAMPGUARD_TOKEN)
+  --speed N        N× real time; 0 = as fast as the server acks (default 0)
+  --json           NDJSON: one line per alert, the report last
+  --profile P      profile JSON file (or inline JSON) overriding the stored profile for this run
+  --temp C         air temperature, °C
+  --humidity PCT   relative humidity, %
+  --session KIND   easy | long | race | intervals
+`;
+
+function fmtTime(s: number): string {
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  return `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
+}
+
+function fail(json: boolean, code: string, message: string, exit = 2): number {
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+  process.stderr.write(`crampguard replay: ${message}\n`);
+  return exit;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        speed: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        profile: { type: 'string' },
+        temp: { type: 'string' },
+        humidity: { type: 'string' },
+        session: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`crampguard replay: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = args;
+  if (v.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const json = v.json ?? false;
+  const file = positionals[0];
+  const token = v.token ?? process.env.CRAMPGUARD_TOKEN;
+  if (!file || positionals.length > 1) return fail(json, 'USAGE', `give exactly one FIT file\n${USAGE}`);
+  if (!v.url || !/^https?:\/\//.test(v.url)) return fail(json, 'USAGE', '--url must be an http(s) URL');
+  if (!token) return fail(json, 'USAGE', '--token is required');
+  const speed = v.speed === undefined ? 0 : Number(v.speed);
+  if (!Number.isFinite(speed) || speed < 0) return fail(json, 'USAGE', '--speed must be a number >= 0');
+
+  let profile: Profile | undefined;
+  if (v.profile !== undefined) {
+    let rawProfile: unknown;
+    try {
+      rawProfile = JSON.parse(existsSync(v.profile) ? readFileSync(v.profile, 'utf8') : v.profile);
+    } catch {
+      return fail(json, 'BAD_PROFILE', `--profile: not a JSON file or JSON text: ${v.profile}`);
+    }
+    const parsed = ProfileSchema.safeParse(rawProfile);
+    if (!parsed.success) return fail(json, 'BAD_PROFILE', `--profile: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+    profile = parsed.data as Profile;
+  }
+  const conditions = ConditionsSchema.safeParse({
+    ...(v.temp !== undefined ? { tempC: Number(v.temp) } : {}),
+    ...(v.humidity !== undefined ? { humidity: Number(v.humidity) } : {}),
+  });
+  if (!conditions.success) return fail(json, 'BAD_CONDITIONS', `--temp/--humidity: ${conditions.error.issues[0]?.message}`);
+  const session = v.session === undefined ? undefined : SessionKindSchema.safeParse(v.session);
+  if (session && !session.success) return fail(json, 'USAGE', '--session must be easy, long, race or intervals');
+
+  let decoded;
+  try {
+    decoded = await decodeFitFile(file);
+  } catch (err) {
+    const { error } = errorJson(err);
+    return fail(json, error.code, error.message, 1);
+  }
+
+  const printAlert = (a: WireAlert) => {
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'alert', ...a })}\n`);
+    else process.stdout.write(`${fmtTime(a.t)}  ${a.kind.padEnd(12)} ${a.cause.padEnd(16)} ${a.message}  (${a.why})\n`);
+  };
+  const { replayRun } = await import('../wire/replay.js');
+  try {
+    const result = await replayRun(decoded, {
+      url: v.url,
+      token,
+      speed,
+      ...(profile ? { profile } : {}),
+      ...(Object.keys(conditions.data).length ? { conditions: conditions.data } : {}),
+      ...(session?.success ? { sessionKind: session.data } : {}),
+      onAlert: printAlert,
+      onRejected: (what, error) => process.stderr.write(`crampguard replay: server refused ${what}: ${error.code}: ${error.message}\n`),
+    });
+    if (json) process.stdout.write(`${JSON.stringify({ file, id: result.id, ...result.report })}\n`);
+    else {
+      const r = result.report;
+      process.stdout.write(
+        `\nrun ${result.id}: ${fmtTime(r.durationS)}, ${r.distanceM === null ? '?' : (r.distanceM / 1000).toFixed(2)} km, ${r.alerts.length} prompts\n`,
+      );
+    }
+    return 0;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    return fail(json, e.code ?? 'REPLAY_FAILED', e.message ?? String(err), 1);
+  }
 }

@@ -1,0 +1,392 @@
+/**
+ * A reusable watch client for the /watch protocol: start (and resume), sample batching with per-run sequence
+ * numbers, events in order with the samples, resend of everything unacked after any reconnect (and after a
+ * server restart), alert dedupe by id. Used by `crampguard replay`, the tests, and later the dashboard's
+ * simulator and load generators.
+ *
+ * Delivery: at-least-once from here, exactly-once in effect because the server dedupes on (run, seq) for batches
+ * and (run, id) for events. The outbox keeps items in the order they were added; after a reconnect it sends
+ * `start` again (which answers with the highest contiguous seq stored and the alert log) and resends the rest.
+ * @module
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { Report } from '../../alerts/types.js';
+import type {
+  Ack,
+  BatchAck,
+  ClientToServerEvents,
+  EndAck,
+  EventAck,
+  ServerToClientEvents,
+  StartAck,
+  StartRun,
+  WatchError,
+  WireAlert,
+  WireEvent,
+  WireRisk,
+  WireSample,
+} from './events.js';
+
+export interface WatchClientOptions {
+  /** Server base URL, e.g. http://localhost:8080 */
+  url: string;
+  token: string;
+  /** Samples per batch. @default 30 */
+  batchSize?: number;
+  /** Messages awaiting an ack at once. @default 4 */
+  window?: number;
+  /** Resend a message not acked within this long, ms. @default 5000 */
+  ackTimeoutMs?: number;
+  /** Reconnect delay bounds, ms. @default 250 / 2000 */
+  reconnectDelayMs?: number;
+  reconnectDelayMaxMs?: number;
+  onAlert?: (alert: WireAlert) => void;
+  onRisk?: (risk: WireRisk) => void;
+  /** A message the server refused for good (bad data): it is dropped. */
+  onRejected?: (what: string, error: WatchError['error']) => void;
+}
+
+type Item =
+  | { kind: 'batch'; seq: number; samples: WireSample[]; sent: number }
+  | { kind: 'event'; id: string; event: WireEvent; sent: number };
+
+export class WatchClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface WatchClientStats {
+  batchesSent: number;
+  resends: number;
+  duplicates: number;
+  reconnects: number;
+  seqGaps: number;
+}
+
+/** One run from one watch. */
+export class WatchClient {
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  readonly alerts: WireAlert[] = [];
+  readonly stats: WatchClientStats = { batchesSent: 0, resends: 0, duplicates: 0, reconnects: 0, seqGaps: 0 };
+  private readonly seen = new Set<string>();
+  private readonly opts: Required<Pick<WatchClientOptions, 'batchSize' | 'window' | 'ackTimeoutMs'>> & WatchClientOptions;
+  private startMsg: StartRun | null = null;
+  private startAck: StartAck | null = null;
+  private buffer: WireSample[] = [];
+  private outbox: Item[] = [];
+  private nextSeq = 1;
+  private eventCounter = 0;
+  private inflight = 0;
+  /** Bumped on every (re)connection: answers from an older connection are ignored. */
+  private epoch = 0;
+  private resuming: Promise<void> | null = null;
+  private idleWaiters: Array<() => void> = [];
+  private failure: WatchClientError | null = null;
+  private closed = false;
+
+  constructor(options: WatchClientOptions) {
+    this.opts = { batchSize: 30, window: 4, ackTimeoutMs: 5000, ...options };
+    this.socket = io(`${options.url.replace(/\/$/, '')}/watch`, {
+      transports: ['websocket'],
+      auth: { token: options.token },
+      reconnectionDelay: options.reconnectDelayMs ?? 250,
+      reconnectionDelayMax: options.reconnectDelayMaxMs ?? 2000,
+      autoConnect: true,
+    });
+    this.socket.on('alert', (a) => this.deliver(a));
+    this.socket.on('risk', (r) => {
+      if (this.startMsg && r.runId === this.startMsg.runId) this.opts.onRisk?.(r);
+    });
+    this.socket.on('connect', () => {
+      this.epoch++;
+      if (this.epoch > 1) this.stats.reconnects++;
+      this.inflight = 0;
+      if (this.startMsg) void this.resume().catch(() => {});
+    });
+    this.socket.on('connect_error', (err) => {
+      const code = (err as Error & { data?: { code?: string } }).data?.code;
+      // A refused token will not get better by retrying.
+      if (code === 'BAD_TOKEN' || code === 'UNAUTHENTICATED') this.fail(new WatchClientError(code, err.message));
+    });
+  }
+
+  /** The server's answer to the last start (run ids, settings). */
+  get run(): StartAck | null {
+    return this.startAck;
+  }
+
+  /** Starts (or resumes, with the same runId) a run. */
+  async start(msg: StartRun): Promise<StartAck> {
+    this.startMsg = msg;
+    await this.waitConnected();
+    await this.resume();
+    return this.startAck!;
+  }
+
+  /** Queues a sample; a full batch is sent at once. */
+  addSample(sample: WireSample): void {
+    this.buffer.push(sample);
+    if (this.buffer.length >= this.opts.batchSize) this.flush();
+  }
+
+  /** Queues an event after every sample added so far (that is the engine's ordering rule). */
+  addEvent(event: WireEvent, id = `e${++this.eventCounter}`): void {
+    this.flush();
+    this.outbox.push({ kind: 'event', id, event, sent: 0 });
+    this.pump();
+  }
+
+  /** Sends the samples buffered so far as a batch. */
+  flush(): void {
+    if (this.buffer.length === 0) return;
+    this.outbox.push({ kind: 'batch', seq: this.nextSeq++, samples: this.buffer, sent: 0 });
+    this.buffer = [];
+    this.pump();
+  }
+
+  /** Resolves when everything added so far is acked (stored on the server). */
+  drain(): Promise<void> {
+    this.flush();
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.outbox.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.idleWaiters.push(() => (this.failure ? reject(this.failure) : resolve()));
+    });
+  }
+
+  /** Items waiting for an ack (for back-pressure in simulators). */
+  get backlog(): number {
+    return this.outbox.length + (this.buffer.length ? 1 : 0);
+  }
+
+  /** Drains, ends the run and returns the report; retried across reconnects. */
+  async end(): Promise<Report> {
+    await this.drain();
+    const runId = this.requireStarted().runId;
+    for (;;) {
+      await this.waitConnected();
+      if (this.resuming) await this.resuming;
+      const epoch = this.epoch;
+      let r: Ack<EndAck>;
+      try {
+        r = await this.socket.timeout(Math.max(this.opts.ackTimeoutMs, 30_000)).emitWithAck('end', { runId });
+      } catch {
+        continue; // no answer (disconnected or slow): ask again; ending twice is harmless
+      }
+      if (r.ok) return r.report;
+      if (r.error.code === 'UNKNOWN_RUN' && epoch === this.epoch) {
+        // Not open on this server process (restart): resuming reopens it, or returns the report if it ended.
+        await this.resume();
+        if (this.startAck?.status === 'ended' && this.startAck.report) return this.startAck.report;
+        continue;
+      }
+      if (r.error.code === 'STORE_UNAVAILABLE' || r.error.code === 'RATE_LIMITED') {
+        await sleep(500);
+        continue;
+      }
+      throw new WatchClientError(r.error.code, r.error.message);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket.disconnect();
+  }
+
+  private requireStarted(): StartRun {
+    if (!this.startMsg) throw new WatchClientError('NOT_STARTED', 'call start() first');
+    return this.startMsg;
+  }
+
+  private deliver(alert: WireAlert): void {
+    if (!this.startMsg || alert.runId !== this.startMsg.runId || this.seen.has(alert.id)) return;
+    this.seen.add(alert.id);
+    this.alerts.push(alert);
+    this.opts.onAlert?.(alert);
+  }
+
+  private fail(err: WatchClientError): void {
+    this.failure ??= err;
+    this.wakeIdle();
+    if (!this.closed) this.socket.disconnect();
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private waitConnected(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.socket.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onConnect = () => {
+        this.socket.off('connect_error', onError);
+        resolve();
+      };
+      const onError = () => {
+        if (this.failure) {
+          this.socket.off('connect', onConnect);
+          this.socket.off('connect_error', onError);
+          reject(this.failure);
+        }
+      };
+      this.socket.once('connect', onConnect);
+      this.socket.on('connect_error', onError);
+    });
+  }
+
+  /** Sends start (again) and, once answered, everything unacked. One at a time. */
+  private resume(): Promise<void> {
+    this.resuming ??= (async () => {
+      const msg = this.requireStarted();
+      for (;;) {
+        if (this.failure) throw this.failure;
+        await this.waitConnected();
+        const epoch = this.epoch;
+        let r: Ack<StartAck>;
+        try {
+          r = await this.socket.timeout(this.opts.ackTimeoutMs).emitWithAck('start', msg);
+        } catch {
+          continue;
+        }
+        if (!r.ok) {
+          if (r.error.code === 'STORE_UNAVAILABLE' || r.error.code === 'RATE_LIMITED') {
+            await sleep(500);
+            continue;
+          }
+          const err = new WatchClientError(r.error.code, r.error.message);
+          this.fail(err);
+          throw err;
+        }
+        if (epoch !== this.epoch) continue;
+        this.startAck = r;
+        for (const a of r.alerts) this.deliver({ ...a, runId: msg.runId });
+        this.acked(r.contiguousSeq);
+        return;
+      }
+    })().finally(() => {
+      this.resuming = null;
+      this.pump();
+    });
+    return this.resuming;
+  }
+
+  /** Drops every batch up to `contiguousSeq` from the outbox. */
+  private acked(contiguousSeq: number): void {
+    const before = this.outbox.length;
+    this.outbox = this.outbox.filter((i) => i.kind !== 'batch' || i.seq > contiguousSeq);
+    if (before !== this.outbox.length && this.outbox.length === 0) this.wakeIdle();
+  }
+
+  private pump(): void {
+    if (this.resuming || !this.startAck || !this.socket.connected || this.failure) return;
+    for (const item of this.outbox) {
+      if (this.inflight >= this.opts.window) return;
+      if (item.sent === this.epoch) continue;
+      if (item.sent !== 0) this.stats.resends++;
+      item.sent = this.epoch;
+      this.inflight++;
+      this.send(item, this.epoch);
+    }
+  }
+
+  private send(item: Item, epoch: number): void {
+    const runId = this.requireStarted().runId;
+    const answer =
+      item.kind === 'batch'
+        ? this.socket.timeout(this.opts.ackTimeoutMs).emitWithAck('samples', { runId, seq: item.seq, samples: item.samples })
+        : this.socket.timeout(this.opts.ackTimeoutMs).emitWithAck('event', { runId, id: item.id, event: item.event });
+    if (item.kind === 'batch') this.stats.batchesSent++;
+    (answer as Promise<Ack<BatchAck | EventAck>>).then(
+      (r) => this.onAnswer(item, epoch, r),
+      () => {
+        // No ack in time: on a live connection send it again (the server dedupes); otherwise `connect` resends.
+        if (epoch !== this.epoch) return;
+        this.inflight--;
+        item.sent = 0;
+        this.pump();
+      },
+    );
+  }
+
+  private onAnswer(item: Item, epoch: number, r: Ack<BatchAck | EventAck>): void {
+    if (epoch !== this.epoch) return;
+    this.inflight--;
+    if (r.ok) {
+      if ('duplicate' in r && r.duplicate) this.stats.duplicates++;
+      if (item.kind === 'batch') this.acked((r as BatchAck).contiguousSeq);
+      else this.remove(item);
+      this.pump();
+      return;
+    }
+    const { code } = r.error;
+    switch (code) {
+      case 'SEQ_GAP': {
+        // Something before this batch did not arrive: resend from the seq the server expects.
+        this.stats.seqGaps++;
+        const expected = r.expectedSeq ?? 1;
+        for (const i of this.outbox) if (i.kind === 'batch' && i.seq >= expected) i.sent = 0;
+        item.sent = 0;
+        setTimeout(() => this.pump(), 20);
+        return;
+      }
+      case 'RATE_LIMITED':
+      case 'STORE_UNAVAILABLE':
+        item.sent = 0;
+        setTimeout(() => this.pump(), 500);
+        return;
+      case 'UNKNOWN_RUN':
+        // The server lost the session (restart, store failure): start again, which resumes.
+        item.sent = 0;
+        void this.resume().catch(() => {});
+        return;
+      default:
+        // Refused for good (bad data): drop it so the rest can go on, and say so.
+        this.opts.onRejected?.(item.kind === 'batch' ? `batch ${item.seq}` : `event ${item.id}`, r.error);
+        this.remove(item);
+        this.pump();
+    }
+  }
+
+  private remove(item: Item): void {
+    const i = this.outbox.indexOf(item);
+    if (i >= 0) this.outbox.splice(i, 1);
+    if (this.outbox.length === 0) this.wakeIdle();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Wire form of a normalised sample: missing (NaN) values left out. */
+export function toWireSample(s: {
+  t: number;
+  timestamp: number;
+  hr: number;
+  cadence: number;
+  speed: number;
+  distance: number;
+  altitude: number;
+  temperature: number;
+  respiration: number;
+  power: number;
+}): WireSample {
+  const w: WireSample = { t: s.t };
+  if (Number.isFinite(s.timestamp)) w.timestamp = s.timestamp;
+  if (!Number.isNaN(s.hr)) w.hr = s.hr;
+  if (!Number.isNaN(s.cadence)) w.cadence = s.cadence;
+  if (!Number.isNaN(s.speed)) w.speed = s.speed;
+  if (!Number.isNaN(s.distance)) w.distance = s.distance;
+  if (!Number.isNaN(s.altitude)) w.altitude = s.altitude;
+  if (!Number.isNaN(s.temperature)) w.temperature = s.temperature;
+  if (!Number.isNaN(s.respiration)) w.respiration = s.respiration;
+  if (!Number.isNaN(s.power)) w.power = s.power;
+  return w;
+}
