@@ -3,6 +3,9 @@
  * and one-line message (or a code of our own for network trouble), so pages only ever show a sentence.
  */
 import type { Profile, Report } from '../../../../alerts/types.js';
+import { toRunSummary, toSampleSeries, type RunSummary, type SampleSeries } from './shapes.js';
+
+export { peakRisk, type RunSummary, type SampleSeries } from './shapes.js';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -42,17 +45,6 @@ export interface Athlete {
   [key: string]: unknown;
 }
 
-export interface RunSummary {
-  id: string;
-  startTime: string | null;
-  distanceM: number | null;
-  durationS: number | null;
-  /** null until known: the list endpoint may not carry it, then the page fills it from the run's report. */
-  alertCount: number | null;
-  peakRisk: number | null;
-  status: 'live' | 'ended';
-  source: 'upload' | 'live' | null;
-}
 
 export interface StoredRun {
   id: string;
@@ -63,14 +55,6 @@ export interface StoredRun {
   report: Report | null;
 }
 
-/** A run's samples as columns (the chart input). Missing values are null. */
-export interface SampleSeries {
-  t: number[];
-  hr: (number | null)[];
-  cadence: (number | null)[];
-  speed: (number | null)[];
-  [channel: string]: (number | null)[];
-}
 
 /** A journal entry as the server returns it (src/wire/schemas.ts `CrampSchema`). */
 export interface CrampEntry {
@@ -127,64 +111,6 @@ async function request<T>(method: string, path: string, body?: unknown, auth = t
   }
   if (!response.ok) throw errorFromBody(response.status, parsed, `${method} ${path} failed (${response.status}).`);
   return parsed as T;
-}
-
-export function peakRisk(risk: readonly { score: number }[]): number | null {
-  let peak: number | null = null;
-  for (const p of risk) if (peak === null || p.score > peak) peak = p.score;
-  return peak;
-}
-
-function toNumberOrNull(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-/** The list endpoint's items, whatever extra fields they carry, reduced to what the runs table shows. */
-export function toRunSummary(raw: Record<string, unknown>): RunSummary {
-  const report = (raw.report ?? null) as Partial<Report> | null;
-  const alerts = Array.isArray(report?.alerts) ? report.alerts : null;
-  const risk = Array.isArray(report?.risk) ? report.risk : null;
-  let peak = toNumberOrNull(raw.peakRisk);
-  if (peak === null && risk && risk.length > 0) peak = peakRisk(risk);
-  return {
-    id: String(raw.id),
-    startTime: (raw.startTime as string | null | undefined) ?? report?.startTime ?? null,
-    distanceM: toNumberOrNull(raw.distanceM) ?? toNumberOrNull(report?.distanceM),
-    durationS: toNumberOrNull(raw.durationS) ?? toNumberOrNull(report?.durationS),
-    alertCount: toNumberOrNull(raw.alertCount) ?? alerts?.length ?? null,
-    peakRisk: peak,
-    status: raw.status === 'live' ? 'live' : 'ended',
-    source: raw.source === 'upload' || raw.source === 'live' ? raw.source : null,
-  };
-}
-
-/** Samples arrive as columns or rows; either way the charts get columns with null for missing. */
-export function toSampleSeries(raw: unknown): SampleSeries {
-  const body = raw as Record<string, unknown>;
-  const cols = (body.columns ?? body.samples ?? body) as Record<string, unknown> | unknown[];
-  const out: SampleSeries = { t: [], hr: [], cadence: [], speed: [] };
-  const clean = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  if (Array.isArray(cols)) {
-    for (const row of cols as Record<string, unknown>[]) {
-      const t = clean(row.t);
-      if (t === null) continue;
-      out.t.push(t);
-      for (const key of Object.keys(row)) {
-        if (key === 't') continue;
-        (out[key] ??= new Array<number | null>(out.t.length - 1).fill(null)).push(clean(row[key]));
-      }
-      for (const key of Object.keys(out)) if (key !== 't' && out[key]!.length < out.t.length) out[key]!.push(null);
-    }
-    return out;
-  }
-  const t = cols.t;
-  if (!Array.isArray(t)) return out;
-  out.t = t.map((v) => (typeof v === 'number' ? v : Number(v)));
-  for (const [key, values] of Object.entries(cols)) {
-    if (key === 't' || !Array.isArray(values)) continue;
-    out[key] = values.map(clean);
-  }
-  return out;
 }
 
 export const api = {

@@ -7,6 +7,9 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h, clear } from './dom.js';
 import { formatDuration } from './format.js';
+import { PALETTE } from './palette.js';
+
+export { PALETTE };
 
 export interface PanelSpec {
   id: string;
@@ -43,19 +46,6 @@ export interface Band {
   to: number;
 }
 
-/** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies. */
-export const PALETTE = {
-  hr: '#D55E00',
-  pace: '#0072B2',
-  cadence: '#009E73',
-  risk: '#CC79A7',
-  fluid: '#56B4E9',
-  info: '#0072B2',
-  warning: '#E69F00',
-  urgent: '#D55E00',
-  lap: '#6b6b6b',
-  pause: 'rgba(120,120,120,0.14)',
-} as const;
 
 const PANEL_HEIGHT = 150;
 
@@ -286,9 +276,10 @@ export class ChartStack {
     }
     ctx.setLineDash([]);
     ctx.lineWidth = 1.5 * dpr;
+    // Prompt lines in neutral ink: the series own the colours; the marker above says which prompt it is.
+    ctx.strokeStyle = PALETTE.promptLine;
     for (const m of this.markers) {
       const x = Math.round(u.valToPos(m.t, 'x', true));
-      ctx.strokeStyle = PALETTE[m.tone];
       ctx.beginPath();
       ctx.moveTo(x, top);
       ctx.lineTo(x, top + height);

@@ -1,0 +1,217 @@
+/**
+ * The dashboard in a real browser (Debian's chromium via playwright-core) against the real server
+ * (`crampguard serve`, SQLite in a temp DATA_DIR): sign up, upload, read the run page; follow a live run fed
+ * by a watch over socket.io; play a stored run on the simulator and compare with `crampguard analyze`.
+ * Screenshots go to test-artifacts/dashboard/.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert, Report } from '../../alerts/types.js';
+import { PALETTE } from '../../src/dashboard/web/src/palette.js';
+import {
+  FIXTURES,
+  ROOT,
+  browserSkipReason,
+  collectPageErrors,
+  launchBrowser,
+  pixelsInColour,
+  snap,
+  startServer,
+  type RunningServer,
+} from './harness.js';
+
+const skipReason = browserSkipReason();
+if (skipReason) console.warn(`[dashboard] ${skipReason}`);
+
+const FIXTURE = join(FIXTURES, 'fast-start-10k.fit');
+
+/** What a prompt list shows, in order: enough to tell two prompts apart. */
+type Shown = { t: number; kind: string; message: string };
+const shownOf = (alerts: readonly Alert[]): Shown[] => alerts.map((a) => ({ t: a.t, kind: a.kind, message: a.message }));
+
+/** An init script that signs the page in, as the sign-in page would. */
+const signedIn = (token: string): string => `localStorage.setItem('crampguard.token', ${JSON.stringify(token)})`;
+
+async function promptsOnPage(page: Page): Promise<Shown[]> {
+  // Runs in the page; typed structurally because the test project has no DOM lib.
+  type Item = { dataset: Record<string, string | undefined>; querySelector(s: string): { textContent: string | null } | null };
+  return page.$$eval('[data-testid=prompts] > li', (items) =>
+    (items as unknown as Item[]).map((li) => ({
+      t: Number(li.dataset.t),
+      kind: String(li.dataset.kind),
+      message: li.querySelector('.prompt-message')?.textContent ?? '',
+    })),
+  );
+}
+
+describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let closeBrowser: () => Promise<void>;
+  let token = '';
+  let uploadedId = '';
+  let uploadedReport: Report;
+
+  const api = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.ok, `${path} → ${res.status}`).toBe(true);
+    return (await res.json()) as T;
+  };
+
+  beforeAll(async () => {
+    server = await startServer();
+    ({ browser, close: closeBrowser } = await launchBrowser());
+  });
+
+  afterAll(async () => {
+    await closeBrowser?.();
+    await server?.stop();
+  });
+
+  it('signs up, uploads a FIT file and shows the run with charts and the report\'s prompts', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(server.url);
+    await page.waitForURL(/#\/signin$/);
+    await snap(page, '01-signin');
+
+    await page.fill('#name', 'Ada Runner');
+    await page.fill('#massKg', '68');
+    await page.click('text=Create athlete');
+    token = (await page.textContent('[data-testid=token]'))!.trim();
+    expect(token.length).toBeGreaterThan(10);
+    await page.click('text=Continue to my runs');
+    await page.waitForSelector('text=No runs yet');
+    await snap(page, '02-runs-empty');
+
+    await page.setInputFiles('#fit-file', FIXTURE);
+    await page.waitForURL(/#\/runs\/[^/]+$/, { timeout: 60_000 });
+    uploadedId = decodeURIComponent(page.url().split('#/runs/')[1]!);
+    await page.waitForSelector('[data-testid=prompts], [data-testid=prompts-empty]');
+
+    const run = await api<{ report: Report }>(`/api/runs/${encodeURIComponent(uploadedId)}`);
+    uploadedReport = run.report;
+    expect(await promptsOnPage(page)).toEqual(shownOf(uploadedReport.alerts));
+    if (uploadedReport.alerts.length === 0) await page.waitForSelector('[data-testid=prompts-empty]');
+
+    // Each chart draws its series in its own colour: a blank or missing chart has none of it.
+    for (const [panel, colour] of [['hr', PALETTE.hr], ['pace', PALETTE.pace], ['cadence', PALETTE.cadence], ['risk', PALETTE.risk]] as const) {
+      const [inked] = await pixelsInColour(page, `[data-panel=${panel}] canvas`, colour);
+      expect(inked, `${panel} chart pixels`).toBeGreaterThan(150);
+    }
+    // One marker per prompt on the time line; hovering one shows its why.
+    expect(await page.locator('.marker-strip .marker').count()).toBe(uploadedReport.alerts.length);
+    if (uploadedReport.alerts.length > 0) {
+      await page.locator('.marker-strip .marker').first().hover();
+      await expect.poll(() => page.textContent('.marker-tip')).toContain(uploadedReport.alerts[0]!.why);
+    }
+    for (const key of Object.keys(uploadedReport.metrics)) {
+      expect(await page.locator(`[data-metric="${key}"]`).count(), key).toBe(1);
+    }
+    await snap(page, '03-run');
+
+    // The runs list shows the upload with its prompt count, filled from the report.
+    await page.click('text=← Runs');
+    const row = page.locator(`tr[data-run-id="${uploadedId}"]`);
+    await expect.poll(() => row.locator('[data-col=prompts]').textContent()).toBe(String(uploadedReport.alerts.length));
+    await snap(page, '04-runs');
+
+    // Phone-sized: the run page still lays out without sideways scrolling.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}/#/runs/${encodeURIComponent(uploadedId)}`);
+    await page.waitForSelector('[data-panel=hr] canvas');
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    expect(overflow).toBeLessThanOrEqual(1);
+    await snap(page, '05-run-phone');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('follows a live run and shows its prompts as the watch receives them', async () => {
+    expect(uploadedReport, 'needs the upload test').toBeDefined();
+    const samples = await api<{ columns: Record<string, (number | null)[]> }>(`/api/runs/${encodeURIComponent(uploadedId)}/samples`);
+    const cols = samples.columns;
+    const n = cols.t!.length;
+    const watch: Socket = io(`${server.url}/watch`, { transports: ['websocket'], auth: { token } });
+    const told: Alert[] = [];
+    watch.on('alert', (a: Alert) => told.push(a));
+    await new Promise<void>((resolve, reject) => {
+      watch.once('connect', () => resolve());
+      watch.once('connect_error', reject);
+    });
+    const runId = `test-live-${Date.now()}`;
+    const start = await watch.timeout(10_000).emitWithAck('start', { runId, startTime: uploadedReport.startTime ?? new Date().toISOString() });
+    expect(start.ok).toBe(true);
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript(signedIn(token));
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${server.url}/#/live`);
+    await page.click(`a[href="#/live/${encodeURIComponent(start.id)}"]`);
+    await page.waitForSelector('[data-testid=live-status]:text("live")');
+
+    // The watch streams the run in batches of a minute, as a companion would after a short signal loss.
+    let seq = 0;
+    for (let i = 0; i < n; i += 60) {
+      const batch = [];
+      for (let j = i; j < Math.min(n, i + 60); j++) {
+        const row: Record<string, number> = { t: cols.t![j]! };
+        for (const f of ['hr', 'cadence', 'speed', 'distance', 'altitude', 'temperature']) {
+          const v = cols[f]?.[j];
+          if (typeof v === 'number') row[f] = v;
+        }
+        batch.push(row);
+      }
+      const ack = await watch.timeout(10_000).emitWithAck('samples', { runId, seq: ++seq, samples: batch });
+      expect(ack.ok, JSON.stringify(ack)).toBe(true);
+      if (seq === 10) await snap(page, '06-live-midway');
+    }
+    const end = await watch.timeout(60_000).emitWithAck('end', { runId });
+    expect(end.ok).toBe(true);
+    await page.waitForSelector('[data-testid=live-status]:text("finished")');
+    // Every prompt the watch was told appears on the dashboard, in order, and nothing else.
+    await expect.poll(async () => (await promptsOnPage(page)).length, { timeout: 10_000 }).toBe(told.length);
+    expect(await promptsOnPage(page)).toEqual(shownOf(told));
+    const [inked] = await pixelsInColour(page, '[data-panel=hr] canvas', PALETTE.hr);
+    expect(inked).toBeGreaterThan(150);
+    if (told.length > 0) expect(await page.textContent('[data-testid=watch-message]')).toBe(told.at(-1)!.message);
+    await snap(page, '07-live-finished');
+    watch.disconnect();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('plays a stored run on the simulator and shows the prompts `crampguard analyze` gives for the file', async () => {
+    expect(uploadedId, 'needs the upload test').not.toBe('');
+    const out = execFileSync(process.execPath, [join(ROOT, 'bin', 'crampguard.js'), 'analyze', FIXTURE, '--json', '--mass', '68'], { encoding: 'utf8' });
+    const analyzed = JSON.parse(out.trim().split('\n').at(-1)!) as Report;
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript(signedIn(token));
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${server.url}/#/simulator/${encodeURIComponent(uploadedId)}`);
+    await page.selectOption('#sim-speed', '1000');
+    await page.click('[data-testid=sim-start]');
+    await page.waitForSelector('[data-testid=sim-compare]', { timeout: 60_000 });
+    expect(await promptsOnPage(page)).toEqual(shownOf(analyzed.alerts));
+    expect(await page.getAttribute('[data-testid=sim-compare]', 'data-same')).toBe('yes');
+    await snap(page, '08-simulator');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
+// Keep the fixture honest: it is the scenario file it claims to be (a FIT header).
+describe('dashboard fixture', () => {
+  it('is a FIT file', () => {
+    const bytes = readFileSync(FIXTURE);
+    expect(bytes.subarray(8, 12).toString('latin1')).toBe('.FIT');
+  });
+});
