@@ -93,6 +93,8 @@ export function wireRows(samples: SampleSeries): TimedWireSample[] {
   const rows: TimedWireSample[] = new Array(samples.t.length);
   for (let i = 0; i < samples.t.length; i++) {
     const row: TimedWireSample = { t: samples.t[i]! };
+    const timestamp = samples.timestamp?.[i];
+    if (typeof timestamp === 'number') row.timestamp = timestamp;
     for (const f of WIRE_FIELDS) {
       const v = samples[f]?.[i];
       if (v !== undefined && v !== null) row[f] = v;

@@ -11,12 +11,12 @@ import { h, errorBox, statusLine } from '../dom.js';
 import { formatDate, formatDistance, formatDuration } from '../format.js';
 import { LiveRunView } from '../liveview.js';
 import { navigate, type Dispose } from '../navigate.js';
-import { connectWatch, watch, type WatchSocket } from '../watch.js';
+import { WatchClient } from '../../../../wire/client.js';
 
 const SPEEDS = [1, 10, 60, 300, 1000];
 /** Samples per batch: well under the protocol's 600, about what a watch sends every few minutes. */
 const BATCH = 300;
-const TICK_MS = 100;
+const TICK_MS = 50;
 
 export async function renderSimulator(main: HTMLElement, [id]: string[]): Promise<Dispose | void> {
   main.append(
@@ -82,7 +82,7 @@ export async function renderSimulator(main: HTMLElement, [id]: string[]): Promis
 }
 
 class Simulation {
-  private socket: WatchSocket | null = null;
+  private client: WatchClient | null = null;
   private view: LiveRunView | null = null;
   private stopped: string | null = null;
 
@@ -97,73 +97,73 @@ class Simulation {
   }
 
   destroy(): void {
-    this.socket?.disconnect();
+    this.client?.close();
     this.view?.destroy();
   }
 
   async play(storedId: string, speed: number): Promise<void> {
+    let client: WatchClient | null = null;
     try {
       this.status.textContent = 'Loading the run…';
       const [run, samples] = await Promise.all([api.getRun(storedId), api.getSamples(storedId)]);
       const stored = run.report;
       if (!stored) throw new Error('That run has no report yet.');
-      this.view = new LiveRunView(this.stage, { watchTitle: 'The watch would show' });
-      this.socket = await connectWatch(session.token() ?? '');
-      const received: Alert[] = [];
-      this.socket.on('alert', (a) => {
-        received.push(a);
-        this.view?.addAlert(a);
+      const view = new LiveRunView(this.stage, { watchTitle: 'The watch would show' });
+      this.view = view;
+      // The same client `crampguard replay` uses: batches with seq numbers, resend after reconnect, alert dedupe.
+      client = new WatchClient({
+        url: location.origin,
+        token: session.token() ?? '',
+        batchSize: BATCH,
+        onAlert: (a) => view.addAlert(a),
+        onRisk: (p) => view.addRisk(p),
       });
-      this.socket.on('risk', (p) => this.view?.addRisk(p));
-
-      const runId = `sim-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      this.client = client;
       const conditions = conditionsOf(stored);
-      const start = await watch.start(this.socket, {
-        runId,
+      const start = await client.start({
+        runId: `sim-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
         startTime: stored.startTime ?? new Date().toISOString(),
         ...(conditions ? { conditions } : {}),
       });
-      this.view.markStart();
+      view.markStart();
       const rows = wireRows(samples);
       const events = eventsOf(stored);
       const total = rows.length ? rows[rows.length - 1]!.t : 0;
       const began = performance.now();
       let next = 0;
       let nextEvent = 0;
-      let seq = 0;
       while (!this.stopped && (next < rows.length || nextEvent < events.length)) {
         const simT = ((performance.now() - began) / 1000) * speed;
-        const eventT = nextEvent < events.length ? events[nextEvent]!.t : Infinity;
-        // An event at t takes effect after every sample with sample.t <= t (alerts/types.ts ordering rule).
-        if (eventT <= simT && (next >= rows.length || rows[next]!.t > eventT)) {
-          await watch.event(this.socket, runId, `sim-ev-${nextEvent}`, events[nextEvent] as WireEvent);
-          nextEvent++;
-          continue;
+        const from = next;
+        while (next < rows.length || nextEvent < events.length) {
+          const sampleT = next < rows.length ? rows[next]!.t : Infinity;
+          const eventT = nextEvent < events.length ? events[nextEvent]!.t : Infinity;
+          if (Math.min(sampleT, eventT) > simT) break;
+          // An event at t goes after every sample with sample.t <= t (alerts/types.ts ordering rule).
+          if (eventT < sampleT) client.addEvent(events[nextEvent] as WireEvent, `sim-ev-${nextEvent++}`);
+          else client.addSample(rows[next++]!);
         }
-        let end = next;
-        while (end < rows.length && end - next < BATCH && rows[end]!.t <= simT && rows[end]!.t <= eventT) end++;
-        if (end === next) {
-          await sleep(TICK_MS);
-          continue;
+        if (next > from) {
+          client.flush();
+          view.appendSamples(rows.slice(from, next));
+          this.status.textContent = `Playing at ${speed}×: ${formatDuration(rows[next - 1]!.t)} of ${formatDuration(total)}`;
         }
-        const batch = rows.slice(next, end);
-        await watch.samples(this.socket, runId, ++seq, batch);
-        this.view.appendSamples(batch);
-        next = end;
-        this.status.textContent = `Playing at ${speed}×: ${formatDuration(batch[batch.length - 1]!.t)} of ${formatDuration(total)}`;
+        // Back-pressure: never run ahead of the server by more than a few batches.
+        while (client.backlog > 8 && !this.stopped) await sleep(20);
+        await sleep(TICK_MS);
       }
-      const ended = await watch.end(this.socket, runId);
+      const report = await client.end();
       this.status.replaceChildren(
-        this.stopped ? `Stopped at ${formatDuration(this.view.lastSampleT())}. ` : 'Finished. ',
+        this.stopped ? `Stopped at ${formatDuration(view.lastSampleT())}. ` : 'Finished. ',
         h('a', { href: `#/runs/${encodeURIComponent(start.id)}` }, 'Open the replayed run →'),
       );
       // Alerts raised at the very end reach the report even if their socket event raced the ack.
-      for (const a of ended.report.alerts) this.view.addAlert(a, !received.some((r) => r.id === a.id));
-      if (!this.stopped) this.compare.append(comparison(this.view.shownAlerts(), stored.alerts, storedId));
+      for (const a of report.alerts) view.addAlert(a);
+      if (!this.stopped) this.compare.append(comparison(view.shownAlerts(), stored.alerts, storedId));
     } catch (err) {
       this.status.replaceChildren(errorBox((err as Error).message));
     } finally {
-      this.socket?.disconnect();
+      client?.close();
     }
   }
 }
