@@ -16,7 +16,9 @@
  */
 import { z } from 'zod';
 import { IngestError, type IngestCode } from './errors.js';
+import { MAX_TIME_JUMP_MS } from './fit/records.js';
 import { isPlausible, PLAUSIBLE } from './plausible.js';
+import { createRespirationFromRr, type RespirationEstimator, type RespirationState } from './respiration.js';
 import { CHANNELS, emptySample, type Channel, type IngestWarning, type Sample } from './sample.js';
 
 /** Most samples one batch may carry (10 min at 1 Hz). Bigger batches are refused: split them. */
@@ -132,12 +134,24 @@ export interface LiveNormalizerState {
   lastT: number | null;
   /** Samples accepted so far. */
   accepted: number;
-  /** Samples dropped because `t` went backwards or repeated (resends included). */
+  /** Samples dropped because `t` went backwards or repeated (resends included), or was before the run start. */
   droppedTime: number;
+  /** Samples dropped because `t` jumped more than a day ahead (a corrupt clock, see {@link createLiveNormalizer}). */
+  droppedJump: number;
+  /** `t` of the last sample dropped as a jump, s: a next sample that continues from it confirms a real gap. */
+  jumpT: number | null;
   /** Values set to missing because they were outside `PLAUSIBLE`, per channel. */
   implausible: Record<Channel, number>;
   /** RR intervals dropped as implausible (outside {@link RR_LIMITS_MS}). */
   droppedRr: number;
+  /**
+   * Estimate missing respiration from RR intervals (ingest/respiration.ts) for samples that carry `rr`.
+   * Off by default: turn it on for both sources (see `fillRespirationFromRr` for the FIT path) or neither, so
+   * they stay indistinguishable. Set at creation.
+   */
+  respirationFromRr: boolean;
+  /** The respiration estimator's state while `respirationFromRr` is on (a few KB), else null. */
+  respiration: RespirationState | null;
 }
 
 const finiteOrNull = z.number().nullable();
@@ -148,8 +162,13 @@ export const LiveNormalizerStateSchema = z.object({
   lastT: finiteOrNull,
   accepted: counter,
   droppedTime: counter,
+  droppedJump: counter,
+  jumpT: finiteOrNull,
   implausible: z.object(Object.fromEntries(CHANNELS.map((c) => [c, counter])) as Record<Channel, typeof counter>),
   droppedRr: counter,
+  respirationFromRr: z.boolean(),
+  // Checked in detail by the estimator itself when it resumes.
+  respiration: z.custom<RespirationState>((v) => typeof v === 'object').nullable(),
 });
 
 /** Bits of {@link LiveBatchOutput.flags}: what happened in the batch. */
@@ -160,6 +179,8 @@ export const LiveFlag = {
   IMPLAUSIBLE: 2,
   /** At least one RR interval was dropped as implausible. */
   RR_DROPPED: 4,
+  /** At least one sample was dropped because `t` jumped more than a day ahead. */
+  TIME_JUMP: 8,
 } as const;
 
 /**
@@ -174,7 +195,7 @@ export interface LiveBatchOutput {
   rrMs: number[];
   /** Samples accepted in this batch. */
   accepted: number;
-  /** Samples dropped in this batch because `t` went backwards or repeated. */
+  /** Samples dropped in this batch because `t` went backwards, repeated or jumped more than a day ahead. */
   droppedTime: number;
   /** Values set to missing in this batch as implausible. */
   implausible: number;
@@ -221,7 +242,14 @@ function timestampMs(ts: number | string | null | undefined): number | null {
 
 /**
  * A normaliser for one run. Give it `{ startMs }` to fix the run start (otherwise the first sample with a
- * timestamp sets it), or a saved {@link LiveNormalizerState} to resume.
+ * timestamp sets it) and `{ respirationFromRr: true }` to estimate missing respiration, or a saved
+ * {@link LiveNormalizerState} to resume.
+ *
+ * Time rules, the same as the FIT path's where they can be: a sample whose `t` is before the run start, goes
+ * backwards or repeats is dropped (repeats are resends here; the FIT path keeps equal timestamps). A jump of more
+ * than a day ahead is a corrupt clock unless the next sample continues from it: the FIT path can look ahead, a live
+ * stream cannot, so here the first sample after such a jump is dropped and the second, if it continues from the
+ * first, is accepted as the end of a real gap.
  * @throws IngestError `LIVE_STATE_INVALID` when a given state does not have the expected shape.
  */
 export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveNormalizer {
@@ -231,6 +259,34 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
     throw new IngestError('LIVE_STATE_INVALID', `live state: ${describeIssues(checked.error.issues, 'state')}`);
   }
   const st: LiveNormalizerState = checked.data;
+  const maxJumpS = MAX_TIME_JUMP_MS / 1000;
+  // The estimator keeps its state in typed arrays; st.respiration is refreshed from it only in state().
+  const breathing: RespirationEstimator | null = st.respirationFromRr
+    ? createRespirationFromRr({}, st.respiration ?? undefined)
+    : null;
+
+  /** Whether a sample at `t` may follow the last accepted one; counts it when not. */
+  function admit(t: number, out: LiveBatchOutput): boolean {
+    const last = st.lastT;
+    if (t < 0 || (last !== null && !(t > last))) {
+      st.droppedTime++;
+      out.droppedTime++;
+      out.flags |= LiveFlag.TIME_DROPPED;
+      return false;
+    }
+    if (last !== null && t - last > maxJumpS) {
+      const jump = st.jumpT;
+      if (jump === null || !(t > jump && t - jump <= maxJumpS)) {
+        st.jumpT = t;
+        st.droppedJump++;
+        out.droppedTime++;
+        out.flags |= LiveFlag.TIME_JUMP;
+        return false;
+      }
+    }
+    st.jumpT = null;
+    return true;
+  }
 
   function push(batch: readonly WireSample[], out: LiveBatchOutput = createLiveBatchOutput()): LiveBatchOutput {
     const samples = out.samples;
@@ -250,13 +306,7 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
       if (st.startMs === null && ts !== null) st.startMs = w.t != null ? ts - w.t * 1000 : ts;
       // The schema guarantees t or timestamp, and startMs is set whenever a timestamp is present.
       const t = w.t != null ? w.t : (ts! - st.startMs!) / 1000;
-      // Before the run start, backwards or repeated (a resend): dropped, never reordered.
-      if (t < 0 || (st.lastT !== null && !(t > st.lastT))) {
-        st.droppedTime++;
-        out.droppedTime++;
-        out.flags |= LiveFlag.TIME_DROPPED;
-        continue;
-      }
+      if (!admit(t, out)) continue;
       st.lastT = t;
       st.accepted++;
       out.accepted++;
@@ -279,7 +329,7 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
       s.power = channel(st, out, 'power', w.power);
 
       const rr = w.rr;
-      if (rr != null && rr.length > 0) {
+      if (rr != null) {
         // Beats have no times of their own: the last one ended at the sample, the others before it in turn.
         let total = 0;
         for (let k = 0; k < rr.length; k++) if (isPlausibleRr(rr[k]!)) total += rr[k]!;
@@ -295,7 +345,10 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
           end += ms / 1000;
           out.rrT.push(end);
           out.rrMs.push(ms);
+          breathing?.pushBeat(end, ms);
         }
+        // Only where the watch gives RR but no respiration of its own.
+        if (breathing !== null && Number.isNaN(s.respiration)) s.respiration = breathing.rate();
       }
     }
     samples.length = n;
@@ -303,36 +356,31 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
   }
 
   function state(): LiveNormalizerState {
-    return { ...st, implausible: { ...st.implausible } };
+    return { ...st, implausible: { ...st.implausible }, respiration: breathing ? breathing.state() : null };
   }
 
   function warnings(): IngestWarning[] {
     const list: IngestWarning[] = [];
     if (st.droppedTime > 0) {
       list.push({
-        code: 'time_not_increasing',
-        message: `${st.droppedTime} samples dropped: time went backwards or repeated`,
+        code: 'time_backwards',
+        message: 'dropped samples whose time went back, repeated or was before the run start',
         count: st.droppedTime,
       });
+    }
+    if (st.droppedJump > 0) {
+      list.push({ code: 'time_jump', message: 'dropped samples whose time jumped more than a day ahead', count: st.droppedJump });
     }
     for (const c of CHANNELS) {
       const count = st.implausible[c];
       if (count > 0) {
         const [lo, hi] = PLAUSIBLE[c];
-        list.push({
-          code: `implausible_${c}`,
-          message: `${count} ${c} values outside ${lo}–${hi} treated as missing`,
-          count,
-        });
+        list.push({ code: IMPLAUSIBLE_CODE[c], message: `dropped ${c} values outside ${lo}..${hi}`, count });
       }
     }
     if (st.droppedRr > 0) {
       const [lo, hi] = RR_LIMITS_MS;
-      list.push({
-        code: 'implausible_rr',
-        message: `${st.droppedRr} RR intervals outside ${lo}–${hi} ms dropped`,
-        count: st.droppedRr,
-      });
+      list.push({ code: 'implausible_rr', message: `dropped RR intervals outside ${lo}..${hi} ms`, count: st.droppedRr });
     }
     return list;
   }
@@ -340,8 +388,31 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
   return { push, state, warnings };
 }
 
+/** Warning codes per channel: the ones the FIT path uses (ingest/fit/records.ts), so reports read the same. */
+export const IMPLAUSIBLE_CODE: Readonly<Record<Channel, string>> = {
+  hr: 'implausible_hr',
+  cadence: 'implausible_cadence',
+  speed: 'speed_spike',
+  distance: 'implausible_distance',
+  altitude: 'implausible_altitude',
+  temperature: 'implausible_temperature',
+  respiration: 'implausible_respiration',
+  power: 'implausible_power',
+};
+
 function defaultState(): LiveNormalizerState {
-  return { startMs: null, lastT: null, accepted: 0, droppedTime: 0, implausible: zeroCounts(), droppedRr: 0 };
+  return {
+    startMs: null,
+    lastT: null,
+    accepted: 0,
+    droppedTime: 0,
+    droppedJump: 0,
+    jumpT: null,
+    implausible: zeroCounts(),
+    droppedRr: 0,
+    respirationFromRr: false,
+    respiration: null,
+  };
 }
 
 /** One channel's value: missing stays NaN, implausible becomes NaN and is counted, the rest passes unchanged. */

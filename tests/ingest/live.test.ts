@@ -103,7 +103,8 @@ describe('createLiveNormalizer', () => {
     expect(out.flags).toBe(LiveFlag.IMPLAUSIBLE);
     expect(norm.state().implausible).toMatchObject({ hr: 2, cadence: 1, speed: 1, altitude: 1, respiration: 1, power: 1 });
     const codes = norm.warnings().map((w) => w.code);
-    expect(codes).toEqual(expect.arrayContaining(['implausible_hr', 'implausible_speed', 'implausible_power']));
+    // The FIT path's codes, so a report reads the same whatever the source.
+    expect(codes).toEqual(expect.arrayContaining(['implausible_hr', 'speed_spike', 'implausible_power']));
   });
 
   it('drops samples whose t goes backwards or repeats, and counts them', () => {
@@ -116,7 +117,7 @@ describe('createLiveNormalizer', () => {
     const again = norm.push(parseOk([{ t: 2 }, { t: 3 }]));
     expect(again.samples).toHaveLength(0);
     expect(norm.state()).toMatchObject({ accepted: 4, droppedTime: 5, lastT: 3 });
-    expect(norm.warnings()).toEqual([expect.objectContaining({ code: 'time_not_increasing', count: 5 })]);
+    expect(norm.warnings()).toEqual([expect.objectContaining({ code: 'time_backwards', count: 5 })]);
   });
 
   it('derives t from timestamps: the first timestamp is the run start unless one is given', () => {
@@ -142,6 +143,46 @@ describe('createLiveNormalizer', () => {
   it('a sample carrying both t and timestamp pins the run start for later timestamp-only samples', () => {
     const out = createLiveNormalizer().push(parseOk([{ t: 5, timestamp: T0 }, { timestamp: T0 + 1000 }]));
     expect(out.samples.map((s) => s.t)).toEqual([5, 6]);
+  });
+
+  it('a jump of more than a day is dropped unless the next sample continues from it', () => {
+    const day = 86_400;
+    const norm = createLiveNormalizer();
+    // A corrupt clock: one sample far ahead, then the stream carries on where it was.
+    const corrupt = norm.push(parseOk([{ t: 0 }, { t: 1 }, { t: 1 + 3 * day }, { t: 2 }, { t: 3 }]));
+    expect(corrupt.samples.map((s) => s.t)).toEqual([0, 1, 2, 3]);
+    expect(corrupt.flags & LiveFlag.TIME_JUMP).toBeTruthy();
+    // A real gap (a watch left recording overnight): the second sample after it confirms it.
+    const gap = norm.push(parseOk([{ t: 3 + 2 * day }, { t: 4 + 2 * day }, { t: 5 + 2 * day }]));
+    expect(gap.samples.map((s) => s.t)).toEqual([4 + 2 * day, 5 + 2 * day]);
+    expect(norm.warnings()).toEqual([expect.objectContaining({ code: 'time_jump', count: 2 })]);
+  });
+
+  it('estimates missing respiration from RR only when asked, and never overrides the watch', () => {
+    // 90 s of RR at 150 beats/min modulated at 20 breaths/min, one sample a second.
+    const wire: WireSample[] = [];
+    let beatT = 0;
+    for (let t = 1; t <= 90; t++) {
+      const rr: number[] = [];
+      while (beatT < t) {
+        const ms = 400 + 6 * Math.sin(2 * Math.PI * (20 / 60) * beatT);
+        beatT += ms / 1000;
+        rr.push(ms);
+      }
+      wire.push({ t, hr: 150, rr, respiration: t === 90 ? 33 : null });
+    }
+    const plain = createLiveNormalizer().push(wire);
+    expect(plain.samples.every((s) => Number.isNaN(s.respiration) || s.t === 90)).toBe(true);
+
+    const withEstimate = createLiveNormalizer({ respirationFromRr: true });
+    const out = withEstimate.push(wire.slice(0, 60));
+    expect(Number.isNaN(out.samples[10]!.respiration)).toBe(true); // window not filled yet
+    expect(out.samples[59]!.respiration).toBeCloseTo(20, 0);
+    // The estimator's state travels with the normaliser's.
+    const resumed = createLiveNormalizer(JSON.parse(JSON.stringify(withEstimate.state())));
+    const rest = resumed.push(wire.slice(60));
+    expect(rest.samples[28]!.respiration).toBeCloseTo(20, 0);
+    expect(rest.samples[29]!.respiration).toBe(33); // the watch's own value wins
   });
 
   it('without any timestamp, Sample.timestamp stays missing', () => {
