@@ -29,6 +29,9 @@
  * 1989: runners go faster mostly by longer strides), with an optional late fade (%/h after an onset) and
  * rising step-to-step variability (Hanley et al. 2020 [S54]; Meardon et al. 2011 [S60]).
  *
+ * Walk breaks (run-walk) use the ACSM walking equation, VO2 = 0.1·v + 1.8·v·grade + 3.5, and a walking
+ * cadence of 60 + 35·v steps/min (≈ 113 at 1.5 m/s; walkers step at ~100–125/min).
+ *
  * Respiration (breaths/min) tracks effort, f = 10 + 45·r^1.5 (about 30/min easy, 55/min at VO2max; the
  * range 8–70 is from Prigent et al. 2021 [S122]), with a 20 s lag and an optional rise at constant pace
  * (rising effort, Nicolò et al. 2016/2017 [S76][S77]).
@@ -60,6 +63,8 @@ export interface PlanSegment {
   grade?: number;
   /** Start a new lap with this segment (the first segment always starts one). */
   lap?: boolean;
+  /** Walking (a run-walk break): ACSM walking equation and walking cadence; the timer keeps running. */
+  walk?: boolean;
 }
 
 export interface Athlete {
@@ -150,6 +155,12 @@ export function runningVo2(speedMps: number, grade: number): number {
   const v = speedMps * 60;
   const effectiveGrade = grade >= 0 ? grade : grade / 2;
   return Math.max(0.2 * v + 0.9 * v * effectiveGrade + 3.5, 0.1 * v + 3.5);
+}
+
+/** ACSM walking equation, mL·kg⁻¹·min⁻¹: VO2 = 0.1·v + 1.8·v·grade + 3.5 (v in m/min). */
+export function walkingVo2(speedMps: number, grade: number): number {
+  const v = speedMps * 60;
+  return Math.max(0.1 * v + 1.8 * v * Math.max(grade, 0) + 3.5, 3.5);
 }
 
 /** Default whole-body sweat rate, L/h, from air temperature and speed (see header). */
@@ -257,7 +268,7 @@ export function simulate(config: SimConfig): SimulatedRun {
         const target = from + ((to - from) * s) / seg.durationS;
         wobble = 0.98 * wobble + Math.sqrt(1 - 0.98 * 0.98) * 0.015 * zWobble;
         speed += (target * (1 + wobble) - speed) * decaySpeed;
-        const vo2 = runningVo2(speed, grade);
+        const vo2 = seg.walk ? walkingVo2(speed, grade) : runningVo2(speed, grade);
         effort = Math.min(1.05, Math.max(0, (vo2 - 3.5) / (athlete.vo2max - 3.5)));
         heatDriftS += t >= HEAT_DRIFT_ONSET_S ? 1 : 0;
         if (config.drift && t >= config.drift.onsetS) injectedDriftS++;
@@ -298,8 +309,8 @@ export function simulate(config: SimConfig): SimulatedRun {
       altitude += speed * grade;
 
       const fadeHours = fadeS / 3600;
-      const cadenceTrue =
-        (athlete.cadenceAt3Mps + 8 * (speed - 3)) * (1 - ((config.cadenceFade?.pctPerHour ?? 0) / 100) * fadeHours);
+      const gaitCadence = seg.walk ? 60 + 35 * speed : athlete.cadenceAt3Mps + 8 * (speed - 3);
+      const cadenceTrue = gaitCadence * (1 - ((config.cadenceFade?.pctPerHour ?? 0) / 100) * fadeHours);
       const cadenceSd = 1.2 + (config.cadenceFade?.variabilityRisePerHour ?? 0) * fadeHours;
       const cadence = cadenceTrue + cadenceSd * zCadence;
 

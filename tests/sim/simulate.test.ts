@@ -195,6 +195,16 @@ describe('simulate', () => {
     expect(Math.abs(mean(r.samples.t, r.samples.speed, 5100, 5400) - 2.8)).toBeLessThan(0.1);
   });
 
+  it('walks a run-walk break at walking cadence and effort', () => {
+    const r = simulate(base({ plan: [run(10, 2.8), run(2, 1.6, { walk: true }), run(5, 2.8)], hydration: { sweatRateLPerH: 0 } }));
+    const walkCadence = mean(r.samples.t, r.samples.cadence, 630, 720);
+    expect(walkCadence).toBeGreaterThan(100); // walkers step at ~100–125/min, runners at 150+
+    expect(walkCadence).toBeLessThan(125);
+    // ACSM walking equation at 96 m/min: VO2 = 0.1·96 + 3.5 = 13.1 → 18 % of VO2 reserve.
+    expect(mean(r.samples.t, r.truth.effort, 630, 720)).toBeCloseTo(9.6 / 52.5, 2);
+    expect(r.truth.hr[719]!).toBeLessThan(r.truth.hr[599]! - 30);
+  });
+
   it('leaves out channels the device lacks', () => {
     const r = simulate(base({ channels: { speed: false, distance: false, altitude: false } }));
     expect(r.channels).toEqual(['hr', 'cadence', 'temperature']);
