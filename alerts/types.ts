@@ -4,6 +4,7 @@
  * @module
  */
 import type { Channel, IngestWarning, RunEvent } from '../ingest/sample.js';
+import type { EngineConfigOverrides } from './config.js';
 
 export type AlertKind = 'slow_down' | 'breathe' | 'hydrate' | 'electrolytes' | 'cramp_care';
 export const ALERT_KINDS: readonly AlertKind[] = ['slow_down', 'breathe', 'hydrate', 'electrolytes', 'cramp_care'];
@@ -95,12 +96,25 @@ export interface EngineOptions {
   profile?: Profile;
   conditions?: Conditions;
   sessionKind?: SessionKind;
+  /**
+   * Channels the source can deliver. When given, detectors lacking theirs are off for the whole session (and the
+   * report says so); when absent (a live watch of unknown kind) every detector is on and copes with NaN.
+   */
+  channels?: readonly Channel[];
+  /** Threshold overrides, merged once over the defaults (alerts/config.ts documents every one with its unit). */
+  config?: EngineConfigOverrides;
 }
 
 /** Where an engine delivers what it produces, synchronously, inside `push` / `event`. */
 export interface EngineSink {
   alert(alert: Alert): void;
+  /**
+   * A risk point every `riskEveryS` (default 10 s) of run time. The engine REUSES this object and its `factors`
+   * array between calls (no allocation per tick): copy what you keep, e.g. `{ ...p, factors: [...p.factors] }`.
+   */
   risk(point: RiskPoint): void;
+  /** A reported cramp's context, for the athlete's cramp journal (fed back later via `Profile.crampHistory`). */
+  cramp?(context: CrampContext): void;
 }
 
 /**

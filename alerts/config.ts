@@ -1,0 +1,118 @@
+/**
+ * Every threshold of the engine in one tree, with units and defaults. Each detector owns its section's defaults
+ * (in its own file); this module only assembles them and merges caller overrides once per engine.
+ * @module
+ */
+import { CADENCE_DEFAULTS, type CadenceConfig } from './detectors/cadence.js';
+import { CRAMP_SUSPECT_DEFAULTS, type CrampSuspectConfig } from './detectors/cramp-suspect.js';
+import { DRIFT_DEFAULTS, type DriftConfig } from './detectors/drift.js';
+import { EFFORT_SPIKE_DEFAULTS, type EffortSpikeConfig } from './detectors/effort-spike.js';
+import { FAST_START_DEFAULTS, type FastStartConfig } from './detectors/fast-start.js';
+import { HYDRATION_DEFAULTS, type HydrationConfig } from './detectors/hydration.js';
+import { OVERLOAD_DEFAULTS, type OverloadConfig } from './detectors/overload.js';
+import { RESPIRATION_DEFAULTS, type RespirationConfig } from './detectors/respiration.js';
+import { SODIUM_DEFAULTS, type SodiumConfig } from './detectors/sodium.js';
+import { JOURNAL_DEFAULTS, type JournalConfig } from './journal.js';
+import { SWEAT_DEFAULTS, type SweatModelConfig } from './physiology.js';
+import { POLICY_DEFAULTS, type PolicyConfig } from './policy.js';
+import { PROFILE_DEFAULTS, type ProfileDefaults } from './profile.js';
+import { RISK_DEFAULTS, type RiskConfig } from './risk.js';
+
+export interface CoreConfig {
+  /** Length of a tick: samples are averaged per tick and detectors step once per tick, s. @default 5 */
+  tickS: number;
+  /** A gap between samples longer than this is a pause, s. @default 30 */
+  pauseGapS: number;
+  /** Speed from which the runner is moving, m/s. @default 0.5 */
+  movingSpeedMps: number;
+  /** Speed from which the runner is running rather than walking, m/s. @default 1.8 */
+  runSpeedMps: number;
+  /** HR within this many bpm of the cadence (steps/min) is treated as optical cadence lock, bpm. @default 3 */
+  cadenceLockBpm: number;
+  /** Distance over which grade is measured, m. @default 60 */
+  gradeDistanceM: number;
+  /** Saving per unit downhill grade in grade-adjusted speed. @default 2 */
+  downhillFactor: number;
+  /** Largest downhill saving in grade-adjusted speed (fraction). @default 0.3 */
+  maxDownhillSaving: number;
+  /** Air temperature assumed when neither conditions nor the watch give one, °C. @default 20 */
+  defaultTempC: number;
+  /** Humidity assumed when the conditions give none, %. @default 50 */
+  defaultHumidityPct: number;
+  /** How often a risk point is emitted, s of run time. @default 10 */
+  riskEveryS: number;
+}
+
+export const CORE_DEFAULTS: CoreConfig = {
+  tickS: 5,
+  pauseGapS: 30,
+  movingSpeedMps: 0.5,
+  runSpeedMps: 1.8,
+  cadenceLockBpm: 3,
+  gradeDistanceM: 60,
+  downhillFactor: 2,
+  maxDownhillSaving: 0.3,
+  defaultTempC: 20,
+  defaultHumidityPct: 50,
+  riskEveryS: 10,
+};
+
+export interface EngineConfig {
+  engine: CoreConfig;
+  profile: ProfileDefaults;
+  journal: JournalConfig;
+  sweat: SweatModelConfig;
+  overload: OverloadConfig;
+  fastStart: FastStartConfig;
+  drift: DriftConfig;
+  cadence: CadenceConfig;
+  hydration: HydrationConfig;
+  sodium: SodiumConfig;
+  respiration: RespirationConfig;
+  effortSpike: EffortSpikeConfig;
+  crampSuspect: CrampSuspectConfig;
+  risk: RiskConfig;
+  policy: PolicyConfig;
+}
+
+export const DEFAULT_CONFIG: Readonly<EngineConfig> = {
+  engine: CORE_DEFAULTS,
+  profile: PROFILE_DEFAULTS,
+  journal: JOURNAL_DEFAULTS,
+  sweat: SWEAT_DEFAULTS,
+  overload: OVERLOAD_DEFAULTS,
+  fastStart: FAST_START_DEFAULTS,
+  drift: DRIFT_DEFAULTS,
+  cadence: CADENCE_DEFAULTS,
+  hydration: HYDRATION_DEFAULTS,
+  sodium: SODIUM_DEFAULTS,
+  respiration: RESPIRATION_DEFAULTS,
+  effortSpike: EFFORT_SPIKE_DEFAULTS,
+  crampSuspect: CRAMP_SUSPECT_DEFAULTS,
+  risk: RISK_DEFAULTS,
+  policy: POLICY_DEFAULTS,
+};
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type EngineConfigOverrides = DeepPartial<EngineConfig>;
+
+/** Defaults merged with overrides (plain JSON data), once per engine. Unknown keys and non-numbers are ignored. */
+export function resolveConfig(overrides: EngineConfigOverrides | undefined): EngineConfig {
+  const out = structuredClone(DEFAULT_CONFIG) as EngineConfig;
+  if (!overrides) return out;
+  const target = out as unknown as Record<string, Record<string, unknown>>;
+  for (const [section, values] of Object.entries(overrides)) {
+    const dst = target[section];
+    if (!dst || typeof values !== 'object' || values === null) continue;
+    for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
+      if (key in dst && typeof dst[key] === 'number' && typeof value === 'number' && Number.isFinite(value)) dst[key] = value;
+      else if (key in dst && typeof dst[key] === 'object' && typeof value === 'object' && value !== null) {
+        const inner = dst[key] as Record<string, unknown>;
+        for (const [k2, v2] of Object.entries(value as Record<string, unknown>)) {
+          if (typeof inner[k2] === 'number' && typeof v2 === 'number' && Number.isFinite(v2)) inner[k2] = v2;
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,137 @@
+/**
+ * The contract every detector implements, and the per-tick data they share. A detector is one file under
+ * detectors/: a header comment (method, reference, messy-data rule, limits), a config section with units and
+ * defaults, plain-data state (numbers and rings, so it serialises), and `step`, run once per closed tick.
+ * @module
+ */
+import type { Channel } from '../ingest/sample.js';
+import type { EngineConfig } from './config.js';
+import type { ResolvedProfile } from './profile.js';
+import type { PersonalThresholds } from './journal.js';
+import type { AlertCause, SessionKind } from './types.js';
+
+/** One closed tick of run time (`cfg.engine.tickS` seconds): the means of the samples that fell in it. */
+export interface Tick {
+  /** Tick index: floor(t / tickS). */
+  k: number;
+  /** End of the tick, s since the first record: the `t` of anything decided on this tick. */
+  t: number;
+  dt: number;
+  /** Speed at or above `movingSpeedMps` and not paused. */
+  moving: boolean;
+  /** Speed at or above `runSpeedMps`: running rather than walking. */
+  running: boolean;
+  /** Inside a pause (pause event without resume): nothing here is judged as running. */
+  paused: boolean;
+  /** Moving time since the last pause ended (large when there was none), s. */
+  sinceResumeS: number;
+  /** Mean HR, bpm (NaN when missing). */
+  hr: number;
+  /** HR present and trusted: not stuck at the cadence (optical "cadence lock"). */
+  hrOk: boolean;
+  speed: number;
+  /** Grade-adjusted speed, m/s (= speed without altitude). */
+  gas: number;
+  /** Grade over the last stretch of distance (NaN without altitude). */
+  grade: number;
+  /** Mean cadence, steps/min. */
+  cadence: number;
+  /** SD of the cadence samples inside the tick, steps/min (NaN with fewer than 2). */
+  cadenceSd: number;
+  /** Respiration rate, breaths/min. */
+  resp: number;
+  /** Air temperature used for the sweat model, °C. */
+  airTempC: number;
+}
+
+/** What a detector tells the policy and the risk score about one cause, rewritten on every tick. */
+export interface Signal {
+  /** The cause's prompt condition holds now (after sustain and hysteresis). */
+  active: boolean;
+  /** The measure the policy compares for escalation (e.g. decoupling %, uncovered mL). */
+  value: number;
+  /** Extra numbers for the message (meaning per cause, see messages.ts). */
+  a: number;
+  b: number;
+}
+
+/** Run-wide quantities several detectors read: written by one detector each, in registry order. */
+export interface Shared {
+  movingS: number;
+  /** Multiplier ≥ 1 dividing the fatigue thresholds (late in long runs, after long time above threshold). */
+  sens: number;
+  /** Mean HR over the last minute as a share of HR reserve (NaN without HR). */
+  hrrFrac: number;
+  /** Mean speed over the last minute, m/s. */
+  speed1m: number;
+  aboveThresholdS: number;
+  sweatMl: number;
+  drankMl: number;
+  /** Sweat lost since the last logged drink, mL. */
+  sweatSinceDrinkMl: number;
+  /** Time of the last logged drink, s (NaN before any). */
+  lastDrinkT: number;
+  sodiumLossMg: number;
+  sodiumIntakeMg: number;
+  /** Latest streaming decoupling, % (NaN until it has a baseline). */
+  decouplingPct: number;
+  /** Latest speed-corrected cadence change, % (negative = fell; NaN until it has a baseline). */
+  cadenceChangePct: number;
+  /** Highest streaming decoupling seen, %. */
+  maxDecouplingPct: number;
+  /** Latest risk score, 0–100. */
+  risk: number;
+  /** Time of the last reported cramp, s (NaN before any). */
+  crampT: number;
+}
+
+/** Named contributions to the risk score, each 0–1, written by the detectors on every tick. */
+export const RISK_FACTORS = [
+  'cramp_history',
+  'fast_start',
+  'cardiac_drift',
+  'cadence_fatigue',
+  'duration',
+  'time_above_threshold',
+  'fluid_deficit',
+  'sodium_deficit',
+  'respiration',
+  'effort_spike',
+] as const;
+export type RiskFactor = (typeof RISK_FACTORS)[number];
+
+export interface EngineCtx {
+  cfg: EngineConfig;
+  profile: ResolvedProfile;
+  personal: PersonalThresholds;
+  session: SessionKind | null;
+  /** Air temperature and humidity from the run's conditions (NaN when not given). */
+  conditionsTempC: number;
+  conditionsHumidity: number;
+  shared: Shared;
+  signals: Record<AlertCause, Signal>;
+  factors: Record<RiskFactor, number>;
+}
+
+export interface Detector<S> {
+  /** Stable identifier: logs, reports, config. Never shown to the runner. */
+  readonly id: string;
+  readonly causes: readonly AlertCause[];
+  /** Channels it cannot work without: all of them must be present. */
+  readonly needs: readonly Channel[];
+  /** Why it is off for this session regardless of channels (e.g. a session kind), or null. */
+  off?(ctx: EngineCtx, channels: ReadonlySet<Channel>): string | null;
+  /** What it runs on, for the report. */
+  readonly inputs: string;
+  init(ctx: EngineCtx): S;
+  /** O(1), no allocation: read `tick`, update `state`, write signals/factors/shared. */
+  step(state: S, tick: Readonly<Tick>, ctx: EngineCtx): void;
+}
+
+export function defineDetector<S>(d: Detector<S>): Detector<S> {
+  return d;
+}
+
+export function clamp01(x: number): number {
+  return x > 1 ? 1 : x > 0 ? x : 0;
+}

@@ -1,0 +1,140 @@
+/**
+ * Cadence fatigue: cadence falling at comparable speed, or stride rhythm becoming less steady.
+ * Method: a post-warm-up baseline of cadence, speed and within-tick cadence SD; over a trailing window the cadence
+ * expected at the window's speed is baseline + `spmPerMps` × (speed − baseline speed). A drop beyond `dropPct`
+ * (÷ sensitivity), with speed within ±`maxSpeedChangePct` of baseline, sustained `sustainS` → slow_down, cause
+ * `cadence_fatigue`. The SD of cadence rising to `sdRise` × baseline, sustained, does the same.
+ * Reference: speed, step length and cadence fall with fatigue late in marathons (Hanley 2020); cadence change is
+ * largely explained by speed, so correct for speed first (Zandbergen 2023); stride-rate variance rose from 30 km
+ * in a debut marathon (Norris 2016) (science.md §2.4).
+ * Messy data: only running ticks with a plausible running cadence (≥ `minCadence`) count; a window needs
+ * `minValidShare` valid ticks. Walking breaks and stops are skipped, not read as a cadence drop.
+ * Limits: the speed slope is a population figure; within-tick SD from 1 Hz cadence is a coarse proxy for
+ * stride-time variability (research uses stride-by-stride times).
+ * @module
+ */
+import { clamp01, defineDetector } from '../detector.js';
+import { personal } from '../journal.js';
+import { createRing, ringMean, ringPush, ringValidShare, type Ring } from '../ring.js';
+
+export interface CadenceConfig {
+  /** Moving time ignored before the baseline, s. @default 600 */
+  warmupS: number;
+  /** Baseline length, s of moving time. @default 900 */
+  baselineS: number;
+  /** Trailing window, s. @default 180 */
+  windowS: number;
+  /** Speed-corrected drop that prompts, %. @default 4 */
+  dropPct: number;
+  /** Drop below which the condition clears (hysteresis), %. @default 2.5 */
+  offPct: number;
+  /** Time above the threshold before prompting, s. @default 120 */
+  sustainS: number;
+  /** Cadence change per m/s of speed, steps/min per m/s. @default 8 */
+  spmPerMps: number;
+  /** Largest speed change from baseline still "comparable", %. @default 10 */
+  maxSpeedChangePct: number;
+  /** Cadence SD ratio (window ÷ baseline) that counts as rhythm breaking down. @default 2 */
+  sdRise: number;
+  /** Smallest baseline cadence SD for the variability check to be trusted, steps/min. @default 1 */
+  minBaseSd: number;
+  /** Lowest cadence read as running, steps/min. @default 120 */
+  minCadence: number;
+  /** Share of valid ticks a window or the baseline needs. @default 0.6 */
+  minValidShare: number;
+}
+
+export const CADENCE_DEFAULTS: CadenceConfig = {
+  warmupS: 600,
+  baselineS: 900,
+  windowS: 180,
+  dropPct: 4,
+  offPct: 2.5,
+  sustainS: 120,
+  spmPerMps: 8,
+  maxSpeedChangePct: 10,
+  sdRise: 2,
+  minBaseSd: 1,
+  minCadence: 120,
+  minValidShare: 0.6,
+};
+
+interface CadenceState {
+  baseCadSum: number;
+  baseSpeedSum: number;
+  baseN: number;
+  baseSdSum: number;
+  baseSdN: number;
+  cad: Ring;
+  speed: Ring;
+  sd: Ring;
+  overS: number;
+}
+
+export const cadence = defineDetector<CadenceState>({
+  id: 'cadence-fatigue',
+  causes: ['cadence_fatigue'],
+  needs: ['cadence', 'speed'],
+  inputs: 'cadence and speed',
+  off: (ctx) => (ctx.session === 'intervals' ? 'off for interval sessions' : null),
+  init(ctx) {
+    const n = ctx.cfg.cadence.windowS / ctx.cfg.engine.tickS;
+    return {
+      baseCadSum: 0,
+      baseSpeedSum: 0,
+      baseN: 0,
+      baseSdSum: 0,
+      baseSdN: 0,
+      cad: createRing(n),
+      speed: createRing(n),
+      sd: createRing(n),
+      overS: 0,
+    };
+  },
+  step(s, tick, ctx) {
+    const c = ctx.cfg.cadence;
+    const sh = ctx.shared;
+    const valid = tick.running && tick.cadence >= c.minCadence && tick.sinceResumeS >= 60;
+    const baseEnd = c.warmupS + c.baselineS;
+    if (valid && sh.movingS > c.warmupS && sh.movingS <= baseEnd) {
+      s.baseCadSum += tick.cadence;
+      s.baseSpeedSum += tick.speed;
+      s.baseN++;
+      if (tick.cadenceSd === tick.cadenceSd) {
+        s.baseSdSum += tick.cadenceSd;
+        s.baseSdN++;
+      }
+    }
+    ringPush(s.cad, valid ? tick.cadence : NaN);
+    ringPush(s.speed, valid ? tick.speed : NaN);
+    ringPush(s.sd, valid ? tick.cadenceSd : NaN);
+    let change = NaN;
+    let speedChange = NaN;
+    let sdRatio = NaN;
+    const baseReady = sh.movingS > baseEnd && s.baseN >= (c.minValidShare * c.baselineS) / ctx.cfg.engine.tickS;
+    if (baseReady && ringValidShare(s.cad) >= c.minValidShare) {
+      const baseCad = s.baseCadSum / s.baseN;
+      const baseSpeed = s.baseSpeedSum / s.baseN;
+      const winSpeed = ringMean(s.speed);
+      speedChange = 100 * (winSpeed / baseSpeed - 1);
+      if (Math.abs(speedChange) <= c.maxSpeedChangePct) {
+        change = 100 * (ringMean(s.cad) / (baseCad + c.spmPerMps * (winSpeed - baseSpeed)) - 1);
+      }
+      const baseSd = s.baseSdN > 0 ? s.baseSdSum / s.baseSdN : NaN;
+      if (baseSd >= c.minBaseSd) sdRatio = ringMean(s.sd) / baseSd;
+    }
+    const thr = personal(c.dropPct, ctx.personal.cadenceDropPct) / sh.sens;
+    const drop = -change;
+    const unsteady = sdRatio >= c.sdRise;
+    if (drop > thr || unsteady) s.overS += tick.dt;
+    else if (!(drop > c.offPct / sh.sens)) s.overS = 0;
+    sh.cadenceChangePct = change;
+    ctx.factors.cadence_fatigue = Math.max(clamp01(drop / (2 * thr)), clamp01((sdRatio - 1) / (2 * (c.sdRise - 1))));
+    const sig = ctx.signals.cadence_fatigue;
+    sig.active = s.overS >= c.sustainS;
+    sig.value = drop > thr || !unsteady ? drop : sdRatio * 100;
+    // a: the speed change (%); b: the SD ratio when rhythm, not the drop, is the reason (else NaN).
+    sig.a = speedChange;
+    sig.b = drop > thr || !unsteady ? NaN : sdRatio;
+  },
+});

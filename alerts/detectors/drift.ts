@@ -1,0 +1,114 @@
+/**
+ * Cardiac drift / aerobic decoupling, streaming.
+ * Method: after a warm-up, a baseline of grade-adjusted speed and HR over `baselineS` of valid moving time gives
+ * the athlete's net efficiency for the day, EFnet = speed ÷ (HR − HRrest). Over a trailing window the HR expected
+ * at the window's speed is HRrest + speed ÷ EFnet; decoupling = 100 × (1 − expected ÷ actual HR), i.e. "HR up x %
+ * at the same pace". At constant pace this equals the classic (EF1 − EF2) ÷ EF1; using HR above rest keeps it from
+ * moving when the runner merely changes pace (HR does not scale with speed through zero). Sustained above
+ * `thresholdPct` (÷ sensitivity) for `sustainS` → slow_down, cause `cardiac_drift`.
+ * Reference: Friel's 5 % decoupling convention (science.md §2.1 [S31][S33]); a real-time design with warm-up,
+ * baseline and rolling window [S43]; drift begins after ~10 min [S45]; GoldenCheetah compares halves — halves are
+ * unknown live, so this compares a post-warm-up baseline with a trailing window; the report gives both.
+ * Messy data: a tick counts only when running, with trusted HR (not missing, not locked to the cadence), on a grade
+ * within ±`maxAbsGrade`, and not just after a pause; a window needs `minValidShare` valid ticks and a speed CV
+ * ≤ `maxSpeedCv` (EF is a steady-state measure: intervals and surges are not judged). GPS speed spikes average out
+ * in 10-min windows; speed dropouts make a tick invalid rather than slow. Interval sessions turn it off.
+ * Limits: grade adjustment is ACSM uphill and an approximation downhill; HR lags hills by a minute or two.
+ * @module
+ */
+import { clamp01, defineDetector } from '../detector.js';
+import { personal } from '../journal.js';
+import { createRing, ringCv, ringMean, ringPush, ringValidShare, type Ring } from '../ring.js';
+
+export interface DriftConfig {
+  /** Moving time ignored before the baseline, s. @default 600 */
+  warmupS: number;
+  /** Length of the baseline, s of moving time. @default 900 */
+  baselineS: number;
+  /** Trailing window, s. @default 600 */
+  windowS: number;
+  /** Decoupling that prompts, %. @default 5 */
+  thresholdPct: number;
+  /** Decoupling below which the condition clears (hysteresis), %. @default 3.5 */
+  offPct: number;
+  /** Time above the threshold before prompting, s. @default 180 */
+  sustainS: number;
+  /** Largest coefficient of variation of speed in a window still judged as steady. @default 0.15 */
+  maxSpeedCv: number;
+  /** Steepest grade still used (|grade|, fraction). @default 0.1 */
+  maxAbsGrade: number;
+  /** Moving time after a pause before ticks count again, s. @default 90 */
+  skipAfterResumeS: number;
+  /** Share of valid ticks a window or the baseline needs. @default 0.6 */
+  minValidShare: number;
+}
+
+export const DRIFT_DEFAULTS: DriftConfig = {
+  warmupS: 600,
+  baselineS: 900,
+  windowS: 600,
+  thresholdPct: 5,
+  offPct: 3.5,
+  sustainS: 180,
+  maxSpeedCv: 0.15,
+  maxAbsGrade: 0.1,
+  skipAfterResumeS: 90,
+  minValidShare: 0.6,
+};
+
+interface DriftState {
+  baseSpeedSum: number;
+  baseHrSum: number;
+  baseN: number;
+  speed: Ring;
+  hr: Ring;
+  overS: number;
+}
+
+export const drift = defineDetector<DriftState>({
+  id: 'cardiac-drift',
+  causes: ['cardiac_drift'],
+  needs: ['hr', 'speed'],
+  inputs: 'HR and speed (grade-adjusted where altitude exists)',
+  off: (ctx) => (ctx.session === 'intervals' ? 'off for interval sessions' : null),
+  init(ctx) {
+    const n = ctx.cfg.drift.windowS / ctx.cfg.engine.tickS;
+    return { baseSpeedSum: 0, baseHrSum: 0, baseN: 0, speed: createRing(n), hr: createRing(n), overS: 0 };
+  },
+  step(s, tick, ctx) {
+    const c = ctx.cfg.drift;
+    const sh = ctx.shared;
+    const valid =
+      tick.running && tick.hrOk && tick.sinceResumeS >= c.skipAfterResumeS && !(Math.abs(tick.grade) > c.maxAbsGrade);
+    const baseEnd = c.warmupS + c.baselineS;
+    if (valid && sh.movingS > c.warmupS && sh.movingS <= baseEnd) {
+      s.baseSpeedSum += tick.gas;
+      s.baseHrSum += tick.hr;
+      s.baseN++;
+    }
+    ringPush(s.speed, valid ? tick.gas : NaN);
+    ringPush(s.hr, valid ? tick.hr : NaN);
+    let dec = NaN;
+    let hrExpected = NaN;
+    const baseReady = sh.movingS > baseEnd && s.baseN >= (c.minValidShare * c.baselineS) / ctx.cfg.engine.tickS;
+    if (baseReady && ringValidShare(s.hr) >= c.minValidShare && ringCv(s.speed) <= c.maxSpeedCv) {
+      const baseNetHr = s.baseHrSum / s.baseN - ctx.profile.hrRest;
+      if (baseNetHr > 10) {
+        const efNet = s.baseSpeedSum / s.baseN / baseNetHr;
+        hrExpected = ctx.profile.hrRest + ringMean(s.speed) / efNet;
+        dec = 100 * (1 - hrExpected / ringMean(s.hr));
+      }
+    }
+    const thr = personal(c.thresholdPct, ctx.personal.driftPct) / sh.sens;
+    if (dec > thr) s.overS += tick.dt;
+    else if (!(dec > c.offPct / sh.sens)) s.overS = 0;
+    sh.decouplingPct = dec;
+    if (dec > sh.maxDecouplingPct) sh.maxDecouplingPct = dec;
+    ctx.factors.cardiac_drift = clamp01(dec / (2 * thr));
+    const sig = ctx.signals.cardiac_drift;
+    sig.active = s.overS >= c.sustainS;
+    sig.value = dec;
+    sig.a = ringMean(s.hr) - hrExpected;
+    sig.b = s.overS / 60;
+  },
+});

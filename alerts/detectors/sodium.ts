@@ -1,0 +1,61 @@
+/**
+ * Electrolytes: estimated sodium lost in sweat, minus logged intake, on long or hot runs.
+ * Method: sodium loss = sweat (from the hydration detector, which runs first) × sweat sodium (measured, else
+ * 40 mmol/L) × 23 mg/mmol. When the uncovered loss passes `thresholdMg` and the run is long (≥ `minMovingS`) or
+ * hot (air ≥ `hotC` and ≥ `hotMinMovingS`) → electrolytes, cause `sodium_loss`, suggesting `adviceMg`.
+ * Reference: sweat sodium 36–43 mmol/L on average, 7–96 range (Baker 2016, Lara 2016; science.md §3.3);
+ * whether sodium loss causes cramps is contested (§1.5): most cohorts find no link, but salty sweaters in heat may
+ * get whole-body sodium-deficit cramps (Bergeron) and water without electrolytes after ~2 % loss made muscles more
+ * cramp-prone (Lau 2019/2021). So it is a late, modest prompt, not a cramp cure, and the message says so.
+ * Messy data: inherits the sweat model's inputs; gels count with their sodium when logged.
+ * Limits: sweat sodium varies 3-fold between athletes; without a measured value the estimate is rough.
+ * @module
+ */
+import { clamp01, defineDetector } from '../detector.js';
+import { personal } from '../journal.js';
+import { sodiumMg } from '../physiology.js';
+
+export interface SodiumConfig {
+  /** Uncovered sodium loss that prompts, mg. @default 800 */
+  thresholdMg: number;
+  /** Moving time from which a run counts as long, s. @default 3600 */
+  minMovingS: number;
+  /** Air temperature from which a run counts as hot, °C. @default 25 */
+  hotC: number;
+  /** Moving time from which a hot run may prompt, s. @default 2700 */
+  hotMinMovingS: number;
+  /** Sodium suggested per prompt, mg. @default 300 */
+  adviceMg: number;
+}
+
+export const SODIUM_DEFAULTS: SodiumConfig = {
+  thresholdMg: 800,
+  minMovingS: 3600,
+  hotC: 25,
+  hotMinMovingS: 2700,
+  adviceMg: 300,
+};
+
+export const sodium = defineDetector<Record<string, never>>({
+  id: 'sodium-loss',
+  causes: ['sodium_loss'],
+  needs: [],
+  inputs: 'estimated sweat loss × sweat sodium, minus logged electrolytes and gels',
+  off: (ctx, channels) =>
+    channels.has('speed') || ctx.profile.sweatRateMlPerH > 0 ? null : 'needs speed or a measured sweat rate',
+  init: () => ({}),
+  step(_s, tick, ctx) {
+    const c = ctx.cfg.sodium;
+    const sh = ctx.shared;
+    sh.sodiumLossMg = sodiumMg(sh.sweatMl, ctx.profile.sweatSodiumMmolPerL);
+    const uncovered = sh.sodiumLossMg - sh.sodiumIntakeMg;
+    const thr = personal(c.thresholdMg, ctx.personal.sodiumMg);
+    const longEnough = sh.movingS >= c.minMovingS || (tick.airTempC >= c.hotC && sh.movingS >= c.hotMinMovingS);
+    ctx.factors.sodium_deficit = clamp01(uncovered / (2 * thr));
+    const sig = ctx.signals.sodium_loss;
+    sig.active = longEnough && uncovered >= thr;
+    sig.value = uncovered;
+    sig.a = c.adviceMg;
+    sig.b = sh.sodiumIntakeMg;
+  },
+});

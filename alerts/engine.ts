@@ -1,0 +1,540 @@
+/**
+ * The one engine: live runs, uploaded files and replays all go through `push` / `event`.
+ * Samples are averaged into ticks of run time (tick index = floor(t / tickS)); a tick closes when the first sample
+ * of a later tick arrives, and the detectors, the risk gauge and the prompt policy step once per closed tick.
+ * Only the sequence of samples and events matters — never how they were batched, never the wall clock — so the
+ * same run gives the same prompts at the same `t` live, from a file, or after a snapshot/restore.
+ * Gaps up to `pauseGapS` are filled with the last tick's values (smart recording writes every 1–7 s); longer gaps
+ * are pauses. A sample whose `t` is not after the previous one is ignored (duplicates after a reconnect).
+ * Per sample: O(1), no allocation. State: a few KB of numbers and rings, whatever the run's length.
+ * @module
+ */
+import { emptySample, readRow, type Channel, type NormalizedRun, type Sample, CHANNELS } from '../ingest/sample.js';
+import { resolveConfig, type EngineConfig } from './config.js';
+import { RISK_FACTORS, type EngineCtx, type RiskFactor, type Shared, type Signal, type Tick } from './detector.js';
+import { personalThresholds, type PersonalThresholds } from './journal.js';
+import { composeMessage, KIND_OF } from './messages.js';
+import { computeMetrics } from './metrics.js';
+import { createPolicyState, decide, PRIORITY, recordFired, type Decision, type PolicyState } from './policy.js';
+import { resolveProfile, type ResolvedProfile } from './profile.js';
+import { DETECTORS } from './registry.js';
+import { createRing, ringMean, ringPush, type Ring } from './ring.js';
+import { createFactorSlots, scoreRisk } from './risk.js';
+import { decodeState, encodeState } from './snapshot.js';
+import { gradeAdjustedSpeed } from './physiology.js';
+import type {
+  Alert,
+  AlertCause,
+  CrampContext,
+  DetectorStatus,
+  Engine,
+  EngineOptions,
+  EngineSink,
+  EngineSnapshot,
+  Report,
+  RiskPoint,
+  RunEvent,
+} from './types.js';
+
+export const SNAPSHOT_VERSION = 1;
+
+/** Samples accumulated in the open tick. */
+interface TickAcc {
+  hrSum: number;
+  hrN: number;
+  cadSum: number;
+  cadSq: number;
+  cadN: number;
+  speedSum: number;
+  speedN: number;
+  respSum: number;
+  respN: number;
+  tempSum: number;
+  tempN: number;
+  alt: number;
+  dist: number;
+}
+
+interface EngineState {
+  started: boolean;
+  lastT: number;
+  /** Open tick index (-1 before the first sample). */
+  k: number;
+  acc: TickAcc;
+  prevDist: number;
+  prevDistT: number;
+  pausedByEvent: boolean;
+  resumePending: boolean;
+  sinceResumeS: number;
+  closedTicks: number;
+  tick: Tick;
+  hr1m: Ring;
+  speed1m: Ring;
+  /** Altitude and distance of recent ticks, for grade. */
+  gradeAlt: Ring;
+  gradeDist: Ring;
+  shared: Shared;
+  signals: Record<AlertCause, Signal>;
+  factors: Record<RiskFactor, number>;
+  detectors: unknown[];
+  policy: PolicyState;
+}
+
+function newAcc(): TickAcc {
+  return { hrSum: 0, hrN: 0, cadSum: 0, cadSq: 0, cadN: 0, speedSum: 0, speedN: 0, respSum: 0, respN: 0, tempSum: 0, tempN: 0, alt: NaN, dist: NaN };
+}
+
+function newShared(): Shared {
+  return {
+    movingS: 0,
+    sens: 1,
+    hrrFrac: NaN,
+    speed1m: NaN,
+    aboveThresholdS: 0,
+    sweatMl: 0,
+    drankMl: 0,
+    sweatSinceDrinkMl: 0,
+    lastDrinkT: NaN,
+    sodiumLossMg: 0,
+    sodiumIntakeMg: 0,
+    decouplingPct: NaN,
+    cadenceChangePct: NaN,
+    maxDecouplingPct: NaN,
+    risk: 0,
+    crampT: -1e9,
+  };
+}
+
+function newTick(): Tick {
+  return {
+    k: -1, t: 0, dt: 0, moving: false, running: false, paused: false, sinceResumeS: 1e9, hr: NaN, hrOk: false,
+    speed: NaN, gas: NaN, grade: NaN, cadence: NaN, cadenceSd: NaN, resp: NaN, airTempC: NaN,
+  };
+}
+
+/** Everything derived once from the options (never serialised: rebuilt identically on restore). */
+interface Setup {
+  options: EngineOptions;
+  cfg: EngineConfig;
+  profile: ResolvedProfile;
+  personal: PersonalThresholds;
+  on: boolean[];
+  status: DetectorStatus[];
+}
+
+function setup(options: EngineOptions): Setup {
+  const cfg = resolveConfig(options.config);
+  const profile = resolveProfile(options.profile, cfg.profile);
+  const personal = personalThresholds(profile.crampContexts, cfg.journal);
+  const channels = new Set<Channel>(options.channels ?? CHANNELS);
+  const probe = { cfg, profile, personal, session: options.sessionKind ?? null } as EngineCtx;
+  const on: boolean[] = [];
+  const status: DetectorStatus[] = [];
+  for (const d of DETECTORS) {
+    const missing = d.needs.filter((c) => !channels.has(c));
+    const reason = missing.length ? `no ${missing.join(', ')} in this run` : (d.off?.(probe, channels) ?? null);
+    on.push(reason === null);
+    status.push({ id: d.id, on: reason === null, note: reason ?? `on: ${d.inputs}` });
+  }
+  return { options, cfg, profile, personal, on, status };
+}
+
+function finiteOr(x: number | undefined, fallback: number): number {
+  return typeof x === 'number' && Number.isFinite(x) ? x : fallback;
+}
+
+class RiskEngine implements Engine {
+  private readonly ctx: EngineCtx;
+  private readonly decision: Decision = { cause: null, severity: 'info', escalated: false };
+  private readonly point: RiskPoint = { t: 0, score: 0, factors: [] };
+  private readonly slots: string[][];
+  private readonly riskEveryTicks: number;
+
+  constructor(
+    private readonly su: Setup,
+    private readonly st: EngineState,
+    private readonly sink: EngineSink,
+  ) {
+    this.ctx = {
+      cfg: su.cfg,
+      profile: su.profile,
+      personal: su.personal,
+      session: su.options.sessionKind ?? null,
+      conditionsTempC: finiteOr(su.options.conditions?.tempC, NaN),
+      conditionsHumidity: finiteOr(su.options.conditions?.humidity, NaN),
+      shared: st.shared,
+      signals: st.signals,
+      factors: st.factors,
+    };
+    this.slots = createFactorSlots(su.cfg.risk.maxFactors);
+    this.riskEveryTicks = Math.max(1, Math.round(su.cfg.engine.riskEveryS / su.cfg.engine.tickS));
+  }
+
+  /** Which detectors ran, and the assumptions behind the profile (for the report). */
+  get status(): DetectorStatus[] {
+    return this.su.status;
+  }
+  get shared(): Readonly<Shared> {
+    return this.st.shared;
+  }
+  get setup(): Setup {
+    return this.su;
+  }
+
+  push(s: Readonly<Sample>): void {
+    const st = this.st;
+    const t = s.t;
+    if (!(t >= 0) || (st.started && !(t > st.lastT))) return;
+    const tickS = this.su.cfg.engine.tickS;
+    const k = Math.floor(t / tickS);
+    if (!st.started) {
+      st.started = true;
+      st.k = k;
+    } else if (k > st.k) {
+      this.closeTick(st.k, true);
+      if (t - st.lastT > this.su.cfg.engine.pauseGapS) {
+        st.resumePending = true;
+      } else {
+        for (let j = st.k + 1; j < k; j++) this.closeTick(j, false);
+      }
+      st.k = k;
+    }
+    // Speed from distance when the source has none (some footpods and phones).
+    let speed = s.speed;
+    const dist = s.distance;
+    if (dist === dist) {
+      if (!(speed === speed) && st.prevDistT === st.prevDistT && t > st.prevDistT) speed = (dist - st.prevDist) / (t - st.prevDistT);
+      st.prevDist = dist;
+      st.prevDistT = t;
+    }
+    const a = st.acc;
+    const hr = s.hr;
+    if (hr === hr) {
+      a.hrSum += hr;
+      a.hrN++;
+    }
+    const cad = s.cadence;
+    if (cad === cad) {
+      a.cadSum += cad;
+      a.cadSq += cad * cad;
+      a.cadN++;
+    }
+    if (speed === speed && speed >= 0) {
+      a.speedSum += speed;
+      a.speedN++;
+    }
+    const resp = s.respiration;
+    if (resp === resp) {
+      a.respSum += resp;
+      a.respN++;
+    }
+    const temp = s.temperature;
+    if (temp === temp) {
+      a.tempSum += temp;
+      a.tempN++;
+    }
+    if (s.altitude === s.altitude) a.alt = s.altitude;
+    if (dist === dist) a.dist = dist;
+    st.lastT = t;
+  }
+
+  event(e: RunEvent): void {
+    const st = this.st;
+    const sh = st.shared;
+    if (!(e.t >= 0)) return;
+    switch (e.type) {
+      case 'drink':
+        if (e.ml > 0) {
+          sh.drankMl += e.ml;
+          sh.sweatSinceDrinkMl = 0;
+          sh.lastDrinkT = e.t;
+        }
+        break;
+      case 'electrolyte':
+        if (e.sodiumMg > 0) sh.sodiumIntakeMg += e.sodiumMg;
+        break;
+      case 'gel':
+        if (e.sodiumMg !== undefined && e.sodiumMg > 0) sh.sodiumIntakeMg += e.sodiumMg;
+        break;
+      case 'pause':
+        st.pausedByEvent = true;
+        break;
+      case 'resume':
+        if (st.pausedByEvent) st.resumePending = true;
+        st.pausedByEvent = false;
+        break;
+      case 'cramp':
+        this.cramp(e.t, e.muscle, e.severity);
+        break;
+      case 'lap':
+        break;
+    }
+  }
+
+  snapshot(): EngineSnapshot {
+    return {
+      version: SNAPSHOT_VERSION,
+      options: encodeState(this.su.options),
+      state: encodeState(this.st),
+    };
+  }
+
+  /** Closes the open tick (end of a file). Live runs never need it. */
+  finish(): void {
+    if (this.st.started) {
+      this.closeTick(this.st.k, true);
+      this.st.k++;
+      this.st.acc = newAcc();
+    }
+  }
+
+  private cramp(t: number, muscle: string, severity: number): void {
+    const st = this.st;
+    const sh = st.shared;
+    const tick = st.tick;
+    const context: CrampContext = { t, muscle: typeof muscle === 'string' && muscle ? muscle : 'unspecified' };
+    if (Number.isFinite(severity)) context.severity = severity;
+    context.shareOfUsualLongRun = Math.round((1000 * sh.movingS) / this.su.profile.usualLongRunS) / 1000;
+    if (sh.decouplingPct === sh.decouplingPct) context.decouplingPct = Math.round(10 * sh.decouplingPct) / 10;
+    if (sh.cadenceChangePct === sh.cadenceChangePct) context.cadenceChangePct = Math.round(10 * sh.cadenceChangePct) / 10;
+    context.fluidDeficitMl = Math.round(sh.sweatMl - sh.drankMl);
+    context.sodiumDeficitMg = Math.round(sh.sodiumLossMg - sh.sodiumIntakeMg);
+    if (tick.airTempC === tick.airTempC) context.temperatureC = tick.airTempC;
+    if (sh.hrrFrac === sh.hrrFrac) context.intensity = Math.round(100 * sh.hrrFrac) / 100;
+    this.sink.cramp?.(context);
+    const repeat = t - st.policy.kindLastT.cramp_care < this.su.cfg.engine.tickS * 12;
+    sh.crampT = t;
+    if (repeat) return;
+    const sig: Signal = { active: true, value: severity, a: NaN, b: NaN };
+    this.fire('cramp_reported', sig, t, 'urgent', false, context.muscle ?? 'muscle');
+  }
+
+  private fire(cause: AlertCause, sig: Signal, t: number, severity: Alert['severity'], escalated: boolean, detail: string): void {
+    const { message, why } = composeMessage(cause, sig, escalated, this.su.profile, detail);
+    recordFired(this.st.policy, cause, sig, this.st.shared, t);
+    this.sink.alert({ id: `${cause}-${t}`, t, kind: KIND_OF[cause], cause, message, why, severity });
+  }
+
+  private closeTick(k: number, fromAcc: boolean): void {
+    const st = this.st;
+    const su = this.su;
+    const ec = su.cfg.engine;
+    const tick = st.tick;
+    const a = st.acc;
+    if (fromAcc) {
+      tick.hr = a.hrN > 0 ? a.hrSum / a.hrN : NaN;
+      tick.speed = a.speedN > 0 ? a.speedSum / a.speedN : NaN;
+      if (a.cadN > 0) {
+        const m = a.cadSum / a.cadN;
+        tick.cadence = m;
+        tick.cadenceSd = a.cadN > 1 ? Math.sqrt(Math.max(0, a.cadSq / a.cadN - m * m)) : NaN;
+      } else {
+        tick.cadence = NaN;
+        tick.cadenceSd = NaN;
+      }
+      tick.resp = a.respN > 0 ? a.respSum / a.respN : NaN;
+      const ctxTemp = this.ctx.conditionsTempC;
+      tick.airTempC = ctxTemp === ctxTemp ? ctxTemp : a.tempN > 0 ? a.tempSum / a.tempN : tick.airTempC === tick.airTempC ? tick.airTempC : ec.defaultTempC;
+      ringPush(st.gradeAlt, a.alt);
+      ringPush(st.gradeDist, a.dist);
+      // Grade over the stretch the grade ring spans: the oldest slot is the one about to be overwritten next.
+      const oldAlt = st.gradeAlt.buf[st.gradeAlt.i]!;
+      const oldDist = st.gradeDist.buf[st.gradeDist.i]!;
+      const dd = a.dist - oldDist;
+      let grade = dd >= ec.gradeDistanceM / 3 ? (a.alt - oldAlt) / dd : NaN;
+      if (grade > 0.3) grade = 0.3;
+      else if (grade < -0.3) grade = -0.3;
+      tick.grade = grade;
+      tick.gas = gradeAdjustedSpeed(tick.speed, grade, ec.downhillFactor, ec.maxDownhillSaving);
+      // Reset the accumulator in place (no allocation).
+      a.hrSum = a.hrN = a.cadSum = a.cadSq = a.cadN = a.speedSum = a.speedN = a.respSum = a.respN = a.tempSum = a.tempN = 0;
+      a.alt = NaN;
+      a.dist = NaN;
+    }
+    tick.k = k;
+    tick.dt = ec.tickS;
+    tick.t = (k + 1) * ec.tickS;
+    tick.paused = st.pausedByEvent;
+    const sp = tick.speed;
+    tick.moving = !tick.paused && (sp === sp ? sp >= ec.movingSpeedMps : true);
+    tick.running = tick.moving && (sp === sp ? sp >= ec.runSpeedMps : true);
+    const hr = tick.hr;
+    tick.hrOk = hr === hr && !(Math.abs(hr - tick.cadence) <= ec.cadenceLockBpm);
+    if (st.resumePending) {
+      st.resumePending = false;
+      st.sinceResumeS = 0;
+    }
+    if (tick.moving) st.sinceResumeS += tick.dt;
+    tick.sinceResumeS = st.sinceResumeS;
+    const sh = st.shared;
+    if (tick.moving) sh.movingS += tick.dt;
+    ringPush(st.hr1m, tick.hrOk && tick.moving ? hr : NaN);
+    ringPush(st.speed1m, sp === sp ? (tick.moving ? sp : 0) : NaN);
+    const p = su.profile;
+    sh.hrrFrac = (ringMean(st.hr1m) - p.hrRest) / (p.hrMax - p.hrRest);
+    sh.speed1m = ringMean(st.speed1m);
+
+    const dets = DETECTORS;
+    const ctx = this.ctx;
+    for (let i = 0; i < dets.length; i++) {
+      if (su.on[i]) dets[i]!.step(st.detectors[i], tick, ctx);
+    }
+    const point = this.point;
+    sh.risk = scoreRisk(st.factors, su.cfg.risk, point, this.slots);
+    st.closedTicks++;
+    if ((k + 1) % this.riskEveryTicks === 0) {
+      point.t = tick.t;
+      this.sink.risk(point);
+    }
+    const d = this.decision;
+    decide(st.policy, st.signals, sh, tick.t, tick.dt, su.cfg.policy, d);
+    if (d.cause !== null) {
+      const detail = d.cause === 'fluid_gap' ? (sh.lastDrinkT === sh.lastDrinkT ? 'your last drink' : 'the start') : '';
+      this.fire(d.cause, st.signals[d.cause], tick.t, d.severity, d.escalated, detail);
+    }
+  }
+}
+
+function initialState(su: Setup, ctxProbe: (st: EngineState) => EngineCtx): EngineState {
+  const signals = {} as Record<AlertCause, Signal>;
+  for (const c of PRIORITY) signals[c] = { active: false, value: NaN, a: NaN, b: NaN };
+  const factors = {} as Record<RiskFactor, number>;
+  for (const f of RISK_FACTORS) factors[f] = 0;
+  factors.cramp_history = su.profile.priorCramps > 0 ? 1 : 0;
+  const gradeTicks = Math.max(2, Math.round(su.cfg.engine.gradeDistanceM / 3 / su.cfg.engine.tickS));
+  const st: EngineState = {
+    started: false,
+    lastT: NaN,
+    k: -1,
+    acc: newAcc(),
+    prevDist: NaN,
+    prevDistT: NaN,
+    pausedByEvent: false,
+    resumePending: false,
+    sinceResumeS: 1e9,
+    closedTicks: 0,
+    tick: newTick(),
+    hr1m: createRing(60 / su.cfg.engine.tickS),
+    speed1m: createRing(60 / su.cfg.engine.tickS),
+    gradeAlt: createRing(gradeTicks),
+    gradeDist: createRing(gradeTicks),
+    shared: newShared(),
+    signals,
+    factors,
+    detectors: [],
+    policy: createPolicyState(),
+  };
+  const ctx = ctxProbe(st);
+  st.detectors = DETECTORS.map((d, i) => (su.on[i] ? d.init(ctx) : null));
+  return st;
+}
+
+function ctxFor(su: Setup, st: EngineState): EngineCtx {
+  return {
+    cfg: su.cfg,
+    profile: su.profile,
+    personal: su.personal,
+    session: su.options.sessionKind ?? null,
+    conditionsTempC: finiteOr(su.options.conditions?.tempC, NaN),
+    conditionsHumidity: finiteOr(su.options.conditions?.humidity, NaN),
+    shared: st.shared,
+    signals: st.signals,
+    factors: st.factors,
+  };
+}
+
+/** The engine of one run. The sink receives alerts and risk points synchronously inside `push`/`event`. */
+export function createEngine(options: EngineOptions, sink: EngineSink): Engine {
+  const su = setup(options);
+  return new RiskEngine(su, initialState(su, (st) => ctxFor(su, st)), sink);
+}
+
+/** Continues a run from `engine.snapshot()` (in this or another process) exactly where it was. */
+export function restoreEngine(snapshot: EngineSnapshot, sink: EngineSink): Engine {
+  if (!snapshot || snapshot.version !== SNAPSHOT_VERSION || typeof snapshot.state !== 'object' || snapshot.state === null) {
+    throw new EngineError('SNAPSHOT_INVALID', `unsupported engine snapshot (version ${String(snapshot?.version)})`);
+  }
+  const options = decodeState(snapshot.options ?? {}) as EngineOptions;
+  const su = setup(options);
+  const st = decodeState(snapshot.state) as EngineState;
+  if (!Array.isArray(st.detectors) || st.detectors.length !== DETECTORS.length) {
+    throw new EngineError('SNAPSHOT_INVALID', 'engine snapshot does not match this engine version');
+  }
+  return new RiskEngine(su, st, sink);
+}
+
+export class EngineError extends Error {
+  override readonly name = 'EngineError';
+  constructor(
+    readonly code: 'SNAPSHOT_INVALID',
+    message: string,
+  ) {
+    super(message);
+  }
+  toJSON(): { code: string; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Running legs of a run as [startT, endT] pairs; null when the whole run is to be analysed. */
+function runningSpans(run: NormalizedRun): Array<[number, number]> | null {
+  const legs = run.meta.legs ?? [];
+  if (legs.length <= 1) return null;
+  const running = legs.filter((l) => l.running);
+  if (running.length === 0 || running.length === legs.length) return null;
+  return running.map((l) => [l.startT, l.endT]);
+}
+
+/**
+ * The whole-file path: the same engine fed the run's samples (running legs only) and events in time order,
+ * plus the post-run metrics.
+ */
+export function analyzeRun(run: NormalizedRun, options: EngineOptions): Report {
+  const alerts: Alert[] = [];
+  const risk: RiskPoint[] = [];
+  const cramps: CrampContext[] = [];
+  const sink: EngineSink = {
+    alert: (a) => alerts.push(a),
+    risk: (p) => risk.push({ t: p.t, score: p.score, factors: p.factors.slice() }),
+    cramp: (c) => cramps.push(c),
+  };
+  const engine = createEngine({ ...options, channels: options.channels ?? run.channels }, sink) as RiskEngine;
+  const spans = runningSpans(run);
+  const inSpan = (t: number): boolean => spans === null || spans.some(([a, b]) => t >= a && t <= b);
+  const events = run.events.map((e, i) => ({ e, i })).sort((x, y) => x.e.t - y.e.t || x.i - y.i);
+  const row = emptySample();
+  const cols = run.samples;
+  let ei = 0;
+  for (let i = 0; i < cols.length; i++) {
+    readRow(cols, i, row);
+    while (ei < events.length && events[ei]!.e.t < row.t) engine.event(events[ei++]!.e);
+    if (inSpan(row.t)) engine.push(row);
+  }
+  while (ei < events.length) engine.event(events[ei++]!.e);
+  engine.finish();
+  const su = engine.setup;
+  const sh = engine.shared;
+  const metrics = computeMetrics(run, inSpan, su.profile, su.cfg, sh);
+  const warnings = [...run.warnings];
+  if (spans !== null) warnings.push({ code: 'multisport', message: `analysed the ${spans.length} running leg(s) of a multi-sport file` });
+  return {
+    ok: true,
+    sport: run.meta.sport,
+    startTime: run.meta.startTime,
+    durationS: run.meta.elapsedS,
+    movingTimeS: run.meta.timerS > 0 ? run.meta.timerS : sh.movingS,
+    distanceM: run.meta.distanceM,
+    channels: [...run.channels],
+    warnings,
+    metrics,
+    alerts,
+    risk,
+    detectors: engine.status,
+    assumptions: su.profile.notes.concat(
+      Number.isFinite(options.conditions?.tempC) ? [] : [run.channels.includes('temperature') ? 'air temperature from the watch sensor (reads warm when worn)' : `air temperature assumed ${su.cfg.engine.defaultTempC} °C`],
+      Number.isFinite(options.conditions?.humidity) ? [] : [`humidity assumed ${su.cfg.engine.defaultHumidityPct} %`],
+    ),
+    personal: su.personal.sentence,
+    cramps,
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Physiology formulas shared by the live detectors and the post-run metrics (one place each):
+ * ACSM metabolic equations, body surface area, and the Gonzalez et al. 2009 sweat-rate equation.
+ * Sources: ../shared/docs/science.md §3.4 [S97][S98][S101]; every constant below is quoted there.
+ * All functions are pure, allocation-free and take SI-ish units stated per argument.
+ * @module
+ */
+
+/** Oxygen per kcal: 1 L O₂ ≈ 5 kcal [S101]; 1 kcal/min = 69.78 W. */
+const W_PER_ML_O2_PER_MIN = (5 * 69.78) / 1000;
+
+/**
+ * ACSM gross oxygen cost, mL·kg⁻¹·min⁻¹. Running equation `0.2·v + 0.9·v·grade + 3.5` (v in m/min) above
+ * `walkRunMps`; the walking equation `0.1·v + 1.8·v·grade + 3.5` below it. Downhill grades count as flat: the
+ * ACSM equations are not valid for negative grades [S101].
+ */
+export function acsmVo2(speedMps: number, grade: number, walkRunMps: number): number {
+  if (!(speedMps > 0)) return 3.5;
+  const v = speedMps * 60;
+  const g = grade > 0 ? grade : 0;
+  return speedMps >= walkRunMps ? 0.2 * v + 0.9 * v * g + 3.5 : 0.1 * v + 1.8 * v * g + 3.5;
+}
+
+/** Metabolic rate, W, from the ACSM oxygen cost. */
+export function metabolicWatts(speedMps: number, grade: number, massKg: number, walkRunMps: number): number {
+  return acsmVo2(speedMps, grade, walkRunMps) * massKg * W_PER_ML_O2_PER_MIN;
+}
+
+/** Body surface area, m², from mass alone (Livingston & Scott 2005: 0.1173·m^0.6466), for when height is unknown. */
+export function bodySurfaceArea(massKg: number): number {
+  return 0.1173 * Math.pow(massKg, 0.6466);
+}
+
+/** Saturated water-vapour pressure, mmHg (Antoine form used with the heat-strain model, science.md §3.4). */
+export function saturationVapourMmHg(tempC: number): number {
+  return Math.pow(10, 8.1076 - 1750.286 / (tempC + 235));
+}
+
+export interface SweatModelConfig {
+  /** Share of metabolic energy released as heat. @default 0.8 (science.md §3.4: about 80 %) */
+  heatShare: number;
+  /** Effective clothing insulation while running, clo. @default 0.5 */
+  clo: number;
+  /** Clothing moisture permeability index (im), dimensionless. @default 0.4 */
+  im: number;
+  /** Mean skin temperature, °C. @default 33 */
+  skinTempC: number;
+  /** Floor of the predicted sweat rate, g·m⁻²·h⁻¹ (the equation goes negative in cold dry air). @default 100 */
+  floorGPerM2H: number;
+  /** Ceiling of the whole-body sweat rate, mL/h (top of the range reported for athletes [S89]). @default 2600 */
+  ceilingMlPerH: number;
+  /** Below this air temperature the cool-air form (intercept 350) is used [S98]. @default 20 */
+  coolBelowC: number;
+  /** Speed from which the ACSM running equation applies, m/s. @default 1.4 */
+  walkRunMps: number;
+}
+
+export const SWEAT_DEFAULTS: SweatModelConfig = {
+  heatShare: 0.8,
+  clo: 0.5,
+  im: 0.4,
+  skinTempC: 33,
+  floorGPerM2H: 100,
+  ceilingMlPerH: 2600,
+  coolBelowC: 20,
+  walkRunMps: 1.4,
+};
+
+/**
+ * Whole-body sweat rate, mL/h, from the Gonzalez et al. 2009 piecewise equation
+ * `ṁsw = 147 + 1.527·Ereq − 0.87·Emax` (g·m⁻²·h⁻¹), with the 2012 cool-air intercept 350 below 20 °C.
+ * Ereq = metabolic heat + dry heat exchange `6.45·(Ta − Tsk)/clo`; Emax = `14.21·(im/clo)·(Psk − Pa)` (mmHg).
+ * Limits: the equations were derived for 15–46 °C and ≤ 450 W/m² metabolic rate; wind and sun are ignored.
+ */
+export function sweatRateMlPerH(
+  speedMps: number,
+  grade: number,
+  massKg: number,
+  bsaM2: number,
+  tempC: number,
+  humidityPct: number,
+  c: SweatModelConfig,
+): number {
+  const heatWPerM2 = (c.heatShare * metabolicWatts(speedMps, grade, massKg, c.walkRunMps)) / bsaM2;
+  const dryWPerM2 = (6.45 * (tempC - c.skinTempC)) / c.clo;
+  const eReq = heatWPerM2 + dryWPerM2;
+  const pa = (humidityPct / 100) * saturationVapourMmHg(tempC);
+  const eMax = 14.21 * (c.im / c.clo) * (saturationVapourMmHg(c.skinTempC) - pa);
+  const intercept = tempC < c.coolBelowC ? 350 : 147;
+  let perM2 = intercept + 1.527 * eReq - 0.87 * eMax;
+  if (perM2 < c.floorGPerM2H) perM2 = c.floorGPerM2H;
+  const mlPerH = perM2 * bsaM2; // 1 g of sweat ≈ 1 mL
+  return mlPerH > c.ceilingMlPerH ? c.ceilingMlPerH : mlPerH;
+}
+
+/** Sodium, mg, in `sweatMl` of sweat at `mmolPerL` (1 mmol Na = 23 mg). */
+export function sodiumMg(sweatMl: number, mmolPerL: number): number {
+  return (sweatMl / 1000) * mmolPerL * 23;
+}
+
+/**
+ * Grade-adjusted ("flat-equivalent") speed. Uphill from the ACSM running equation's grade term (0.9/0.2 = 4.5 per
+ * unit grade); downhill a milder saving (`downhillFactor` per unit grade, at most `maxSaving`) because the ACSM
+ * equation is not valid downhill — an approximation, stated as such.
+ */
+export function gradeAdjustedSpeed(speedMps: number, grade: number, downhillFactor: number, maxSaving: number): number {
+  if (!(grade === grade)) return speedMps;
+  if (grade >= 0) return speedMps * (1 + 4.5 * grade);
+  const saving = -grade * downhillFactor;
+  return speedMps * (1 - (saving > maxSaving ? maxSaving : saving));
+}

@@ -1,0 +1,110 @@
+/**
+ * The athlete as the engine sees them: every `Profile` field resolved to a number, with a note for each default
+ * or estimate so the report can state what it assumed. Runs once per engine, never per sample.
+ * Sources: science.md §2.5 (Tanaka 208 − 0.7·age; 220 − age has no data basis), §2.6 (HRmax 200 / HRrest 60
+ * fallbacks as in Runalyze), §3.3 (sweat sodium ~40 mmol/L), §1.3 and §6 (cramp history).
+ * @module
+ */
+import type { CrampContext, Profile } from './types.js';
+
+export interface ResolvedProfile {
+  massKg: number;
+  hrMax: number;
+  hrRest: number;
+  lthr: number;
+  sex: 'male' | 'female' | null;
+  age: number | null;
+  usualLongRunS: number;
+  /** Easy pace as speed, m/s; NaN when unknown (the pace part of the fast-start check is then off). */
+  easyPaceMps: number;
+  /** Measured sweat rate, mL/h; NaN when unknown (the Gonzalez model is used instead). */
+  sweatRateMlPerH: number;
+  sweatSodiumMmolPerL: number;
+  priorCramps: number;
+  crampContexts: CrampContext[];
+  /** One line per default or estimate, for the report. */
+  notes: string[];
+}
+
+export interface ProfileDefaults {
+  /** Body mass when unknown, kg. @default 70 */
+  massKg: number;
+  /** HRmax when neither it nor age is known, bpm. @default 190 */
+  hrMax: number;
+  /** Resting HR when unknown, bpm. @default 60 */
+  hrRest: number;
+  /** LTHR estimate as a share of HR reserve above rest. @default 0.85 */
+  lthrHrrShare: number;
+  /** Usual long run when unknown, min. @default 90 */
+  usualLongRunMin: number;
+  /** Whole-body sweat sodium when unmeasured, mmol/L. @default 40 */
+  sweatSodiumMmolPerL: number;
+}
+
+export const PROFILE_DEFAULTS: ProfileDefaults = {
+  massKg: 70,
+  hrMax: 190,
+  hrRest: 60,
+  lthrHrrShare: 0.85,
+  usualLongRunMin: 90,
+  sweatSodiumMmolPerL: 40,
+};
+
+function positive(x: unknown, lo: number, hi: number): number | null {
+  return typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi ? x : null;
+}
+
+export function resolveProfile(p: Profile | undefined, d: ProfileDefaults): ResolvedProfile {
+  const notes: string[] = [];
+  const profile = p ?? {};
+  const mass = positive(profile.massKg, 25, 250);
+  const massKg = mass ?? d.massKg;
+  if (mass === null) notes.push(`body mass assumed ${d.massKg} kg`);
+  const age = positive(profile.age, 5, 110);
+  let hrMax = positive(profile.hrMax, 100, 240);
+  if (hrMax === null) {
+    if (age !== null) {
+      hrMax = Math.round(208 - 0.7 * age);
+      notes.push(`HRmax estimated ${hrMax} bpm from age (Tanaka 208 − 0.7 × age)`);
+    } else {
+      hrMax = d.hrMax;
+      notes.push(`HRmax assumed ${d.hrMax} bpm`);
+    }
+  }
+  let hrRest = positive(profile.hrRest, 25, 120);
+  if (hrRest === null || hrRest >= hrMax - 20) {
+    hrRest = d.hrRest;
+    notes.push(`resting HR assumed ${d.hrRest} bpm`);
+  }
+  let lthr = positive(profile.lthr, hrRest + 10, hrMax);
+  if (lthr === null) {
+    lthr = Math.round(hrRest + d.lthrHrrShare * (hrMax - hrRest));
+    notes.push(`threshold HR estimated ${lthr} bpm (${Math.round(d.lthrHrrShare * 100)} % of HR reserve)`);
+  }
+  const longMin = positive(profile.usualLongRunMin, 10, 2000);
+  if (longMin === null) notes.push(`usual long run assumed ${d.usualLongRunMin} min`);
+  const sodium = positive(profile.sweatSodiumMmolPerL, 5, 150);
+  if (sodium === null) notes.push(`sweat sodium assumed ${d.sweatSodiumMmolPerL} mmol/L`);
+  const sweat = positive(profile.sweatRateMlPerH, 50, 5000);
+  if (sweat === null) notes.push('sweat rate estimated from speed, body mass and weather (Gonzalez 2009)');
+  const contexts = Array.isArray(profile.crampHistory)
+    ? profile.crampHistory.filter((c): c is CrampContext => typeof c === 'object' && c !== null && Number.isFinite(c.t))
+    : [];
+  const count = typeof profile.crampHistory === 'number' && profile.crampHistory >= 0 ? Math.floor(profile.crampHistory) : contexts.length;
+  return {
+    massKg,
+    hrMax,
+    hrRest,
+    lthr,
+    sex: profile.sex === 'male' || profile.sex === 'female' ? profile.sex : null,
+    age,
+    usualLongRunS: (longMin ?? d.usualLongRunMin) * 60,
+    easyPaceMps: positive(profile.easyPaceMps, 0.5, 8) ?? NaN,
+    sweatRateMlPerH: sweat ?? NaN,
+    sweatSodiumMmolPerL: sodium ?? d.sweatSodiumMmolPerL,
+    priorCramps: count,
+    // Only the most recent contexts matter and they travel in every snapshot: keep at most 10.
+    crampContexts: contexts.slice(-10),
+    notes,
+  };
+}
