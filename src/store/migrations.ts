@@ -120,6 +120,14 @@ CREATE INDEX journal_by_athlete ON journal (athlete_id, n);
 CREATE INDEX journal_by_run ON journal (run_id);
 `,
   },
+  {
+    version: 2,
+    name: 'runs.max_seq: highest stored sample seq, so an in-order group commit needs no scan',
+    sql: `
+ALTER TABLE runs ADD COLUMN max_seq {bigint} NOT NULL DEFAULT 0;
+UPDATE runs SET max_seq = COALESCE((SELECT MAX(seq) FROM sample_chunks WHERE sample_chunks.run_n = runs.n), 0);
+`,
+  },
 ];
 
 /** The migrations with each placeholder replaced by the dialect's type. */

@@ -19,6 +19,7 @@ import { decodeChunks, encodeChunk } from './codec.js';
 import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from './migrations.js';
 import {
   JOURNAL_COLUMNS,
+  RUN_PROGRESS_COLUMNS,
   RUN_RECORD_COLUMNS,
   RUN_SUMMARY_COLUMNS,
   advanceContiguous,
@@ -30,11 +31,13 @@ import {
   checkKey,
   checkSha256,
   checkUploadColumns,
+  contiguousFromFresh,
   decodeCursor,
   finiteOrNull,
   hashToken,
   iso,
   json,
+  maxSeqAfter,
   newToken,
   num,
   pageLimit,
@@ -42,11 +45,13 @@ import {
   toAthlete,
   toJournalEntry,
   toPage,
+  toRunProgress,
   toRunRecord,
   toRunSummary,
   toStoreError,
   toStoredAlert,
   uploadChunks,
+  type RunProgress,
 } from './shared.js';
 import {
   StoreError,
@@ -81,16 +86,6 @@ type Queryable = pg.Pool | pg.PoolClient;
 const MIGRATION_LOCK = 0x63726d70;
 /** Rows per multi-row INSERT: 5 parameters a row stays far below PostgreSQL's 65 535-parameter limit. */
 const INSERT_SLICE = 2000;
-
-interface RunState {
-  n: number;
-  athleteId: string;
-  live: boolean;
-  contiguousSeq: number;
-  addedRows: number;
-  /** A newly stored seq is contiguousSeq + 1, so the mark may move. */
-  mayAdvance: boolean;
-}
 
 /** `($1, $2, …), ($k, …)` placeholders for `rows` rows of `width` parameters. */
 function valuesList(rows: number, width: number): string {
@@ -342,6 +337,7 @@ export class PostgresStore implements Store {
         distance_m: finiteOrNull(input.report.distanceM),
         sample_count: cols.length,
         contiguous_seq: chunks.length,
+        max_seq: chunks.length,
       });
       // A concurrent upload of the same bytes committed first (the INSERT waited for it): return that run.
       if (n === null) return { run: toRunRecord((await this.#one(db, byFile, [athleteId, sha]))!), created: false };
@@ -457,27 +453,18 @@ export class PostgresStore implements Store {
     return this.#tx(async (db) => {
       const valid = batches.map((batch) => batchProblem(batch) === null);
       const ids = [...new Set(batches.filter((_, i) => valid[i]).map((batch) => batch.runId))];
-      const runs = new Map<string, RunState>();
+      const runs = new Map<string, RunProgress>();
       if (ids.length > 0) {
         const { rows } = await db.query(
-          'SELECT n, id, athlete_id, status, contiguous_seq FROM runs WHERE id = ANY($1::text[]) ORDER BY n FOR UPDATE',
+          `SELECT ${RUN_PROGRESS_COLUMNS} FROM runs WHERE id = ANY($1::text[]) ORDER BY n FOR UPDATE`,
           [ids],
         );
-        for (const row of rows as Row[]) {
-          runs.set(row.id as string, {
-            n: num(row.n),
-            athleteId: row.athlete_id as string,
-            live: row.status === 'live',
-            contiguousSeq: num(row.contiguous_seq),
-            addedRows: 0,
-            mayAdvance: false,
-          });
-        }
+        for (const row of rows as Row[]) runs.set(row.id as string, toRunProgress(row));
       }
 
-      const results: Array<{ result: SampleBatchResult; state: RunState | null }> = [];
-      const toInsert: Array<{ result: SampleBatchResult; state: RunState; batch: SampleBatch }> = [];
-      const toCheck: Array<{ result: SampleBatchResult; state: RunState }> = [];
+      const results: Array<{ result: SampleBatchResult; state: RunProgress | null }> = [];
+      const toInsert: Array<{ result: SampleBatchResult; state: RunProgress; batch: SampleBatch }> = [];
+      const toCheck: Array<{ result: SampleBatchResult; state: RunProgress }> = [];
       const seen = new Set<string>();
       batches.forEach((batch, i) => {
         const result: SampleBatchResult = { runId: batch.runId, seq: batch.seq, status: 'invalid', contiguousSeq: 0 };
@@ -534,18 +521,20 @@ export class PostgresStore implements Store {
           }
           result.status = 'stored';
           state.addedRows += batch.samples.length;
-          if (batch.seq === state.contiguousSeq + 1) state.mayAdvance = true;
+          state.fresh.push(batch.seq);
         }
       }
 
       const changed = [...runs.values()].filter((state) => state.addedRows > 0);
       if (changed.length > 0) {
-        const advancing = changed.filter((state) => state.mayAdvance);
-        if (advancing.length > 0) {
+        const marks = changed.map(contiguousFromFresh);
+        const scan = changed.filter((_, i) => marks[i] === null);
+        if (scan.length > 0) {
+          // Out-of-order arrivals: walk the run's stored seqs past its mark.
           const { rows } = await db.query(
             `SELECT c.run_n, c.seq FROM sample_chunks c JOIN runs r ON r.n = c.run_n
              WHERE c.run_n = ANY($1::bigint[]) AND c.seq > r.contiguous_seq ORDER BY c.run_n, c.seq`,
-            [advancing.map((state) => state.n)],
+            [scan.map((state) => state.n)],
           );
           const after = new Map<number, number[]>();
           for (const row of rows as Row[]) {
@@ -554,15 +543,18 @@ export class PostgresStore implements Store {
             if (list === undefined) after.set(n, (list = []));
             list.push(num(row.seq));
           }
-          for (const state of advancing) {
-            state.contiguousSeq = advanceContiguous(state.contiguousSeq, after.get(state.n) ?? []);
-          }
+          changed.forEach((state, i) => {
+            marks[i] ??= advanceContiguous(state.contiguousSeq, after.get(state.n) ?? []);
+          });
         }
         await db.query(
-          `UPDATE runs SET contiguous_seq = u.c, sample_count = runs.sample_count + u.added
-           FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(n, c, added) WHERE runs.n = u.n`,
-          [changed.map((s) => s.n), changed.map((s) => s.contiguousSeq), changed.map((s) => s.addedRows)],
+          `UPDATE runs SET contiguous_seq = u.c, max_seq = u.m, sample_count = runs.sample_count + u.added
+           FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u(n, c, m, added) WHERE runs.n = u.n`,
+          [changed.map((s) => s.n), marks, changed.map(maxSeqAfter), changed.map((s) => s.addedRows)],
         );
+        changed.forEach((state, i) => {
+          state.contiguousSeq = marks[i]!;
+        });
       }
 
       return results.map(({ result, state }) => {

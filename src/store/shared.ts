@@ -171,6 +171,51 @@ export function advanceContiguous(current: number, storedAfter: Iterable<number>
   return contiguous;
 }
 
+/** A run's sample progress while one group commit is written. */
+export interface RunProgress {
+  n: number;
+  athleteId: string;
+  live: boolean;
+  /** The mark before this call. */
+  contiguousSeq: number;
+  /** Highest stored seq before this call. */
+  maxSeq: number;
+  /** Seqs newly stored by this call. */
+  fresh: number[];
+  addedRows: number;
+}
+
+/** Columns `toRunProgress` reads. */
+export const RUN_PROGRESS_COLUMNS = 'n, id, athlete_id, status, contiguous_seq, max_seq';
+
+export function toRunProgress(row: Record<string, unknown>): RunProgress {
+  return {
+    n: num(row.n),
+    athleteId: row.athlete_id as string,
+    live: row.status === 'live',
+    contiguousSeq: num(row.contiguous_seq),
+    maxSeq: num(row.max_seq),
+    fresh: [],
+    addedRows: 0,
+  };
+}
+
+/**
+ * The run's new contiguous mark from this call's fresh seqs alone, or null when chunks stored earlier beyond
+ * the mark (an out-of-order arrival) must be scanned too. In steady state (in-order batches) it is never null,
+ * so a group commit reads nothing back.
+ */
+export function contiguousFromFresh(progress: RunProgress): number | null {
+  const { contiguousSeq, maxSeq, fresh } = progress;
+  if (!fresh.includes(contiguousSeq + 1)) return contiguousSeq;
+  if (maxSeq > contiguousSeq) return null;
+  return advanceContiguous(contiguousSeq, [...fresh].sort((a, b) => a - b));
+}
+
+export function maxSeqAfter(progress: RunProgress): number {
+  return Math.max(progress.maxSeq, ...progress.fresh);
+}
+
 // Rows → records -----------------------------------------------------------------------------------------
 
 /** JSON columns are text in SQLite and already-parsed jsonb in PostgreSQL. */

@@ -19,6 +19,7 @@ import { decodeChunks, encodeChunk } from './codec.js';
 import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from './migrations.js';
 import {
   JOURNAL_COLUMNS,
+  RUN_PROGRESS_COLUMNS,
   RUN_RECORD_COLUMNS,
   RUN_SUMMARY_COLUMNS,
   advanceContiguous,
@@ -30,22 +31,26 @@ import {
   checkKey,
   checkSha256,
   checkUploadColumns,
+  contiguousFromFresh,
   decodeCursor,
   finiteOrNull,
   hashToken,
   iso,
   json,
+  maxSeqAfter,
   newToken,
   pageLimit,
   plausibleToken,
   toAthlete,
   toJournalEntry,
   toPage,
+  toRunProgress,
   toRunRecord,
   toRunSummary,
   toStoreError,
   toStoredAlert,
   uploadChunks,
+  type RunProgress,
 } from './shared.js';
 import {
   StoreError,
@@ -78,17 +83,6 @@ type Row = Record<string, unknown>;
 /** The SQLite file inside the data directory. */
 export const SQLITE_FILE = 'crampguard.sqlite';
 
-/** Per-call view of a run while a batch group is written. */
-interface RunState {
-  n: number;
-  athleteId: string;
-  live: boolean;
-  contiguousSeq: number;
-  addedRows: number;
-  /** A newly stored seq is contiguousSeq + 1, so the mark may move (otherwise no scan is needed). */
-  mayAdvance: boolean;
-}
-
 function prepareAll(db: Database.Database) {
   return {
     insertAthlete: db.prepare('INSERT INTO athletes (id, name, profile, token_hash, created_at) VALUES (?, ?, ?, ?, ?)'),
@@ -102,9 +96,9 @@ function prepareAll(db: Database.Database) {
     runN: db.prepare('SELECT n FROM runs WHERE id = ? AND athlete_id = ?').pluck(),
     insertRun: db.prepare(
       `INSERT INTO runs (id, athlete_id, source, status, file_sha256, client_run_id, name, start_time, created_at,
-         ended_at, options, meta, report, duration_s, distance_m, sample_count, contiguous_seq)
+         ended_at, options, meta, report, duration_s, distance_m, sample_count, contiguous_seq, max_seq)
        VALUES (@id, @athleteId, @source, @status, @fileSha256, @clientRunId, @name, @startTime, @createdAt,
-         @endedAt, @options, @meta, @report, @durationS, @distanceM, @sampleCount, @contiguousSeq)
+         @endedAt, @options, @meta, @report, @durationS, @distanceM, @sampleCount, @contiguousSeq, @contiguousSeq)
        ON CONFLICT DO NOTHING RETURNING n`,
     ),
     endRun: db.prepare(
@@ -122,13 +116,15 @@ function prepareAll(db: Database.Database) {
     ),
     deleteRun: db.prepare('DELETE FROM runs WHERE id = ? AND athlete_id = ?'),
 
-    runForAppend: db.prepare('SELECT n, athlete_id, status, contiguous_seq FROM runs WHERE id = ?'),
+    runForAppend: db.prepare(`SELECT ${RUN_PROGRESS_COLUMNS} FROM runs WHERE id = ?`),
     insertChunk: db.prepare(
       'INSERT INTO sample_chunks (run_n, seq, t0, rows, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
     chunkExists: db.prepare('SELECT 1 FROM sample_chunks WHERE run_n = ? AND seq = ?').pluck(),
     seqsAfter: db.prepare('SELECT seq FROM sample_chunks WHERE run_n = ? AND seq > ? ORDER BY seq').pluck(),
-    updateProgress: db.prepare('UPDATE runs SET contiguous_seq = ?, sample_count = sample_count + ? WHERE n = ?'),
+    updateProgress: db.prepare(
+      'UPDATE runs SET contiguous_seq = ?, max_seq = ?, sample_count = sample_count + ? WHERE n = ?',
+    ),
     readChunks: db
       .prepare('SELECT data FROM sample_chunks WHERE run_n = ? AND seq > ? AND seq <= ? ORDER BY seq')
       .pluck(),
@@ -442,23 +438,14 @@ export class SqliteStore implements Store {
   appendSampleBatches(batches: readonly SampleBatch[]): Promise<SampleBatchResult[]> {
     if (batches.length === 0) return Promise.resolve([]);
     return this.#write(() => {
-      const runs = new Map<string, RunState | null>();
-      const results: Array<{ result: SampleBatchResult; state: RunState | null }> = [];
+      const runs = new Map<string, RunProgress | null>();
+      const results: Array<{ result: SampleBatchResult; state: RunProgress | null }> = [];
       for (const batch of batches) {
         const result: SampleBatchResult = { runId: batch.runId, seq: batch.seq, status: 'invalid', contiguousSeq: 0 };
         let state = runs.get(batch.runId);
         if (state === undefined) {
           const row = this.#s.runForAppend.get(batch.runId) as Row | undefined;
-          state = row
-            ? {
-                n: row.n as number,
-                athleteId: row.athlete_id as string,
-                live: row.status === 'live',
-                contiguousSeq: row.contiguous_seq as number,
-                addedRows: 0,
-                mayAdvance: false,
-              }
-            : null;
+          state = row ? toRunProgress(row) : null;
           runs.set(batch.runId, state);
         }
         // A foreign run is reported exactly like a missing one.
@@ -475,19 +462,17 @@ export class SqliteStore implements Store {
           result.status = changes === 1 ? 'stored' : 'duplicate';
           if (changes === 1) {
             owned.addedRows += rows;
-            if (batch.seq === owned.contiguousSeq + 1) owned.mayAdvance = true;
+            owned.fresh.push(batch.seq);
           }
         }
       }
       for (const state of runs.values()) {
         if (state === null || state.addedRows === 0) continue;
-        if (state.mayAdvance) {
-          state.contiguousSeq = advanceContiguous(
-            state.contiguousSeq,
-            this.#s.seqsAfter.iterate(state.n, state.contiguousSeq) as Iterable<number>,
-          );
-        }
-        this.#s.updateProgress.run(state.contiguousSeq, state.addedRows, state.n);
+        const contiguous =
+          contiguousFromFresh(state) ??
+          advanceContiguous(state.contiguousSeq, this.#s.seqsAfter.iterate(state.n, state.contiguousSeq) as Iterable<number>);
+        this.#s.updateProgress.run(contiguous, maxSeqAfter(state), state.addedRows, state.n);
+        state.contiguousSeq = contiguous;
       }
       return results.map(({ result, state }) => {
         if (state !== null) result.contiguousSeq = state.contiguousSeq;

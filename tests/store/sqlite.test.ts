@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
+import { encodeChunk } from '../../src/store/codec.js';
+import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from '../../src/store/migrations.js';
 import { toStoreError } from '../../src/store/shared.js';
 import { SQLITE_FILE } from '../../src/store/sqlite.js';
 import { StoreError } from '../../src/store/types.js';
-import { runStoreContract } from './store.case.js';
+import { makeColumns, runStoreContract } from './store.case.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'crampguard-store-'));
@@ -76,6 +78,35 @@ describe('SQLite specifics', () => {
       db.close();
       const error = await openStore({ dataDir: dir }).catch((e: unknown) => e);
       expect((error as StoreError).code).toBe('STORE_MIGRATION_FAILED');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('upgrades a version-1 database with data, backfilling what later migrations need', async () => {
+    const dir = tempDir();
+    try {
+      // A database as the first release left it: a live run with batches 1 and 3 stored, mark at 1.
+      const db = new Database(join(dir, SQLITE_FILE));
+      db.exec(CREATE_MIGRATIONS_TABLE);
+      db.exec(migrationsFor('sqlite')[0]!.sql);
+      db.prepare("INSERT INTO schema_migrations VALUES (1, 'v1', 0)").run();
+      db.prepare("INSERT INTO athletes VALUES ('ath', 'Old', '{}', 'hash', 0)").run();
+      db.prepare(
+        "INSERT INTO runs (id, athlete_id, source, status, client_run_id, created_at, sample_count, contiguous_seq) VALUES ('run', 'ath', 'live', 'live', 'w', 0, 2, 1)",
+      ).run();
+      const insert = db.prepare('INSERT INTO sample_chunks VALUES (1, ?, ?, 1, ?)');
+      for (const seq of [1, 3]) insert.run(seq, seq, encodeChunk(makeColumns(1, seq, seq)));
+      db.close();
+
+      const store = await openStore({ dataDir: dir });
+      expect(await store.schemaVersion()).toBe(LATEST_VERSION);
+      const [result] = await store.appendSampleBatches([
+        { athleteId: 'ath', runId: 'run', seq: 2, samples: makeColumns(1, 2, 2) },
+      ]);
+      expect(result).toEqual({ runId: 'run', seq: 2, status: 'stored', contiguousSeq: 3 });
+      expect(Array.from((await store.readSamples('ath', 'run'))!.t)).toEqual([1, 2, 3]);
+      await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
