@@ -19,7 +19,7 @@ type RawRecord = Record<string, unknown>;
 
 async function rawRecords(bytes: Buffer): Promise<RawRecord[]> {
   const parser = new FitParser({ force: true, mode: 'list', speedUnit: 'm/s', lengthUnit: 'm', temperatureUnit: 'celsius' });
-  const parsed = await parser.parseAsync(bytes);
+  const parsed = await parser.parseAsync(Buffer.from(bytes) as Buffer<ArrayBuffer>);
   return (parsed.records ?? []) as RawRecord[];
 }
 
