@@ -124,6 +124,18 @@ const LEVEL_WEIGHT = 0.2;
 const RR_MIN_MS = 60_000 / PLAUSIBLE.hr[1];
 const RR_MAX_MS = 60_000 / PLAUSIBLE.hr[0];
 
+/** Hann windows by length, shared by every estimator of that window (the cosines are most of a scan's cost). */
+const hannCache = new Map<number, Float64Array>();
+function hannWindow(n: number): Float64Array {
+  let w = hannCache.get(n);
+  if (w === undefined) {
+    w = new Float64Array(n);
+    for (let i = 0; i < n; i++) w[i] = 0.5 * (1 - Math.cos((2 * Math.PI * i) / (n - 1)));
+    hannCache.set(n, w);
+  }
+  return w;
+}
+
 /** NaN ⇄ null: JSON has no NaN. */
 const nul = (v: number): number | null => (Number.isNaN(v) ? null : v);
 const nan = (v: number | null | undefined): number => (typeof v === 'number' ? v : NaN);
@@ -141,6 +153,7 @@ export function createRespirationFromRr(
   }
   const ring = new Float64Array(size);
   const scratch = new Float64Array(size);
+  const fullHann = hannWindow(size);
 
   let head = 0;
   let filled = 0;
@@ -245,11 +258,12 @@ export function createRespirationFromRr(
     const slope = sumXD / ((n * (n * n - 1)) / 12);
     const bow = sumXQ / sumQQ;
     let power = 0;
+    const hann = n === size ? fullHann : null;
     for (let i = 0; i < n; i++) {
       const d = i - mid;
       const r = scratch[i]! - mean - slope * d - bow * (d * d - c);
       power += r * r;
-      scratch[i] = r * 0.5 * (1 - Math.cos((2 * Math.PI * i) / (n - 1)));
+      scratch[i] = r * (hann !== null ? hann[i]! : 0.5 * (1 - Math.cos((2 * Math.PI * i) / (n - 1))));
     }
     share = NaN;
     if (Math.sqrt(power / n) < o.minAmplitudeMs) return NaN;
