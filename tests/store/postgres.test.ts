@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { toStoreError } from '../../src/store/shared.js';
 import { StoreError } from '../../src/store/types.js';
+import { LATEST_VERSION } from '../../src/store/migrations.js';
+import { builtStoreExists, runOpeners } from './processes.js';
 import { runStoreContract } from './store.case.js';
 
 // CI sets TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test. Each run works in its own schema.
@@ -36,6 +38,25 @@ if (!url) {
       const error = await openStore({ databaseUrl: 'postgres://postgres@127.0.0.1:1/test' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StoreError);
       expect((error as StoreError).code).toBe('STORE_UNAVAILABLE');
+    });
+
+    it.skipIf(!builtStoreExists)('lets several processes migrate and write one fresh schema at once', async () => {
+      const schema = `cg_test_${randomBytes(6).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        const results = await runOpeners({ databaseUrl: url, schema, poolSize: 2 }, 3);
+        for (const r of results) {
+          expect(r.stderr).toBe('');
+          expect(r.code).toBe(0);
+          expect(JSON.parse(r.stdout)).toEqual({ version: LATEST_VERSION, contiguousSeq: 10 });
+        }
+        const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+        expect(rows.map((r) => r.version)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => i + 1));
+      } finally {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.end();
+      }
     });
 
     it('maps disk full (53100) to STORE_FULL', () => {

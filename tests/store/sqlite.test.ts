@@ -9,6 +9,7 @@ import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from '../../sr
 import { toStoreError } from '../../src/store/shared.js';
 import { SQLITE_FILE } from '../../src/store/sqlite.js';
 import { StoreError } from '../../src/store/types.js';
+import { builtStoreExists, runOpeners } from './processes.js';
 import { makeColumns, runStoreContract } from './store.case.js';
 
 function tempDir(): string {
@@ -107,6 +108,26 @@ describe('SQLite specifics', () => {
       expect(result).toEqual({ runId: 'run', seq: 2, status: 'stored', contiguousSeq: 3 });
       expect(Array.from((await store.readSamples('ath', 'run'))!.t)).toEqual([1, 2, 3]);
       await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!builtStoreExists)('lets several processes open and write one database at once', async () => {
+    const dir = tempDir();
+    try {
+      const results = await runOpeners({ dataDir: dir }, 3);
+      for (const r of results) {
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual({ version: LATEST_VERSION, contiguousSeq: 10 });
+      }
+      const db = new Database(join(dir, SQLITE_FILE), { readonly: true });
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(
+        Array.from({ length: LATEST_VERSION }, (_, i) => i + 1),
+      );
+      expect(db.prepare('SELECT COUNT(*) FROM sample_chunks').pluck().get()).toBe(30);
+      db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
