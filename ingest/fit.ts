@@ -102,7 +102,7 @@ function rrSeries(hrv: readonly FitMessage[], anchors: readonly number[]): RrSer
   let clock = NaN;
   for (const [k, message] of hrv.entries()) {
     const anchor = anchors[k] ?? NaN;
-    if (Number.isNaN(clock) || (!Number.isNaN(anchor) && Math.abs(anchor - clock) > 5)) clock = anchor;
+    if (Number.isNaN(clock) || anchor - clock > 5) clock = anchor; // forward only: t stays increasing
     const times = message.time;
     if (!Array.isArray(times)) continue;
     for (const v of times) {

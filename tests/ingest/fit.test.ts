@@ -1,0 +1,283 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { IngestError } from '../../ingest/errors.js';
+import { decodeFit } from '../../ingest/fit.js';
+import { fitCrc } from '../../ingest/fit/frame.js';
+import { recordsToColumns } from '../../ingest/fit/records.js';
+import { WarningLog } from '../../ingest/fit/values.js';
+import { PLAUSIBLE } from '../../ingest/plausible.js';
+import { CHANNELS } from '../../ingest/sample.js';
+import type { NormalizedRun } from '../../ingest/sample.js';
+import {
+  EXPECTED_ERRORS,
+  EXPECTED_WARNINGS,
+  FIXTURES_FIT,
+  fixture,
+  fixtureFiles,
+  manifest,
+  SHARED_FIT,
+  sharedFiles,
+  sharedPresent,
+} from './fit-files.js';
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(IngestError);
+    const e = err as IngestError;
+    expect(e.message).not.toContain('\n');
+    expect(e.message.length).toBeGreaterThan(0);
+    return e.code;
+  }
+  return 'decoded';
+}
+
+/** Invariants every decoded run must satisfy, whatever the file. */
+export function checkRun(run: NormalizedRun): void {
+  const s = run.samples;
+  expect(s.length).toBeGreaterThan(0);
+  expect(s.t[0]).toBe(0);
+  for (const f of ['t', 'timestamp', ...CHANNELS] as const) expect(s[f].length).toBe(s.length);
+  // Plain loops: an expect() per sample would cost seconds on the 100k-record file.
+  for (let i = 1; i < s.length; i++) {
+    if (!(s.t[i]! >= s.t[i - 1]!)) throw new Error(`t goes back at ${i}`);
+    if (!Number.isFinite(s.timestamp[i])) throw new Error(`timestamp missing at ${i}`);
+  }
+  for (const c of CHANNELS) {
+    const [min, max] = PLAUSIBLE[c];
+    let valid = 0;
+    for (let i = 0; i < s.length; i++) {
+      const v = s[c][i]!;
+      if (Number.isNaN(v)) continue;
+      valid++;
+      if (v < min || v > max) throw new Error(`${c}[${i}] = ${v} outside ${min}..${max}`);
+    }
+    expect(run.channels.includes(c), `channel ${c} listed iff it has a value`).toBe(valid > 0);
+  }
+  expect(run.meta.elapsedS).toBe(s.t[s.length - 1]);
+  expect(run.meta.timerS).toBeLessThanOrEqual(run.meta.elapsedS);
+  expect(run.meta.legs.length).toBeGreaterThan(0);
+  for (const w of run.warnings) expect(w.message).not.toContain('\n');
+  for (let i = 1; i < run.events.length; i++) expect(run.events[i]!.t).toBeGreaterThanOrEqual(run.events[i - 1]!.t);
+  // Structured-clone friendly (what a worker thread hands back): typed arrays survive as typed arrays.
+  const clone = structuredClone(run);
+  expect(clone.meta).toEqual(run.meta);
+  expect(clone.samples.hr).toBeInstanceOf(Float64Array);
+  expect(clone.samples.hr.length).toBe(s.length);
+}
+
+/** Sample counts of the shared files, kept by the per-file tests for the manifest comparison. */
+const decodedCounts = new Map<string, number>();
+
+async function checkFile(name: string, bytes: Uint8Array): Promise<void> {
+  const expected = EXPECTED_ERRORS[name];
+  if (expected) {
+    expect(await codeOf(decodeFit(bytes))).toBe(expected);
+    return;
+  }
+  const run = await decodeFit(bytes);
+  checkRun(run);
+  decodedCounts.set(name, run.samples.length);
+  for (const code of EXPECTED_WARNINGS[name] ?? []) expect(run.warnings.map((w) => w.code)).toContain(code);
+}
+
+describe('every real FIT file decodes, or fails with its expected code', () => {
+  it.each(fixtureFiles)('fixtures/fit/%s', async (name) => {
+    await checkFile(name, readFileSync(join(FIXTURES_FIT, name)));
+  });
+
+  it.runIf(sharedPresent).each(sharedFiles)('../shared/fit/%s', async (name) => {
+    await checkFile(name, readFileSync(join(SHARED_FIT, name)));
+  });
+
+  it.runIf(sharedPresent)('keeps about as many records as MANIFEST.tsv counts (another decoder)', () => {
+    for (const [name, row] of manifest()) {
+      const expected = Number(row.records);
+      if (EXPECTED_ERRORS[name] || !(expected > 0)) continue;
+      const count = decodedCounts.get(name);
+      if (count === undefined) throw new Error(`${name} was not decoded by the per-file test`);
+      // The manifest's decoder stops at defects we step over; ours drops records going back in time.
+      const slack = Math.max(2, Math.ceil(expected * 0.01));
+      if (Math.abs(count - expected) > slack && !EXPECTED_WARNINGS[name]) {
+        throw new Error(`${name}: ${count} samples, manifest says ${expected} records`);
+      }
+    }
+  });
+});
+
+describe('normalisation of real files', () => {
+  it('Fenix 5 run: steps/min = 2 × (cadence + fractional_cadence), °C, enhanced values, RR from hrv', async () => {
+    const run = await decodeFit(fixture('dtcooper__python-fitparse/garmin-fenix-5-run.fit'));
+    expect(run.meta).toMatchObject({ sport: 'running', manufacturer: 'garmin', product: 'fenix5' });
+    expect(run.meta.startTime).toBe('2017-06-11T14:34:09.000Z');
+    // Last record: cadence 88 strides/min, fractional 0 → 176 steps/min; 2.865 m/s; 157.56 m; 24 °C; HR 112.
+    const last = run.samples.length - 1;
+    expect(run.samples.cadence[last]).toBe(176);
+    expect(run.samples.speed[last]).toBeCloseTo(2.865, 6);
+    expect(run.samples.distance[last]).toBeCloseTo(157.56, 6);
+    expect(run.samples.temperature[last]).toBe(24);
+    expect(run.samples.hr[last]).toBe(112);
+    expect(run.rr).not.toBeNull();
+    const rr = run.rr!;
+    expect(rr.ms.length).toBeGreaterThan(100);
+    for (let i = 0; i < rr.ms.length; i++) {
+      expect(rr.ms[i]).toBeGreaterThan(250); // a runner at HR ≤ 112 has RR ≥ 500 ms; 250 is a loose floor
+      expect(rr.ms[i]).toBeLessThan(2000);
+      if (i > 0) expect(rr.t[i]).toBeGreaterThan(rr.t[i - 1]!);
+    }
+    // Intervals are in ms and agree with the heart rate: mean RR ≈ 60000 / mean HR (within 15 %).
+    const meanRr = rr.ms.reduce((a, b) => a + b, 0) / rr.ms.length;
+    let hrSum = 0;
+    let hrN = 0;
+    for (const v of run.samples.hr) if (!Number.isNaN(v)) (hrSum += v), hrN++;
+    expect(meanRr / (60_000 / (hrSum / hrN))).toBeGreaterThan(0.85);
+    expect(meanRr / (60_000 / (hrSum / hrN))).toBeLessThan(1.15);
+    // The watch keeps logging beats after its last record, so the beat clock may run past elapsedS.
+    expect(rr.t[0]).toBeLessThan(5);
+  });
+
+  it('pauses: Garmin stop_all/start pairs and Suunto stop/start pairs become pause/resume events', async () => {
+    const garmin = await decodeFit(fixture('roznet__FitFileParser/running.fit'));
+    // 9 stop_all events; the last ends the run, so 8 pauses.
+    expect(garmin.meta.pauses).toHaveLength(8);
+    expect(garmin.meta.pauses[0]).toEqual({ startT: 545, endT: 576 }); // 14:55:30 → 14:56:01, start 14:46:25
+    expect(garmin.events.filter((e) => e.type === 'pause')).toHaveLength(8);
+    expect(garmin.events.filter((e) => e.type === 'resume')).toHaveLength(8);
+    const paused = garmin.meta.pauses.reduce((s, p) => s + p.endT - p.startT, 0);
+    expect(garmin.meta.timerS).toBeCloseTo(garmin.meta.elapsedS - paused, 6);
+
+    const suunto = await decodeFit(fixture('jimmykane__fit-parser/batt.fit'));
+    expect(suunto.meta.manufacturer).toBe('suunto');
+    // stop@14:26:49 start@14:27:26 … five stops, the last at the final record.
+    expect(suunto.meta.pauses).toHaveLength(4);
+    expect(suunto.meta.pauses[0]).toEqual({ startT: 183, endT: 220 });
+  });
+
+  it('laps become lap events at each lap end except the run end', async () => {
+    const run = await decodeFit(fixture('roznet__FitFileParser/running.fit'));
+    expect(run.meta.laps).toHaveLength(12);
+    const lapEvents = run.events.filter((e) => e.type === 'lap');
+    expect(lapEvents).toHaveLength(11);
+    expect(lapEvents.map((e) => e.t)).toEqual(run.meta.laps.slice(0, -1).map((l) => l.endT));
+  });
+
+  it('multi-sport in chained files: every leg reported, running legs marked for analysis', async () => {
+    const run = await decodeFit(fixture('dtcooper__python-fitparse/sample_mulitple_header.fit'));
+    expect(run.meta.sport).toBe('multisport');
+    expect(run.meta.legs.map((l) => l.sport)).toEqual(['swimming', 'transition', 'cycling', 'transition', 'running']);
+    expect(run.meta.legs.map((l) => l.running)).toEqual([false, false, false, false, true]);
+    expect(run.samples.length).toBe(1773); // records of all 4 chained files
+  });
+
+  it('Fenix 2 multisport: timer events written after the records still pair up; legs in order', async () => {
+    const run = await decodeFit(fixture('dtcooper__python-fitparse/activity-large-fenxi2-multisport.fit'));
+    expect(run.meta.legs.filter((l) => l.running)).toHaveLength(2);
+    for (let i = 1; i < run.meta.legs.length; i++) expect(run.meta.legs[i]!.startT).toBeGreaterThan(run.meta.legs[i - 1]!.startT);
+    // start at 13:11:37 and stop_all at the end: no pause inside the run.
+    expect(run.meta.pauses).toEqual([]);
+    expect(run.warnings.find((w) => w.code === 'time_backwards')?.count).toBe(2);
+  });
+
+  it('a file whose records hold no sport is analysed as a run, with a warning', async () => {
+    const run = await decodeFit(fixture('dtcooper__python-fitparse/activity-unexpected-eof.fit'));
+    expect(run.meta.legs).toHaveLength(1);
+    expect(run.meta.legs[0]!.running).toBe(true);
+  });
+});
+
+describe('bad input gives a coded, one-line error', () => {
+  const header = (dataSize: number, headerSize = 14): Uint8Array => {
+    const h = new Uint8Array(headerSize);
+    h[0] = headerSize;
+    h[1] = 0x20;
+    h[2] = 0x08;
+    h[3] = 0x08;
+    new DataView(h.buffer).setUint32(4, dataSize, true);
+    h.set([0x2e, 0x46, 0x49, 0x54], 8);
+    if (headerSize === 14) new DataView(h.buffer).setUint16(12, fitCrc(h, 0, 12), true);
+    return h;
+  };
+  const withCrc = (body: Uint8Array): Uint8Array => {
+    const out = new Uint8Array(body.length + 2);
+    out.set(body);
+    new DataView(out.buffer).setUint16(body.length, fitCrc(body, 0, body.length), true);
+    return out;
+  };
+
+  it.each([
+    ['zero bytes', new Uint8Array(0), 'FIT_EMPTY'],
+    ['text', new TextEncoder().encode('hello, this is not a FIT file at all'), 'FIT_NOT_FIT'],
+    ['a few bytes', new Uint8Array([14, 0x10]), 'FIT_NOT_FIT'],
+    ['header size 13', (() => { const h = header(0); h[0] = 13; return h; })(), 'FIT_BAD_HEADER'],
+    ['header CRC wrong', (() => { const h = header(0); h[12] ^= 0xff; return h; })(), 'FIT_BAD_HEADER'],
+    ['protocol 3', (() => { const h = header(0); h[1] = 0x30; new DataView(h.buffer).setUint16(12, fitCrc(h, 0, 12), true); return h; })(), 'FIT_BAD_HEADER'],
+    ['header only, data promised', header(100), 'FIT_TRUNCATED'],
+    ['no data at all', withCrc(header(0)), 'FIT_NO_RECORDS'],
+    ['file CRC wrong', (() => { const f = withCrc(header(0)); f[f.length - 1] ^= 1; return f; })(), 'FIT_CRC_MISMATCH'],
+  ] as const)('%s → %s', async (_label, bytes, code) => {
+    expect(await codeOf(decodeFit(bytes))).toBe(code);
+  });
+
+  it('FIT_TOO_LARGE before decoding anything', async () => {
+    expect(await codeOf(decodeFit(fixture('jimmykane__fit-parser/batt.fit'), { maxBytes: 1000 }))).toBe('FIT_TOO_LARGE');
+  });
+
+  it('a CRC mismatch can be decoded on request, flagged', async () => {
+    const run = await decodeFit(fixture('dtcooper__python-fitparse/activity-filecrc.fit'), { allowBadCrc: true });
+    checkRun(run);
+    expect(run.warnings.map((w) => w.code)).toContain('crc_mismatch');
+  });
+});
+
+describe('implausible values and timestamps (recordsToColumns)', () => {
+  const T = Date.UTC(2025, 0, 1);
+  const rec = (s: number, extra: Record<string, unknown> = {}) => ({ timestamp: new Date(T + s * 1000), ...extra });
+
+  it('HR 0, respiration 0 and FIT sentinels are missing without a warning; out-of-range values are flagged', () => {
+    const w = new WarningLog();
+    const { samples, channels } = recordsToColumns(
+      [
+        rec(0, { heart_rate: 0, speed: 3, enhanced_respiration_rate: 0 }),
+        rec(1, { heart_rate: 140, speed: 31.5, cadence: 85, fractional_cadence: 0.5 }), // GPS spike
+        rec(2, { heart_rate: 300, speed: 3.1, enhanced_speed: 3.2, altitude: 10, enhanced_altitude: 12 }),
+      ],
+      w,
+    );
+    expect(Array.from(samples.hr)).toEqual([NaN, 140, NaN]);
+    expect(Array.from(samples.speed)).toEqual([3, NaN, 3.2]); // enhanced_speed wins
+    expect(samples.altitude[2]).toBe(12);
+    expect(samples.cadence[1]).toBe(171);
+    expect(Number.isNaN(samples.respiration[0])).toBe(true);
+    expect(channels).not.toContain('respiration');
+    const codes = Object.fromEntries(w.list().map((x) => [x.code, x.count]));
+    expect(codes).toEqual({ speed_spike: 1, implausible_hr: 1 });
+  });
+
+  it('drops records going back in time, and a timestamp that jumps days ahead and back', () => {
+    const w = new WarningLog();
+    const day = 86_400;
+    const { samples, rowOf } = recordsToColumns(
+      [rec(0), rec(1), rec(3 * day), rec(2), rec(1.5), rec(3), { heart_rate: 100 }, rec(4)],
+      w,
+    );
+    expect(Array.from(samples.t)).toEqual([0, 1, 2, 3, 4]);
+    expect(Array.from(rowOf)).toEqual([0, 1, -1, 2, -1, 3, -1, 4]);
+    expect(w.list().map((x) => x.code).sort()).toEqual(['no_timestamp', 'time_backwards', 'time_jump']);
+  });
+
+  it('keeps a real multi-day gap when the records after it continue from there', () => {
+    const w = new WarningLog();
+    const day = 86_400;
+    const { samples } = recordsToColumns([rec(0), rec(1), rec(2 * day), rec(2 * day + 1)], w);
+    expect(Array.from(samples.t)).toEqual([0, 1, 2 * day, 2 * day + 1]);
+    expect(w.list()[0]?.code).toBe('time_jump');
+  });
+
+  it('accepts timestamps as Date (what fit-file-parser returns) or ISO string (what it declares)', () => {
+    const w = new WarningLog();
+    const { samples } = recordsToColumns([rec(0), { timestamp: new Date(T + 1000).toISOString() }], w);
+    expect(Array.from(samples.timestamp)).toEqual([T, T + 1000]);
+  });
+});
