@@ -1,0 +1,231 @@
+// The /watch protocol against a real server (random port, temporary SQLite store) driven by socket.io-client.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeRun } from '../../alerts/engine.js';
+import type { EngineOptions } from '../../alerts/types.js';
+import { decodeFit } from '../../ingest/fit.js';
+import type { NormalizedRun } from '../../ingest/sample.js';
+import { emptySample, readRow } from '../../ingest/sample.js';
+import { toWireSample, WatchClient } from '../../src/wire/client.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/wire/events.js';
+import { replayRun } from '../../src/wire/replay.js';
+import { alertKey, api, newAthlete, sqliteBackend, startTestServer, type TestServer } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const scenario = (name: string) => join(ROOT, 'fixtures', 'scenarios', `${name}.fit`);
+const PROFILE = { massKg: 68, hrRest: 50, hrMax: 188 };
+const HOT = { tempC: 28, humidity: 60 };
+
+type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+async function expected(file: string, options: EngineOptions): Promise<{ run: NormalizedRun; keys: string[] }> {
+  const run = await decodeFit(readFileSync(file));
+  return { run, keys: analyzeRun(run, options).alerts.map(alertKey) };
+}
+
+function rawSocket(url: string, token: string | undefined, transports: string[] = ['websocket']): RawSocket {
+  return io(`${url}/watch`, { transports, ...(token ? { auth: { token } } : {}), reconnection: false, forceNew: true });
+}
+
+function connected(s: RawSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    s.once('connect', () => resolve());
+    s.once('connect_error', reject);
+  });
+}
+
+describe('watch protocol (/watch)', () => {
+  let server: TestServer;
+  let token: string;
+
+  beforeAll(async () => {
+    server = await startTestServer(sqliteBackend);
+    token = (await newAthlete(server.url, 'Watcher')).token;
+  });
+  afterAll(async () => {
+    await server?.drop();
+  });
+
+  it('a replayed run raises the alerts `analyze` raises, and ends with the same report', async () => {
+    const options = { profile: PROFILE, conditions: HOT };
+    const { run, keys } = await expected(scenario('hot-long-drift'), options);
+    expect(keys.length).toBeGreaterThan(3);
+    const arrived: string[] = [];
+    const result = await replayRun(run, { url: server.url, token, profile: PROFILE, conditions: HOT, onAlert: (a) => arrived.push(alertKey(a)) });
+    expect(arrived).toEqual(keys);
+    expect(result.report.alerts.map(alertKey)).toEqual(keys);
+    // The run is listed once it ends, with the same report, and all of its samples, once each.
+    const got = await api(server.url, 'GET', `/api/runs/${result.id}`, { token });
+    expect(got.body.status).toBe('ended');
+    expect(got.body.report.alerts.map(alertKey)).toEqual(keys);
+    const samples = await api(server.url, 'GET', `/api/runs/${result.id}/samples?fields=t`, { token });
+    expect(samples.body.columns.t).toEqual(Array.from(run.samples.t));
+    const list = await api(server.url, 'GET', '/api/runs', { token });
+    expect(list.body.runs.find((r: { id: string }) => r.id === result.id)).toMatchObject({ source: 'live', status: 'ended' });
+  });
+
+  it('events (pauses) go through the same path: a run with a pause matches `analyze` too', async () => {
+    const options = { profile: PROFILE, conditions: { tempC: 16, humidity: 50 } };
+    const { run, keys } = await expected(scenario('pause-mid-run'), options);
+    expect(run.events.some((e) => e.type === 'pause')).toBe(true);
+    const result = await replayRun(run, { url: server.url, token, profile: PROFILE, conditions: options.conditions });
+    expect(result.alerts.map(alertKey)).toEqual(keys);
+    expect(result.report.alerts.map(alertKey)).toEqual(keys);
+  });
+
+  it('a connection dropped every 300 ms loses and doubles no sample and raises the same alerts', async () => {
+    const options = { profile: PROFILE, conditions: HOT };
+    const { run, keys } = await expected(scenario('fast-start-easy'), options);
+    let drops = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const result = await replayRun(run, {
+      url: server.url,
+      token,
+      profile: PROFILE,
+      conditions: HOT,
+      batchSize: 10,
+      window: 2,
+      reconnectDelayMs: 50,
+      reconnectDelayMaxMs: 100,
+      // Slow enough that the run spans several drops.
+      speed: 1500,
+      onStarted: (client) => {
+        timer = setInterval(() => {
+          if (client.socket.connected) {
+            drops++;
+            // Drop the transport under the client, as a network would.
+            client.socket.io.engine.close();
+          }
+        }, 300);
+      },
+    }).finally(() => clearInterval(timer));
+    expect(drops).toBeGreaterThanOrEqual(3);
+    expect(result.client.stats.reconnects).toBeGreaterThanOrEqual(3);
+    expect(result.alerts.map(alertKey)).toEqual(keys);
+    expect(result.report.alerts.map(alertKey)).toEqual(keys);
+    const samples = await api(server.url, 'GET', `/api/runs/${result.id}/samples?fields=t`, { token });
+    expect(samples.body.columns.t).toEqual(Array.from(run.samples.t));
+  });
+
+  it('bad messages get coded error acks; the connection and the run survive them', async () => {
+    const s = rawSocket(server.url, token);
+    await connected(s);
+    const runId = `bad-inputs-${Date.now()}`;
+    const started = await s.emitWithAck('start', { runId, startTime: '2026-05-01T07:00:00Z', profile: PROFILE });
+    expect(started).toMatchObject({ ok: true, runId, status: 'live', resumed: false, contiguousSeq: 0 });
+    const batch = (from: number, n = 5) => Array.from({ length: n }, (_, i) => ({ t: from + i, hr: 140, speed: 3 }));
+    const send = (msg: unknown) => s.emitWithAck('samples', msg as never);
+    const code = (r: { ok: boolean; error?: { code: string } }) => (r.ok ? 'ok' : r.error!.code);
+
+    expect(code(await s.emitWithAck('start', { runId: 'x' } as never))).toBe('BAD_MESSAGE');
+    expect(code(await send({ runId, seq: 1, samples: 'nope' }))).toBe('BAD_MESSAGE');
+    expect(code(await send({ runId, seq: 0, samples: batch(0) }))).toBe('BAD_MESSAGE');
+    expect(code(await send({ runId, seq: 1, samples: [{ t: 0, hr: 'fast' }] }))).toBe('SAMPLE_INVALID');
+    expect(code(await send({ runId, seq: 1, samples: [{ hr: 140 }] }))).toBe('SAMPLE_INVALID');
+    expect(code(await send({ runId, seq: 1, samples: batch(0, 601) }))).toBe('SAMPLE_BATCH_TOO_LARGE');
+    expect(code(await send({ runId: 'never-started-run', seq: 1, samples: batch(0) }))).toBe('UNKNOWN_RUN');
+    const gap = await send({ runId, seq: 3, samples: batch(0) });
+    expect(gap).toMatchObject({ ok: false, error: { code: 'SEQ_GAP' }, expectedSeq: 1 });
+    expect(code(await s.emitWithAck('event', { runId, id: 'e1', event: { type: 'drink', t: 1 } } as never))).toBe('BAD_MESSAGE');
+    expect(code(await s.emitWithAck('event', { runId, id: 'e1', event: { type: 'teleport', t: 1 } } as never))).toBe('BAD_MESSAGE');
+    // A message without an ack callback is ignored, not fatal.
+    (s as unknown as { emit(ev: string, msg: unknown): void }).emit('samples', { runId, seq: 1, samples: batch(0) });
+
+    // The run goes on: seq 1 is still free, and a resent batch changes nothing.
+    const ok1 = await send({ runId, seq: 1, samples: batch(0) });
+    expect(ok1).toMatchObject({ ok: true, seq: 1, contiguousSeq: 1, duplicate: false });
+    const again = await send({ runId, seq: 1, samples: batch(0) });
+    expect(again).toMatchObject({ ok: true, contiguousSeq: 1, duplicate: true });
+    expect(code(await send({ runId, seq: 2, samples: batch(0) }))).toBe('SAMPLE_INVALID'); // time went backwards
+    expect(await send({ runId, seq: 2, samples: batch(5) })).toMatchObject({ ok: true, contiguousSeq: 2 });
+    const ev = await s.emitWithAck('event', { runId, id: 'drink-1', event: { type: 'drink', t: 3, ml: 200 } });
+    // Samples up to t=9 had arrived: the drink takes effect at t=9, and a resend is a duplicate.
+    expect(ev).toMatchObject({ ok: true, t: 9, duplicate: false });
+    expect(await s.emitWithAck('event', { runId, id: 'drink-1', event: { type: 'drink', t: 3, ml: 200 } })).toMatchObject({ ok: true, duplicate: true });
+
+    // Flood: far more messages at once than the per-socket budget.
+    const flood = await Promise.all(Array.from({ length: 400 }, () => send({ runId, seq: 1, samples: batch(0) })));
+    const codes = new Set(flood.map(code));
+    expect(codes.has('RATE_LIMITED')).toBe(true);
+    expect(s.connected).toBe(true);
+    await new Promise((r) => setTimeout(r, 1100)); // let the budget refill
+
+    const ended = await s.emitWithAck('end', { runId });
+    expect(ended.ok).toBe(true);
+    const id = started.ok ? started.id : '';
+    const samples = await api(server.url, 'GET', `/api/runs/${id}/samples?fields=t`, { token });
+    expect(samples.body.columns.t).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(code(await send({ runId, seq: 3, samples: batch(10) }))).toBe('UNKNOWN_RUN');
+    // Starting an ended run again answers with its report, so a watch that lost the end ack can finish.
+    const restart = await s.emitWithAck('start', { runId, startTime: '2026-05-01T07:00:00Z' });
+    expect(restart).toMatchObject({ ok: true, status: 'ended' });
+    s.close();
+  });
+
+  it('refuses handshakes without a valid token, and long-polling', async () => {
+    const none = rawSocket(server.url, undefined);
+    await expect(connected(none)).rejects.toMatchObject({ data: { code: 'UNAUTHENTICATED' } });
+    none.close();
+    const bad = rawSocket(server.url, 'cg_wrong-token-wrong-token');
+    await expect(connected(bad)).rejects.toMatchObject({ data: { code: 'BAD_TOKEN' } });
+    bad.close();
+    const polling = rawSocket(server.url, token, ['polling']);
+    await expect(connected(polling)).rejects.toBeTruthy();
+    polling.close();
+  });
+
+  it('keeps athletes apart: another athlete cannot feed, end or follow a run', async () => {
+    const other = await newAthlete(server.url, 'Intruder');
+    const a = rawSocket(server.url, token);
+    const b = rawSocket(server.url, other.token);
+    await Promise.all([connected(a), connected(b)]);
+    const runId = `private-${Date.now()}`;
+    const started = await a.emitWithAck('start', { runId, startTime: Date.now() });
+    if (!started.ok) throw new Error('start failed');
+    const codeOf = (r: { ok: boolean; error?: { code: string } }) => (r.ok ? 'ok' : r.error!.code);
+    expect(codeOf(await b.emitWithAck('samples', { runId, seq: 1, samples: [{ t: 0, hr: 150 }] }))).toBe('UNKNOWN_RUN');
+    expect(codeOf(await b.emitWithAck('end', { runId }))).toBe('UNKNOWN_RUN');
+    expect(codeOf(await b.emitWithAck('follow', { runId: started.id }))).toBe('UNKNOWN_RUN');
+    expect((await api(server.url, 'GET', `/api/runs/${started.id}`, { token: other.token })).status).toBe(404);
+    // The same client run id from another athlete is another run.
+    const theirs = await b.emitWithAck('start', { runId, startTime: Date.now() });
+    expect(theirs.ok && theirs.id !== started.id).toBe(true);
+    a.close();
+    b.close();
+  });
+
+  it('a dashboard of the same athlete follows a live run: samples, risk and alerts as they happen', async () => {
+    const options = { profile: PROFILE, conditions: HOT };
+    const { run, keys } = await expected(scenario('fast-start-easy'), options);
+    const watch = new WatchClient({ url: server.url, token, batchSize: 20 });
+    const ack = await watch.start({ runId: `followed-${Date.now()}`, startTime: Date.now(), profile: PROFILE, conditions: HOT });
+    const dash = rawSocket(server.url, token);
+    await connected(dash);
+    const seen = { samples: 0, risk: 0, alerts: [] as string[], ended: false };
+    dash.on('samples', (b) => (seen.samples += b.samples.length));
+    dash.on('risk', () => seen.risk++);
+    dash.on('alert', (a) => seen.alerts.push(alertKey(a)));
+    dash.on('ended', () => (seen.ended = true));
+    const follow = await dash.emitWithAck('follow', { runId: ack.id });
+    expect(follow).toMatchObject({ ok: true, status: 'live', alerts: [] });
+    const row = emptySample();
+    for (let i = 0; i < run.samples.length; i++) watch.addSample(toWireSample(readRow(run.samples, i, row)));
+    await watch.end();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.samples).toBe(run.samples.length);
+    expect(seen.risk).toBeGreaterThan(10);
+    expect(seen.alerts).toEqual(keys);
+    expect(seen.ended).toBe(true);
+    // Followed after the end: the ack carries the alert log.
+    const late = rawSocket(server.url, token);
+    await connected(late);
+    const again = await late.emitWithAck('follow', { runId: ack.id });
+    expect(again).toMatchObject({ ok: true, status: 'ended' });
+    if (again.ok) expect(again.alerts.map(alertKey)).toEqual(keys);
+    watch.close();
+    dash.close();
+    late.close();
+  });
+});
