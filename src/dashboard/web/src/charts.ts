@@ -51,6 +51,7 @@ const PANEL_HEIGHT = 150;
 
 interface Mounted {
   spec: PanelSpec;
+  figure: HTMLElement;
   plot: uPlot;
   data: PanelData;
   empty: HTMLElement;
@@ -77,8 +78,8 @@ export class ChartStack {
     const controls = h(
       'div',
       { class: 'chart-controls', role: 'toolbar', 'aria-label': 'Chart zoom' },
-      h('button', { type: 'button', onclick: () => this.zoom(0.5), 'aria-label': 'Zoom in' }, '＋'),
-      h('button', { type: 'button', onclick: () => this.zoom(2), 'aria-label': 'Zoom out' }, '－'),
+      h('button', { type: 'button', onclick: () => this.zoom(0.5), 'aria-label': 'Zoom in' }, '+'),
+      h('button', { type: 'button', onclick: () => this.zoom(2), 'aria-label': 'Zoom out' }, '−'),
       h('button', { type: 'button', onclick: () => this.pan(-0.5), 'aria-label': 'Earlier' }, '←'),
       h('button', { type: 'button', onclick: () => this.pan(0.5), 'aria-label': 'Later' }, '→'),
       h('button', { type: 'button', onclick: () => this.reset(), 'aria-label': 'Show the whole run' }, 'Whole run'),
@@ -91,13 +92,15 @@ export class ChartStack {
     const width = this.width();
     for (const spec of specs) {
       const wrap = h('figure', { class: 'panel', 'data-panel': spec.id });
-      const caption = h('figcaption', null, h('span', { class: 'swatch', style: `background:${spec.color}` }), spec.title, spec.unit ? h('small', null, ` ${spec.unit}`) : null);
+      const readout = h('span', { class: 'readout', 'aria-hidden': 'true' });
+      const caption = h('figcaption', null, h('span', { class: 'swatch', style: `background:${spec.color}` }), spec.title, spec.unit ? h('small', null, ` ${spec.unit}`) : null, readout);
       const empty = h('p', { class: 'panel-empty', hidden: true }, `No ${spec.title.toLowerCase()} recorded`);
       wrap.append(caption, empty);
       this.element.appendChild(wrap);
       const data: PanelData = { t: [], values: [] };
-      const plot = new uPlot(this.options(spec, width, syncKey), [[], []], wrap);
-      this.panels.push({ spec, plot, data, empty });
+      const plot = new uPlot(this.options(spec, width, syncKey, readout), [[], []], wrap);
+      wrap.hidden = true;
+      this.panels.push({ spec, figure: wrap, plot, data, empty });
     }
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(this.element);
@@ -122,8 +125,10 @@ export class ChartStack {
         break;
       }
     }
-    panel.empty.hidden = any || data.t.length === 0;
-    panel.plot.root.hidden = !any && data.t.length > 0;
+    // No series at all (e.g. no fluid estimate in this report): no panel. A series with no values: say so.
+    panel.figure.hidden = data.t.length === 0;
+    panel.empty.hidden = any;
+    panel.plot.root.hidden = !any;
     panel.plot.setData([Array.from(data.t), Array.from(data.values)] as uPlot.AlignedData, false);
     this.applyRange();
   }
@@ -205,13 +210,14 @@ export class ChartStack {
     this.renderStrip();
   }
 
-  private options(spec: PanelSpec, width: number, syncKey: string): uPlot.Options {
+  private options(spec: PanelSpec, width: number, syncKey: string, readout: HTMLElement): uPlot.Options {
     const stack = this;
     const axisFont = '12px system-ui, sans-serif';
     return {
       width,
       height: PANEL_HEIGHT,
-      legend: { show: true, live: true },
+      // The value under the cursor goes in the caption (cursors are synced: every panel shows its value then).
+      legend: { show: false },
       cursor: { sync: { key: syncKey }, drag: { x: true, y: false } },
       scales: {
         x: { time: false },
@@ -235,6 +241,14 @@ export class ChartStack {
       ],
       hooks: {
         draw: [(u) => stack.drawOverlays(u)],
+        setCursor: [
+          (u) => {
+            const i = u.cursor.idx;
+            const v = i === null || i === undefined ? null : u.data[1]?.[i];
+            const t = i === null || i === undefined ? null : u.data[0]?.[i];
+            readout.textContent = v === null || v === undefined || t === null || t === undefined ? '' : `${spec.format(v)}${spec.unit ? ` ${spec.unit}` : ''} at ${formatDuration(t)}`;
+          },
+        ],
         setScale: [
           (u, key) => {
             if (key !== 'x' || stack.syncing) return;

@@ -74,14 +74,32 @@ export function kindGlyph(kind: string): string {
 
 export const SEVERITY_LABEL: Record<Severity, string> = { info: 'info', warning: 'warning', urgent: 'urgent' };
 
-/** Metric keys of the report → label, unit, digits. Unknown keys still show, with their raw name. */
-export const METRIC_INFO: Record<string, { label: string; unit: string; digits: number; help: string }> = {
-  decouplingPct: { label: 'Decoupling', unit: '%', digits: 1, help: 'How much heart rate rose against pace from the first half to the second (Pa:HR).' },
-  efFirstHalf: { label: 'EF, first half', unit: '', digits: 3, help: 'Efficiency factor: speed per heartbeat in the first half.' },
-  efSecondHalf: { label: 'EF, second half', unit: '', digits: 3, help: 'Efficiency factor in the second half; lower means more drift.' },
-  hrDriftBpmPerHour: { label: 'HR drift', unit: 'bpm/h', digits: 1, help: 'Heart-rate rise per hour at steady effort.' },
-  cadenceChangePct: { label: 'Cadence change', unit: '%', digits: 1, help: 'Cadence in the last part against the first: a fade hints at fatigue.' },
-  trimp: { label: 'TRIMP', unit: '', digits: 0, help: 'Training impulse: duration weighted by heart-rate intensity.' },
-  estSweatLossMl: { label: 'Est. sweat loss', unit: 'ml', digits: 0, help: 'Estimated sweat lost over the run.' },
-  estSodiumLossMg: { label: 'Est. sodium loss', unit: 'mg', digits: 0, help: 'Estimated sodium lost in that sweat.' },
+/** Metric keys of the report → label, unit, digits. The first eight are the headline; unknown keys still show. */
+export const METRIC_INFO: Record<string, { label: string; unit: string; digits: number; help: string; headline?: boolean }> = {
+  decouplingPct: { label: 'Decoupling', unit: '%', digits: 1, headline: true, help: 'How much heart rate rose against pace from the first half to the second (Pa:HR).' },
+  efFirstHalf: { label: 'EF, first half', unit: '', digits: 3, headline: true, help: 'Efficiency factor: speed per heartbeat in the first half.' },
+  efSecondHalf: { label: 'EF, second half', unit: '', digits: 3, headline: true, help: 'Efficiency factor in the second half; lower means more drift.' },
+  hrDriftBpmPerHour: { label: 'HR drift', unit: 'bpm/h', digits: 1, headline: true, help: 'Heart-rate rise per hour at steady effort.' },
+  cadenceChangePct: { label: 'Cadence change', unit: '%', digits: 1, headline: true, help: 'Cadence in the last part against the first: a fade hints at fatigue.' },
+  trimp: { label: 'TRIMP', unit: '', digits: 0, headline: true, help: 'Training impulse: duration weighted by heart-rate intensity.' },
+  estSweatLossMl: { label: 'Est. sweat loss', unit: 'ml', digits: 0, headline: true, help: 'Estimated sweat lost over the run.' },
+  estSodiumLossMg: { label: 'Est. sodium loss', unit: 'mg', digits: 0, headline: true, help: 'Estimated sodium lost in that sweat.' },
+  fluidDeficitMl: { label: 'Fluid deficit at the end', unit: 'ml', digits: 0, help: 'Estimated sweat lost minus what you logged drinking.' },
+  avgHr: { label: 'Average HR', unit: 'bpm', digits: 0, help: '' },
+  maxHr: { label: 'Max HR', unit: 'bpm', digits: 0, help: '' },
+  timeAboveThresholdMin: { label: 'Time above threshold HR', unit: 'min', digits: 1, help: '' },
+  liveMaxDecouplingPct: { label: 'Peak in-run decoupling', unit: '%', digits: 1, help: 'The highest drift the live engine saw during the run.' },
+  liveFinalDecouplingPct: { label: 'In-run decoupling at the end', unit: '%', digits: 1, help: '' },
+  liveCadenceChangePct: { label: 'In-run cadence change', unit: '%', digits: 1, help: '' },
+  engineMovingTimeS: { label: 'Moving time (engine)', unit: 's', digits: 0, help: 'Time the engine counted as moving.' },
 };
+
+/** "timeAboveThresholdMin" → "Time above threshold min": unknown metric keys still read as words. */
+export function humanizeKey(key: string): string {
+  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

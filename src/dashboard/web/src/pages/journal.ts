@@ -1,6 +1,8 @@
 /** The cramp journal: each cramp with the context the engine recorded, and what they have in common. */
+import { JOURNAL_DEFAULTS, personalThresholds } from '../../../../../alerts/journal.js';
+import type { CrampContext } from '../../../../../alerts/types.js';
 import { api, type CrampEntry } from '../api.js';
-import { h, errorBox, statusLine } from '../dom.js';
+import { h, append, errorBox, statusLine } from '../dom.js';
 import { formatDate, formatDuration, formatNumber } from '../format.js';
 
 const CONTEXT_LABELS: Record<string, [string, string, number]> = {
@@ -33,16 +35,14 @@ export async function renderJournal(main: HTMLElement): Promise<void> {
 
   async function load(): Promise<void> {
     let entries: CrampEntry[];
-    let common: unknown = null;
     try {
       entries = await api.listCramps();
-      common = (entries as unknown as { common?: unknown }).common ?? null;
     } catch (err) {
       status.replaceChildren(errorBox((err as Error).message));
       return;
     }
     status.textContent = '';
-    commonHolder.replaceChildren(...(common ? [commonCard(common)] : []));
+    commonHolder.replaceChildren(commonCard(entries));
     if (entries.length === 0) {
       listHolder.replaceChildren(h('div', { class: 'empty' }, h('h2', null, 'No cramps logged'), h('p', null, 'Good. When one happens, tap Cramp on your watch or add it here: your own cramps are the best predictor there is, and the engine learns from them.')));
       return;
@@ -68,9 +68,31 @@ export async function renderJournal(main: HTMLElement): Promise<void> {
   await load();
 }
 
-function commonCard(common: unknown): HTMLElement {
-  const lines = Array.isArray(common) ? common.map(String) : typeof common === 'string' ? [common] : Object.entries(common as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v)}`);
-  return h('section', { class: 'card common' }, h('h2', null, 'What your cramps have in common'), h('ul', null, ...lines.map((l) => h('li', null, l))));
+/**
+ * What the cramps have in common, in the engine's own words (alerts/journal.ts): the same sentence and personal
+ * thresholds the engine derives from these contexts when it analyses a run.
+ */
+function commonCard(entries: CrampEntry[]): HTMLElement {
+  const contexts: CrampContext[] = entries.map((e) => ({ ...(e.context as Partial<CrampContext>), t: typeof e.context.t === 'number' ? e.context.t : (e.t ?? Number.NaN) }));
+  const personal = personalThresholds(contexts, JOURNAL_DEFAULTS);
+  const card = h('section', { class: 'card common', 'aria-labelledby': 'common-title', 'data-testid': 'journal-common' }, h('h2', { id: 'common-title' }, 'What your cramps have in common'));
+  if (!personal.sentence) {
+    const needed = JOURNAL_DEFAULTS.minCramps - entries.length;
+    card.append(h('p', { class: 'muted' }, `After ${needed} more cramp${needed === 1 ? '' : 's'} logged in runs, the engine starts to look for a pattern and to warn you earlier where your cramps came.`));
+    return card;
+  }
+  const lines: string[] = [];
+  if (Number.isFinite(personal.driftPct)) lines.push(`Drift prompts from ${formatNumber(personal.driftPct, 1)}% decoupling`);
+  if (Number.isFinite(personal.cadenceDropPct)) lines.push(`Cadence prompts from a ${formatNumber(personal.cadenceDropPct, 1)}% drop`);
+  if (Number.isFinite(personal.lateShare)) lines.push(`"Late in the run" from ${formatNumber(personal.lateShare * 100)}% of your usual long run`);
+  if (Number.isFinite(personal.sodiumMg)) lines.push(`Electrolyte prompts from ${formatNumber(personal.sodiumMg)} mg sodium lost`);
+  append(
+    card,
+    h('p', { class: 'common-sentence' }, personal.sentence.charAt(0).toUpperCase() + personal.sentence.slice(1) + '.'),
+    lines.length ? h('p', { class: 'muted' }, 'So the engine now warns earlier for you:') : null,
+    lines.length ? h('ul', null, ...lines.map((l) => h('li', null, l))) : null,
+  );
+  return card;
 }
 
 function addForm(onAdded: () => void): HTMLElement {

@@ -1,4 +1,5 @@
 /** The profile the engine uses: what the athlete told us, and beside each field the default it assumes. */
+import { PROFILE_DEFAULTS, resolveProfile } from '../../../../../alerts/profile.js';
 import type { Profile } from '../../../../../alerts/types.js';
 import { api, type Athlete } from '../api.js';
 import { h, errorBox, statusLine } from '../dom.js';
@@ -37,7 +38,24 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
   }
   status.textContent = '';
   const profile = athlete.profile ?? {};
-  const defaults = (athlete.defaults ?? (athlete as { assumed?: Record<string, unknown> }).assumed ?? {}) as Record<string, unknown>;
+  // The engine's own resolution (alerts/profile.ts), not a copy: what it would assume for this profile.
+  const resolved = resolveProfile(profile, PROFILE_DEFAULTS);
+  const defaults: Partial<Record<keyof Profile, number>> = {
+    massKg: resolved.massKg,
+    hrMax: resolved.hrMax,
+    hrRest: resolved.hrRest,
+    lthr: resolved.lthr,
+    usualLongRunMin: resolved.usualLongRunS / 60,
+    sweatSodiumMmolPerL: resolved.sweatSodiumMmolPerL,
+  };
+  const assumed = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'assumed-title', 'data-testid': 'assumptions' },
+    h('h2', { id: 'assumed-title' }, 'What the engine assumes'),
+    resolved.notes.length
+      ? h('ul', null, ...resolved.notes.map((n) => h('li', null, n.charAt(0).toUpperCase() + n.slice(1))))
+      : h('p', null, 'Nothing: your profile gives it everything it uses.'),
+  );
   const saveStatus = statusLine();
   const form = h('form', { class: 'card profile', 'aria-describedby': 'profile-intro' });
   form.append(
@@ -51,8 +69,8 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
         'div',
         { class: 'field' },
         h('label', { for: `p-${f.key}` }, f.label, h('small', null, ` (${f.unit})`)),
-        h('input', { id: `p-${f.key}`, name: f.key, type: 'number', min: f.min, max: f.max, step: f.step, inputmode: 'decimal', value: typeof value === 'number' ? value : '', placeholder: typeof fallback === 'number' || typeof fallback === 'string' ? `default ${fallback}` : '', 'aria-describedby': `h-${f.key}` }),
-        h('small', { id: `h-${f.key}`, class: 'help' }, f.help, fallback !== undefined && value === undefined ? h('span', { class: 'assumed' }, ` Assumed: ${String(fallback)} ${f.unit}.`) : null),
+        h('input', { id: `p-${f.key}`, name: f.key, type: 'number', min: f.min, max: f.max, step: f.step, inputmode: 'decimal', value: typeof value === 'number' ? value : '', placeholder: fallback !== undefined ? `assumed ${fallback}` : '', 'aria-describedby': `h-${f.key}` }),
+        h('small', { id: `h-${f.key}`, class: 'help' }, f.help, fallback !== undefined && value === undefined ? h('span', { class: 'assumed' }, ` Assumed: ${fallback} ${f.unit}.`) : null),
       ),
     );
   }
@@ -80,9 +98,11 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
     try {
       await api.updateProfile(next as Profile);
       saveStatus.textContent = 'Saved. New runs and replays use it.';
+      // Show the new assumptions.
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
     } catch (err) {
       saveStatus.textContent = (err as Error).message;
     }
   });
-  main.append(form);
+  main.append(assumed, form);
 }

@@ -3,7 +3,7 @@ import type { Report } from '../../../../../alerts/types.js';
 import { api, peakRisk, type SampleSeries } from '../api.js';
 import { ChartStack } from '../charts.js';
 import { h, append, errorBox, statusLine } from '../dom.js';
-import { METRIC_INFO, formatDate, formatDistance, formatDuration, formatNumber } from '../format.js';
+import { METRIC_INFO, capitalize, formatDate, formatDistance, formatDuration, formatNumber, humanizeKey } from '../format.js';
 import { navigate, type Dispose } from '../navigate.js';
 import { RUN_PANELS, fillCharts, promptList } from '../runview.js';
 import { riskBadge } from './runs.js';
@@ -96,24 +96,38 @@ function stat(label: string, value: string): HTMLElement {
   return h('div', null, h('dt', null, label), h('dd', null, value));
 }
 
+function metricItem(key: string, value: number | null): HTMLElement {
+  const info = METRIC_INFO[key];
+  return h(
+    'div',
+    { class: 'metric', 'data-metric': key, title: info?.help || null },
+    h('dt', null, info?.label ?? humanizeKey(key)),
+    h('dd', null, key.endsWith('TimeS') ? formatDuration(value) : formatNumber(value, info?.digits ?? 1, info?.unit ?? '')),
+  );
+}
+
 function metricsSection(report: Report): HTMLElement {
-  const items = Object.entries(report.metrics).map(([key, value]) => {
-    const info = METRIC_INFO[key];
-    return h(
-      'div',
-      { class: 'metric', 'data-metric': key, title: info?.help ?? '' },
-      h('dt', null, info?.label ?? key),
-      h('dd', null, formatNumber(value, info?.digits ?? 1, info?.unit ?? '')),
-    );
-  });
-  const assumed = Array.isArray(report.assumptions) || typeof report.assumptions === 'object' ? report.assumptions : null;
+  const entries = Object.entries(report.metrics);
+  const headline = entries.filter(([k]) => METRIC_INFO[k]?.headline);
+  const more = entries.filter(([k]) => !METRIC_INFO[k]?.headline);
+  const assumptions = Array.isArray(report.assumptions) ? (report.assumptions as unknown[]).map(String) : [];
+  const detectors = Array.isArray(report.detectors) ? (report.detectors as { id: string; on: boolean; note: string }[]) : [];
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'metrics-title' },
     h('h2', { id: 'metrics-title' }, 'Metrics'),
-    h('dl', { class: 'metrics' }, ...items),
+    h('dl', { class: 'metrics' }, ...headline.map(([k, v]) => metricItem(k, v))),
     h('p', { class: 'muted small' }, '– means the run did not carry what the metric needs (e.g. no heart rate).'),
-    assumed ? h('details', null, h('summary', null, 'What the engine assumed'), h('pre', { class: 'small' }, JSON.stringify(assumed, null, 2))) : null,
+    more.length ? h('details', null, h('summary', null, 'More numbers'), h('dl', { class: 'metrics' }, ...more.map(([k, v]) => metricItem(k, v)))) : null,
+    assumptions.length ? h('details', { 'data-testid': 'assumptions' }, h('summary', null, 'What the engine assumed'), h('ul', null, ...assumptions.map((a) => h('li', null, capitalize(a))))) : null,
+    detectors.length
+      ? h(
+          'details',
+          null,
+          h('summary', null, 'Which checks ran'),
+          h('ul', { class: 'detectors' }, ...detectors.map((d) => h('li', null, h('strong', null, d.on ? '✓ ' : '✗ '), humanizeKey(d.id.replaceAll('-', ' ')), h('span', { class: 'muted' }, `: ${d.note.replace(/^on: /, '')}`)))),
+        )
+      : null,
   );
 }
 
