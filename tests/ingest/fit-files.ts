@@ -44,8 +44,9 @@ export const sharedFiles = fitFilesUnder(SHARED_FIT);
 export const sharedPresent = sharedFiles.length > 0;
 if (!sharedPresent) console.log(`[fit tests] ${SHARED_FIT} is absent: testing the ${fixtureFiles.length} fixture copies only`);
 
+/** A fixture as a plain Uint8Array of its own (a Buffer's slice() would share memory with the pool). */
 export function fixture(name: string): Uint8Array {
-  return readFileSync(join(FIXTURES_FIT, name));
+  return new Uint8Array(readFileSync(join(FIXTURES_FIT, name)));
 }
 
 /** MANIFEST.tsv rows by file (empty when ../shared/fit is absent). */

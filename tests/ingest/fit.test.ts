@@ -207,16 +207,16 @@ describe('bad input gives a coded, one-line error', () => {
   };
 
   it.each([
-    ['zero bytes', new Uint8Array(0), 'FIT_EMPTY'],
-    ['text', new TextEncoder().encode('hello, this is not a FIT file at all'), 'FIT_NOT_FIT'],
-    ['a few bytes', new Uint8Array([14, 0x10]), 'FIT_NOT_FIT'],
-    ['header size 13', (() => { const h = header(0); h[0] = 13; return h; })(), 'FIT_BAD_HEADER'],
-    ['header CRC wrong', (() => { const h = header(0); h[12] ^= 0xff; return h; })(), 'FIT_BAD_HEADER'],
-    ['protocol 3', (() => { const h = header(0); h[1] = 0x30; new DataView(h.buffer).setUint16(12, fitCrc(h, 0, 12), true); return h; })(), 'FIT_BAD_HEADER'],
-    ['header only, data promised', header(100), 'FIT_TRUNCATED'],
-    ['no data at all', withCrc(header(0)), 'FIT_NO_RECORDS'],
-    ['file CRC wrong', (() => { const f = withCrc(header(0)); f[f.length - 1] ^= 1; return f; })(), 'FIT_CRC_MISMATCH'],
-  ] as const)('%s → %s', async (_label, bytes, code) => {
+    ['zero bytes', 'FIT_EMPTY', new Uint8Array(0)],
+    ['text', 'FIT_NOT_FIT', new TextEncoder().encode('hello, this is not a FIT file at all')],
+    ['a few bytes', 'FIT_NOT_FIT', new Uint8Array([14, 0x10])],
+    ['header size 13', 'FIT_BAD_HEADER', (() => { const h = header(0); h[0] = 13; return h; })()],
+    ['header CRC wrong', 'FIT_BAD_HEADER', (() => { const h = header(0); h[12] = h[12]! ^ 0xff; return h; })()],
+    ['protocol 3', 'FIT_BAD_HEADER', (() => { const h = header(0); h[1] = 0x30; new DataView(h.buffer).setUint16(12, fitCrc(h, 0, 12), true); return h; })()],
+    ['header only, data promised', 'FIT_TRUNCATED', header(100)],
+    ['no data at all', 'FIT_NO_RECORDS', withCrc(header(0))],
+    ['file CRC wrong', 'FIT_CRC_MISMATCH', (() => { const f = withCrc(header(0)); f[f.length - 1] = f[f.length - 1]! ^ 1; return f; })()],
+  ] as const)('%s → %s', async (_label, code, bytes) => {
     expect(await codeOf(decodeFit(bytes))).toBe(code);
   });
 
