@@ -8,12 +8,25 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ALERT_KINDS, type AlertKind } from '../../alerts/types.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/crampguard.js', import.meta.url));
+/** bin/crampguard.js of this checkout: found upwards, since this module runs both from src/ and dist/src/. */
+function findBin(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'bin', 'crampguard.js');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('prompt-rate: bin/crampguard.js not found above this module');
+    dir = parent;
+  }
+}
+const BIN = findBin();
+/** Shorter runs are listed but left out of the rates: one prompt in 3 min would read as 20/h. */
+const MIN_MINUTES = 10;
 
 export interface FileRate {
   file: string;
@@ -54,8 +67,15 @@ export function promptRate(file: string): FileRate {
     return { file, sport: report.sport ?? null, hours, byKind, perHour: hours > 0 ? total / hours : 0 };
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message?: string };
-    const line = String(err.stderr || err.stdout || err.message).trim().split('\n').at(-1) ?? 'failed';
-    return { file, sport: null, hours: 0, byKind, perHour: 0, error: line.slice(0, 160) };
+    const line = String(err.stdout || err.stderr || err.message).trim().split('\n').at(-1) ?? 'failed';
+    let reason = line;
+    try {
+      const parsed = JSON.parse(line) as { error?: { code?: string; message?: string } };
+      if (parsed.error) reason = `${parsed.error.code ?? 'ERROR'}: ${parsed.error.message ?? ''}`;
+    } catch {
+      // not JSON: keep the line as it is
+    }
+    return { file, sport: null, hours: 0, byKind, perHour: 0, error: reason.slice(0, 160) };
   }
 }
 
@@ -67,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const rates = paths.flatMap((p) => fitFiles(resolve(p))).map(promptRate);
-  const running = rates.filter((r) => !r.error && r.sport === 'running');
+  const running = rates.filter((r) => !r.error && r.sport === 'running' && r.hours * 60 >= MIN_MINUTES);
   if (json) {
     process.stdout.write(`${JSON.stringify(rates)}\n`);
     return 0;
@@ -77,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
     const name = relative(cwd, r.file);
     if (r.error) process.stdout.write(`${name}: analyze failed: ${r.error}\n`);
     else if (r.sport !== 'running') process.stdout.write(`${name}: skipped (${r.sport ?? 'unknown sport'})\n`);
+    else if (r.hours * 60 < MIN_MINUTES) process.stdout.write(`${name}: skipped (${(r.hours * 60).toFixed(1)} min run)\n`);
     else {
       const kinds = ALERT_KINDS.filter((k) => r.byKind[k] > 0).map((k) => `${k} ${r.byKind[k]}`).join(', ') || 'none';
       process.stdout.write(`${name}: ${(r.hours * 60).toFixed(0)} min, ${r.perHour.toFixed(1)} prompts/h (${kinds})\n`);
