@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { IngestError, type IngestCode } from './errors.js';
 import { MAX_TIME_JUMP_MS } from './fit/records.js';
-import { isPlausible, PLAUSIBLE } from './plausible.js';
+import { PLAUSIBLE } from './plausible.js';
 import { createRespirationFromRr, type RespirationEstimator, type RespirationState } from './respiration.js';
 import { CHANNELS, emptySample, type Channel, type IngestWarning, type Sample } from './sample.js';
 
@@ -290,9 +290,11 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
 
   function push(batch: readonly WireSample[], out: LiveBatchOutput = createLiveBatchOutput()): LiveBatchOutput {
     const samples = out.samples;
+    const rrT = out.rrT;
+    const rrMs = out.rrMs;
     let n = 0;
-    out.rrT.length = 0;
-    out.rrMs.length = 0;
+    // Written by index and trimmed at the end: emptying and regrowing the arrays would reallocate every batch.
+    let beats = 0;
     out.accepted = 0;
     out.droppedTime = 0;
     out.implausible = 0;
@@ -319,14 +321,28 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
       samples[n++] = s;
       s.t = t;
       s.timestamp = ts !== null ? ts : st.startMs !== null ? st.startMs + t * 1000 : NaN;
-      s.hr = channel(st, out, 'hr', w.hr);
-      s.cadence = channel(st, out, 'cadence', w.cadence);
-      s.speed = channel(st, out, 'speed', w.speed);
-      s.distance = channel(st, out, 'distance', w.distance);
-      s.altitude = channel(st, out, 'altitude', w.altitude);
-      s.temperature = channel(st, out, 'temperature', w.temperature);
-      s.respiration = channel(st, out, 'respiration', w.respiration);
-      s.power = channel(st, out, 'power', w.power);
+      // Copy, then clear what is implausible. No helper returns a value here: V8 boxes a fractional double
+      // returned from (or passed to) a call it does not inline, which cost a GC every ~200k samples.
+      s.hr = w.hr ?? NaN;
+      s.cadence = w.cadence ?? NaN;
+      s.speed = w.speed ?? NaN;
+      s.distance = w.distance ?? NaN;
+      s.altitude = w.altitude ?? NaN;
+      s.temperature = w.temperature ?? NaN;
+      s.respiration = w.respiration ?? NaN;
+      s.power = w.power ?? NaN;
+      if (!(s.hr >= hrLo && s.hr <= hrHi) && s.hr === s.hr) implausible(st, out, s, 'hr');
+      if (!(s.cadence >= cadenceLo && s.cadence <= cadenceHi) && s.cadence === s.cadence) implausible(st, out, s, 'cadence');
+      if (!(s.speed >= speedLo && s.speed <= speedHi) && s.speed === s.speed) implausible(st, out, s, 'speed');
+      if (!(s.distance >= distanceLo && s.distance <= distanceHi) && s.distance === s.distance) implausible(st, out, s, 'distance');
+      if (!(s.altitude >= altitudeLo && s.altitude <= altitudeHi) && s.altitude === s.altitude) implausible(st, out, s, 'altitude');
+      if (!(s.temperature >= temperatureLo && s.temperature <= temperatureHi) && s.temperature === s.temperature) {
+        implausible(st, out, s, 'temperature');
+      }
+      if (!(s.respiration >= respirationLo && s.respiration <= respirationHi) && s.respiration === s.respiration) {
+        implausible(st, out, s, 'respiration');
+      }
+      if (!(s.power >= powerLo && s.power <= powerHi) && s.power === s.power) implausible(st, out, s, 'power');
 
       const rr = w.rr;
       if (rr != null) {
@@ -343,8 +359,8 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
             continue;
           }
           end += ms / 1000;
-          out.rrT.push(end);
-          out.rrMs.push(ms);
+          rrT[beats] = end;
+          rrMs[beats++] = ms;
           breathing?.pushBeat(end, ms);
         }
         // Only where the watch gives RR but no respiration of its own.
@@ -352,6 +368,8 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
       }
     }
     samples.length = n;
+    rrT.length = beats;
+    rrMs.length = beats;
     return out;
   }
 
@@ -415,20 +433,23 @@ function defaultState(): LiveNormalizerState {
   };
 }
 
-/** One channel's value: missing stays NaN, implausible becomes NaN and is counted, the rest passes unchanged. */
-function channel(
-  st: LiveNormalizerState,
-  out: LiveBatchOutput,
-  name: Channel,
-  value: number | null | undefined,
-): number {
-  if (value == null) return NaN;
-  if (isPlausible(name, value)) return value;
+/** Clears an implausible value and counts it (rare: off the per-sample fast path). */
+function implausible(st: LiveNormalizerState, out: LiveBatchOutput, s: Sample, name: Channel): void {
+  s[name] = NaN;
   st.implausible[name]++;
   out.implausible++;
   out.flags |= LiveFlag.IMPLAUSIBLE;
-  return NaN;
 }
+
+// The limits as plain constants, read once: the checks above are the same as isPlausible() in plausible.ts.
+const [hrLo, hrHi] = PLAUSIBLE.hr;
+const [cadenceLo, cadenceHi] = PLAUSIBLE.cadence;
+const [speedLo, speedHi] = PLAUSIBLE.speed;
+const [distanceLo, distanceHi] = PLAUSIBLE.distance;
+const [altitudeLo, altitudeHi] = PLAUSIBLE.altitude;
+const [temperatureLo, temperatureHi] = PLAUSIBLE.temperature;
+const [respirationLo, respirationHi] = PLAUSIBLE.respiration;
+const [powerLo, powerHi] = PLAUSIBLE.power;
 
 export function isPlausibleRr(ms: number): boolean {
   return ms >= RR_LIMITS_MS[0] && ms <= RR_LIMITS_MS[1];
