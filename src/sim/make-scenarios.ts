@@ -8,7 +8,7 @@
  * fixtures/README.md instead. `npm run scenarios` does both build and generation.
  * @module
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SCENARIOS, type Scenario } from './scenarios.js';
@@ -35,6 +35,8 @@ export function buildSuite(scenarios: readonly Scenario[] = SCENARIOS): Suite {
 
 export function writeSuite(dir: string, suite: Suite = buildSuite()): void {
   mkdirSync(dir, { recursive: true });
+  // A scenario removed from the source must not linger as a file.
+  for (const name of readdirSync(dir)) if (name.endsWith('.fit') && !suite.files.has(name)) rmSync(join(dir, name));
   for (const [name, bytes] of suite.files) writeFileSync(join(dir, name), bytes);
   writeFileSync(join(dir, 'expectations.json'), suite.expectationsJson);
 }

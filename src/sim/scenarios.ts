@@ -219,6 +219,19 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    name: 'hot-short-30',
+    summary: '30 min easy at 30 °C / 50 %: ~0.6 L of sweat (under 1 % of body mass), HR up a few bpm.',
+    why: 'Heat alone does not make a short easy run need fluids, salt or a slower pace: losses stay far below 2 % of body mass.',
+    sim: { seed: 1023, startTime: day(23, '12:00'), tempC: 30, humidity: 50, plan: easyRun(30) },
+    profile: PROFILE,
+    conditions: { tempC: 30, humidity: 50 },
+    expect: [
+      { kind: 'hydrate', max: 0 },
+      { kind: 'electrolytes', max: 0 },
+      { kind: 'slow_down', max: 0 },
+    ],
+  },
+  {
     name: 'cold-long-easy',
     summary: '100 min easy at 2 °C; sweat losses small, HR steady.',
     why: 'In the cold there is no case for drinking in the first hour, and nothing else happens.',

@@ -25,6 +25,12 @@ describe('scenario suite', () => {
     expect(readFileSync(join(dir, 'expectations.json'), 'utf8')).toBe(suite.expectationsJson);
   });
 
+  it('gives overload-long and long-within-habit the same run, so only the profile differs', () => {
+    const a = suite.files.get('overload-long.fit')!;
+    const b = suite.files.get('long-within-habit.fit')!;
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+  });
+
   it('stays under 3 MB', () => {
     const total = readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
     expect(total).toBeLessThan(3_000_000);
