@@ -153,6 +153,8 @@ export class LiveSession {
   private batchesSinceCheckpoint = 0;
   private ended = false;
   latestRisk: RiskPoint | null = null;
+  /** How the session was opened: the checkpoint seq it restored from (0 = none) and the batches replayed. */
+  rebuild = { checkpointSeq: 0, replayedSamples: 0 };
   lastActivity = Date.now();
   // What the engine produced during the current step (the sink writes here).
   private producedAlerts: Alert[] = [];
@@ -217,6 +219,10 @@ export class LiveSession {
       session.pending = allEvents.filter((e) => e.t >= session.lastPushedT);
       session.replayStored(cols);
     }
+    session.rebuild = {
+      checkpointSeq: restored ? checkpoint!.seq : 0,
+      replayedSamples: (restored || afterSeq === 0 ? cols?.length : undefined) ?? 0,
+    };
     // Alerts raised while rebuilding were raised (and logged) before the restart; the log is idempotent by id.
     const rebuilt = session.takeProduced();
     if (rebuilt.alerts.length) await store.appendAlerts(record.athleteId, record.id, rebuilt.alerts);

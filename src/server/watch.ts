@@ -133,6 +133,9 @@ export class WatchService {
     }
     if (record.status !== 'live') return null;
     const loading = LiveSession.load(this.liveDeps, record).then((s) => {
+      if (record.contiguousSeq > 0) {
+        this.deps.log.info({ runId: s.id, contiguousSeq: s.contiguousSeq, ...s.rebuild }, 'live run rebuilt from the store');
+      }
       s.onClose = () => {
         if (this.sessions.get(key) === s) this.sessions.delete(key);
         this.deps.metrics.liveRuns = this.sessions.size;

@@ -109,6 +109,36 @@ describe('watch protocol (/watch)', () => {
     expect(samples.body.columns.t).toEqual(Array.from(run.samples.t));
   });
 
+  it('live prompts keep flowing while the largest fixture uploads four times at once', async () => {
+    const options = { profile: PROFILE, conditions: HOT };
+    const { run, keys } = await expected(scenario('hot-long-drift'), options);
+    const big = readFileSync(join(ROOT, 'fixtures', 'fit', 'dtcooper__python-fitparse', 'activity-large-fenxi2-multisport.fit'));
+    expect(big.length).toBeGreaterThan(1_000_000);
+    // Four athletes, so that the same bytes are decoded four times rather than deduplicated.
+    const uploaders = await Promise.all([1, 2, 3, 4].map((i) => newAthlete(server.url, `Uploader ${i}`)));
+    const firstAlertAt: number[] = [];
+    const began = performance.now();
+    const uploads = Promise.all(
+      uploaders.map(async (u) => {
+        const r = await api(server.url, 'POST', '/api/runs', { token: u.token, body: big, headers: { 'content-type': 'application/octet-stream' } });
+        return { status: r.status, at: performance.now() - began };
+      }),
+    );
+    const replay = replayRun(run, {
+      url: server.url,
+      token,
+      profile: PROFILE,
+      conditions: HOT,
+      onAlert: () => firstAlertAt.push(performance.now() - began),
+    });
+    const [done, result] = await Promise.all([uploads, replay]);
+    expect(done.map((d) => d.status)).toEqual([201, 201, 201, 201]);
+    expect(result.alerts.map(alertKey)).toEqual(keys);
+    // Prompts arrived while the uploads were still being decoded, not after them.
+    const lastUpload = Math.max(...done.map((d) => d.at));
+    expect(firstAlertAt[0]!).toBeLessThan(lastUpload);
+  });
+
   it('bad messages get coded error acks; the connection and the run survive them', async () => {
     const s = rawSocket(server.url, token);
     await connected(s);
