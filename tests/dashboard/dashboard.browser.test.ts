@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROFILE_DEFAULTS, resolveProfile } from '../../alerts/profile.js';
 import type { Alert, Report } from '../../alerts/types.js';
 import { PALETTE } from '../../src/dashboard/web/src/palette.js';
 import {
@@ -84,6 +85,11 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
     await page.waitForSelector('text=No runs yet');
     await snap(page, '02-runs-empty');
 
+    // Not a FIT file: the server's one-line reason shows, and the page stays put.
+    await page.setInputFiles('#fit-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a fit file at all') });
+    await expect.poll(() => page.textContent('.upload .status.error-text'), { timeout: 20_000 }).toMatch(/\w{5,}/);
+    expect(page.url()).toMatch(/#\/runs$/);
+
     await page.setInputFiles('#fit-file', FIXTURE);
     await page.waitForURL(/#\/runs\/[^/]+$/, { timeout: 60_000 });
     uploadedId = decodeURIComponent(page.url().split('#/runs/')[1]!);
@@ -104,6 +110,10 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
     if (uploadedReport.alerts.length > 0) {
       await page.locator('.marker-strip .marker').first().hover();
       await expect.poll(() => page.textContent('.marker-tip')).toContain(uploadedReport.alerts[0]!.why);
+      // Keyboard: focusing the last marker shows its why too.
+      await page.mouse.move(0, 0);
+      await page.locator('.marker-strip .marker').last().focus();
+      await expect.poll(() => page.textContent('.marker-tip')).toContain(uploadedReport.alerts.at(-1)!.why);
     }
     for (const key of Object.keys(uploadedReport.metrics)) {
       expect(await page.locator(`[data-metric="${key}"]`).count(), key).toBe(1);
@@ -198,6 +208,44 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
     expect(await promptsOnPage(page)).toEqual(shownOf(analyzed.alerts));
     expect(await page.getAttribute('[data-testid=sim-compare]', 'data-same')).toBe('yes');
     await snap(page, '08-simulator');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows what the engine assumes for the profile, saves it, and keeps a cramp journal', async () => {
+    const res = await fetch(`${server.url}/api/athletes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bo', profile: { hrMax: 185 } }) });
+    const { token } = (await res.json()) as { token: string };
+    const page = await browser.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${server.url}/#/signin`);
+    await page.fill('#token', 'not-a-real-token');
+    await page.click('form:has(#token) button[type=submit]');
+    await page.waitForSelector('text=That token was not recognised.');
+    await page.fill('#token', token);
+    await page.click('form:has(#token) button[type=submit]');
+    await page.waitForURL(/#\/runs$/);
+
+    await page.click('nav >> text=Profile');
+    const before = resolveProfile({ hrMax: 185 }, PROFILE_DEFAULTS).notes;
+    const shown = async () => (await page.locator('[data-testid=assumptions] li').allTextContents()).map((t) => t.toLowerCase());
+    await expect.poll(shown).toEqual(before.map((n) => n.toLowerCase()));
+    expect(await page.inputValue('#p-hrMax')).toBe('185');
+    await page.fill('#p-massKg', '61.5');
+    await page.click('text=Save profile');
+    const after = resolveProfile({ hrMax: 185, massKg: 61.5 }, PROFILE_DEFAULTS).notes;
+    await expect.poll(shown).toEqual(after.map((n) => n.toLowerCase()));
+    expect(after.length).toBe(before.length - 1);
+    await snap(page, '09-profile');
+
+    await page.click('nav >> text=Cramp journal');
+    await page.waitForSelector('text=No cramps logged');
+    await page.selectOption('#c-muscle', 'hamstring');
+    await page.fill('#c-severity', '4');
+    await page.fill('#c-note', 'last 3 km, hot day');
+    await page.click('text=Add to journal');
+    await page.waitForSelector('[data-testid=journal] li:has-text("hamstring")');
+    expect(await page.textContent('[data-testid=journal]')).toContain('last 3 km, hot day');
+    await snap(page, '10-journal');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -125,12 +125,15 @@ export async function snap(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** Page errors and failed console messages, so a test can assert the page ran clean. */
+/**
+ * Uncaught exceptions and console errors, so a test can assert the page ran clean. Chromium logs every HTTP
+ * error response as "Failed to load resource"; tests that provoke one (bad token, bad file) expect it.
+ */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console: ${m.text()}`);
   });
   return errors;
 }

@@ -48,6 +48,8 @@ export interface Band {
 
 
 const PANEL_HEIGHT = 150;
+/** Time-axis steps a runner reads at a glance: seconds when zoomed in, then whole minutes and hours. */
+const TIME_TICKS_S = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 5400, 7200, 10800, 14400, 21600, 43200];
 
 interface Mounted {
   spec: PanelSpec;
@@ -224,7 +226,7 @@ export class ChartStack {
         y: spec.range ? { range: spec.range, dir: spec.invert ? -1 : 1 } : { dir: spec.invert ? -1 : 1 },
       },
       axes: [
-        { font: axisFont, size: 30, values: (_u, ticks) => ticks.map((v) => formatDuration(v)), stroke: '#444', grid: { stroke: '#e8e8e8' } },
+        { font: axisFont, size: 30, space: 56, incrs: TIME_TICKS_S, values: (_u, ticks) => ticks.map((v) => formatDuration(v)), stroke: '#444', grid: { stroke: '#e8e8e8' } },
         { font: axisFont, size: 56, values: (_u, ticks) => ticks.map((v) => spec.format(v)), stroke: '#444', grid: { stroke: '#e8e8e8' } },
       ],
       series: [

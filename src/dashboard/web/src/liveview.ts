@@ -111,11 +111,10 @@ export class LiveRunView {
     this.alertIds.add(alert.id);
     this.alerts.push(alert);
     this.empty.hidden = true;
-    const item = promptItem(alert, (a) => this.stack.focusTime(a.t));
+    const told = fresh ? `told +${((performance.now() - this.startedAt) / 1000).toFixed(1)} s` : undefined;
+    const item = promptItem(alert, (a) => this.stack.focusTime(a.t), told);
     if (fresh) {
       item.classList.add('fresh');
-      const told = (performance.now() - this.startedAt) / 1000;
-      item.append(h('span', { class: 'muted small told', title: 'Wall-clock time since the view started' }, `told at +${told.toFixed(1)} s`));
       this.showOnWatch(alert);
     }
     this.list.append(item);

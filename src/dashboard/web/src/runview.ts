@@ -80,7 +80,8 @@ export function promptList(alerts: Alert[], onSelect?: (alert: Alert) => void, e
   return h('ol', { class: 'prompts', 'data-testid': 'prompts' }, ...alerts.map((a) => promptItem(a, onSelect)));
 }
 
-export function promptItem(alert: Alert, onSelect?: (alert: Alert) => void): HTMLElement {
+/** `note` goes under the time, e.g. when the live view received the prompt. */
+export function promptItem(alert: Alert, onSelect?: (alert: Alert) => void, note?: string): HTMLElement {
   const body = h(
     'div',
     { class: 'prompt-body' },
@@ -90,7 +91,7 @@ export function promptItem(alert: Alert, onSelect?: (alert: Alert) => void): HTM
   return h(
     'li',
     { class: `prompt tone-${alert.severity}`, 'data-t': alert.t, 'data-kind': alert.kind, 'data-severity': alert.severity },
-    h('time', { class: 'prompt-time' }, formatDuration(alert.t)),
+    h('span', { class: 'prompt-time' }, h('time', null, formatDuration(alert.t)), note ? h('small', { class: 'told' }, note) : null),
     h('span', { class: 'prompt-glyph', 'aria-hidden': 'true' }, kindGlyph(alert.kind)),
     onSelect ? h('button', { type: 'button', class: 'prompt-select', onclick: () => onSelect(alert), 'aria-label': `Show ${formatDuration(alert.t)} ${alert.message} on the charts` }, body) : body,
     h('span', { class: `severity sev-${alert.severity}` }, alert.severity),
