@@ -452,7 +452,8 @@ export class PostgresStore implements Store {
     if (batches.length === 0) return Promise.resolve([]);
     return this.#tx(async (db) => {
       const valid = batches.map((batch) => batchProblem(batch) === null);
-      const ids = [...new Set(batches.filter((_, i) => valid[i]).map((batch) => batch.runId))];
+      // Every named run is looked up, so even an invalid batch reports its run's mark (as in SQLite).
+      const ids = [...new Set(batches.map((batch) => batch.runId).filter((id) => typeof id === 'string'))];
       const runs = new Map<string, RunProgress>();
       if (ids.length > 0) {
         const { rows } = await db.query(

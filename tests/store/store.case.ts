@@ -435,6 +435,12 @@ export function runStoreContract(name: string, newLocation: () => Promise<StoreL
         ]);
         expect(results.map((r) => r.status)).toEqual(['invalid', 'invalid', 'invalid', 'invalid', 'stored']);
         expect(results.every((r) => r.contiguousSeq === 1)).toBe(true);
+        // Alone, an invalid batch still reports its run's mark; a foreign run's stays hidden.
+        const other = await athlete();
+        expect(await store.appendSampleBatches([batch(a, run, 0), batch(other, run, -1)])).toEqual([
+          { runId: run, seq: 0, status: 'invalid', contiguousSeq: 1 },
+          { runId: run, seq: -1, status: 'invalid', contiguousSeq: 0 },
+        ]);
         expect(await store.appendSampleBatches([])).toEqual([]);
       });
 
