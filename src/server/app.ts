@@ -16,6 +16,8 @@ import { apiRouter, type ApiDeps } from './routes.js';
 export interface AppDeps extends ApiDeps {
   log: Logger;
   version: string;
+  /** Where the built dashboard is when DASHBOARD_DIR is not set. */
+  defaultDashboardDir: string;
   /** Extra middleware run before /api (the place for rate limits). */
   limits?: RequestHandler[];
 }
@@ -60,7 +62,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', apiRouter(deps));
   app.use('/api', (_req, _res, next) => next(new ApiError(404, 'NOT_FOUND', 'no such endpoint')));
 
-  const dashboard = resolve(deps.config.dashboardDir);
+  const dashboard = deps.config.dashboardDir ? resolve(deps.config.dashboardDir) : deps.defaultDashboardDir;
   if (existsSync(resolve(dashboard, 'index.html'))) {
     app.use(express.static(dashboard, { index: 'index.html', maxAge: '1h' }));
   } else {

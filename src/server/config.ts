@@ -22,8 +22,8 @@ export interface AppConfig {
   readonly registrationOpen: boolean;
   /** pino level. @default 'info' */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Built dashboard files served at `/` when the folder exists. @default './dist/dashboard' */
-  readonly dashboardDir: string;
+  /** Built dashboard files served at `/` when the folder exists. @default the package's dist/dashboard */
+  readonly dashboardDir: string | undefined;
   /** FIT decoding worker threads. @default 1 */
   readonly fitWorkers: number;
 }
@@ -54,7 +54,7 @@ const EnvSchema = z.object({
   UPLOAD_LIMIT_MB: z.coerce.number().positive().max(1024).default(32),
   REGISTRATION: z.enum(['open', 'closed']).default('open'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DASHBOARD_DIR: z.string().trim().min(1).default('./dist/dashboard'),
+  DASHBOARD_DIR: z.string().trim().min(1).optional(),
   FIT_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
 });
 
@@ -68,7 +68,7 @@ export const ENV_HELP = `environment:
   UPLOAD_LIMIT_MB  largest FIT upload (default 32)
   REGISTRATION     open | closed: whether POST /api/athletes creates athletes (default open)
   LOG_LEVEL        fatal | error | warn | info | debug | trace | silent (default info)
-  DASHBOARD_DIR    built dashboard files (default ./dist/dashboard)
+  DASHBOARD_DIR    built dashboard files (default: the package's dist/dashboard)
   FIT_WORKERS      FIT decoding worker threads (default 1)
 `;
 

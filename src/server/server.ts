@@ -37,14 +37,22 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function packageVersion(): string {
+/** The folder holding package.json (from src/server or dist/src/server). */
+function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+    if (existsSync(join(dir, 'package.json'))) return dir;
     dir = dirname(dir);
   }
-  return '0.0.0';
+  return process.cwd();
+}
+
+function packageVersion(root: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
 }
 
 export async function startServer(config: AppConfig, options: StartOptions = {}): Promise<RunningServer> {
@@ -55,6 +63,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   const analyzer: Analyzer = createAnalyzer(config.fitWorkers);
   const metrics = new Metrics();
   const http = createServer();
+  const root = packageRoot();
 
   let watch: WatchService | null = null;
   const app = createApp({
@@ -63,7 +72,8 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     analyzer,
     metrics,
     log,
-    version: packageVersion(),
+    version: packageVersion(root),
+    defaultDashboardDir: join(root, 'dist', 'dashboard'),
     onRunDeleted: (athleteId, runId) => watch?.forget(athleteId, runId),
   });
   http.on('request', app);
