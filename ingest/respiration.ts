@@ -154,21 +154,17 @@ export function createRespirationFromRr(
   const ring = new Float64Array(size);
   const scratch = new Float64Array(size);
   const fullHann = hannWindow(size);
+  /** Band power per bin of the last analysis (bins go up to half the window's length). */
+  const bins = new Float64Array((size >> 1) + 2);
 
   let head = 0;
   let filled = 0;
   let sinceEstimate = 0;
-  let clockS = NaN;
-  let pointT = NaN;
-  let pointMs = NaN;
+  // Fractional state lives in one object whose fields only ever hold numbers (NaN = unknown): V8 updates such
+  // fields in place, whereas a captured `let` double is re-boxed on every write (a GC every ~25k beats).
+  const d = { clockS: NaN, pointT: NaN, pointMs: NaN, levelMs: NaN, lastBeatT: NaN, estimate: NaN, raw: NaN, share: NaN };
   let nextGrid = 0;
-  let levelMs = NaN;
   let rejected = 0;
-  let lastBeatT = NaN;
-  let estimate = NaN;
-  let raw = NaN;
-  /** Share of the band power in the last analysis' peak (not saved: recomputed at the next hop). */
-  let share = NaN;
 
   if (saved !== undefined) restore(saved);
 
@@ -176,45 +172,45 @@ export function createRespirationFromRr(
     head = 0;
     filled = 0;
     sinceEstimate = 0;
-    clockS = NaN;
-    pointT = NaN;
-    pointMs = NaN;
+    d.clockS = NaN;
+    d.pointT = NaN;
+    d.pointMs = NaN;
     nextGrid = 0;
-    levelMs = NaN;
+    d.levelMs = NaN;
     rejected = 0;
-    estimate = NaN;
-    raw = NaN;
+    d.estimate = NaN;
+    d.raw = NaN;
   }
 
   function pushBeat(tS: number, rrMs: number): void {
     if (!(rrMs >= RR_MIN_MS && rrMs <= RR_MAX_MS) || !Number.isFinite(tS)) return;
     // Missing beats (strap off, dropped packets) break the beat clock: start over rather than bridge them.
-    if (tS - lastBeatT > rrMs / 1000 + o.maxGapS) restart();
-    lastBeatT = tS;
+    if (tS - d.lastBeatT > rrMs / 1000 + o.maxGapS) restart();
+    d.lastBeatT = tS;
 
-    if (Number.isNaN(clockS)) {
-      clockS = 0;
-      pointT = 0;
-      pointMs = rrMs;
-      levelMs = rrMs;
+    if (Number.isNaN(d.clockS)) {
+      d.clockS = 0;
+      d.pointT = 0;
+      d.pointMs = rrMs;
+      d.levelMs = rrMs;
       write(rrMs);
       nextGrid = 1;
       return;
     }
-    clockS += rrMs / 1000;
-    if (Math.abs(rrMs - levelMs) > ARTEFACT_SHARE * levelMs && rejected < MAX_REJECTED) {
+    d.clockS += rrMs / 1000;
+    if (Math.abs(rrMs - d.levelMs) > ARTEFACT_SHARE * d.levelMs && rejected < MAX_REJECTED) {
       rejected++;
       return;
     }
     rejected = 0;
-    levelMs += LEVEL_WEIGHT * (rrMs - levelMs);
+    d.levelMs += LEVEL_WEIGHT * (rrMs - d.levelMs);
     // Resample the segment from the previous point to this beat onto the grid.
-    const span = clockS - pointT;
-    for (let g = nextGrid / o.sampleHz; g <= clockS; g = ++nextGrid / o.sampleHz) {
-      write(pointMs + ((rrMs - pointMs) * (g - pointT)) / span);
+    const span = d.clockS - d.pointT;
+    for (let g = nextGrid / o.sampleHz; g <= d.clockS; g = ++nextGrid / o.sampleHz) {
+      write(d.pointMs + ((rrMs - d.pointMs) * (g - d.pointT)) / span);
     }
-    pointT = clockS;
-    pointMs = rrMs;
+    d.pointT = d.clockS;
+    d.pointMs = rrMs;
   }
 
   function write(ms: number): void {
@@ -224,8 +220,8 @@ export function createRespirationFromRr(
     if (++sinceEstimate >= hop && filled >= minFilled) {
       sinceEstimate = 0;
       const next = analyse();
-      estimate = Math.abs(next - raw) <= o.maxStepBpm ? next : NaN;
-      raw = next;
+      d.estimate = Math.abs(next - d.raw) <= o.maxStepBpm ? next : NaN;
+      d.raw = next;
     }
   }
 
@@ -265,7 +261,7 @@ export function createRespirationFromRr(
       power += r * r;
       scratch[i] = r * (hann !== null ? hann[i]! : 0.5 * (1 - Math.cos((2 * Math.PI * i) / (n - 1))));
     }
-    share = NaN;
+    d.share = NaN;
     if (Math.sqrt(power / n) < o.minAmplitudeMs) return NaN;
 
     // Bins k · fs/n Hz; the top is capped below half the heart rate (once-per-beat sampling).
@@ -274,37 +270,39 @@ export function createRespirationFromRr(
     const kLo = Math.max(1, Math.ceil(((o.minBpm / 60) * n) / o.sampleHz));
     const kHi = Math.floor((topHz * n) / o.sampleHz);
     if (kHi - kLo < 2) return NaN;
-    let total = 0;
-    let bestK = -1;
-    let best = -1;
-    let before = 0; // power of the bin below the best
-    let after = 0; // power of the bin above the best
-    let prev = binPower(kLo - 1, n);
-    for (let k = kLo; k <= kHi; k++) {
-      const p = binPower(k, n);
-      total += p;
-      if (p > best) {
-        best = p;
-        bestK = k;
-        before = prev;
-        after = NaN;
-      } else if (k === bestK + 1) {
-        after = p;
+    // Power at bins kLo−1 … kHi+1 (the outer two only as the peak's neighbours), by the Goertzel recurrence,
+    // written inline into a preallocated array: a helper returning each power would box it.
+    for (let k = kLo - 1; k <= kHi + 1; k++) {
+      const coeff = 2 * Math.cos((2 * Math.PI * k) / n);
+      let s1 = 0;
+      let s2 = 0;
+      for (let i = 0; i < n; i++) {
+        const s0 = scratch[i]! + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
       }
-      prev = p;
+      bins[k] = s1 * s1 + s2 * s2 - coeff * s1 * s2;
     }
-    if (Number.isNaN(after)) after = binPower(bestK + 1, n);
+    let total = 0;
+    let bestK = kLo;
+    for (let k = kLo; k <= kHi; k++) {
+      total += bins[k]!;
+      if (bins[k]! > bins[bestK]!) bestK = k;
+    }
+    const best = bins[bestK]!;
+    const before = bins[bestK - 1]!;
+    const after = bins[bestK + 1]!;
     // The peak must be a real local maximum: the largest bin at the band's edge with more power just outside
     // is the skirt of a trend or of something faster, not breathing.
     if (!(best > before && best > after)) {
-      share = 0;
+      d.share = 0;
       return NaN;
     }
     // A peak at the band edge has a neighbour outside the band: count it in the total too.
     const peak = before + best + after;
     const all = total + (bestK === kLo ? before : 0) + (bestK === kHi ? after : 0);
-    share = best > 0 ? peak / all : 0;
-    if (share < o.minPeakShare) return NaN;
+    d.share = best > 0 ? peak / all : 0;
+    if (d.share < o.minPeakShare) return NaN;
     // Gaussian (log-parabolic) interpolation: accurate for a Hann-windowed sinusoid.
     let shift = 0;
     if (before > 0 && after > 0) {
@@ -318,34 +316,21 @@ export function createRespirationFromRr(
     return Math.min(Math.max(bpm, o.minBpm), topHz * 60);
   }
 
-  /** Power of the windowed scratch signal at bin k (k · fs/n Hz), by the Goertzel recurrence. */
-  function binPower(k: number, n: number): number {
-    const coeff = 2 * Math.cos((2 * Math.PI * k) / n);
-    let s1 = 0;
-    let s2 = 0;
-    for (let i = 0; i < n; i++) {
-      const s0 = scratch[i]! + coeff * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-    }
-    return s1 * s1 + s2 * s2 - coeff * s1 * s2;
-  }
-
   function state(): RespirationState {
     return {
       ring: Array.from(ring),
       head,
       filled,
       sinceEstimate,
-      clockS: nul(clockS),
-      pointT: nul(pointT),
-      pointMs: nul(pointMs),
+      clockS: nul(d.clockS),
+      pointT: nul(d.pointT),
+      pointMs: nul(d.pointMs),
       nextGrid,
-      levelMs: nul(levelMs),
+      levelMs: nul(d.levelMs),
       rejected,
-      lastBeatT: nul(lastBeatT),
-      rate: nul(estimate),
-      raw: nul(raw),
+      lastBeatT: nul(d.lastBeatT),
+      rate: nul(d.estimate),
+      raw: nul(d.raw),
     };
   }
 
@@ -362,18 +347,18 @@ export function createRespirationFromRr(
     head = s.head;
     filled = s.filled;
     sinceEstimate = s.sinceEstimate;
-    clockS = nan(s.clockS);
-    pointT = nan(s.pointT);
-    pointMs = nan(s.pointMs);
+    d.clockS = nan(s.clockS);
+    d.pointT = nan(s.pointT);
+    d.pointMs = nan(s.pointMs);
     nextGrid = s.nextGrid;
-    levelMs = nan(s.levelMs);
+    d.levelMs = nan(s.levelMs);
     rejected = s.rejected;
-    lastBeatT = nan(s.lastBeatT);
-    estimate = nan(s.rate);
-    raw = nan(s.raw);
+    d.lastBeatT = nan(s.lastBeatT);
+    d.estimate = nan(s.rate);
+    d.raw = nan(s.raw);
   }
 
-  return { pushBeat, rate: () => estimate, peakShare: () => share, state };
+  return { pushBeat, rate: () => d.estimate, peakShare: () => d.share, state };
 }
 
 /**
