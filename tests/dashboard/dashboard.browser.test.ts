@@ -237,14 +237,21 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
     expect(after.length).toBe(before.length - 1);
     await snap(page, '09-profile');
 
+    // A cramp in a recorded run links to it, with the time into the run.
+    const upload = await fetch(`${server.url}/api/runs`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: readFileSync(FIXTURE) });
+    const { id: runId } = (await upload.json()) as { id: string };
     await page.click('nav >> text=Cramp journal');
     await page.waitForSelector('text=No cramps logged');
     await page.selectOption('#c-muscle', 'hamstring');
     await page.fill('#c-severity', '4');
+    await page.selectOption('#c-run', runId);
+    await page.fill('#c-minute', '41');
     await page.fill('#c-note', 'last 3 km, hot day');
     await page.click('text=Add to journal');
-    await page.waitForSelector('[data-testid=journal] li:has-text("hamstring")');
-    expect(await page.textContent('[data-testid=journal]')).toContain('last 3 km, hot day');
+    const entry = page.locator('[data-testid=journal] li:has-text("hamstring")');
+    await entry.waitFor();
+    expect(await entry.textContent()).toContain('last 3 km, hot day');
+    expect(await entry.locator(`a[href="#/runs/${runId}"]`).textContent()).toContain('41:00');
     await snap(page, '10-journal');
     expect(errors).toEqual([]);
     await page.close();

@@ -1,7 +1,7 @@
 /** The cramp journal: each cramp with the context the engine recorded, and what they have in common. */
 import { JOURNAL_DEFAULTS, personalThresholds } from '../../../../../alerts/journal.js';
 import type { CrampContext } from '../../../../../alerts/types.js';
-import { api, type CrampEntry } from '../api.js';
+import { api, type CrampEntry, type RunSummary } from '../api.js';
 import { h, append, errorBox, statusLine } from '../dom.js';
 import { formatDate, formatDuration, formatNumber } from '../format.js';
 
@@ -31,7 +31,8 @@ export async function renderJournal(main: HTMLElement): Promise<void> {
   const status = statusLine('Loading your journal…');
   const listHolder = h('div');
   const commonHolder = h('div');
-  main.append(h('div', { class: 'page-head' }, h('h1', null, 'Cramp journal')), status, commonHolder, addForm(() => void load()), listHolder);
+  const runs = await api.listRuns('ended').catch(() => [] as RunSummary[]);
+  main.append(h('div', { class: 'page-head' }, h('h1', null, 'Cramp journal')), status, commonHolder, addForm(runs, () => void load()), listHolder);
 
   async function load(): Promise<void> {
     let entries: CrampEntry[];
@@ -95,8 +96,18 @@ function commonCard(entries: CrampEntry[]): HTMLElement {
   return card;
 }
 
-function addForm(onAdded: () => void): HTMLElement {
+function addForm(runs: RunSummary[], onAdded: () => void): HTMLElement {
   const status = statusLine();
+  const runSelect = h(
+    'select',
+    { id: 'c-run', name: 'runId' },
+    h('option', { value: '' }, 'Not in a recorded run'),
+    ...runs.map((r) => h('option', { value: r.id }, `${formatDate(r.startTime)} · ${formatDuration(r.durationS)}`)),
+  );
+  const minute = h('input', { id: 'c-minute', name: 'minute', type: 'number', min: 0, step: '0.5', inputmode: 'decimal', disabled: true, placeholder: 'e.g. 95' });
+  runSelect.addEventListener('change', () => {
+    minute.disabled = runSelect.value === '';
+  });
   const form = h(
     'form',
     { class: 'card', 'aria-labelledby': 'add-cramp' },
@@ -107,6 +118,13 @@ function addForm(onAdded: () => void): HTMLElement {
       h('div', null, h('label', { for: 'c-muscle' }, 'Muscle'), h('select', { id: 'c-muscle', name: 'muscle' }, ...['calf', 'hamstring', 'quadriceps', 'foot', 'other'].map((m) => h('option', { value: m }, m)))),
       h('div', null, h('label', { for: 'c-severity' }, 'Severity (1–5)'), h('input', { id: 'c-severity', name: 'severity', type: 'number', min: 1, max: 5, value: 3 })),
     ),
+    h(
+      'div',
+      { class: 'row2' },
+      h('div', null, h('label', { for: 'c-run' }, 'During'), runSelect),
+      h('div', null, h('label', { for: 'c-minute' }, 'Minutes into the run'), minute),
+    ),
+    h('p', { class: 'help' }, 'In a recorded run, the server keeps what the engine saw at that moment (drift, cadence, fluid and sodium deficit), and the engine learns from it.'),
     h('label', { for: 'c-note' }, 'Note'),
     h('textarea', { id: 'c-note', name: 'note', rows: 2, maxlength: 500, placeholder: 'e.g. last 5 km of the half, hot, skipped the second gel' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Add to journal'), status),
@@ -115,13 +133,18 @@ function addForm(onAdded: () => void): HTMLElement {
     e.preventDefault();
     const data = new FormData(form);
     try {
+      const runId = String(data.get('runId') ?? '');
+      const minutes = Number(data.get('minute'));
       await api.addCramp({
+        ...(runId ? { runId } : {}),
+        ...(runId && data.get('minute') !== '' && Number.isFinite(minutes) ? { t: minutes * 60 } : {}),
         muscle: String(data.get('muscle')),
         severity: Number(data.get('severity')),
         note: String(data.get('note') ?? ''),
       });
       status.textContent = 'Added.';
       form.reset();
+      minute.disabled = true;
       onAdded();
     } catch (err) {
       status.textContent = (err as Error).message;

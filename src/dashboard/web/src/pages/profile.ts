@@ -3,6 +3,7 @@ import { PROFILE_DEFAULTS, resolveProfile } from '../../../../../alerts/profile.
 import type { Profile } from '../../../../../alerts/types.js';
 import { api, type Athlete } from '../api.js';
 import { h, errorBox, statusLine } from '../dom.js';
+import { capitalize, formatPace } from '../format.js';
 
 interface Field {
   key: keyof Profile;
@@ -21,7 +22,6 @@ const FIELDS: Field[] = [
   { key: 'lthr', label: 'Threshold heart rate', unit: 'bpm', min: 100, max: 220, step: '1', help: 'The HR you can hold for about an hour racing.' },
   { key: 'age', label: 'Age', unit: 'years', min: 10, max: 100, step: '1', help: 'Used only to estimate max HR when you leave it empty.' },
   { key: 'usualLongRunMin', label: 'Usual long run', unit: 'min', min: 10, max: 600, step: '1', help: 'Cramps come most often beyond what you are used to.' },
-  { key: 'easyPaceMps', label: 'Easy pace as speed', unit: 'm/s', min: 1, max: 7, step: '0.01', help: 'Faster than this early on counts as a fast start.' },
   { key: 'sweatRateMlPerH', label: 'Sweat rate', unit: 'ml/h', min: 100, max: 4000, step: '10', help: 'From weighing yourself before and after a run.' },
   { key: 'sweatSodiumMmolPerL', label: 'Sweat sodium', unit: 'mmol/L', min: 5, max: 150, step: '1', help: 'From a sweat test; salty sweaters lose more.' },
 ];
@@ -36,10 +36,11 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
     status.replaceWith(errorBox((err as Error).message));
     return;
   }
-  status.textContent = '';
+  status.remove();
   const profile = athlete.profile ?? {};
   // The engine's own resolution (alerts/profile.ts), not a copy: what it would assume for this profile.
   const resolved = resolveProfile(profile, PROFILE_DEFAULTS);
+  let assumed = assumptionsCard(profile);
   const defaults: Partial<Record<keyof Profile, number>> = {
     massKg: resolved.massKg,
     hrMax: resolved.hrMax,
@@ -48,23 +49,17 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
     usualLongRunMin: resolved.usualLongRunS / 60,
     sweatSodiumMmolPerL: resolved.sweatSodiumMmolPerL,
   };
-  const assumed = h(
-    'section',
-    { class: 'card', 'aria-labelledby': 'assumed-title', 'data-testid': 'assumptions' },
-    h('h2', { id: 'assumed-title' }, 'What the engine assumes'),
-    resolved.notes.length
-      ? h('ul', null, ...resolved.notes.map((n) => h('li', null, n.charAt(0).toUpperCase() + n.slice(1))))
-      : h('p', null, 'Nothing: your profile gives it everything it uses.'),
-  );
   const saveStatus = statusLine();
   const form = h('form', { class: 'card profile', 'aria-describedby': 'profile-intro' });
+  const fields = h('div', { class: 'fields' });
   form.append(
-    h('p', { id: 'profile-intro', class: 'muted' }, `Signed in as ${athlete.name}. Everything is optional: where a field is empty the engine uses the default shown.`),
+    h('p', { id: 'profile-intro', class: 'muted' }, `Signed in as ${athlete.name}. Everything is optional: where a field is empty the engine uses what it assumes.`),
+    fields,
   );
   for (const f of FIELDS) {
     const value = profile[f.key];
     const fallback = defaults[f.key];
-    form.append(
+    fields.append(
       h(
         'div',
         { class: 'field' },
@@ -74,7 +69,15 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
       ),
     );
   }
-  form.append(
+  const easy = typeof profile.easyPaceMps === 'number' ? formatPace(1000 / profile.easyPaceMps).replace(' /km', '') : '';
+  fields.append(
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'p-easyPace' }, 'Easy pace', h('small', null, ' (min:s per km)')),
+      h('input', { id: 'p-easyPace', name: 'easyPace', inputmode: 'numeric', pattern: '\\d{1,2}:[0-5]\\d', placeholder: 'e.g. 6:15', value: easy, 'aria-describedby': 'h-easyPace' }),
+      h('small', { id: 'h-easyPace', class: 'help' }, 'Faster than this early in a run counts as a fast start.'),
+    ),
     h(
       'div',
       { class: 'field' },
@@ -82,6 +85,8 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
       h('select', { id: 'p-sex', name: 'sex' }, h('option', { value: '' }, 'not said'), h('option', { value: 'female', selected: profile.sex === 'female' }, 'female'), h('option', { value: 'male', selected: profile.sex === 'male' }, 'male')),
       h('small', { class: 'help' }, 'Only refines the max-HR and sweat estimates.'),
     ),
+  );
+  form.append(
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save profile'), saveStatus),
   );
   form.addEventListener('submit', async (e) => {
@@ -92,17 +97,30 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
       const raw = String(data.get(f.key) ?? '').trim();
       if (raw !== '') next[f.key] = Number(raw);
     }
+    const pace = /^(\d{1,2}):([0-5]\d)$/.exec(String(data.get('easyPace') ?? '').trim());
+    if (pace) next.easyPaceMps = Math.round((1000 / (Number(pace[1]) * 60 + Number(pace[2]))) * 1000) / 1000;
     const sex = String(data.get('sex') ?? '');
     if (sex === 'male' || sex === 'female') next.sex = sex;
     saveStatus.textContent = 'Saving…';
     try {
-      await api.updateProfile(next as Profile);
+      const saved = await api.updateProfile(next as Profile);
       saveStatus.textContent = 'Saved. New runs and replays use it.';
-      // Show the new assumptions.
-      window.dispatchEvent(new HashChangeEvent('hashchange'));
+      const fresh = assumptionsCard(saved.profile ?? (next as Profile));
+      assumed.replaceWith(fresh);
+      assumed = fresh;
     } catch (err) {
       saveStatus.textContent = (err as Error).message;
     }
   });
   main.append(assumed, form);
+}
+
+function assumptionsCard(profile: Profile): HTMLElement {
+  const notes = resolveProfile(profile, PROFILE_DEFAULTS).notes;
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'assumed-title', 'data-testid': 'assumptions', 'aria-live': 'polite' },
+    h('h2', { id: 'assumed-title' }, 'What the engine assumes'),
+    notes.length ? h('ul', null, ...notes.map((n) => h('li', null, capitalize(n)))) : h('p', null, 'Nothing: your profile gives it everything it uses.'),
+  );
 }
