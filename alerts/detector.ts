@@ -64,6 +64,8 @@ export interface Shared {
   hrrFrac: number;
   /** Mean speed over the last minute, m/s. */
   speed1m: number;
+  /** Mean grade-adjusted speed over the last minute, m/s. */
+  gas1m: number;
   aboveThresholdS: number;
   sweatMl: number;
   drankMl: number;

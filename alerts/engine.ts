@@ -70,6 +70,7 @@ interface EngineState {
   tick: Tick;
   hr1m: Ring;
   speed1m: Ring;
+  gas1m: Ring;
   /** Altitude and distance of recent ticks, for grade. */
   gradeAlt: Ring;
   gradeDist: Ring;
@@ -90,6 +91,7 @@ function newShared(): Shared {
     sens: 1,
     hrrFrac: NaN,
     speed1m: NaN,
+    gas1m: NaN,
     aboveThresholdS: 0,
     sweatMl: 0,
     drankMl: 0,
@@ -370,9 +372,11 @@ class RiskEngine implements Engine {
     if (tick.moving) sh.movingS += tick.dt;
     ringPush(st.hr1m, tick.hrOk && tick.moving ? hr : NaN);
     ringPush(st.speed1m, sp === sp ? (tick.moving ? sp : 0) : NaN);
+    ringPush(st.gas1m, sp === sp ? (tick.moving ? tick.gas : 0) : NaN);
     const p = su.profile;
     sh.hrrFrac = (ringMean(st.hr1m) - p.hrRest) / (p.hrMax - p.hrRest);
     sh.speed1m = ringMean(st.speed1m);
+    sh.gas1m = ringMean(st.gas1m);
 
     const dets = DETECTORS;
     const ctx = this.ctx;
@@ -416,6 +420,7 @@ function initialState(su: Setup, ctxProbe: (st: EngineState) => EngineCtx): Engi
     tick: newTick(),
     hr1m: createRing(60 / su.cfg.engine.tickS),
     speed1m: createRing(60 / su.cfg.engine.tickS),
+    gas1m: createRing(60 / su.cfg.engine.tickS),
     gradeAlt: createRing(gradeTicks),
     gradeDist: createRing(gradeTicks),
     shared: newShared(),

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Signal } from './detector.js';
+import { formatDuration } from './journal.js';
 import type { ResolvedProfile } from './profile.js';
 import type { AlertCause, AlertKind } from './types.js';
 
@@ -68,11 +69,11 @@ export function composeMessage(
           };
     case 'overload':
       return {
-        message: escalated ? 'Slow down now: overreaching' : 'Slow down: long and hard today',
+        message: escalated ? 'Slow down now: well past your usual' : 'Slow down: longer than usual today',
         why:
-          sig.a >= 1
-            ? `${r(sig.value)} min above threshold HR and ${r(sig.a * 100)}% of your usual long run: cramps cluster late in long efforts.`
-            : `${r(sig.value)} min above threshold HR so far and still above it (${r(sig.b)} bpm).`,
+          sig.value >= 100
+            ? `${r(sig.value)}% of your usual ${formatDuration(sig.b * 60)} long run${sig.a >= 1 ? ` with ${r(sig.a)} min above threshold` : ''}: cramps cluster late in long efforts.`
+            : `${r(sig.a)} min above threshold HR so far and still above it: cramps follow overreaching.`,
       };
     case 'fluid_gap':
       return {

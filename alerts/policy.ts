@@ -9,6 +9,7 @@
  *   its measure rose by `escalateRisePct` since the last prompt AND the runner did not comply (for slow_down:
  *   speed not down by `complySpeedDropPct`); otherwise it stays quiet. hydrate/electrolytes repeat while the
  *   uncovered loss persists (drinking or taking electrolytes clears them: that is the quiet-on-compliance);
+ * - at most `maxEscalations` escalations per episode: past that, repeating is nagging;
  * - a cause inactive for `rearmAfterS` is forgotten, so a new episode starts fresh;
  * - after a reported cramp, other prompts wait `afterCrampQuietS` (the care sequence is under way).
  * @module
@@ -26,6 +27,8 @@ export interface PolicyConfig {
   escalateRisePct: number;
   /** Speed drop after a slow_down that counts as complying, %. @default 5 */
   complySpeedDropPct: number;
+  /** Escalations per episode of a cause; after that it stays quiet until the cause re-arms. @default 2 */
+  maxEscalations: number;
   /** Inactive time after which a cause starts fresh, s. @default 1200 */
   rearmAfterS: number;
   /** Quiet time for other prompts after a reported cramp, s. @default 300 */
@@ -36,6 +39,7 @@ export const POLICY_DEFAULTS: PolicyConfig = {
   minGapS: 60,
   cooldownS: { cramp_care: 300, breathe: 600, slow_down: 600, hydrate: 900, electrolytes: 1800 },
   escalateRisePct: 20,
+  maxEscalations: 2,
   complySpeedDropPct: 5,
   rearmAfterS: 1200,
   afterCrampQuietS: 300,
@@ -132,6 +136,7 @@ export function decide(
     const cs = st.causes[cause];
     let escalated = false;
     if (cs.count > 0 && ESCALATING.has(cause)) {
+      if (cs.count > c.maxEscalations) continue;
       const complied = kind === 'slow_down' && shared.speed1m <= cs.speedAtFire * (1 - c.complySpeedDropPct / 100);
       if (complied || !(sig.value >= cs.value * (1 + c.escalateRisePct / 100))) continue;
       escalated = true;

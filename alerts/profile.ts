@@ -15,6 +15,8 @@ export interface ResolvedProfile {
   sex: 'male' | 'female' | null;
   age: number | null;
   usualLongRunS: number;
+  /** The usual long run came from the athlete, not a default (duration-only prompts need it). */
+  usualLongRunKnown: boolean;
   /** Easy pace as speed, m/s; NaN when unknown (the pace part of the fast-start check is then off). */
   easyPaceMps: number;
   /** Measured sweat rate, mL/h; NaN when unknown (the Gonzalez model is used instead). */
@@ -99,6 +101,7 @@ export function resolveProfile(p: Profile | undefined, d: ProfileDefaults): Reso
     sex: profile.sex === 'male' || profile.sex === 'female' ? profile.sex : null,
     age,
     usualLongRunS: (longMin ?? d.usualLongRunMin) * 60,
+    usualLongRunKnown: longMin !== null,
     easyPaceMps: positive(profile.easyPaceMps, 0.5, 8) ?? NaN,
     sweatRateMlPerH: sweat ?? NaN,
     sweatSodiumMmolPerL: sodium ?? d.sweatSodiumMmolPerL,

@@ -103,7 +103,7 @@ export const drift = defineDetector<DriftState>({
     if (dec > thr) s.overS += tick.dt;
     else if (!(dec > c.offPct / sh.sens)) s.overS = 0;
     sh.decouplingPct = dec;
-    if (dec > sh.maxDecouplingPct) sh.maxDecouplingPct = dec;
+    if (dec === dec && !(dec <= sh.maxDecouplingPct)) sh.maxDecouplingPct = dec;
     ctx.factors.cardiac_drift = clamp01(dec / (2 * thr));
     const sig = ctx.signals.cardiac_drift;
     sig.active = s.overS >= c.sustainS;

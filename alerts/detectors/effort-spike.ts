@@ -6,7 +6,8 @@
  * Reference: HR at constant pace rises with heat, dehydration (~3 bpm per 1 % mass loss) and fatigue (science.md
  * §2.2); a sudden surge at the same pace is an effort-control cue, not evidence of an imminent cramp.
  * Messy data: only trusted HR (not locked to the cadence), running, on grades within ±`maxAbsGrade`, after the
- * warm-up and away from pauses (HR kinetics after a start or restart look like a surge).
+ * warm-up, and only when both windows lie in one continuous stretch of running at least `settleS` old: HR
+ * climbing back after a stop or a walk break is kinetics, not a surge.
  * Limits: optical HR jumps that are not cadence lock can still fool it; the sustain time and bpm floor limit that.
  * @module
  */
@@ -30,6 +31,8 @@ export interface EffortSpikeConfig {
   warmupS: number;
   /** Moving time after a pause before it judges again, s. @default 300 */
   afterResumeS: number;
+  /** Continuous running needed before the older window starts, s. @default 60 */
+  settleS: number;
   /** Time the condition must last, s. @default 30 */
   sustainS: number;
   /** Share of valid ticks each window needs. @default 0.8 */
@@ -45,11 +48,13 @@ export const EFFORT_SPIKE_DEFAULTS: EffortSpikeConfig = {
   maxAbsGrade: 0.04,
   warmupS: 600,
   afterResumeS: 300,
+  settleS: 60,
   sustainS: 30,
   minValidShare: 0.8,
 };
 
 interface EffortSpikeState {
+  runStreakS: number;
   hr: LagRing;
   speed: LagRing;
   overS: number;
@@ -65,10 +70,11 @@ export const effortSpike = defineDetector<EffortSpikeState>({
     const c = ctx.cfg.effortSpike;
     const w = c.widthS / ctx.cfg.engine.tickS;
     const l = c.lagS / ctx.cfg.engine.tickS;
-    return { hr: createLagRing(w, l), speed: createLagRing(w, l), overS: 0 };
+    return { runStreakS: 0, hr: createLagRing(w, l), speed: createLagRing(w, l), overS: 0 };
   },
   step(s, tick, ctx) {
     const c = ctx.cfg.effortSpike;
+    s.runStreakS = tick.running ? s.runStreakS + tick.dt : 0;
     const ok = tick.running && tick.hrOk && !(Math.abs(tick.grade) > c.maxAbsGrade) && tick.sinceResumeS >= c.afterResumeS;
     lagPush(s.hr, ok ? tick.hr : NaN);
     lagPush(s.speed, ok ? tick.gas : NaN);
@@ -79,6 +85,7 @@ export const effortSpike = defineDetector<EffortSpikeState>({
     const rise = 100 * (h1 / h0 - 1);
     const cond =
       ctx.shared.movingS >= c.warmupS &&
+      s.runStreakS >= c.widthS + c.lagS + c.settleS &&
       rise >= c.risePct &&
       h1 - h0 >= c.minRiseBpm &&
       Math.abs(100 * (v1 / v0 - 1)) <= c.holdPct;

@@ -1,8 +1,10 @@
 /**
  * Too-fast start: effort in the first minutes above an easy ceiling.
  * Method: over moving time [fromS, untilS], the last minute's mean HR above `hrrCeiling` of HR reserve
- * (Karvonen: rest + share × (max − rest)), or — when the athlete's easy pace is known — the last minute's mean
- * speed above `paceFactor` × easy pace, sustained for `sustainS` → slow_down, cause `fast_start`.
+ * (Karvonen: rest + share × (max − rest)), sustained for `sustainS` → slow_down, cause `fast_start`. When the
+ * athlete's easy pace is known (and the session is not a race), the last minute's grade-adjusted speed must also
+ * be above `paceFactor` × easy pace: high HR at an easy flat-equivalent pace is the terrain or the weather, not
+ * a fast start. Without HR, the pace test alone decides.
  * Reference: fast starters hit the wall more and finish slower (Smyth, > 400k Chicago finishers); a faster first
  * half predicted cramps in a 56 km race (Schwellnus 2011); ACSM warm-up at light-to-moderate effort
  * (science.md §5). The 80 % HRR ceiling is the top of the ACSM 60–80 % HRR training range (§2.5).
@@ -61,15 +63,17 @@ export const fastStart = defineDetector<FastStartState>({
     const inWindow = sh.movingS >= c.fromS && sh.movingS <= c.untilS;
     const easy = ctx.profile.easyPaceMps;
     const hrOver = sh.hrrFrac > ceiling;
-    const paceOver = easy > 0 && sh.speed1m > easy * c.paceFactor;
-    if (inWindow && tick.moving && (hrOver || paceOver)) s.overS += tick.dt;
+    const paceKnown = easy > 0 && ctx.session !== 'race' && sh.gas1m === sh.gas1m;
+    const paceOver = paceKnown && sh.gas1m > easy * c.paceFactor;
+    const over = paceKnown ? paceOver && (hrOver || !(sh.hrrFrac === sh.hrrFrac)) : hrOver;
+    if (inWindow && tick.moving && over) s.overS += tick.dt;
     else if (tick.moving || !inWindow) s.overS = 0;
     const level = clamp01((sh.hrrFrac - (ceiling - 0.1)) / 0.2);
     if (inWindow && level > s.excess) s.excess = level;
     ctx.factors.fast_start = inWindow ? level : 0.5 * s.excess;
     const sig = ctx.signals.fast_start;
     sig.active = inWindow && s.overS >= c.sustainS;
-    sig.value = hrOver ? sh.hrrFrac * 100 : easy > 0 ? (100 * sh.speed1m) / easy : 0;
+    sig.value = hrOver ? sh.hrrFrac * 100 : easy > 0 ? (100 * sh.gas1m) / easy : 0;
     // a: ceiling in bpm (HR case) or the easy speed (pace case, negative to tell them apart); b: minutes in.
     sig.a = hrOver ? ctx.profile.hrRest + ceiling * (ctx.profile.hrMax - ctx.profile.hrRest) : -easy;
     sig.b = sh.movingS / 60;

@@ -15,8 +15,20 @@ import { clamp01, defineDetector } from '../detector.js';
 import { bodySurfaceArea, sweatRateMlPerH } from '../physiology.js';
 
 export interface HydrationConfig {
-  /** Uncovered loss since the last drink that prompts, % of body mass. @default 0.7 */
+  /**
+   * Uncovered loss since the last drink that prompts, % of body mass. 1 % keeps runs under an hour in mild weather
+   * quiet (no drinking needed) while hot runs hear it within ~40 min. @default 1
+   */
   gapPctMass: number;
+  /**
+   * The threshold in the heat, % of body mass: reached linearly from `gapPctMass` at `mildC` to this at `hotC`,
+   * because hypohydration costs more once skin is warm (> 27 °C skin; Sawka 2015, science.md §2.2). @default 0.7
+   */
+  hotGapPctMass: number;
+  /** Air temperature up to which the mild threshold applies, °C. @default 20 */
+  mildC: number;
+  /** Air temperature from which the hot threshold applies, °C. @default 28 */
+  hotC: number;
   /** Most the engine will ever suggest per hour of run, mL/h. @default 800 */
   maxAdviceMlPerH: number;
   /** Most it suggests at once, mL. @default 250 */
@@ -30,7 +42,10 @@ export interface HydrationConfig {
 }
 
 export const HYDRATION_DEFAULTS: HydrationConfig = {
-  gapPctMass: 0.7,
+  gapPctMass: 1,
+  hotGapPctMass: 0.7,
+  mildC: 20,
+  hotC: 28,
   maxAdviceMlPerH: 800,
   sipMaxMl: 250,
   sipMinMl: 100,
@@ -71,7 +86,9 @@ export const hydration = defineDetector<HydrationState>({
     advice = Math.floor(advice / 50) * 50;
     ctx.factors.fluid_deficit = clamp01(deficit / (c.fullRiskPctMass * 10 * p.massKg));
     const sig = ctx.signals.fluid_gap;
-    sig.active = uncovered >= c.gapPctMass * 10 * p.massKg && advice >= c.sipMinMl;
+    const heat = clamp01((tick.airTempC - c.mildC) / (c.hotC - c.mildC));
+    const gapPct = c.gapPctMass + heat * (c.hotGapPctMass - c.gapPctMass);
+    sig.active = uncovered >= gapPct * 10 * p.massKg && advice >= c.sipMinMl;
     sig.value = uncovered;
     sig.a = advice;
     sig.b = ((sh.lastDrinkT === sh.lastDrinkT ? tick.t - sh.lastDrinkT : tick.t) / 60);

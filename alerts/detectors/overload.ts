@@ -2,8 +2,10 @@
  * Overload: time above threshold and elapsed time beyond the athlete's usual long run.
  * Method: accumulates moving time with HR at or above LTHR; expresses moving time as a share of the usual long
  * run. Both raise `shared.sens`, which divides the fatigue detectors' thresholds, so they speak earlier late in
- * long or hard efforts. It prompts on its own (slow_down, cause `overload`) only when the run is already past the
- * usual long run (or past `maxAboveThresholdS` above threshold) AND the runner is above threshold right now.
+ * long or hard efforts. It prompts on its own (slow_down, cause `overload`) when the run is past the usual long
+ * run (or past `maxAboveThresholdS` above threshold) AND the runner is above threshold right now; or, when the
+ * athlete gave their usual long run, once the run reaches `promptShare` of it whatever the effort (the default
+ * usual long run is a guess, so it never prompts by duration alone).
  * Reference: cramps cluster in the last quarter of long efforts (56.5 % Ironman, 46.4 % Two Oceans) and rise with
  * distance (20 % at 56 km vs 8.5 % at 21 km) (science.md §1.2, §1.4); threshold efforts last ~40–60 min (§2.7).
  * Messy data: ticks without trusted HR add nothing to time above threshold; pauses stop the clock.
@@ -28,6 +30,8 @@ export interface OverloadConfig {
   maxSens: number;
   /** Continuous time above threshold, once overloaded, before prompting, s. @default 180 */
   promptAboveS: number;
+  /** Share of a known usual long run at which it prompts whatever the effort. @default 1.2 */
+  promptShare: number;
 }
 
 export const OVERLOAD_DEFAULTS: OverloadConfig = {
@@ -38,6 +42,7 @@ export const OVERLOAD_DEFAULTS: OverloadConfig = {
   historyBoost: 0.1,
   maxSens: 1.5,
   promptAboveS: 180,
+  promptShare: 1.2,
 };
 
 interface OverloadState {
@@ -69,12 +74,12 @@ export const overload = defineDetector<OverloadState>({
     ctx.factors.duration = clamp01((share - 0.5) / 0.75);
     ctx.factors.time_above_threshold = aboveLevel;
     const sig = ctx.signals.overload;
-    sig.active =
-      ctx.session !== 'intervals' &&
-      (share >= 1 || sh.aboveThresholdS >= c.maxAboveThresholdS) &&
-      s.consecutiveAboveS >= c.promptAboveS;
-    sig.value = sh.aboveThresholdS / 60;
-    sig.a = share;
-    sig.b = tick.hr;
+    const hardNow = (share >= 1 || sh.aboveThresholdS >= c.maxAboveThresholdS) && s.consecutiveAboveS >= c.promptAboveS;
+    const tooLong = ctx.profile.usualLongRunKnown && share >= c.promptShare;
+    sig.active = ctx.session !== 'intervals' && tick.moving && (hardNow || tooLong);
+    // value: the share of the usual long run, % (escalation = a further 20 % of it without easing off).
+    sig.value = share * 100;
+    sig.a = sh.aboveThresholdS / 60;
+    sig.b = ctx.profile.usualLongRunS / 60;
   },
 });

@@ -1,8 +1,10 @@
 /**
  * Breathing: respiration rate rising fast while pace and HR hold.
- * Method: the mean respiration rate of the last `widthS` against the same-length window `lagS` earlier; a rise
- * of `risePct` (÷ sensitivity) or more while grade-adjusted speed and HR stay within ±`holdPct`, sustained
- * `sustainS` → breathe, cause `respiration`. The prompt is effort control ("ease effort"), not cramp prevention.
+ * Method: the mean respiration rate of the last `widthS` against (a) a post-warm-up baseline (`warmupS`, then
+ * `baselineS` of running) and (b) the same-length window `lagS` earlier. A rise of `baselineRisePct` over the
+ * baseline, or of `risePct` within `lagS` (both ÷ sensitivity), while grade-adjusted speed and HR stay within
+ * ±`holdPct` of the compared window, sustained `sustainS` → breathe, cause `respiration`. The prompt is effort
+ * control ("ease effort"), not cramp prevention.
  * Reference: respiratory frequency tracks perceived effort better than HR (Nicolò 2016/2017); no evidence that
  * fast shallow breathing causes cramps (science.md §2.8, §4.2).
  * Messy data: running ticks only; needs `minValidShare` of both windows.
@@ -14,6 +16,14 @@ import { clamp01, defineDetector } from '../detector.js';
 import { createLagRing, lagOlderMean, lagPush, lagRecentMean, type LagRing } from '../ring.js';
 
 export interface RespirationConfig {
+  /** Moving time before the baseline, s. @default 600 */
+  warmupS: number;
+  /** Baseline length, s of moving time. @default 900 */
+  baselineS: number;
+  /** Rise over the baseline that prompts, %. @default 15 */
+  baselineRisePct: number;
+  /** Largest HR change from the baseline still "holding", % (HR drifts a little over a long run). @default 7 */
+  baselineHrHoldPct: number;
   /** Width of each compared window, s. @default 120 */
   widthS: number;
   /** Distance between the windows, s. @default 480 */
@@ -29,6 +39,10 @@ export interface RespirationConfig {
 }
 
 export const RESPIRATION_DEFAULTS: RespirationConfig = {
+  warmupS: 600,
+  baselineS: 900,
+  baselineRisePct: 15,
+  baselineHrHoldPct: 7,
   widthS: 120,
   lagS: 480,
   risePct: 25,
@@ -38,6 +52,11 @@ export const RESPIRATION_DEFAULTS: RespirationConfig = {
 };
 
 interface RespirationState {
+  baseResp: number;
+  baseSpeed: number;
+  baseHr: number;
+  baseN: number;
+  baseHrN: number;
   resp: LagRing;
   speed: LagRing;
   hr: LagRing;
@@ -53,11 +72,21 @@ export const respiration = defineDetector<RespirationState>({
     const c = ctx.cfg.respiration;
     const w = c.widthS / ctx.cfg.engine.tickS;
     const l = c.lagS / ctx.cfg.engine.tickS;
-    return { resp: createLagRing(w, l), speed: createLagRing(w, l), hr: createLagRing(w, l), overS: 0 };
+    return { baseResp: 0, baseSpeed: 0, baseHr: 0, baseN: 0, baseHrN: 0, resp: createLagRing(w, l), speed: createLagRing(w, l), hr: createLagRing(w, l), overS: 0 };
   },
   step(s, tick, ctx) {
     const c = ctx.cfg.respiration;
     const ok = tick.running;
+    const ms = ctx.shared.movingS;
+    if (ok && tick.resp === tick.resp && tick.gas === tick.gas && ms > c.warmupS && ms <= c.warmupS + c.baselineS) {
+      s.baseResp += tick.resp;
+      s.baseSpeed += tick.gas;
+      s.baseN++;
+      if (tick.hrOk) {
+        s.baseHr += tick.hr;
+        s.baseHrN++;
+      }
+    }
     lagPush(s.resp, ok ? tick.resp : NaN);
     lagPush(s.speed, ok ? tick.gas : NaN);
     lagPush(s.hr, ok && tick.hrOk ? tick.hr : NaN);
@@ -67,16 +96,32 @@ export const respiration = defineDetector<RespirationState>({
     const v0 = lagOlderMean(s.speed, c.minValidShare);
     const h1 = lagRecentMean(s.hr, c.minValidShare);
     const h0 = lagOlderMean(s.hr, c.minValidShare);
+    const sens = ctx.shared.sens;
+    // (b) fast rise within lagS
     const rise = 100 * (r1 / r0 - 1);
-    const speedHolds = Math.abs(100 * (v1 / v0 - 1)) <= c.holdPct;
-    const hrHolds = !(h1 === h1 && h0 === h0) || Math.abs(100 * (h1 / h0 - 1)) <= c.holdPct;
-    if (rise >= c.risePct / ctx.shared.sens && speedHolds && hrHolds) s.overS += tick.dt;
+    const fast =
+      rise >= c.risePct / sens &&
+      Math.abs(100 * (v1 / v0 - 1)) <= c.holdPct &&
+      (!(h1 === h1 && h0 === h0) || Math.abs(100 * (h1 / h0 - 1)) <= c.holdPct);
+    // (a) rise over the post-warm-up baseline
+    const baseReady = ms > c.warmupS + c.baselineS && s.baseN >= (c.minValidShare * c.baselineS) / ctx.cfg.engine.tickS;
+    const b0 = baseReady ? s.baseResp / s.baseN : NaN;
+    const baseRise = 100 * (r1 / b0 - 1);
+    const bh = s.baseHrN > 0 ? s.baseHr / s.baseHrN : NaN;
+    const vs = baseReady ? s.baseSpeed / s.baseN : NaN;
+    const slow =
+      baseRise >= c.baselineRisePct / sens &&
+      Math.abs(100 * (v1 / vs - 1)) <= c.holdPct &&
+      (!(h1 === h1 && bh === bh) || Math.abs(100 * (h1 / bh - 1)) <= c.baselineHrHoldPct);
+    if (fast || slow) s.overS += tick.dt;
     else s.overS = 0;
-    ctx.factors.respiration = clamp01(rise / (2 * c.risePct));
+    const useBase = slow && !(fast && rise > baseRise);
+    const shown = useBase ? baseRise : rise;
+    ctx.factors.respiration = Math.max(clamp01(rise / (2 * c.risePct)), clamp01(baseRise / (2 * c.baselineRisePct)));
     const sig = ctx.signals.respiration;
     sig.active = s.overS >= c.sustainS;
-    sig.value = rise;
+    sig.value = shown;
     sig.a = r1;
-    sig.b = r0;
+    sig.b = useBase ? b0 : r0;
   },
 });
