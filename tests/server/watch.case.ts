@@ -1,4 +1,5 @@
-// The /watch protocol against a real server (random port, temporary SQLite store) driven by socket.io-client.
+// The /watch protocol against a real server (random port, temporary store) driven by socket.io-client; run for
+// each store backend by watch.sqlite.test.ts and watch.postgres.test.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
@@ -11,7 +12,7 @@ import { emptySample, readRow } from '../../ingest/sample.js';
 import { toWireSample, WatchClient } from '../../src/wire/client.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/wire/events.js';
 import { replayRun } from '../../src/wire/replay.js';
-import { alertKey, api, newAthlete, sqliteBackend, startTestServer, type TestServer } from './helpers.js';
+import { alertKey, api, newAthlete, startTestServer, type Backend, type TestServer } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const scenario = (name: string) => join(ROOT, 'fixtures', 'scenarios', `${name}.fit`);
@@ -36,12 +37,13 @@ function connected(s: RawSocket): Promise<void> {
   });
 }
 
-describe('watch protocol (/watch)', () => {
+export function runWatchSuite(backend: Backend): void {
+describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.name}`, () => {
   let server: TestServer;
   let token: string;
 
   beforeAll(async () => {
-    server = await startTestServer(sqliteBackend);
+    server = await startTestServer(backend);
     token = (await newAthlete(server.url, 'Watcher')).token;
   });
   afterAll(async () => {
@@ -137,6 +139,36 @@ describe('watch protocol (/watch)', () => {
     // Prompts arrived while the uploads were still being decoded, not after them.
     const lastUpload = Math.max(...done.map((d) => d.at));
     expect(firstAlertAt[0]!).toBeLessThan(lastUpload);
+  });
+
+  it('alerts raised while the watch was away are delivered when it comes back (from the alert log)', async () => {
+    const options = { profile: PROFILE, conditions: HOT };
+    const { run, keys } = await expected(scenario('fast-start-easy'), options);
+    const runId = `away-${Date.now()}`;
+    // A watch that sends the first 10 minutes and goes away without listening for prompts.
+    const s = rawSocket(server.url, token);
+    await connected(s);
+    const started = await s.emitWithAck('start', { runId, startTime: Date.now(), profile: PROFILE, conditions: HOT });
+    expect(started.ok).toBe(true);
+    const row = emptySample();
+    const tenMinutes: ReturnType<typeof toWireSample>[] = [];
+    for (let i = 0; i < run.samples.length && run.samples.t[i]! < 600; i++) tenMinutes.push(toWireSample(readRow(run.samples, i, row)));
+    for (let k = 0; k * 100 < tenMinutes.length; k++) {
+      expect(await s.emitWithAck('samples', { runId, seq: k + 1, samples: tenMinutes.slice(k * 100, k * 100 + 100) })).toMatchObject({ ok: true });
+    }
+    s.close();
+    const early = keys.filter((k) => Number(k.split('|')[0]) < 600);
+    expect(early.length).toBeGreaterThan(0);
+    // It comes back with a fresh connection (no recovery possible): resuming hands over the alerts it missed.
+    const back = new WatchClient({ url: server.url, token });
+    const ack = await back.start({ runId, startTime: Date.now() });
+    expect(ack).toMatchObject({ resumed: true, contiguousSeq: Math.ceil(tenMinutes.length / 100) });
+    expect(back.alerts.map(alertKey)).toEqual(early);
+    back.close();
+    const metrics = await fetch(`${server.url}/metrics`).then((r) => r.text());
+    const prompts = [...metrics.matchAll(/^crampguard_prompts_total\{kind="[a-z_]+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(prompts).toBeGreaterThanOrEqual(early.length);
+    expect(metrics).toMatch(/^crampguard_samples_total [1-9]\d*$/m);
   });
 
   it('bad messages get coded error acks; the connection and the run survive them', async () => {
@@ -259,3 +291,4 @@ describe('watch protocol (/watch)', () => {
     late.close();
   });
 });
+}
