@@ -25,8 +25,12 @@
  *   breathing (unverified in the literature; science.md §4.3). Above ~40 breaths/min at HR < 100 the band cap
  *   bites. Wrist optical RR is noisier than a chest strap.
  * - It lags: a change in breathing shows fully after about half a window (~30 s).
- * - It has been checked on synthetic RR and one real indoor-cycling file (tests/ingest/respiration.test.ts),
- *   not validated on running.
+ * - Checked on synthetic RR (within ±2 breaths/min from 15 to 48) and on the two real files that carry both RR
+ *   and the device's own respiration (Garmin Edge 530, cycling: hrv-activity.fit, tormoder garmin.fit). There
+ *   it does NOT agree with the device: the device says 28–40 breaths/min, this estimate mostly 6–10 (mean
+ *   error ~21), and a spectrum aligned on the device's value shows no peak there at all — at HR ~150 with RR
+ *   varying by ±2–3 ms at 1 ms resolution the breathing is not in the RR series. Not validated on running.
+ *   Treat the number as a hint, never as a trigger on its own.
  *
  * Cost: a 256-slot ring and a 256-slot scratch buffer, allocated once; per beat a few interpolated writes;
  * every 4 s about 60 × 256 multiply-adds. State is JSON-serialisable ({@link RespirationState}).
