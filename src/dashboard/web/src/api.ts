@@ -124,8 +124,15 @@ export const api = {
     return request('PUT', '/api/athletes/me', { profile });
   },
   async listRuns(status?: 'live' | 'ended'): Promise<RunSummary[]> {
-    const body = await request<{ runs: Record<string, unknown>[] }>('GET', `/api/runs?limit=200${status ? `&status=${status}` : ''}`);
-    return body.runs.map(toRunSummary);
+    return (await api.listRunsPage({ ...(status ? { status } : {}), limit: 200 })).runs;
+  },
+  /** One page, newest first; `next` is the cursor for the older ones (null at the end). */
+  async listRunsPage(opts: { status?: 'live' | 'ended'; limit?: number; before?: string }): Promise<{ runs: RunSummary[]; next: string | null }> {
+    const params = new URLSearchParams({ limit: String(opts.limit ?? 50) });
+    if (opts.status) params.set('status', opts.status);
+    if (opts.before) params.set('before', opts.before);
+    const body = await request<{ runs: Record<string, unknown>[]; next?: string | null }>('GET', `/api/runs?${params}`);
+    return { runs: body.runs.map(toRunSummary), next: body.next ?? null };
   },
   getRun(id: string): Promise<StoredRun> {
     return request('GET', `/api/runs/${encodeURIComponent(id)}`);

@@ -12,16 +12,18 @@ export async function renderRuns(main: HTMLElement): Promise<void> {
   await loadList(listHolder);
 }
 
+const PAGE = 50;
+
 async function loadList(holder: HTMLElement): Promise<void> {
-  let runs: RunSummary[];
+  let page: { runs: RunSummary[]; next: string | null };
   try {
-    runs = await api.listRuns();
+    page = await api.listRunsPage({ limit: PAGE });
   } catch (err) {
     holder.replaceChildren(errorBox((err as Error).message));
     return;
   }
   clear(holder);
-  if (runs.length === 0) {
+  if (page.runs.length === 0) {
     holder.append(
       h(
         'div',
@@ -32,18 +34,7 @@ async function loadList(holder: HTMLElement): Promise<void> {
     );
     return;
   }
-  const rows = runs.map((run) =>
-    h(
-      'tr',
-      { 'data-run-id': run.id },
-      h('td', null, h('a', { href: run.status === 'live' ? `#/live/${encodeURIComponent(run.id)}` : `#/runs/${encodeURIComponent(run.id)}` }, formatDate(run.startTime))),
-      h('td', { class: 'num' }, formatDistance(run.distanceM)),
-      h('td', { class: 'num' }, formatDuration(run.durationS)),
-      h('td', { class: 'num', 'data-col': 'prompts' }, run.status === 'live' ? h('span', { class: 'pill live' }, 'live') : run.alertCount === null ? '…' : String(run.alertCount)),
-      h('td', { class: 'num', 'data-col': 'risk' }, run.status === 'live' ? '' : run.alertCount === null ? '…' : riskBadge(run.peakRisk)),
-    ),
-  );
-  void fillFromReports(runs, rows);
+  const body = h('tbody');
   holder.append(
     h(
       'table',
@@ -54,8 +45,42 @@ async function loadList(holder: HTMLElement): Promise<void> {
         null,
         h('tr', null, h('th', { scope: 'col' }, 'Date'), h('th', { scope: 'col', class: 'num' }, 'Distance'), h('th', { scope: 'col', class: 'num' }, 'Time'), h('th', { scope: 'col', class: 'num' }, 'Prompts'), h('th', { scope: 'col', class: 'num' }, 'Peak risk')),
       ),
-      h('tbody', null, ...rows),
+      body,
     ),
+  );
+  const more = h('button', { type: 'button', class: 'more' }, 'Show older runs');
+  const addPage = (runs: RunSummary[], next: string | null): void => {
+    const rows = runs.map(runRow);
+    body.append(...rows);
+    void fillFromReports(runs, rows);
+    more.hidden = next === null;
+    more.onclick = async () => {
+      if (!next) return;
+      more.disabled = true;
+      try {
+        const older = await api.listRunsPage({ limit: PAGE, before: next });
+        addPage(older.runs, older.next);
+      } catch (err) {
+        more.replaceWith(errorBox((err as Error).message));
+      } finally {
+        more.disabled = false;
+      }
+    };
+  };
+  holder.append(more);
+  addPage(page.runs, page.next);
+}
+
+function runRow(run: RunSummary): HTMLTableRowElement {
+  const href = run.status === 'live' ? `#/live/${encodeURIComponent(run.id)}` : `#/runs/${encodeURIComponent(run.id)}`;
+  return h(
+    'tr',
+    { 'data-run-id': run.id },
+    h('td', null, h('a', { href }, formatDate(run.startTime)), run.source === 'live' && run.status === 'ended' ? h('span', { class: 'pill source', title: 'Recorded live from a watch or the simulator' }, 'live') : null),
+    h('td', { class: 'num' }, formatDistance(run.distanceM)),
+    h('td', { class: 'num' }, formatDuration(run.durationS)),
+    h('td', { class: 'num', 'data-col': 'prompts' }, run.status === 'live' ? h('span', { class: 'pill live' }, 'live') : run.alertCount === null ? '…' : String(run.alertCount)),
+    h('td', { class: 'num', 'data-col': 'risk' }, run.status === 'live' ? '' : run.alertCount === null ? '…' : riskBadge(run.peakRisk)),
   );
 }
 
