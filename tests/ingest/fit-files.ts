@@ -5,7 +5,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import type { IngestCode } from '../../ingest/errors.js';
+import { PLAUSIBLE } from '../../ingest/plausible.js';
+import { CHANNELS } from '../../ingest/sample.js';
+import type { NormalizedRun } from '../../ingest/sample.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES_FIT = join(ROOT, 'fixtures/fit');
@@ -62,3 +66,38 @@ export function manifest(): Map<string, Record<string, string>> {
   }
   return rows;
 }
+
+/** Invariants every decoded run must satisfy, whatever the file. */
+export function checkRun(run: NormalizedRun): void {
+  const s = run.samples;
+  expect(s.length).toBeGreaterThan(0);
+  expect(s.t[0]).toBe(0);
+  for (const f of ['t', 'timestamp', ...CHANNELS] as const) expect(s[f].length).toBe(s.length);
+  // Plain loops: an expect() per sample would cost seconds on the 100k-record file.
+  for (let i = 1; i < s.length; i++) {
+    if (!(s.t[i]! >= s.t[i - 1]!)) throw new Error(`t goes back at ${i}`);
+    if (!Number.isFinite(s.timestamp[i])) throw new Error(`timestamp missing at ${i}`);
+  }
+  for (const c of CHANNELS) {
+    const [min, max] = PLAUSIBLE[c];
+    let valid = 0;
+    for (let i = 0; i < s.length; i++) {
+      const v = s[c][i]!;
+      if (Number.isNaN(v)) continue;
+      valid++;
+      if (v < min || v > max) throw new Error(`${c}[${i}] = ${v} outside ${min}..${max}`);
+    }
+    expect(run.channels.includes(c), `channel ${c} listed iff it has a value`).toBe(valid > 0);
+  }
+  expect(run.meta.elapsedS).toBe(s.t[s.length - 1]);
+  expect(run.meta.timerS).toBeLessThanOrEqual(run.meta.elapsedS);
+  expect(run.meta.legs.length).toBeGreaterThan(0);
+  for (const w of run.warnings) expect(w.message).not.toContain('\n');
+  for (let i = 1; i < run.events.length; i++) expect(run.events[i]!.t).toBeGreaterThanOrEqual(run.events[i - 1]!.t);
+  // Structured-clone friendly (what a worker thread hands back): typed arrays survive as typed arrays.
+  const clone = structuredClone(run);
+  expect(clone.meta).toEqual(run.meta);
+  expect(clone.samples.hr).toBeInstanceOf(Float64Array);
+  expect(clone.samples.hr.length).toBe(s.length);
+}
+
