@@ -226,6 +226,7 @@ export class LiveSession {
     // Alerts raised while rebuilding were raised (and logged) before the restart; the log is idempotent by id.
     const rebuilt = session.takeProduced();
     if (rebuilt.alerts.length) await store.appendAlerts(record.athleteId, record.id, rebuilt.alerts);
+    for (const c of rebuilt.cramps) await session.journalCramp(c);
     session.latestRisk = rebuilt.risk.at(-1) ?? null;
     return session;
   }

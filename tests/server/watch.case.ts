@@ -171,6 +171,21 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     expect(metrics).toMatch(/^crampguard_samples_total [1-9]\d*$/m);
   });
 
+  it('a cramp tapped on the watch reaches the engine and the cramp journal', async () => {
+    const watch = new WatchClient({ url: server.url, token, batchSize: 60 });
+    const ack = await watch.start({ runId: `cramp-${Date.now()}`, startTime: Date.now(), profile: PROFILE });
+    for (let t = 0; t < 1200; t++) watch.addSample({ t, hr: 150, speed: 3, cadence: 170 });
+    watch.addEvent({ type: 'cramp', t: 1199, muscle: 'calf', severity: 4 }, 'tap-1');
+    for (let t = 1200; t < 1300; t++) watch.addSample({ t, hr: 150, speed: 3, cadence: 170 });
+    const report = await watch.end();
+    watch.close();
+    expect(report.alerts.some((a) => a.kind === 'cramp_care')).toBe(true);
+    expect(watch.alerts.some((a) => a.kind === 'cramp_care')).toBe(true);
+    const journal = await api(server.url, 'GET', '/api/cramps', { token });
+    const entry = journal.body.cramps.find((c: { runId: string }) => c.runId === ack.id);
+    expect(entry).toMatchObject({ muscle: 'calf', severity: 4, t: 1199 });
+  });
+
   it('bad messages get coded error acks; the connection and the run survive them', async () => {
     const s = rawSocket(server.url, token);
     await connected(s);
