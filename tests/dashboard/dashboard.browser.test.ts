@@ -208,6 +208,10 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
     expect(await promptsOnPage(page)).toEqual(shownOf(analyzed.alerts));
     expect(await page.getAttribute('[data-testid=sim-compare]', 'data-same')).toBe('yes');
     await snap(page, '08-simulator');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(1);
+    await snap(page, '08-simulator-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
     expect(errors).toEqual([]);
     await page.close();
   });
