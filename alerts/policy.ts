@@ -37,7 +37,7 @@ export interface PolicyConfig {
 
 export const POLICY_DEFAULTS: PolicyConfig = {
   minGapS: 60,
-  cooldownS: { cramp_care: 300, breathe: 600, slow_down: 600, hydrate: 900, electrolytes: 1800 },
+  cooldownS: { cramp_care: 300, breathe: 600, slow_down: 900, hydrate: 900, electrolytes: 1800 },
   escalateRisePct: 20,
   maxEscalations: 2,
   complySpeedDropPct: 5,

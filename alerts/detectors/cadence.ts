@@ -3,7 +3,8 @@
  * Method: a post-warm-up baseline of cadence, speed and within-tick cadence SD; over a trailing window the cadence
  * expected at the window's speed is baseline + `spmPerMps` × (speed − baseline speed). A drop beyond `dropPct`
  * (÷ sensitivity), with speed within ±`maxSpeedChangePct` of baseline, sustained `sustainS` → slow_down, cause
- * `cadence_fatigue`. The SD of cadence rising to `sdRise` × baseline, sustained, does the same.
+ * `cadence_fatigue`. The SD of cadence rising to `sdRise` × baseline prompts only together with at least half the
+ * drop threshold (alone it is too noisy from 1 Hz watch cadence); it always feeds the risk gauge.
  * Reference: speed, step length and cadence fall with fatigue late in marathons (Hanley 2020); cadence change is
  * largely explained by speed, so correct for speed first (Zandbergen 2023); stride-rate variance rose from 30 km
  * in a debut marathon (Norris 2016) (science.md §2.4).
@@ -125,7 +126,7 @@ export const cadence = defineDetector<CadenceState>({
     }
     const thr = personal(c.dropPct, ctx.personal.cadenceDropPct) / sh.sens;
     const drop = -change;
-    const unsteady = sdRatio >= c.sdRise;
+    const unsteady = sdRatio >= c.sdRise && drop > thr / 2;
     if (drop > thr || unsteady) s.overS += tick.dt;
     else if (!(drop > c.offPct / sh.sens)) s.overS = 0;
     sh.cadenceChangePct = change;
