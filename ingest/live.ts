@@ -259,6 +259,9 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
     throw new IngestError('LIVE_STATE_INVALID', `live state: ${describeIssues(checked.error.issues, 'state')}`);
   }
   const st: LiveNormalizerState = checked.data;
+  // The last accepted t, written for every sample, lives in a number-only field (NaN = none): a field that may
+  // hold null is re-boxed by V8 on each fractional write. st.lastT is filled in by state().
+  const clock = { lastT: st.lastT ?? NaN };
   const maxJumpS = MAX_TIME_JUMP_MS / 1000;
   // The estimator keeps its state in typed arrays; st.respiration is refreshed from it only in state().
   const breathing: RespirationEstimator | null = st.respirationFromRr
@@ -267,14 +270,14 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
 
   /** Whether a sample at `t` may follow the last accepted one; counts it when not. */
   function admit(t: number, out: LiveBatchOutput): boolean {
-    const last = st.lastT;
-    if (t < 0 || (last !== null && !(t > last))) {
+    const last = clock.lastT;
+    if (t < 0 || !(t > last || Number.isNaN(last))) {
       st.droppedTime++;
       out.droppedTime++;
       out.flags |= LiveFlag.TIME_DROPPED;
       return false;
     }
-    if (last !== null && t - last > maxJumpS) {
+    if (t - last > maxJumpS) {
       const jump = st.jumpT;
       if (jump === null || !(t > jump && t - jump <= maxJumpS)) {
         st.jumpT = t;
@@ -309,7 +312,7 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
       // The schema guarantees t or timestamp, and startMs is set whenever a timestamp is present.
       const t = w.t != null ? w.t : (ts! - st.startMs!) / 1000;
       if (!admit(t, out)) continue;
-      st.lastT = t;
+      clock.lastT = t;
       st.accepted++;
       out.accepted++;
 
@@ -374,7 +377,12 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
   }
 
   function state(): LiveNormalizerState {
-    return { ...st, implausible: { ...st.implausible }, respiration: breathing ? breathing.state() : null };
+    return {
+      ...st,
+      lastT: Number.isNaN(clock.lastT) ? null : clock.lastT,
+      implausible: { ...st.implausible },
+      respiration: breathing ? breathing.state() : null,
+    };
   }
 
   function warnings(): IngestWarning[] {
