@@ -109,6 +109,11 @@ async function request<T>(method: string, path: string, body?: unknown, auth = t
       parsed = null;
     }
   }
+  if (response.status === 401 && auth && token) {
+    // The token was revoked or the store was reset: back to sign-in rather than a page of errors.
+    session.clear();
+    if (!location.hash.startsWith('#/signin')) location.hash = '#/signin';
+  }
   if (!response.ok) throw errorFromBody(response.status, parsed, `${method} ${path} failed (${response.status}).`);
   return parsed as T;
 }

@@ -29,6 +29,8 @@ export interface PanelSpec {
 export interface PanelData {
   t: ArrayLike<number>;
   values: ArrayLike<number | null>;
+  /** Optional words per point for the cursor readout (e.g. the risk's top factors). */
+  notes?: ArrayLike<string>;
 }
 
 export type Tone = 'info' | 'warning' | 'urgent';
@@ -248,7 +250,8 @@ export class ChartStack {
             const i = u.cursor.idx;
             const v = i === null || i === undefined ? null : u.data[1]?.[i];
             const t = i === null || i === undefined ? null : u.data[0]?.[i];
-            readout.textContent = v === null || v === undefined || t === null || t === undefined ? '' : `${spec.format(v)}${spec.unit ? ` ${spec.unit}` : ''} at ${formatDuration(t)}`;
+            const note = i === null || i === undefined ? '' : (stack.panels.find((p) => p.plot === u)?.data.notes?.[i] ?? '');
+            readout.textContent = v === null || v === undefined || t === null || t === undefined ? '' : `${spec.format(v)}${spec.unit ? ` ${spec.unit}` : ''} at ${formatDuration(t)}${note ? ` · ${note}` : ''}`;
           },
         ],
         setScale: [

@@ -6,7 +6,7 @@ import type { Alert, RiskPoint } from '../../../../alerts/types.js';
 import { ChartStack } from './charts.js';
 import { h, clear } from './dom.js';
 import { formatDuration, formatNumber, formatPace, kindGlyph, paceFromSpeed } from './format.js';
-import { RUN_PANELS, alertMarker, promptItem } from './runview.js';
+import { RUN_PANELS, alertMarker, factorWords, promptItem } from './runview.js';
 
 /** A sample as stored or sent: missing = null or absent. */
 type Row = { t?: number | null; hr?: number | null; speed?: number | null; cadence?: number | null };
@@ -20,6 +20,7 @@ export class LiveRunView {
   private cadence: (number | null)[] = [];
   private readonly riskT: number[] = [];
   private readonly riskScore: (number | null)[] = [];
+  private readonly riskNotes: string[] = [];
   private readonly alerts: Alert[] = [];
   private readonly alertIds = new Set<string>();
   private readonly list: HTMLOListElement;
@@ -101,7 +102,9 @@ export class LiveRunView {
     if (point.t <= last) return;
     this.riskT.push(point.t);
     this.riskScore.push(point.score);
-    this.riskNow.textContent = `Cramp risk now: ${formatNumber(point.score)} / 100${point.factors.length ? ` (${point.factors.slice(0, 2).join(', ').replaceAll('_', ' ')})` : ''}`;
+    const words = factorWords(point.factors);
+    this.riskNotes.push(words);
+    this.riskNow.textContent = `Cramp risk now: ${formatNumber(point.score)} / 100${words ? ` (${words})` : ''}`;
     this.schedule();
   }
 
@@ -172,7 +175,7 @@ export class LiveRunView {
       this.stack.setPanel('hr', { t: this.t, values: this.hr });
       this.stack.setPanel('pace', { t: this.t, values: this.pace });
       this.stack.setPanel('cadence', { t: this.t, values: this.cadence });
-      this.stack.setPanel('risk', { t: this.riskT, values: this.riskScore });
+      this.stack.setPanel('risk', { t: this.riskT, values: this.riskScore, notes: this.riskNotes });
     });
   }
 }

@@ -53,6 +53,11 @@ export function lapsAndPauses(report: Partial<Report>): { laps: number[]; pauses
   return { laps, pauses };
 }
 
+/** ["fast_start", "fluid_deficit"] → "fast start, fluid deficit". */
+export function factorWords(factors: readonly string[]): string {
+  return factors.slice(0, 2).join(', ').replaceAll('_', ' ').replaceAll('-', ' ');
+}
+
 export function paceColumn(speed: ArrayLike<number | null>): (number | null)[] {
   const out = new Array<number | null>(speed.length);
   for (let i = 0; i < speed.length; i++) {
@@ -67,7 +72,7 @@ export function fillCharts(stack: ChartStack, samples: SampleSeries, report: Par
   stack.setPanel('pace', { t: samples.t, values: paceColumn(samples.speed) });
   stack.setPanel('cadence', { t: samples.t, values: samples.cadence });
   const risk = report.risk ?? [];
-  stack.setPanel('risk', { t: risk.map((p) => p.t), values: risk.map((p) => p.score) });
+  stack.setPanel('risk', { t: risk.map((p) => p.t), values: risk.map((p) => p.score), notes: risk.map((p) => factorWords(p.factors)) });
   const fluid = fluidSeries(report);
   stack.setPanel('fluid', fluid ?? { t: [], values: [] });
   const { laps, pauses } = lapsAndPauses(report);
