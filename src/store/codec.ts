@@ -1,96 +1,180 @@
 /**
  * The stored form of a chunk of samples: one BLOB/bytea per (run, seq), columns back to back.
  *
- * Layout (version 1, little-endian):
+ * Layout (version 2, little-endian):
  * ```
- * byte 0      format version (1)
- * byte 1      reserved (0)
- * bytes 2–3   uint16 mask: bit i set ⇔ SAMPLE_FIELDS[i] is stored
- * bytes 4–7   uint32 row count n
- * then        for each stored field in SAMPLE_FIELDS order: n × float64
+ * byte 0       format version (2)
+ * byte 1       reserved (0)
+ * bytes 2–3    uint16 present mask: bit i set ⇔ SAMPLE_FIELDS[i] has a non-NaN value in the chunk
+ * bytes 4–7    uint32 row count n
+ * bytes 8–9    uint16 float32 mask: present fields stored as n × float32
+ * bytes 10–11  uint16 progression mask: present fields stored as (start, step), two float64
+ * bytes 12–15  reserved (0)
+ * then         for each present field in SAMPLE_FIELDS order: its encoding (default n × float64)
  * ```
- * A field that is NaN in every row of the chunk is left out (watches without power, respiration or
- * temperature are the common case), so a typical HR/cadence/speed chunk is ~50 bytes a row instead of 80.
- * Present fields are raw float64: values and NaN round-trip exactly. The 8-byte header keeps the columns
- * 8-byte aligned relative to the blob's start.
+ * Every choice is lossless, decided per field per chunk and checked value by value:
+ * - a field that is NaN throughout is left out (no power meter, no respiration: the common case);
+ * - a field whose every value equals `start + i * step` exactly is two numbers (t and timestamp at a steady
+ *   1 Hz, the decoder evaluates the same expression);
+ * - a field whose every value survives float32 exactly is stored as float32 (heart rate, cadence,
+ *   temperature and power are integers on every watch).
+ * So a FIT-like 1 Hz row costs about 36 bytes instead of 80, and values, NaN and -0 round-trip exactly.
+ * Version 1 (8-byte header, float64 only) is still read.
  * @module
  */
 import { allocColumns, SAMPLE_FIELDS, type SampleColumns } from '../../ingest/sample.js';
 import { StoreError } from './types.js';
 
-const FORMAT_VERSION = 1;
-const HEADER_BYTES = 8;
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const FORMAT_VERSION = 2;
+const HEADER_BYTES = 16;
+const V1_HEADER_BYTES = 8;
 
-/** Bit mask of the fields of `cols` with at least one non-NaN value in rows [start, end). */
-function presentMask(cols: SampleColumns, start: number, end: number): number {
-  let mask = 0;
-  for (let f = 0; f < SAMPLE_FIELDS.length; f++) {
-    const column = cols[SAMPLE_FIELDS[f]!];
-    for (let i = start; i < end; i++) {
-      if (column[i] === column[i]) {
-        mask |= 1 << f;
-        break;
-      }
-    }
+/** How a present field is stored. */
+const Encoding = { Float64: 0, Float32: 1, Progression: 2 } as const;
+type Encoding = (typeof Encoding)[keyof typeof Encoding];
+
+function isProgression(column: Float64Array, start: number, end: number): boolean {
+  // Fewer than 3 rows: 16 bytes would not beat the values themselves.
+  if (end - start < 3) return false;
+  const first = column[start]!;
+  const step = column[start + 1]! - first;
+  // Every row, including the first two: the decoder's `first + i * step` must give each value back exactly.
+  for (let i = 0; i < end - start; i++) {
+    if (!Object.is(first + i * step, column[start + i]!)) return false;
   }
-  return mask;
+  return true;
 }
 
-function popcount(mask: number): number {
-  let count = 0;
-  for (let m = mask; m !== 0; m &= m - 1) count++;
-  return count;
+function fitsFloat32(column: Float64Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const v = column[i]!;
+    if (v === v && Math.fround(v) !== v) return false;
+  }
+  return true;
+}
+
+function hasValue(column: Float64Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (column[i] === column[i]) return true;
+  return false;
 }
 
 /** Encodes rows [start, end) of `cols` as one chunk. */
 export function encodeChunk(cols: SampleColumns, start = 0, end = cols.length): Buffer {
   const rows = end - start;
-  const mask = presentMask(cols, start, end);
-  const out = Buffer.allocUnsafe(HEADER_BYTES + popcount(mask) * rows * 8);
+  let present = 0;
+  let float32 = 0;
+  let progression = 0;
+  let bytes = HEADER_BYTES;
+  for (let f = 0; f < SAMPLE_FIELDS.length; f++) {
+    const column = cols[SAMPLE_FIELDS[f]!];
+    if (!hasValue(column, start, end)) continue;
+    present |= 1 << f;
+    if (isProgression(column, start, end)) {
+      progression |= 1 << f;
+      bytes += 16;
+    } else if (fitsFloat32(column, start, end)) {
+      float32 |= 1 << f;
+      bytes += rows * 4;
+    } else {
+      bytes += rows * 8;
+    }
+  }
+  const out = Buffer.alloc(bytes);
   out[0] = FORMAT_VERSION;
-  out[1] = 0;
-  out.writeUInt16LE(mask, 2);
+  out.writeUInt16LE(present, 2);
   out.writeUInt32LE(rows, 4);
+  out.writeUInt16LE(float32, 8);
+  out.writeUInt16LE(progression, 10);
   let offset = HEADER_BYTES;
   for (let f = 0; f < SAMPLE_FIELDS.length; f++) {
-    if ((mask & (1 << f)) === 0) continue;
+    const bit = 1 << f;
+    if ((present & bit) === 0) continue;
     const column = cols[SAMPLE_FIELDS[f]!];
-    if (LITTLE_ENDIAN_HOST) {
-      Buffer.from(column.buffer, column.byteOffset + start * 8, rows * 8).copy(out, offset);
-      offset += rows * 8;
+    if (progression & bit) {
+      offset = out.writeDoubleLE(column[start]!, offset);
+      offset = out.writeDoubleLE(column[start + 1]! - column[start]!, offset);
+    } else if (float32 & bit) {
+      for (let i = start; i < end; i++) offset = out.writeFloatLE(column[i]!, offset);
     } else {
-      for (let i = start; i < end; i++, offset += 8) out.writeDoubleLE(column[i]!, offset);
+      for (let i = start; i < end; i++) offset = out.writeDoubleLE(column[i]!, offset);
     }
   }
   return out;
 }
 
+interface ChunkHeader {
+  rows: number;
+  present: number;
+  float32: number;
+  progression: number;
+  headerBytes: number;
+}
+
+function readHeader(buf: Buffer): ChunkHeader {
+  const version = buf[0];
+  if (version === FORMAT_VERSION && buf.byteLength >= HEADER_BYTES) {
+    return {
+      rows: buf.readUInt32LE(4),
+      present: buf.readUInt16LE(2),
+      float32: buf.readUInt16LE(8),
+      progression: buf.readUInt16LE(10),
+      headerBytes: HEADER_BYTES,
+    };
+  }
+  if (version === 1 && buf.byteLength >= V1_HEADER_BYTES) {
+    return { rows: buf.readUInt32LE(4), present: buf.readUInt16LE(2), float32: 0, progression: 0, headerBytes: V1_HEADER_BYTES };
+  }
+  throw new StoreError('STORE_UNAVAILABLE', 'stored sample chunk has an unknown format');
+}
+
+function encodingOf(header: ChunkHeader, bit: number): Encoding {
+  if (header.progression & bit) return Encoding.Progression;
+  return header.float32 & bit ? Encoding.Float32 : Encoding.Float64;
+}
+
+function asBuffer(blob: Uint8Array): Buffer {
+  return Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+}
+
 /** Row count of an encoded chunk (validates the header). */
 export function chunkRows(blob: Uint8Array): number {
-  if (blob.byteLength < HEADER_BYTES || blob[0] !== FORMAT_VERSION) {
-    throw new StoreError('STORE_UNAVAILABLE', 'stored sample chunk has an unknown format');
-  }
-  return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).readUInt32LE(4);
+  return readHeader(asBuffer(blob)).rows;
 }
 
 /** Decodes `blob` into rows [at, at + n) of `out` (allocated with NaN, so absent fields stay NaN). */
 export function decodeChunkInto(blob: Uint8Array, out: SampleColumns, at: number): number {
-  const buf = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-  const rows = chunkRows(buf);
-  const mask = buf.readUInt16LE(2);
-  if (buf.byteLength !== HEADER_BYTES + popcount(mask) * rows * 8 || at + rows > out.length) {
+  const buf = asBuffer(blob);
+  const header = readHeader(buf);
+  const { rows } = header;
+  let expected = header.headerBytes;
+  for (let f = 0; f < SAMPLE_FIELDS.length; f++) {
+    const bit = 1 << f;
+    if ((header.present & bit) === 0) continue;
+    const encoding = encodingOf(header, bit);
+    expected += encoding === Encoding.Progression ? 16 : rows * (encoding === Encoding.Float32 ? 4 : 8);
+  }
+  if (buf.byteLength !== expected || at + rows > out.length) {
     throw new StoreError('STORE_UNAVAILABLE', 'stored sample chunk is corrupt (length does not match header)');
   }
-  let offset = HEADER_BYTES;
+  let offset = header.headerBytes;
   for (let f = 0; f < SAMPLE_FIELDS.length; f++) {
-    if ((mask & (1 << f)) === 0) continue;
+    const bit = 1 << f;
+    if ((header.present & bit) === 0) continue;
     const column = out[SAMPLE_FIELDS[f]!];
-    if (LITTLE_ENDIAN_HOST) {
-      buf.copy(new Uint8Array(column.buffer, column.byteOffset + at * 8, rows * 8), 0, offset, offset + rows * 8);
-      offset += rows * 8;
-    } else {
-      for (let i = 0; i < rows; i++, offset += 8) column[at + i] = buf.readDoubleLE(offset);
+    switch (encodingOf(header, bit)) {
+      case Encoding.Progression: {
+        const first = buf.readDoubleLE(offset);
+        const step = buf.readDoubleLE(offset + 8);
+        offset += 16;
+        for (let i = 0; i < rows; i++) column[at + i] = first + i * step;
+        break;
+      }
+      case Encoding.Float32:
+        for (let i = 0; i < rows; i++, offset += 4) column[at + i] = buf.readFloatLE(offset);
+        break;
+      case Encoding.Float64:
+        for (let i = 0; i < rows; i++, offset += 8) column[at + i] = buf.readDoubleLE(offset);
+        break;
     }
   }
   return rows;

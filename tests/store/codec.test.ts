@@ -7,6 +7,20 @@ import { StoreError } from '../../src/store/types.js';
 /** Doubles including NaN, ±0, ±Infinity and subnormals. */
 const value = fc.oneof(fc.double(), fc.constant(NaN), fc.constant(-0));
 
+/** A column of `length` values of one of the shapes the codec treats differently. */
+const column = (length: number) =>
+  fc.oneof(
+    fc.array(value, { minLength: length, maxLength: length }), // anything: float64
+    fc.array(fc.oneof(fc.integer({ min: -300, max: 300 }), fc.constant(NaN)), { minLength: length, maxLength: length }), // float32
+    fc.array(fc.float({ noNaN: false }), { minLength: length, maxLength: length }), // float32, incl. -0 and ±Infinity
+    fc.tuple(fc.oneof(fc.double({ noNaN: true }), fc.constant(-0)), fc.oneof(fc.double({ noNaN: true }), fc.constant(1), fc.constant(0.1))).map(
+      ([first, step]) => Array.from({ length }, (_, i) => first + i * step), // progression (or near one)
+    ),
+    fc.tuple(fc.integer({ min: 0, max: 1e6 }), fc.constant(0.1)).map(([first, step]) =>
+      Array.from({ length }, (_, i) => Math.round((first + i * step) * 10) / 10), // decimal steps: rarely exact
+    ),
+  );
+
 describe('sample chunk codec', () => {
   it('round-trips any columns cut at any boundaries (NaN, -0, ±Infinity kept)', () => {
     fc.assert(
@@ -14,7 +28,7 @@ describe('sample chunk codec', () => {
         fc.integer({ min: 1, max: 60 }).chain((length) =>
           fc.record({
             length: fc.constant(length),
-            fields: fc.array(fc.array(value, { minLength: length, maxLength: length }), {
+            fields: fc.array(column(length), {
               minLength: SAMPLE_FIELDS.length,
               maxLength: SAMPLE_FIELDS.length,
             }),
@@ -40,20 +54,40 @@ describe('sample chunk codec', () => {
     );
   });
 
-  it('leaves out fields that are NaN throughout a chunk', () => {
+  it('picks the smallest exact encoding per field', () => {
     const cols = allocColumns(100);
-    cols.t.forEach((_, i) => (cols.t[i] = i));
-    cols.hr.fill(150);
+    for (let i = 0; i < 100; i++) {
+      cols.t[i] = i; // progression: 16 bytes
+      cols.timestamp[i] = 1.7e12 + i * 1000; // progression: 16 bytes
+      cols.hr[i] = 140 + (i % 7); // integers: float32
+      cols.speed[i] = 3 + i / 7; // fractions: float64
+    }
+    // cadence … power: NaN throughout, left out
     const blob = encodeChunk(cols);
     expect(chunkRows(blob)).toBe(100);
-    expect(blob.byteLength).toBe(8 + 2 * 100 * 8); // header + t + hr
+    expect(blob.byteLength).toBe(16 + 16 + 16 + 100 * 4 + 100 * 8);
+    expect(decodeChunks([blob]).speed).toEqual(cols.speed);
+    cols.t[50] = 50.5; // breaks the progression: float32 then (50.5 is exact in float32)
+    expect(encodeChunk(cols).byteLength).toBe(16 + 100 * 4 + 16 + 100 * 4 + 100 * 8);
+  });
+
+  it('still reads version-1 chunks (float64 columns, 8-byte header)', () => {
+    const v1 = Buffer.alloc(8 + 2 * 3 * 8);
+    v1[0] = 1;
+    v1.writeUInt16LE(0b101, 2); // t and hr
+    v1.writeUInt32LE(3, 4);
+    [0, 1, 2, 150, NaN, 152].forEach((v, i) => v1.writeDoubleLE(v, 8 + i * 8));
+    const back = decodeChunks([v1]);
+    expect(Array.from(back.t)).toEqual([0, 1, 2]);
+    expect(Array.from(back.hr)).toEqual([150, NaN, 152]);
+    expect(Number.isNaN(back.timestamp[0])).toBe(true);
   });
 
   it('reports a corrupt or unknown chunk as a coded error', () => {
     const blob = encodeChunk(allocColumns(3));
     const wrongVersion = Buffer.from(blob);
     wrongVersion[0] = 9;
-    const truncated = Buffer.from(encodeChunk(Object.assign(allocColumns(3), { hr: new Float64Array([1, 2, 3]) }))).subarray(0, 20);
+    const truncated = Buffer.from(encodeChunk(Object.assign(allocColumns(3), { hr: new Float64Array([1.5, 2, 7]) }))).subarray(0, 20);
     for (const bad of [wrongVersion, truncated, Buffer.alloc(3)]) {
       const error = (() => {
         try {
