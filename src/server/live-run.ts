@@ -107,6 +107,8 @@ export class GroupCommit {
 export interface LiveOutput {
   alerts(session: LiveSession, alerts: readonly Alert[]): void;
   risk(session: LiveSession, points: readonly RiskPoint[]): void;
+  /** Whether anyone follows the run's samples (they are copied into objects only then). */
+  wantsSamples(session: LiveSession): boolean;
   samples(session: LiveSession, seq: number, samples: readonly Sample[]): void;
   ended(session: LiveSession): void;
 }
@@ -143,6 +145,8 @@ export class LiveSession {
   private acceptedSeq: number;
   private readonly normalizer: LiveNormalizer;
   private readonly out: LiveBatchOutput = createLiveBatchOutput();
+  /** Reused for every sample read back from columns. */
+  private readonly row: Sample = emptySample();
   private engine!: Engine;
   /** t of the last sample pushed into the engine (-1 before the first). */
   private lastPushedT = -1;
@@ -233,8 +237,7 @@ export class LiveSession {
 
   private replayStored(cols: SampleColumns | null): void {
     if (!cols) return;
-    const row = emptySample();
-    for (let i = 0; i < cols.length; i++) this.pushSample(readRow(cols, i, row));
+    for (let i = 0; i < cols.length; i++) this.pushSample(readRow(cols, i, this.row));
   }
 
   /** Applies due events, then the sample. */
@@ -321,7 +324,7 @@ export class LiveSession {
       if (result.status === 'not_live') throw new LiveError('RUN_ENDED', 'the run has ended');
       if (result.status === 'invalid') throw new LiveError('SAMPLE_INVALID', 'the store refused the batch');
       if (result.status === 'stored') {
-        const row = emptySample();
+        const row = this.row;
         for (let i = 0; i < cols.length; i++) this.pushSample(readRow(cols, i, row));
         this.deps.metrics.samples(cols.length);
         this.contiguousSeq = seq;
@@ -346,7 +349,7 @@ export class LiveSession {
     for (const c of produced.cramps) await this.journalCramp(c);
     if (produced.risk.length) this.latestRisk = produced.risk.at(-1)!;
     const { output, metrics } = this.deps;
-    if (cols) output.samples(this, seq, columnsToSamples(cols));
+    if (cols && output.wantsSamples(this)) output.samples(this, seq, columnsToSamples(cols));
     if (produced.risk.length) output.risk(this, produced.risk);
     if (fresh.length) {
       for (const a of fresh) metrics.prompt(a.kind);

@@ -100,7 +100,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     io.adapter(createAdapter(client));
     redis = client;
   }
-  watch = new WatchService(io, { store, analyzer, metrics, log });
+  watch = new WatchService(io, { store, analyzer, metrics, log, clustered: Boolean(config.redisUrl) });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

@@ -34,6 +34,8 @@ const FLOOD_BURST = 200;
 const IDLE_EVICT_MS = 15 * 60_000;
 
 export interface WatchDeps {
+  /** True when a cross-process adapter (Redis) is in use. @default false */
+  clustered?: boolean;
   store: Store;
   analyzer: Analyzer;
   metrics: Metrics;
@@ -56,10 +58,14 @@ export class WatchService {
   private readonly sweeper: NodeJS.Timeout;
   private readonly liveDeps: LiveDeps;
 
+  /** With a cross-process adapter the local room list is not the whole picture. */
+  private readonly clustered: boolean;
+
   constructor(
     io: Server,
     private readonly deps: WatchDeps,
   ) {
+    this.clustered = deps.clustered ?? false;
     this.commit = new GroupCommit(deps.store);
     this.nsp = io.of('/watch') as unknown as WatchNamespace;
     this.liveDeps = {
@@ -75,6 +81,7 @@ export class WatchService {
         risk: (s, points) => {
           for (const p of points) this.nsp.to(`run:${s.id}`).emit('risk', { ...p, runId: s.clientRunId });
         },
+        wantsSamples: (s) => this.clustered || (this.nsp.adapter.rooms.get(`follow:${s.id}`)?.size ?? 0) > 0,
         samples: (s, seq, samples) => {
           this.nsp.to(`follow:${s.id}`).emit('samples', {
             id: s.id,
