@@ -46,7 +46,11 @@ async function promptsOnPage(page: Page): Promise<Shown[]> {
   );
 }
 
-describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
+/** Chromium start-up and the analyses take seconds each on a busy 2-core machine running the whole suite. */
+const SLOW_MS = 150_000;
+const POLL = { timeout: 20_000 };
+
+describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS }, () => {
   let server: RunningServer;
   let browser: BrowserContext; // one persistent context: pages share the sign-in, like tabs
   let closeBrowser: () => Promise<void>;
@@ -63,12 +67,12 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
   beforeAll(async () => {
     server = await startServer();
     ({ context: browser, close: closeBrowser } = await launchBrowser());
-  });
+  }, SLOW_MS);
 
   afterAll(async () => {
     await closeBrowser?.();
     await server?.stop();
-  });
+  }, SLOW_MS);
 
   it('signs up, uploads a FIT file and shows the run with charts and the report\'s prompts', async () => {
     const page = await browser.newPage();
@@ -83,7 +87,7 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
     expect(token.length).toBeGreaterThan(10);
     await page.click('text=Continue to my runs');
     await page.waitForSelector('text=No runs yet');
-    await snap(page, '02-runs-empty');
+    await snap(page, '02-runs-empty', false);
 
     // Not a FIT file: the server's one-line reason shows, and the page stays put.
     await page.setInputFiles('#fit-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a fit file at all') });
@@ -102,18 +106,18 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
 
     // Each chart draws its series in its own colour: a blank or missing chart has none of it.
     for (const [panel, colour] of [['hr', PALETTE.hr], ['pace', PALETTE.pace], ['cadence', PALETTE.cadence], ['risk', PALETTE.risk]] as const) {
-      const [inked] = await pixelsInColour(page, `[data-panel=${panel}] canvas`, colour);
-      expect(inked, `${panel} chart pixels`).toBeGreaterThan(150);
+      const inked = () => pixelsInColour(page, `[data-panel=${panel}] canvas`, colour).then(([n]) => n ?? 0);
+      await expect.poll(inked, { ...POLL, message: `${panel} chart pixels` }).toBeGreaterThan(150);
     }
     // One marker per prompt on the time line; hovering one shows its why.
     expect(await page.locator('.marker-strip .marker').count()).toBe(uploadedReport.alerts.length);
     if (uploadedReport.alerts.length > 0) {
       await page.locator('.marker-strip .marker').first().hover();
-      await expect.poll(() => page.textContent('.marker-tip')).toContain(uploadedReport.alerts[0]!.why);
+      await expect.poll(() => page.textContent('.marker-tip'), POLL).toContain(uploadedReport.alerts[0]!.why);
       // Keyboard: focusing the last marker shows its why too.
       await page.mouse.move(0, 0);
       await page.locator('.marker-strip .marker').last().focus();
-      await expect.poll(() => page.textContent('.marker-tip')).toContain(uploadedReport.alerts.at(-1)!.why);
+      await expect.poll(() => page.textContent('.marker-tip'), POLL).toContain(uploadedReport.alerts.at(-1)!.why);
     }
     for (const key of Object.keys(uploadedReport.metrics)) {
       expect(await page.locator(`[data-metric="${key}"]`).count(), key).toBe(1);
@@ -123,8 +127,8 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
     // The runs list shows the upload with its prompt count, filled from the report.
     await page.click('text=← Runs');
     const row = page.locator(`tr[data-run-id="${uploadedId}"]`);
-    await expect.poll(() => row.locator('[data-col=prompts]').textContent()).toBe(String(uploadedReport.alerts.length));
-    await snap(page, '04-runs');
+    await expect.poll(() => row.locator('[data-col=prompts]').textContent(), POLL).toBe(String(uploadedReport.alerts.length));
+    await snap(page, '04-runs', false);
 
     // Phone-sized: the run page still lays out without sideways scrolling.
     await page.setViewportSize({ width: 390, height: 844 });
@@ -174,8 +178,8 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
       const ack = await watch.timeout(10_000).emitWithAck('samples', { runId, seq: ++seq, samples: batch });
       expect(ack.ok, JSON.stringify(ack)).toBe(true);
       if (seq === 5) {
-        await expect.poll(() => pixelsInColour(page, '[data-panel=hr] canvas', PALETTE.hr).then(([n]) => n ?? 0)).toBeGreaterThan(150);
-        await snap(page, '06-live-midway');
+        await expect.poll(() => pixelsInColour(page, '[data-panel=hr] canvas', PALETTE.hr).then(([n]) => n ?? 0), POLL).toBeGreaterThan(150);
+        await snap(page, '06-live-midway', false);
       }
     }
     const end = await watch.timeout(60_000).emitWithAck('end', { runId });
@@ -209,7 +213,7 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
     expect(await page.getAttribute('[data-testid=sim-compare]', 'data-same')).toBe('yes');
     await snap(page, '08-simulator');
     await page.setViewportSize({ width: 390, height: 844 });
-    await expect.poll(() => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(1);
+    await expect.poll(() => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'), POLL).toBeLessThanOrEqual(1);
     await snap(page, '08-simulator-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
     expect(errors).toEqual([]);
@@ -232,12 +236,12 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', () => {
     await page.click('nav >> text=Profile');
     const before = resolveProfile({ hrMax: 185 }, PROFILE_DEFAULTS).notes;
     const shown = async () => (await page.locator('[data-testid=assumptions] li').allTextContents()).map((t) => t.toLowerCase());
-    await expect.poll(shown).toEqual(before.map((n) => n.toLowerCase()));
+    await expect.poll(shown, POLL).toEqual(before.map((n) => n.toLowerCase()));
     expect(await page.inputValue('#p-hrMax')).toBe('185');
     await page.fill('#p-massKg', '61.5');
     await page.click('text=Save profile');
     const after = resolveProfile({ hrMax: 185, massKg: 61.5 }, PROFILE_DEFAULTS).notes;
-    await expect.poll(shown).toEqual(after.map((n) => n.toLowerCase()));
+    await expect.poll(shown, POLL).toEqual(after.map((n) => n.toLowerCase()));
     expect(after.length).toBe(before.length - 1);
     await snap(page, '09-profile');
 

@@ -117,11 +117,11 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close:
   };
 }
 
-/** Saves a full-page screenshot under test-artifacts/dashboard/. */
-export async function snap(page: Page, name: string): Promise<string> {
+/** Saves a screenshot (the whole page unless `fullPage` is false) under test-artifacts/dashboard/. */
+export async function snap(page: Page, name: string, fullPage = true): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage });
   return path;
 }
 
