@@ -18,10 +18,9 @@ import type { FitSegment } from './fit/frame.js';
 import { buildMeta } from './fit/meta.js';
 import type { SummaryMessages } from './fit/meta.js';
 import { recordsToColumns } from './fit/records.js';
-import type { NativeOverride } from './fit/records.js';
 import { num, WarningLog } from './fit/values.js';
 import type { FitMessage } from './fit/values.js';
-import { nativeRecordOverride } from './fit/native.js';
+import { restoreNativeRecordFields } from './fit/native.js';
 
 export interface DecodeFitOptions {
   /**
@@ -138,16 +137,14 @@ export function decodeFitSync(bytes: Uint8Array, options: DecodeFitOptions = {})
   const hrv: FitMessage[] = [];
   const hrvAnchorRecord: number[] = [];
   const summary: SummaryMessages = { events: [], laps: [], sessions: [], sports: [], fileIds: [], deviceInfos: [] };
-  const overrides: { from: number; override: NativeOverride }[] = [];
   for (const seg of segments) {
     if (seg.completeDataSize === 0) continue;
     const data = segmentBytes(bytes, seg);
     const parsed = parseSegment(data);
     const segRecords = list(parsed.records);
-    const override = nativeRecordOverride(parsed, data, parseSegment);
-    if (override) {
-      overrides.push({ from: records.length, override });
-      warnings.add('developer_field_collision', 'a developer field shares a native field name; native values used');
+    const restored = restoreNativeRecordFields(parsed, data, parseSegment);
+    if (restored.length > 0) {
+      warnings.add('developer_field_collision', `developer fields named ${restored.join(', ')} hid native values; native values used`);
     }
     for (const anchor of seg.hrvAfterRecord) hrvAnchorRecord.push(records.length + anchor - 1);
     for (const r of segRecords) records.push(r);
@@ -160,17 +157,7 @@ export function decodeFitSync(bytes: Uint8Array, options: DecodeFitOptions = {})
     summary.deviceInfos.push(...list(parsed.device_infos));
   }
 
-  const combinedOverride: NativeOverride | undefined =
-    overrides.length === 0
-      ? undefined
-      : (i, name) => {
-          for (let k = overrides.length - 1; k >= 0; k--) {
-            const o = overrides[k]!;
-            if (i >= o.from) return o.override(i - o.from, name);
-          }
-          return undefined;
-        };
-  const { samples, t0, rowOf, channels } = recordsToColumns(records, warnings, combinedOverride);
+  const { samples, t0, rowOf, channels } = recordsToColumns(records, warnings);
   if (samples.length === 0) {
     if (segments.some((s) => s.truncated)) {
       throw new IngestError('FIT_TRUNCATED', 'FIT file cut short before its first complete record');

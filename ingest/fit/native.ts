@@ -2,11 +2,10 @@
  * fit-file-parser merges developer fields into the record object by their name, after the native
  * fields, so a Connect IQ field called `distance` replaces the watch's own distance. When a segment
  * declares such a name, the segment is decoded once more keeping the raw native bytes of record
- * messages, and the colliding channels are read from those bytes instead.
+ * messages, and the colliding fields of its records are overwritten with the native values.
  * @module
  */
 import type { ParsedFit } from 'fit-file-parser';
-import type { NativeOverride } from './records.js';
 
 interface NativeField {
   num: number;
@@ -55,29 +54,28 @@ export function collidingNames(parsed: ParsedFit): string[] {
 }
 
 /**
- * An override giving native values for colliding names (NaN when the native field is absent), or
- * undefined when nothing collides.
+ * Puts the native values back into the segment's record objects for every colliding name (removing
+ * the field where the native one is absent). Returns the names it restored (empty: nothing collided).
  */
-export function nativeRecordOverride(
+export function restoreNativeRecordFields(
   parsed: ParsedFit,
   bytes: Uint8Array,
   parse: (bytes: Uint8Array, options: Record<string, unknown>) => ParsedFit,
-): NativeOverride | undefined {
+): string[] {
   const names = collidingNames(parsed);
-  if (names.length === 0) return undefined;
+  const records = (parsed.records ?? []) as Record<string, unknown>[];
+  if (names.length === 0 || records.length === 0) return [];
   const raw = parse(bytes, { includeRawMessages: [20] }).raw_messages ?? [];
-  const values = new Map<string, Float64Array>();
-  for (const name of names) {
-    const f = NATIVE_RECORD_FIELDS[name]!;
-    const column = new Float64Array(raw.length).fill(NaN);
-    raw.forEach((m, i) => {
+  if (raw.length !== records.length) return [];
+  raw.forEach((m, i) => {
+    const record = records[i]!;
+    for (const name of names) {
+      const f = NATIVE_RECORD_FIELDS[name]!;
       const field = m.fields.find((x) => x.field_definition_number === f.num);
-      if (field) column[i] = decodeNative(f, field.raw_value, m.little_endian);
-    });
-    values.set(name, column);
-  }
-  return (i, name) => {
-    const column = values.get(name);
-    return column === undefined ? undefined : (column[i] ?? NaN);
-  };
+      const value = field ? decodeNative(f, field.raw_value, m.little_endian) : NaN;
+      if (Number.isNaN(value)) delete record[name];
+      else record[name] = value;
+    }
+  });
+  return names;
 }

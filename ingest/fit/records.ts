@@ -26,9 +26,6 @@ export interface RecordColumns {
   channels: Channel[];
 }
 
-/** Overrides for native fields that a developer field of the same name hid (see fit.ts). */
-export type NativeOverride = (recordIndex: number, field: string) => number | undefined;
-
 /**
  * Decides which records to keep: each needs a timestamp that does not go back in time, and a forward
  * jump of more than a day is kept only when the records after it continue from there (a real gap),
@@ -92,14 +89,16 @@ function compressedSpeedDistance(v: unknown): { speed: number; distance12: numbe
   return { speed: (b0 | ((b1 & 0x0f) << 8)) / 100, distance12: (b1 >>> 4) | (b2 << 4) };
 }
 
+/** Plausible range per channel, indexed like CHANNELS, read without allocating in the record loop. */
+const MIN = Float64Array.from(CHANNELS, (c) => PLAUSIBLE[c][0]);
+const MAX = Float64Array.from(CHANNELS, (c) => PLAUSIBLE[c][1]);
+const HR = 0, CADENCE = 1, SPEED = 2, DISTANCE = 3, ALTITUDE = 4, TEMPERATURE = 5, RESPIRATION = 6, POWER = 7;
+
 /**
- * Builds the columns from all record messages of all segments, in file order.
+ * Builds the columns from all record messages of all segments, in file order. Fields are read by
+ * literal name (fast, monomorphic property loads): this loop is most of the cost added to parsing.
  */
-export function recordsToColumns(
-  records: readonly FitMessage[],
-  warnings: WarningLog,
-  nativeOverride?: NativeOverride,
-): RecordColumns {
+export function recordsToColumns(records: readonly FitMessage[], warnings: WarningLog): RecordColumns {
   const n = records.length;
   const times = new Float64Array(n);
   for (let i = 0; i < n; i++) times[i] = timeMs(records[i]!.timestamp);
@@ -107,25 +106,22 @@ export function recordsToColumns(
   let rows = 0;
   for (let i = 0; i < n; i++) if (rowOf[i]! >= 0) rows++;
   const cols = allocColumns(rows);
+  const out = CHANNELS.map((c) => cols[c]);
+  const dropped = new Int32Array(CHANNELS.length);
+  const seen = new Uint8Array(CHANNELS.length);
   let t0 = NaN;
-  const dropped: Record<Channel, number> = { hr: 0, cadence: 0, speed: 0, distance: 0, altitude: 0, temperature: 0, respiration: 0, power: 0 };
-  const seen: Record<Channel, boolean> = { hr: false, cadence: false, speed: false, distance: false, altitude: false, temperature: false, respiration: false, power: false };
   // Rolling 12-bit distance of compressed_speed_distance, accumulated across records.
   let compressedDistance = 0;
   let lastDistance12 = -1;
 
-  const get = nativeOverride
-    ? (i: number, name: string): unknown => nativeOverride(i, name) ?? records[i]![name]
-    : (i: number, name: string): unknown => records[i]![name];
-  const put = (channel: Channel, row: number, value: number): void => {
+  const put = (k: number, row: number, value: number): void => {
     if (Number.isNaN(value)) return;
-    const [min, max] = PLAUSIBLE[channel];
-    if (value < min || value > max) {
-      dropped[channel]++;
+    if (value < MIN[k]! || value > MAX[k]!) {
+      dropped[k]!++;
       return;
     }
-    cols[channel][row] = value;
-    seen[channel] = true;
+    out[k]![row] = value;
+    seen[k] = 1;
   };
 
   for (let i = 0; i < n; i++) {
@@ -137,44 +133,44 @@ export function recordsToColumns(
     cols.timestamp[row] = ts;
     cols.t[row] = (ts - t0) / 1000;
 
-    const hr = num(get(i, 'heart_rate'));
-    if (hr !== 0) put('hr', row, hr); // 0 is a strap's "no reading", not a heart rate
+    const hr = num(r.heart_rate);
+    if (hr !== 0) put(HR, row, hr); // 0 is a strap's "no reading", not a heart rate
 
-    const strides = num(get(i, 'cadence'));
-    const fraction = num(get(i, 'fractional_cadence'));
-    put('cadence', row, 2 * (strides + (Number.isNaN(fraction) ? 0 : fraction)));
+    const fraction = num(r.fractional_cadence);
+    put(CADENCE, row, 2 * (num(r.cadence) + (Number.isNaN(fraction) ? 0 : fraction)));
 
-    let speed = num(get(i, 'enhanced_speed'));
-    if (Number.isNaN(speed)) speed = num(get(i, 'speed'));
-    let distance = num(get(i, 'distance'));
-    const compressed = compressedSpeedDistance(r.compressed_speed_distance);
-    if (compressed) {
-      if (Number.isNaN(speed)) speed = compressed.speed;
-      if (lastDistance12 >= 0) compressedDistance += (compressed.distance12 - lastDistance12) & 0xfff;
-      lastDistance12 = compressed.distance12;
-      if (Number.isNaN(distance)) distance = compressedDistance / 16;
+    let speed = num(r.enhanced_speed);
+    if (Number.isNaN(speed)) speed = num(r.speed);
+    let distance = num(r.distance);
+    if (r.compressed_speed_distance !== undefined) {
+      const compressed = compressedSpeedDistance(r.compressed_speed_distance);
+      if (compressed) {
+        if (Number.isNaN(speed)) speed = compressed.speed;
+        if (lastDistance12 >= 0) compressedDistance += (compressed.distance12 - lastDistance12) & 0xfff;
+        lastDistance12 = compressed.distance12;
+        if (Number.isNaN(distance)) distance = compressedDistance / 16;
+      }
     }
-    put('speed', row, speed);
-    put('distance', row, distance);
+    put(SPEED, row, speed);
+    put(DISTANCE, row, distance);
 
-    let altitude = num(get(i, 'enhanced_altitude'));
-    if (Number.isNaN(altitude)) altitude = num(get(i, 'altitude'));
-    put('altitude', row, altitude);
+    let altitude = num(r.enhanced_altitude);
+    if (Number.isNaN(altitude)) altitude = num(r.altitude);
+    put(ALTITUDE, row, altitude);
 
-    put('temperature', row, num(get(i, 'temperature')));
+    put(TEMPERATURE, row, num(r.temperature));
 
-    let respiration = num(get(i, 'enhanced_respiration_rate'));
-    if (Number.isNaN(respiration)) respiration = num(get(i, 'respiration_rate'));
-    if (respiration !== 0) put('respiration', row, respiration); // 0: no reading yet (Garmin)
+    let respiration = num(r.enhanced_respiration_rate);
+    if (Number.isNaN(respiration)) respiration = num(r.respiration_rate);
+    if (respiration !== 0) put(RESPIRATION, row, respiration); // 0: no reading yet (Garmin)
 
-    put('power', row, num(get(i, 'power')));
+    put(POWER, row, num(r.power));
   }
 
-  for (const channel of CHANNELS) {
-    if (dropped[channel] > 0) {
-      const [min, max] = PLAUSIBLE[channel];
-      warnings.add(IMPLAUSIBLE_CODE[channel], `dropped ${channel} values outside ${min}..${max}`, dropped[channel]);
+  CHANNELS.forEach((channel, k) => {
+    if (dropped[k]! > 0) {
+      warnings.add(IMPLAUSIBLE_CODE[channel], `dropped ${channel} values outside ${MIN[k]}..${MAX[k]}`, dropped[k]);
     }
-  }
-  return { samples: cols, t0, rowOf, channels: CHANNELS.filter((c) => seen[c]) };
+  });
+  return { samples: cols, t0, rowOf, channels: CHANNELS.filter((_, k) => seen[k] === 1) };
 }
