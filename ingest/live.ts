@@ -234,12 +234,6 @@ function zeroCounts(): Record<Channel, number> {
   return Object.fromEntries(CHANNELS.map((c) => [c, 0])) as Record<Channel, number>;
 }
 
-/** Parses a wire timestamp (ms number or ISO string) to ms; null when absent. */
-function timestampMs(ts: number | string | null | undefined): number | null {
-  if (ts == null) return null;
-  return typeof ts === 'number' ? ts : Date.parse(ts);
-}
-
 /**
  * A normaliser for one run. Give it `{ startMs }` to fix the run start (otherwise the first sample with a
  * timestamp sets it) and `{ respirationFromRr: true }` to estimate missing respiration, or a saved
@@ -306,11 +300,13 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
 
     for (let i = 0; i < batch.length; i++) {
       const w = batch[i]!;
-      const ts = timestampMs(w.timestamp);
+      // Epoch ms, or NaN when absent (the schema has checked that an ISO string parses).
+      const wireTs = w.timestamp;
+      const ts = wireTs == null ? NaN : typeof wireTs === 'number' ? wireTs : Date.parse(wireTs);
       // A sample carrying both pins the run start even if later samples carry only a timestamp.
-      if (st.startMs === null && ts !== null) st.startMs = w.t != null ? ts - w.t * 1000 : ts;
+      if (st.startMs === null && ts === ts) st.startMs = w.t != null ? ts - w.t * 1000 : ts;
       // The schema guarantees t or timestamp, and startMs is set whenever a timestamp is present.
-      const t = w.t != null ? w.t : (ts! - st.startMs!) / 1000;
+      const t = w.t != null ? w.t : (ts - st.startMs!) / 1000;
       if (!admit(t, out)) continue;
       clock.lastT = t;
       st.accepted++;
@@ -323,7 +319,7 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
       }
       samples[n++] = s;
       s.t = t;
-      s.timestamp = ts !== null ? ts : st.startMs !== null ? st.startMs + t * 1000 : NaN;
+      s.timestamp = ts === ts ? ts : st.startMs !== null ? st.startMs + t * 1000 : NaN;
       // Copy, then clear what is implausible. No helper returns a value here: V8 boxes a fractional double
       // returned from (or passed to) a call it does not inline, which cost a GC every ~200k samples.
       s.hr = w.hr ?? NaN;
