@@ -94,7 +94,13 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
     await expect.poll(() => page.textContent('.upload .status.error-text'), { timeout: 20_000 }).toMatch(/\w{5,}/);
     expect(page.url()).toMatch(/#\/runs$/);
 
-    await page.setInputFiles('#fit-file', FIXTURE);
+    // Dropped on the drop zone, as from a file manager.
+    const dropped = await page.evaluateHandle(
+      `(() => { const bin = atob(${JSON.stringify(readFileSync(FIXTURE).toString('base64'))}); const bytes = new Uint8Array(bin.length);
+         for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+         const dt = new DataTransfer(); dt.items.add(new File([bytes], 'fast-start-10k.fit')); return dt; })()`,
+    );
+    await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dropped });
     await page.waitForURL(/#\/runs\/[^/]+$/, { timeout: 60_000 });
     uploadedId = decodeURIComponent(page.url().split('#/runs/')[1]!);
     await page.waitForSelector('[data-testid=prompts], [data-testid=prompts-empty]');
@@ -123,6 +129,30 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
       expect(await page.locator(`[data-metric="${key}"]`).count(), key).toBe(1);
     }
     await snap(page, '03-run');
+
+    // Zoom and pan from the keyboard; a prompt chosen in the list brings its moment into view.
+    const range = async () => {
+      const [from, to] = await Promise.all([page.getAttribute('.chart-stack', 'data-from'), page.getAttribute('.chart-stack', 'data-to')]);
+      return { from: Number(from), to: Number(to) };
+    };
+    const whole = await range();
+    await page.focus('.chart-stack');
+    await page.keyboard.press('+');
+    await page.keyboard.press('+');
+    const zoomed = await range();
+    expect(zoomed.to - zoomed.from).toBeCloseTo((whole.to - whole.from) / 4, -1);
+    await page.keyboard.press('ArrowRight');
+    expect((await range()).from).toBeGreaterThan(zoomed.from);
+    await page.keyboard.press('0');
+    expect(await range()).toEqual(whole);
+    if (uploadedReport.alerts.length > 0) {
+      const last = uploadedReport.alerts.at(-1)!;
+      await page.locator('[data-testid=prompts] .prompt-select').last().press('Enter');
+      const around = await range();
+      expect(around.to - around.from).toBeLessThan(whole.to - whole.from);
+      expect(around.from).toBeLessThanOrEqual(last.t);
+      expect(around.to).toBeGreaterThanOrEqual(last.t);
+    }
 
     // The runs list shows the upload with its prompt count, filled from the report.
     await page.click('text=← Runs');

@@ -201,6 +201,9 @@ export class ChartStack {
     this.syncing = true;
     for (const p of this.panels) p.plot.setScale('x', r);
     this.syncing = false;
+    // The visible window, readable by assistive tech and by the browser tests.
+    this.element.dataset.from = String(Math.round(r.min));
+    this.element.dataset.to = String(Math.round(r.max));
     this.renderStrip();
   }
 
