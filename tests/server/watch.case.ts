@@ -37,7 +37,8 @@ function connected(s: RawSocket): Promise<void> {
   });
 }
 
-export function runWatchSuite(backend: Backend): void {
+/** `uploadLoad: false` leaves out the upload-concurrency test, which exercises the worker pool, not the store. */
+export function runWatchSuite(backend: Backend, { uploadLoad = true }: { uploadLoad?: boolean } = {}): void {
 describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.name}`, () => {
   let server: TestServer;
   let token: string;
@@ -111,7 +112,7 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     expect(samples.body.columns.t).toEqual(Array.from(run.samples.t));
   });
 
-  it('live prompts keep flowing while the largest fixture uploads four times at once', async () => {
+  it.runIf(uploadLoad)('live prompts keep flowing while the largest fixture uploads four times at once', async () => {
     const options = { profile: PROFILE, conditions: HOT };
     const { run, keys } = await expected(scenario('hot-long-drift'), options);
     const big = readFileSync(join(ROOT, 'fixtures', 'fit', 'dtcooper__python-fitparse', 'activity-large-fenxi2-multisport.fit'));

@@ -8,4 +8,4 @@ if (postgresBackend.skip) {
   });
   console.log(`tests/server/watch.postgres: skipped: ${postgresBackend.skip}`);
 }
-runWatchSuite(postgresBackend);
+runWatchSuite(postgresBackend, { uploadLoad: false });
