@@ -268,6 +268,8 @@ export class WatchClient {
         this.startAck = r;
         for (const a of r.alerts) this.deliver({ ...a, runId: msg.runId });
         this.acked(r.contiguousSeq);
+        // A fresh client resuming a run the server already has batches of (the app restarted): number on from there.
+        if (this.nextSeq <= r.contiguousSeq && !this.outbox.some((i) => i.kind === 'batch')) this.nextSeq = r.contiguousSeq + 1;
         return;
       }
     })().finally(() => {
@@ -350,6 +352,17 @@ export class WatchClient {
         // Refused for good (bad data): drop it so the rest can go on, and say so.
         this.opts.onRejected?.(item.kind === 'batch' ? `batch ${item.seq}` : `event ${item.id}`, r.error);
         this.remove(item);
+        if (item.kind === 'batch') {
+          // A refused seq stays free on the server, and no later batch can have been accepted (they would be
+          // gaps): number the later ones down by one and send them again.
+          for (const i of this.outbox) {
+            if (i.kind === 'batch' && i.seq > item.seq) {
+              i.seq--;
+              i.sent = 0;
+            }
+          }
+          this.nextSeq--;
+        }
         this.pump();
     }
   }

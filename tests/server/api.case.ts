@@ -8,8 +8,8 @@ export function runApiSuite(backend: Backend): void {
   describe.skipIf(backend.skip !== null)(`REST API on ${backend.name}`, () => {
     let server: TestServer;
     let base: string;
-    const fit = readFileSync(join(SCENARIOS, 'fast-start-10k.fit'));
-    const otherFit = readFileSync(join(SCENARIOS, 'steady-easy-45.fit'));
+    const fit = readFileSync(join(SCENARIOS, 'fast-start-easy.fit'));
+    const otherFit = readFileSync(join(SCENARIOS, 'easy-45-cool.fit'));
 
     beforeAll(async () => {
       server = await startTestServer(backend);
@@ -80,7 +80,7 @@ export function runApiSuite(backend: Backend): void {
       expect(again.body.id).toBe(up.body.id);
 
       const form = new FormData();
-      form.append('file', new Blob([fit]), 'fast-start-10k.fit');
+      form.append('file', new Blob([fit]), 'fast-start-easy.fit');
       const multi = await api(base, 'POST', '/api/runs', { token, body: form });
       expect(multi.status).toBe(200);
       expect(multi.body.id).toBe(up.body.id);

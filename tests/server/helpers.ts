@@ -9,8 +9,8 @@ import type { Store } from '../../src/store/types.js';
 import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 
-export const SCENARIOS = join(import.meta.dirname, '..', '..', '..', 'shared', 'scenarios');
-export const FIT_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'fit');
+/** Labelled synthetic runs committed in the repository. */
+export const SCENARIOS = join(import.meta.dirname, '..', '..', 'fixtures', 'scenarios');
 
 export interface Backend {
   name: string;

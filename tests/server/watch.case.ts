@@ -187,6 +187,31 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     expect(entry).toMatchObject({ muscle: 'calf', severity: 4, t: 1199 });
   });
 
+  it('the client skips a batch the server refuses for good, and a fresh client resumes numbering after the server', async () => {
+    const runId = `client-edges-${Date.now()}`;
+    const rejected: string[] = [];
+    const first = new WatchClient({ url: server.url, token, batchSize: 10, onRejected: (_what, e) => rejected.push(e.code) });
+    const ack = await first.start({ runId, startTime: Date.now() });
+    for (let t = 0; t < 30; t++) first.addSample({ t, hr: 140 });
+    first.flush();
+    // A batch whose samples are all older than the last stored one (an app resending its history).
+    for (let t = 5; t < 10; t++) first.addSample({ t, hr: 140 });
+    first.flush();
+    for (let t = 30; t < 50; t++) first.addSample({ t, hr: 140 });
+    await first.drain();
+    first.close();
+    expect(rejected).toEqual(['SAMPLE_INVALID']);
+    // The app restarts: a new client resumes the run and numbers its batches after what the server has.
+    const second = new WatchClient({ url: server.url, token, batchSize: 10 });
+    const resumed = await second.start({ runId, startTime: Date.now() });
+    expect(resumed.contiguousSeq).toBe(5);
+    for (let t = 50; t < 60; t++) second.addSample({ t, hr: 140 });
+    await second.end();
+    second.close();
+    const samples = await api(server.url, 'GET', `/api/runs/${ack.id}/samples?fields=t`, { token });
+    expect(samples.body.columns.t).toEqual(Array.from({ length: 60 }, (_, i) => i));
+  });
+
   it('bad messages get coded error acks; the connection and the run survive them', async () => {
     const s = rawSocket(server.url, token);
     await connected(s);
