@@ -331,10 +331,12 @@ export class LiveSession {
         await this.publish(seq, cols);
         if (++this.batchesSinceCheckpoint >= CHECKPOINT_EVERY_BATCHES) this.checkpoint();
       } else {
-        // Stored by an earlier process (duplicate): the engine was rebuilt with it already.
-        this.contiguousSeq = Math.max(this.contiguousSeq, result.contiguousSeq);
+        // A seq this session took as new was already stored: another process has this run too, so this
+        // engine is behind. Drop the session; the watch's next start rebuilds it from the store.
+        this.discard();
+        throw new LiveError('UNKNOWN_RUN', 'this run moved to another server process: send start to resume');
       }
-      return { contiguousSeq: this.contiguousSeq, duplicate: result.status === 'duplicate' };
+      return { contiguousSeq: this.contiguousSeq, duplicate: false };
     });
   }
 
@@ -430,6 +432,18 @@ export class LiveSession {
       this.onClose?.();
       return report;
     });
+  }
+
+  /** Resolves once every message received so far has been handled. */
+  async settled(): Promise<void> {
+    await this.tail;
+  }
+
+  /** Forgets the session without saving anything (it is behind the store). */
+  discard(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onClose?.();
   }
 
   /** Saves a checkpoint and closes (idle eviction, shutdown). */

@@ -129,7 +129,15 @@ export class WatchService {
   private async session(athleteId: string, clientRunId: string, create?: Parameters<Store['startLiveRun']>[1]): Promise<LiveSession | null> {
     const key = this.key(athleteId, clientRunId);
     const open = this.sessions.get(key);
-    if (open?.isOpen()) return open;
+    if (open?.isOpen()) {
+      if (!create) return open;
+      // A start (resume) checks the session against the store: with several processes, another one may have
+      // stored batches of this run meanwhile, and this engine has not seen them.
+      await open.settled();
+      const current = await this.deps.store.getRun(athleteId, open.id);
+      if (open.isOpen() && current?.status === 'live' && current.contiguousSeq === open.contiguousSeq) return open;
+      open.discard();
+    }
     const inFlight = this.loading.get(key);
     if (inFlight) return inFlight;
     let record;
