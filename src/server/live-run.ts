@@ -42,7 +42,7 @@ import {
   type Sample,
   type SampleColumns,
 } from '../../ingest/sample.js';
-import type { RunRecord, SampleBatch, SampleBatchResult, Store } from '../store/types.js';
+import { StoreError, type RunRecord, type SampleBatch, type SampleBatchResult, type Store } from '../store/types.js';
 import type { Analyzer } from './analyzer.js';
 import type { Metrics } from './metrics.js';
 
@@ -263,18 +263,21 @@ export class LiveSession {
       (err): Outcome<T> => {
         if (err instanceof LiveError) return { ok: false, error: err };
         this.broken(err);
-        return { ok: false, error: new LiveError('STORE_UNAVAILABLE', 'could not store: resend later') };
+        // Either way the session is dropped and the watch's next start rebuilds it from what was stored.
+        return err instanceof StoreError
+          ? { ok: false, error: new LiveError('STORE_UNAVAILABLE', 'could not store: resend later') }
+          : { ok: false, error: new LiveError('INTERNAL', 'internal error: send start and resend') };
       },
     );
     this.tail = result.finally(() => this.queued--);
     return result;
   }
 
-  /** A store failure leaves memory ahead of the store: drop the session; the watch's next start rebuilds it. */
+  /** A failure leaves memory ahead of the store: drop the session; the watch's next start rebuilds it. */
   private broken(err: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.deps.log.error({ err, runId: this.id }, 'live run failed to store: session dropped, will rebuild on resume');
+    this.deps.log.error({ err, runId: this.id }, 'live run failed: session dropped, will rebuild on resume');
     this.onClose?.();
   }
 

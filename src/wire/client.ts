@@ -348,6 +348,11 @@ export class WatchClient {
         item.sent = 0;
         void this.resume().catch(() => {});
         return;
+      case 'INTERNAL':
+        // The server dropped the session after a failure of its own: resume a little later and resend.
+        item.sent = 0;
+        setTimeout(() => void this.resume().catch(() => {}), 500);
+        return;
       default:
         // Refused for good (bad data): drop it so the rest can go on, and say so.
         this.opts.onRejected?.(item.kind === 'batch' ? `batch ${item.seq}` : `event ${item.id}`, r.error);
