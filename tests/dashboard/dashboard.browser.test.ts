@@ -14,7 +14,6 @@ import { PROFILE_DEFAULTS, resolveProfile } from '../../alerts/profile.js';
 import type { Alert, Report } from '../../alerts/types.js';
 import { PALETTE } from '../../src/dashboard/web/src/palette.js';
 import {
-  FIXTURES,
   ROOT,
   browserSkipReason,
   collectPageErrors,
@@ -28,7 +27,8 @@ import {
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(`[dashboard] ${skipReason}`);
 
-const FIXTURE = join(FIXTURES, 'fast-start-10k.fit');
+/** Two hours, hot, drifting: eleven prompts of three kinds with the default profile. */
+const FIXTURE = join(ROOT, 'fixtures', 'scenarios', 'hot-long-drift.fit');
 
 /** What a prompt list shows, in order: enough to tell two prompts apart. */
 type Shown = { t: number; kind: string; message: string };
@@ -98,7 +98,7 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
     const dropped = await page.evaluateHandle(
       `(() => { const bin = atob(${JSON.stringify(readFileSync(FIXTURE).toString('base64'))}); const bytes = new Uint8Array(bin.length);
          for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-         const dt = new DataTransfer(); dt.items.add(new File([bytes], 'fast-start-10k.fit')); return dt; })()`,
+         const dt = new DataTransfer(); dt.items.add(new File([bytes], 'hot-long-drift.fit')); return dt; })()`,
     );
     await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dropped });
     await page.waitForURL(/#\/runs\/[^/]+$/, { timeout: 60_000 });
@@ -296,10 +296,3 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
   });
 });
 
-// Keep the fixture honest: it is the scenario file it claims to be (a FIT header).
-describe('dashboard fixture', () => {
-  it('is a FIT file', () => {
-    const bytes = readFileSync(FIXTURE);
-    expect(bytes.subarray(8, 12).toString('latin1')).toBe('.FIT');
-  });
-});

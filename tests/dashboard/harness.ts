@@ -13,7 +13,6 @@ import type { BrowserContext, Page } from 'playwright-core';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
-export const FIXTURES = join(ROOT, 'tests', 'dashboard', 'fixtures');
 
 export function chromiumPath(): string | null {
   if (process.env.CHROMIUM_PATH) return existsSync(process.env.CHROMIUM_PATH) ? process.env.CHROMIUM_PATH : null;
