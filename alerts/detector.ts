@@ -7,7 +7,7 @@
 import type { Channel } from '../ingest/sample.js';
 import type { EngineConfig } from './config.js';
 import type { ResolvedProfile } from './profile.js';
-import type { PersonalThresholds } from './journal.js';
+import type { Limits, PersonalThresholds } from './journal.js';
 import type { AlertCause, SessionKind } from './types.js';
 
 /** One closed tick of run time (`cfg.engine.tickS` seconds): the means of the samples that fell in it. */
@@ -101,18 +101,25 @@ export const RISK_FACTORS = [
   'effort_spike',
 ] as const;
 export type RiskFactor = (typeof RISK_FACTORS)[number];
+/** Index of each factor in `EngineCtx.factors` (a Float64Array: numeric indexing keeps the hot path unboxed). */
+export const F: Readonly<Record<RiskFactor, number>> = Object.freeze(
+  Object.fromEntries(RISK_FACTORS.map((f, i) => [f, i])) as Record<RiskFactor, number>,
+);
 
 export interface EngineCtx {
   cfg: EngineConfig;
   profile: ResolvedProfile;
   personal: PersonalThresholds;
+  /** Thresholds after personalisation, resolved once (see journal.ts `resolveLimits`). */
+  limits: Limits;
   session: SessionKind | null;
   /** Air temperature and humidity from the run's conditions (NaN when not given). */
   conditionsTempC: number;
   conditionsHumidity: number;
   shared: Shared;
   signals: Record<AlertCause, Signal>;
-  factors: Record<RiskFactor, number>;
+  /** 0–1 per factor, indexed by `F`. */
+  factors: Float64Array;
 }
 
 export interface Detector<S> {

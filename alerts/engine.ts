@@ -11,17 +11,17 @@
  */
 import { emptySample, readRow, type Channel, type NormalizedRun, type Sample, CHANNELS } from '../ingest/sample.js';
 import { resolveConfig, type EngineConfig } from './config.js';
-import { RISK_FACTORS, type EngineCtx, type RiskFactor, type Shared, type Signal, type Tick } from './detector.js';
-import { personalThresholds, type PersonalThresholds } from './journal.js';
+import { F, RISK_FACTORS, type EngineCtx, type Shared, type Signal, type Tick } from './detector.js';
+import { personalThresholds, resolveLimits, type Limits, type PersonalThresholds } from './journal.js';
 import { composeMessage, KIND_OF } from './messages.js';
 import { computeMetrics } from './metrics.js';
-import { createPolicyState, decide, PRIORITY, recordFired, type Decision, type PolicyState } from './policy.js';
+import { createPolicyState, decide, policyTables, PRIORITY, recordFired, type Decision, type PolicyState, type PolicyTables } from './policy.js';
 import { resolveProfile, type ResolvedProfile } from './profile.js';
 import { DETECTORS } from './registry.js';
-import { createRing, ringMean, ringPush, type Ring } from './ring.js';
-import { createFactorSlots, scoreRisk } from './risk.js';
+import { createRing, ringPush, type Ring } from './ring.js';
+import { createFactorSlots, fillTopFactors, riskScore, riskWeights } from './risk.js';
 import { decodeState, encodeState } from './snapshot.js';
-import { gradeAdjustedSpeed } from './physiology.js';
+import { gradeAdjust } from './physiology.js';
 import type {
   Alert,
   AlertCause,
@@ -35,6 +35,7 @@ import type {
   RiskPoint,
   RunEvent,
 } from './types.js';
+import { ALERT_KINDS } from './types.js';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -76,7 +77,7 @@ interface EngineState {
   gradeDist: Ring;
   shared: Shared;
   signals: Record<AlertCause, Signal>;
-  factors: Record<RiskFactor, number>;
+  factors: Float64Array;
   detectors: unknown[];
   policy: PolicyState;
 }
@@ -120,6 +121,7 @@ interface Setup {
   cfg: EngineConfig;
   profile: ResolvedProfile;
   personal: PersonalThresholds;
+  limits: Limits;
   on: boolean[];
   status: DetectorStatus[];
 }
@@ -128,8 +130,12 @@ function setup(options: EngineOptions): Setup {
   const cfg = resolveConfig(options.config);
   const profile = resolveProfile(options.profile, cfg.profile);
   const personal = personalThresholds(profile.crampContexts, cfg.journal);
+  const limits = resolveLimits(
+    { driftPct: cfg.drift.thresholdPct, cadenceDropPct: cfg.cadence.dropPct, lateShare: cfg.overload.lateShare, sodiumMg: cfg.sodium.thresholdMg },
+    personal,
+  );
   const channels = new Set<Channel>(options.channels ?? CHANNELS);
-  const probe = { cfg, profile, personal, session: options.sessionKind ?? null } as EngineCtx;
+  const probe = { cfg, profile, personal, limits, session: options.sessionKind ?? null } as EngineCtx;
   const on: boolean[] = [];
   const status: DetectorStatus[] = [];
   for (const d of DETECTORS) {
@@ -138,7 +144,7 @@ function setup(options: EngineOptions): Setup {
     on.push(reason === null);
     status.push({ id: d.id, on: reason === null, note: reason ?? `on: ${d.inputs}` });
   }
-  return { options, cfg, profile, personal, on, status };
+  return { options, cfg, profile, personal, limits, on, status };
 }
 
 function finiteOr(x: number | undefined, fallback: number): number {
@@ -147,7 +153,10 @@ function finiteOr(x: number | undefined, fallback: number): number {
 
 class RiskEngine implements Engine {
   private readonly ctx: EngineCtx;
-  private readonly decision: Decision = { cause: null, severity: 'info', escalated: false };
+  private readonly decision: Decision = { index: -1, severity: 'info', escalated: false };
+  private readonly tables: PolicyTables;
+  private readonly weights: Float64Array;
+  private readonly crampCareKind: number;
   private readonly point: RiskPoint = { t: 0, score: 0, factors: [] };
   private readonly slots: string[][];
   private readonly riskEveryTicks: number;
@@ -161,6 +170,7 @@ class RiskEngine implements Engine {
       cfg: su.cfg,
       profile: su.profile,
       personal: su.personal,
+      limits: su.limits,
       session: su.options.sessionKind ?? null,
       conditionsTempC: finiteOr(su.options.conditions?.tempC, NaN),
       conditionsHumidity: finiteOr(su.options.conditions?.humidity, NaN),
@@ -169,6 +179,9 @@ class RiskEngine implements Engine {
       factors: st.factors,
     };
     this.slots = createFactorSlots(su.cfg.risk.maxFactors);
+    this.tables = policyTables(st.signals, su.cfg.policy);
+    this.weights = riskWeights(su.cfg.risk);
+    this.crampCareKind = ALERT_KINDS.indexOf('cramp_care');
     this.riskEveryTicks = Math.max(1, Math.round(su.cfg.engine.riskEveryS / su.cfg.engine.tickS));
   }
 
@@ -304,16 +317,19 @@ class RiskEngine implements Engine {
     if (tick.airTempC === tick.airTempC) context.temperatureC = tick.airTempC;
     if (sh.hrrFrac === sh.hrrFrac) context.intensity = Math.round(100 * sh.hrrFrac) / 100;
     this.sink.cramp?.(context);
-    const repeat = t - st.policy.kindLastT.cramp_care < this.su.cfg.engine.tickS * 12;
+    const repeat = t - st.policy.kindLastT[this.crampCareKind]! < this.su.cfg.engine.tickS * 12;
     sh.crampT = t;
     if (repeat) return;
-    const sig: Signal = { active: true, value: severity, a: NaN, b: NaN };
-    this.fire('cramp_reported', sig, t, 'urgent', false, context.muscle ?? 'muscle');
+    const index = PRIORITY.indexOf('cramp_reported');
+    const sig = this.tables.signals[index]!;
+    sig.value = severity;
+    this.fire(index, t, 'urgent', false, context.muscle ?? 'muscle');
   }
 
-  private fire(cause: AlertCause, sig: Signal, t: number, severity: Alert['severity'], escalated: boolean, detail: string): void {
-    const { message, why } = composeMessage(cause, sig, escalated, this.su.profile, detail);
-    recordFired(this.st.policy, cause, sig, this.st.shared, t);
+  private fire(index: number, t: number, severity: Alert['severity'], escalated: boolean, detail: string): void {
+    const cause = PRIORITY[index]!;
+    const { message, why } = composeMessage(cause, this.tables.signals[index]!, escalated, this.su.profile, detail);
+    recordFired(this.st.policy, this.tables, index, this.st.shared, t);
     this.sink.alert({ id: `${cause}-${t}`, t, kind: KIND_OF[cause], cause, message, why, severity });
   }
 
@@ -337,8 +353,10 @@ class RiskEngine implements Engine {
       tick.resp = a.respN > 0 ? a.respSum / a.respN : NaN;
       const ctxTemp = this.ctx.conditionsTempC;
       tick.airTempC = ctxTemp === ctxTemp ? ctxTemp : a.tempN > 0 ? a.tempSum / a.tempN : tick.airTempC === tick.airTempC ? tick.airTempC : ec.defaultTempC;
-      ringPush(st.gradeAlt, a.alt);
-      ringPush(st.gradeDist, a.dist);
+      st.gradeAlt.next = a.alt;
+    ringPush(st.gradeAlt);
+      st.gradeDist.next = a.dist;
+    ringPush(st.gradeDist);
       // Grade over the stretch the grade ring spans: the oldest slot is the one about to be overwritten next.
       const oldAlt = st.gradeAlt.buf[st.gradeAlt.i]!;
       const oldDist = st.gradeDist.buf[st.gradeDist.i]!;
@@ -347,7 +365,7 @@ class RiskEngine implements Engine {
       if (grade > 0.3) grade = 0.3;
       else if (grade < -0.3) grade = -0.3;
       tick.grade = grade;
-      tick.gas = gradeAdjustedSpeed(tick.speed, grade, ec.downhillFactor, ec.maxDownhillSaving);
+      gradeAdjust(tick, ec);
       // Reset the accumulator in place (no allocation).
       a.hrSum = a.hrN = a.cadSum = a.cadSq = a.cadN = a.speedSum = a.speedN = a.respSum = a.respN = a.tempSum = a.tempN = 0;
       a.alt = NaN;
@@ -370,31 +388,39 @@ class RiskEngine implements Engine {
     tick.sinceResumeS = st.sinceResumeS;
     const sh = st.shared;
     if (tick.moving) sh.movingS += tick.dt;
-    ringPush(st.hr1m, tick.hrOk && tick.moving ? hr : NaN);
-    ringPush(st.speed1m, sp === sp ? (tick.moving ? sp : 0) : NaN);
-    ringPush(st.gas1m, sp === sp ? (tick.moving ? tick.gas : 0) : NaN);
+    st.hr1m.next = NaN;
+    if (tick.hrOk && tick.moving) st.hr1m.next = hr;
+    ringPush(st.hr1m);
+    st.speed1m.next = NaN;
+    if (sp === sp) st.speed1m.next = (tick.moving ? sp : 0);
+    ringPush(st.speed1m);
+    st.gas1m.next = NaN;
+    if (sp === sp) st.gas1m.next = (tick.moving ? tick.gas : 0);
+    ringPush(st.gas1m);
     const p = su.profile;
-    sh.hrrFrac = (ringMean(st.hr1m) - p.hrRest) / (p.hrMax - p.hrRest);
-    sh.speed1m = ringMean(st.speed1m);
-    sh.gas1m = ringMean(st.gas1m);
+    sh.hrrFrac = (st.hr1m.mean - p.hrRest) / (p.hrMax - p.hrRest);
+    sh.speed1m = st.speed1m.mean;
+    sh.gas1m = st.gas1m.mean;
 
     const dets = DETECTORS;
     const ctx = this.ctx;
     for (let i = 0; i < dets.length; i++) {
       if (su.on[i]) dets[i]!.step(st.detectors[i], tick, ctx);
     }
-    const point = this.point;
-    sh.risk = scoreRisk(st.factors, su.cfg.risk, point, this.slots);
+    sh.risk = riskScore(st.factors, this.weights);
     st.closedTicks++;
     if ((k + 1) % this.riskEveryTicks === 0) {
+      const point = this.point;
       point.t = tick.t;
+      point.score = sh.risk;
+      fillTopFactors(st.factors, this.weights, su.cfg.risk, point, this.slots);
       this.sink.risk(point);
     }
     const d = this.decision;
-    decide(st.policy, st.signals, sh, tick.t, tick.dt, su.cfg.policy, d);
-    if (d.cause !== null) {
-      const detail = d.cause === 'fluid_gap' ? (sh.lastDrinkT === sh.lastDrinkT ? 'your last drink' : 'the start') : '';
-      this.fire(d.cause, st.signals[d.cause], tick.t, d.severity, d.escalated, detail);
+    decide(st.policy, this.tables, sh, tick, su.cfg.policy, d);
+    if (d.index >= 0) {
+      const detail = PRIORITY[d.index] === 'fluid_gap' ? (sh.lastDrinkT === sh.lastDrinkT ? 'your last drink' : 'the start') : '';
+      this.fire(d.index, tick.t, d.severity, d.escalated, detail);
     }
   }
 }
@@ -402,9 +428,8 @@ class RiskEngine implements Engine {
 function initialState(su: Setup, ctxProbe: (st: EngineState) => EngineCtx): EngineState {
   const signals = {} as Record<AlertCause, Signal>;
   for (const c of PRIORITY) signals[c] = { active: false, value: NaN, a: NaN, b: NaN };
-  const factors = {} as Record<RiskFactor, number>;
-  for (const f of RISK_FACTORS) factors[f] = 0;
-  factors.cramp_history = su.profile.priorCramps > 0 ? 1 : 0;
+  const factors = new Float64Array(RISK_FACTORS.length);
+  factors[F.cramp_history] = su.profile.priorCramps > 0 ? 1 : 0;
   const gradeTicks = Math.max(2, Math.round(su.cfg.engine.gradeDistanceM / 3 / su.cfg.engine.tickS));
   const st: EngineState = {
     started: false,
@@ -439,6 +464,7 @@ function ctxFor(su: Setup, st: EngineState): EngineCtx {
     cfg: su.cfg,
     profile: su.profile,
     personal: su.personal,
+    limits: su.limits,
     session: su.options.sessionKind ?? null,
     conditionsTempC: finiteOr(su.options.conditions?.tempC, NaN),
     conditionsHumidity: finiteOr(su.options.conditions?.humidity, NaN),

@@ -97,3 +97,23 @@ export function personalThresholds(contexts: CrampContext[], c: JournalConfig): 
 export function personal(defaultValue: number, personalValue: number): number {
   return personalValue === personalValue && personalValue < defaultValue ? personalValue : defaultValue;
 }
+
+/** The thresholds the detectors use, after personalisation (computed once per engine). */
+export interface Limits {
+  driftPct: number;
+  cadenceDropPct: number;
+  lateShare: number;
+  sodiumMg: number;
+}
+
+export function resolveLimits(
+  defaults: { driftPct: number; cadenceDropPct: number; lateShare: number; sodiumMg: number },
+  p: PersonalThresholds,
+): Limits {
+  return {
+    driftPct: personal(defaults.driftPct, p.driftPct),
+    cadenceDropPct: personal(defaults.cadenceDropPct, p.cadenceDropPct),
+    lateShare: personal(defaults.lateShare, p.lateShare),
+    sodiumMg: personal(defaults.sodiumMg, p.sodiumMg),
+  };
+}

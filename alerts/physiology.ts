@@ -36,6 +36,18 @@ export function saturationVapourMmHg(tempC: number): number {
   return Math.pow(10, 8.1076 - 1750.286 / (tempC + 235));
 }
 
+// Two-entry memo for the sweat model (air and skin temperature rarely change between ticks; Math.pow is the
+// costliest step). Referentially transparent: same input, same output.
+const memoT = new Float64Array([NaN, NaN]);
+const memoP = new Float64Array([NaN, NaN]);
+function vapourMemo(slot: number, tempC: number): number {
+  if (memoT[slot] !== tempC) {
+    memoT[slot] = tempC;
+    memoP[slot] = saturationVapourMmHg(tempC);
+  }
+  return memoP[slot]!;
+}
+
 export interface SweatModelConfig {
   /** Share of metabolic energy released as heat. @default 0.8 (science.md §3.4: about 80 %) */
   heatShare: number;
@@ -84,8 +96,8 @@ export function sweatRateMlPerH(
   const heatWPerM2 = (c.heatShare * metabolicWatts(speedMps, grade, massKg, c.walkRunMps)) / bsaM2;
   const dryWPerM2 = (6.45 * (tempC - c.skinTempC)) / c.clo;
   const eReq = heatWPerM2 + dryWPerM2;
-  const pa = (humidityPct / 100) * saturationVapourMmHg(tempC);
-  const eMax = 14.21 * (c.im / c.clo) * (saturationVapourMmHg(c.skinTempC) - pa);
+  const pa = (humidityPct / 100) * vapourMemo(0, tempC);
+  const eMax = 14.21 * (c.im / c.clo) * (vapourMemo(1, c.skinTempC) - pa);
   const intercept = tempC < c.coolBelowC ? 350 : 147;
   let perM2 = intercept + 1.527 * eReq - 0.87 * eMax;
   if (perM2 < c.floorGPerM2H) perM2 = c.floorGPerM2H;
@@ -96,6 +108,14 @@ export function sweatRateMlPerH(
 /** Sodium, mg, in `sweatMl` of sweat at `mmolPerL` (1 mmol Na = 23 mg). */
 export function sodiumMg(sweatMl: number, mmolPerL: number): number {
   return (sweatMl / 1000) * mmolPerL * 23;
+}
+
+/** Sets `tick.gas` from `tick.speed` and `tick.grade` (fields, not arguments: see ring.ts on boxing). */
+export function gradeAdjust(
+  tick: { speed: number; grade: number; gas: number },
+  c: { downhillFactor: number; maxDownhillSaving: number },
+): void {
+  tick.gas = gradeAdjustedSpeed(tick.speed, tick.grade, c.downhillFactor, c.maxDownhillSaving);
 }
 
 /**

@@ -14,9 +14,9 @@
  * - after a reported cramp, other prompts wait `afterCrampQuietS` (the care sequence is under way).
  * @module
  */
-import type { Shared, Signal } from './detector.js';
+import type { Shared, Signal, Tick } from './detector.js';
 import { KIND_OF } from './messages.js';
-import type { AlertCause, AlertKind, Severity } from './types.js';
+import { ALERT_KINDS, type AlertCause, type AlertKind, type Severity } from './types.js';
 
 export interface PolicyConfig {
   /** Least time between any two prompts, s. @default 60 */
@@ -77,84 +77,110 @@ const FIRST_SEVERITY: Readonly<Record<AlertKind, Severity>> = {
   electrolytes: 'info',
 };
 
-interface CauseState {
-  count: number;
-  value: number;
-  speedAtFire: number;
-  inactiveS: number;
-}
-
+/** Per-cause arrays are indexed by position in `PRIORITY`; per-kind ones by position in `ALERT_KINDS`. */
 export interface PolicyState {
   lastAnyT: number;
-  kindLastT: Record<AlertKind, number>;
-  causes: Record<AlertCause, CauseState>;
+  kindLastT: Float64Array;
+  count: Float64Array;
+  value: Float64Array;
+  speedAtFire: Float64Array;
+  inactiveS: Float64Array;
 }
 
 const LONG_AGO = -1e9;
 
 export function createPolicyState(): PolicyState {
-  const causes = {} as Record<AlertCause, CauseState>;
-  for (const c of PRIORITY) causes[c] = { count: 0, value: 0, speedAtFire: 0, inactiveS: 0 };
+  const n = PRIORITY.length;
   return {
     lastAnyT: LONG_AGO,
-    kindLastT: { cramp_care: LONG_AGO, breathe: LONG_AGO, slow_down: LONG_AGO, hydrate: LONG_AGO, electrolytes: LONG_AGO },
-    causes,
+    kindLastT: new Float64Array(ALERT_KINDS.length).fill(LONG_AGO),
+    count: new Float64Array(n),
+    value: new Float64Array(n),
+    speedAtFire: new Float64Array(n),
+    inactiveS: new Float64Array(n),
   };
 }
 
-/** The decision of one tick, written into a reused object. */
+/** Lookup tables built once per engine so a tick's decision does no keyed property access. */
+export interface PolicyTables {
+  /** The signal objects in `PRIORITY` order (the same objects the detectors write). */
+  signals: Signal[];
+  kindIndex: Int32Array;
+  /** Cooldown per cause, s. */
+  cooldown: Float64Array;
+  escalating: Uint8Array;
+  isCrampCare: Uint8Array;
+  isSlowDown: Uint8Array;
+  firstSeverity: Severity[];
+}
+
+export function policyTables(signals: Record<AlertCause, Signal>, c: PolicyConfig): PolicyTables {
+  const kindIndex = Int32Array.from(PRIORITY, (cause) => ALERT_KINDS.indexOf(KIND_OF[cause]));
+  return {
+    signals: PRIORITY.map((cause) => signals[cause]),
+    kindIndex,
+    cooldown: Float64Array.from(PRIORITY, (cause) => c.cooldownS[KIND_OF[cause]]),
+    escalating: Uint8Array.from(PRIORITY, (cause) => (ESCALATING.has(cause) ? 1 : 0)),
+    isCrampCare: Uint8Array.from(PRIORITY, (cause) => (KIND_OF[cause] === 'cramp_care' ? 1 : 0)),
+    isSlowDown: Uint8Array.from(PRIORITY, (cause) => (KIND_OF[cause] === 'slow_down' ? 1 : 0)),
+    firstSeverity: PRIORITY.map((cause) => FIRST_SEVERITY[KIND_OF[cause]]),
+  };
+}
+
+/** The decision of one tick, written into a reused object: the index in `PRIORITY` of the winner, or -1. */
 export interface Decision {
-  cause: AlertCause | null;
+  index: number;
   severity: Severity;
   escalated: boolean;
 }
 
 export function decide(
   st: PolicyState,
-  signals: Record<AlertCause, Signal>,
+  tb: PolicyTables,
   shared: Shared,
-  t: number,
-  dt: number,
+  tick: Readonly<Tick>,
   c: PolicyConfig,
   out: Decision,
 ): void {
-  out.cause = null;
-  for (let i = 0; i < PRIORITY.length; i++) {
-    const cause = PRIORITY[i]!;
-    const cs = st.causes[cause];
-    if (signals[cause].active) cs.inactiveS = 0;
-    else if ((cs.inactiveS += dt) >= c.rearmAfterS) cs.count = 0;
+  // The tick, not t and dt, is passed: doubles passed to a call V8 does not inline are boxed (see ring.ts).
+  const t = tick.t;
+  const dt = tick.dt;
+  out.index = -1;
+  const n = tb.signals.length;
+  for (let i = 0; i < n; i++) {
+    if (tb.signals[i]!.active) st.inactiveS[i] = 0;
+    else {
+      const idle = st.inactiveS[i]! + dt;
+      st.inactiveS[i] = idle;
+      if (idle >= c.rearmAfterS) st.count[i] = 0;
+    }
   }
   if (t - st.lastAnyT < c.minGapS) return;
-  for (let i = 0; i < PRIORITY.length; i++) {
-    const cause = PRIORITY[i]!;
-    const sig = signals[cause];
+  for (let i = 0; i < n; i++) {
+    const sig = tb.signals[i]!;
     if (!sig.active) continue;
-    const kind = KIND_OF[cause];
-    if (kind !== 'cramp_care' && t - shared.crampT < c.afterCrampQuietS) continue;
-    if (t - st.kindLastT[kind] < c.cooldownS[kind]) continue;
-    const cs = st.causes[cause];
+    if (tb.isCrampCare[i] === 0 && t - shared.crampT < c.afterCrampQuietS) continue;
+    if (t - st.kindLastT[tb.kindIndex[i]!]! < tb.cooldown[i]!) continue;
     let escalated = false;
-    if (cs.count > 0 && ESCALATING.has(cause)) {
-      if (cs.count > c.maxEscalations) continue;
-      const complied = kind === 'slow_down' && shared.speed1m <= cs.speedAtFire * (1 - c.complySpeedDropPct / 100);
-      if (complied || !(sig.value >= cs.value * (1 + c.escalateRisePct / 100))) continue;
+    const count = st.count[i]!;
+    if (count > 0 && tb.escalating[i] === 1) {
+      if (count > c.maxEscalations) continue;
+      const complied = tb.isSlowDown[i] === 1 && shared.speed1m <= st.speedAtFire[i]! * (1 - c.complySpeedDropPct / 100);
+      if (complied || !(sig.value >= st.value[i]! * (1 + c.escalateRisePct / 100))) continue;
       escalated = true;
     }
-    out.cause = cause;
+    out.index = i;
     out.escalated = escalated;
-    out.severity = escalated ? 'urgent' : FIRST_SEVERITY[kind];
+    out.severity = escalated ? 'urgent' : tb.firstSeverity[i]!;
     return;
   }
 }
 
-/** Records that `cause` fired at `t` (called by the engine once the alert is sent). */
-export function recordFired(st: PolicyState, cause: AlertCause, sig: Readonly<Signal>, shared: Shared, t: number): void {
-  const kind = KIND_OF[cause];
+/** Records that the cause at `index` (in `PRIORITY`) fired at `t`. */
+export function recordFired(st: PolicyState, tb: PolicyTables, index: number, shared: Shared, t: number): void {
   st.lastAnyT = t;
-  st.kindLastT[kind] = t;
-  const cs = st.causes[cause];
-  cs.count++;
-  cs.value = sig.value;
-  cs.speedAtFire = shared.speed1m;
+  st.kindLastT[tb.kindIndex[index]!] = t;
+  st.count[index] = st.count[index]! + 1;
+  st.value[index] = tb.signals[index]!.value;
+  st.speedAtFire[index] = shared.speed1m;
 }

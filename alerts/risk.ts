@@ -38,28 +38,35 @@ export function createFactorSlots(max: number): string[][] {
   return slots;
 }
 
-/** Writes the score and top factors into `point` (reused); returns the score. */
-export function scoreRisk(factors: Record<RiskFactor, number>, c: RiskConfig, point: RiskPoint, slots: string[][]): number {
+/** The weights as an array aligned with `RISK_FACTORS` (built once per engine). */
+export function riskWeights(c: RiskConfig): Float64Array {
+  return Float64Array.from(RISK_FACTORS, (f) => c[f]);
+}
+
+/** The score, 0–100, from the factors (every tick: cheap). */
+export function riskScore(factors: Float64Array, weights: Float64Array): number {
   let sum = 0;
-  for (let i = 0; i < RISK_FACTORS.length; i++) {
-    const f = RISK_FACTORS[i]!;
-    sum += c[f] * factors[f];
-  }
-  const score = Math.round(100 * (sum > 1 ? 1 : sum));
-  // Top contributors by selection (ties: registry order), without sorting or allocating.
+  for (let i = 0; i < weights.length; i++) sum += weights[i]! * factors[i]!;
+  return Math.round(100 * (sum > 1 ? 1 : sum));
+}
+
+/** Writes the top factors into `point` (reused) from preallocated `slots` (only when a point is emitted). */
+export function fillTopFactors(factors: Float64Array, weights: Float64Array, c: RiskConfig, point: RiskPoint, slots: string[][]): void {
+  const nf = weights.length;
   let n = 0;
   let prevBest = Infinity;
   let prevIdx = -1;
   const max = Math.min(c.maxFactors, slots.length - 1);
+  const minC = c.minContribution;
   const picked = slots[max]!;
+  // Selection (ties: registry order) rather than sorting: no allocation.
   while (n < max) {
     let best = -1;
     let bestIdx = -1;
-    for (let i = 0; i < RISK_FACTORS.length; i++) {
-      const f = RISK_FACTORS[i]!;
-      const v = c[f] * factors[f];
+    for (let i = 0; i < nf; i++) {
+      const v = weights[i]! * factors[i]!;
       const after = v < prevBest || (v === prevBest && i > prevIdx);
-      if (after && v >= c.minContribution && v > best) {
+      if (after && v >= minC && v > best) {
         best = v;
         bestIdx = i;
       }
@@ -71,7 +78,5 @@ export function scoreRisk(factors: Record<RiskFactor, number>, c: RiskConfig, po
   }
   const out = slots[n]!;
   for (let i = 0; i < n; i++) out[i] = picked[i]!;
-  point.score = score;
   point.factors = out;
-  return score;
 }

@@ -14,9 +14,8 @@
  * stride-time variability (research uses stride-by-stride times).
  * @module
  */
-import { clamp01, defineDetector } from '../detector.js';
-import { personal } from '../journal.js';
-import { createRing, ringMean, ringPush, ringValidShare, type Ring } from '../ring.js';
+import { clamp01, defineDetector, F } from '../detector.js';
+import { createRing, ringPush, type Ring } from '../ring.js';
 
 export interface CadenceConfig {
   /** Moving time ignored before the baseline, s. @default 600 */
@@ -106,31 +105,37 @@ export const cadence = defineDetector<CadenceState>({
         s.baseSdN++;
       }
     }
-    ringPush(s.cad, valid ? tick.cadence : NaN);
-    ringPush(s.speed, valid ? tick.speed : NaN);
-    ringPush(s.sd, valid ? tick.cadenceSd : NaN);
+    s.cad.next = NaN;
+    if (valid) s.cad.next = tick.cadence;
+    ringPush(s.cad);
+    s.speed.next = NaN;
+    if (valid) s.speed.next = tick.speed;
+    ringPush(s.speed);
+    s.sd.next = NaN;
+    if (valid) s.sd.next = tick.cadenceSd;
+    ringPush(s.sd);
     let change = NaN;
     let speedChange = NaN;
     let sdRatio = NaN;
     const baseReady = sh.movingS > baseEnd && s.baseN >= (c.minValidShare * c.baselineS) / ctx.cfg.engine.tickS;
-    if (baseReady && ringValidShare(s.cad) >= c.minValidShare) {
+    if (baseReady && s.cad.validShare >= c.minValidShare) {
       const baseCad = s.baseCadSum / s.baseN;
       const baseSpeed = s.baseSpeedSum / s.baseN;
-      const winSpeed = ringMean(s.speed);
+      const winSpeed = s.speed.mean;
       speedChange = 100 * (winSpeed / baseSpeed - 1);
       if (Math.abs(speedChange) <= c.maxSpeedChangePct) {
-        change = 100 * (ringMean(s.cad) / (baseCad + c.spmPerMps * (winSpeed - baseSpeed)) - 1);
+        change = 100 * (s.cad.mean / (baseCad + c.spmPerMps * (winSpeed - baseSpeed)) - 1);
       }
       const baseSd = s.baseSdN > 0 ? s.baseSdSum / s.baseSdN : NaN;
-      if (baseSd >= c.minBaseSd) sdRatio = ringMean(s.sd) / baseSd;
+      if (baseSd >= c.minBaseSd) sdRatio = s.sd.mean / baseSd;
     }
-    const thr = personal(c.dropPct, ctx.personal.cadenceDropPct) / sh.sens;
+    const thr = ctx.limits.cadenceDropPct / sh.sens;
     const drop = -change;
     const unsteady = sdRatio >= c.sdRise && drop > thr / 2;
     if (drop > thr || unsteady) s.overS += tick.dt;
     else if (!(drop > c.offPct / sh.sens)) s.overS = 0;
     sh.cadenceChangePct = change;
-    ctx.factors.cadence_fatigue = Math.max(clamp01(drop / (2 * thr)), clamp01((sdRatio - 1) / (2 * (c.sdRise - 1))));
+    ctx.factors[F.cadence_fatigue] = Math.max(clamp01(drop / (2 * thr)), clamp01((sdRatio - 1) / (2 * (c.sdRise - 1))));
     const sig = ctx.signals.cadence_fatigue;
     sig.active = s.overS >= c.sustainS;
     sig.value = drop > thr || !unsteady ? drop : sdRatio * 100;

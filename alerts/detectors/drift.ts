@@ -16,9 +16,8 @@
  * Limits: grade adjustment is ACSM uphill and an approximation downhill; HR lags hills by a minute or two.
  * @module
  */
-import { clamp01, defineDetector } from '../detector.js';
-import { personal } from '../journal.js';
-import { createRing, ringCv, ringMean, ringPush, ringValidShare, type Ring } from '../ring.js';
+import { clamp01, defineDetector, F } from '../detector.js';
+import { createRing, ringPush, type Ring } from '../ring.js';
 
 export interface DriftConfig {
   /** Moving time ignored before the baseline, s. @default 600 */
@@ -86,29 +85,33 @@ export const drift = defineDetector<DriftState>({
       s.baseHrSum += tick.hr;
       s.baseN++;
     }
-    ringPush(s.speed, valid ? tick.gas : NaN);
-    ringPush(s.hr, valid ? tick.hr : NaN);
+    s.speed.next = NaN;
+    if (valid) s.speed.next = tick.gas;
+    ringPush(s.speed);
+    s.hr.next = NaN;
+    if (valid) s.hr.next = tick.hr;
+    ringPush(s.hr);
     let dec = NaN;
     let hrExpected = NaN;
     const baseReady = sh.movingS > baseEnd && s.baseN >= (c.minValidShare * c.baselineS) / ctx.cfg.engine.tickS;
-    if (baseReady && ringValidShare(s.hr) >= c.minValidShare && ringCv(s.speed) <= c.maxSpeedCv) {
+    if (baseReady && s.hr.validShare >= c.minValidShare && s.speed.cv <= c.maxSpeedCv) {
       const baseNetHr = s.baseHrSum / s.baseN - ctx.profile.hrRest;
       if (baseNetHr > 10) {
         const efNet = s.baseSpeedSum / s.baseN / baseNetHr;
-        hrExpected = ctx.profile.hrRest + ringMean(s.speed) / efNet;
-        dec = 100 * (1 - hrExpected / ringMean(s.hr));
+        hrExpected = ctx.profile.hrRest + s.speed.mean / efNet;
+        dec = 100 * (1 - hrExpected / s.hr.mean);
       }
     }
-    const thr = personal(c.thresholdPct, ctx.personal.driftPct) / sh.sens;
+    const thr = ctx.limits.driftPct / sh.sens;
     if (dec > thr) s.overS += tick.dt;
     else if (!(dec > c.offPct / sh.sens)) s.overS = 0;
     sh.decouplingPct = dec;
     if (dec === dec && !(dec <= sh.maxDecouplingPct)) sh.maxDecouplingPct = dec;
-    ctx.factors.cardiac_drift = clamp01(dec / (2 * thr));
+    ctx.factors[F.cardiac_drift] = clamp01(dec / (2 * thr));
     const sig = ctx.signals.cardiac_drift;
     sig.active = s.overS >= c.sustainS;
     sig.value = dec;
-    sig.a = ringMean(s.hr) - hrExpected;
+    sig.a = s.hr.mean - hrExpected;
     sig.b = s.overS / 60;
   },
 });

@@ -11,8 +11,8 @@
  * Limits: optical HR jumps that are not cadence lock can still fool it; the sustain time and bpm floor limit that.
  * @module
  */
-import { clamp01, defineDetector } from '../detector.js';
-import { createLagRing, lagOlderMean, lagPush, lagRecentMean, type LagRing } from '../ring.js';
+import { clamp01, defineDetector, F } from '../detector.js';
+import { createLagRing, lagPush, type LagRing } from '../ring.js';
 
 export interface EffortSpikeConfig {
   /** Width of each compared window, s. @default 60 */
@@ -70,18 +70,22 @@ export const effortSpike = defineDetector<EffortSpikeState>({
     const c = ctx.cfg.effortSpike;
     const w = c.widthS / ctx.cfg.engine.tickS;
     const l = c.lagS / ctx.cfg.engine.tickS;
-    return { runStreakS: 0, hr: createLagRing(w, l), speed: createLagRing(w, l), overS: 0 };
+    return { runStreakS: 0, hr: createLagRing(w, l, c.minValidShare), speed: createLagRing(w, l, c.minValidShare), overS: 0 };
   },
   step(s, tick, ctx) {
     const c = ctx.cfg.effortSpike;
     s.runStreakS = tick.running ? s.runStreakS + tick.dt : 0;
     const ok = tick.running && tick.hrOk && !(Math.abs(tick.grade) > c.maxAbsGrade) && tick.sinceResumeS >= c.afterResumeS;
-    lagPush(s.hr, ok ? tick.hr : NaN);
-    lagPush(s.speed, ok ? tick.gas : NaN);
-    const h1 = lagRecentMean(s.hr, c.minValidShare);
-    const h0 = lagOlderMean(s.hr, c.minValidShare);
-    const v1 = lagRecentMean(s.speed, c.minValidShare);
-    const v0 = lagOlderMean(s.speed, c.minValidShare);
+    s.hr.next = NaN;
+    if (ok) s.hr.next = tick.hr;
+    lagPush(s.hr);
+    s.speed.next = NaN;
+    if (ok) s.speed.next = tick.gas;
+    lagPush(s.speed);
+    const h1 = s.hr.recentMean;
+    const h0 = s.hr.olderMean;
+    const v1 = s.speed.recentMean;
+    const v0 = s.speed.olderMean;
     const rise = 100 * (h1 / h0 - 1);
     const cond =
       ctx.shared.movingS >= c.warmupS &&
@@ -91,7 +95,7 @@ export const effortSpike = defineDetector<EffortSpikeState>({
       Math.abs(100 * (v1 / v0 - 1)) <= c.holdPct;
     if (cond) s.overS += tick.dt;
     else s.overS = 0;
-    ctx.factors.effort_spike = clamp01(rise / (2 * c.risePct));
+    ctx.factors[F.effort_spike] = clamp01(rise / (2 * c.risePct));
     const sig = ctx.signals.effort_spike;
     sig.active = s.overS >= c.sustainS;
     sig.value = rise;

@@ -13,7 +13,7 @@
  * Limits: no HR kinetics model, so a very fast start is seen only once HR has risen (about a minute).
  * @module
  */
-import { clamp01, defineDetector } from '../detector.js';
+import { clamp01, defineDetector, F } from '../detector.js';
 
 export interface FastStartConfig {
   /** Start of the watched window, s of moving time. @default 120 */
@@ -70,7 +70,7 @@ export const fastStart = defineDetector<FastStartState>({
     else if (tick.moving || !inWindow) s.overS = 0;
     const level = clamp01((sh.hrrFrac - (ceiling - 0.1)) / 0.2);
     if (inWindow && level > s.excess) s.excess = level;
-    ctx.factors.fast_start = inWindow ? level : 0.5 * s.excess;
+    ctx.factors[F.fast_start] = inWindow ? level : 0.5 * s.excess;
     const sig = ctx.signals.fast_start;
     sig.active = inWindow && s.overS >= c.sustainS;
     sig.value = hrOver ? sh.hrrFrac * 100 : easy > 0 ? (100 * sh.gas1m) / easy : 0;

@@ -11,7 +11,7 @@
  * Limits: ±~100 g·m⁻²·h⁻¹ model error; ignores sun, wind and clothing saturation; drinks are only what is logged.
  * @module
  */
-import { clamp01, defineDetector } from '../detector.js';
+import { clamp01, defineDetector, F } from '../detector.js';
 import { bodySurfaceArea, sweatRateMlPerH } from '../physiology.js';
 
 export interface HydrationConfig {
@@ -84,7 +84,7 @@ export const hydration = defineDetector<HydrationState>({
     const intakeCap = (c.maxAdviceMlPerH * tick.t) / 3600;
     let advice = Math.min(c.sipMaxMl, deficit, intakeCap - sh.drankMl);
     advice = Math.floor(advice / 50) * 50;
-    ctx.factors.fluid_deficit = clamp01(deficit / (c.fullRiskPctMass * 10 * p.massKg));
+    ctx.factors[F.fluid_deficit] = clamp01(deficit / (c.fullRiskPctMass * 10 * p.massKg));
     const sig = ctx.signals.fluid_gap;
     const heat = clamp01((tick.airTempC - c.mildC) / (c.hotC - c.mildC));
     const gapPct = c.gapPctMass + heat * (c.hotGapPctMass - c.gapPctMass);

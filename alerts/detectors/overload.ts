@@ -12,8 +12,7 @@
  * Limits: the usual long run defaults to 90 min when unknown (stated in the report); no notion of planned duration.
  * @module
  */
-import { clamp01, defineDetector } from '../detector.js';
-import { personal } from '../journal.js';
+import { clamp01, defineDetector, F } from '../detector.js';
 
 export interface OverloadConfig {
   /** Share of the usual long run from which sensitivity starts to rise. @default 0.75 */
@@ -65,14 +64,14 @@ export const overload = defineDetector<OverloadState>({
       s.consecutiveAboveS = 0;
     }
     const share = sh.movingS / ctx.profile.usualLongRunS;
-    const late = personal(c.lateShare, ctx.personal.lateShare);
+    const late = ctx.limits.lateShare;
     const lateLevel = clamp01((share - late) / (1 - late));
     const aboveLevel = clamp01(sh.aboveThresholdS / c.maxAboveThresholdS);
     let sens = 1 + c.lateBoost * lateLevel + c.aboveBoost * aboveLevel + (ctx.profile.priorCramps > 0 ? c.historyBoost : 0);
     if (sens > c.maxSens) sens = c.maxSens;
     sh.sens = sens;
-    ctx.factors.duration = clamp01((share - 0.5) / 0.75);
-    ctx.factors.time_above_threshold = aboveLevel;
+    ctx.factors[F.duration] = clamp01((share - 0.5) / 0.75);
+    ctx.factors[F.time_above_threshold] = aboveLevel;
     const sig = ctx.signals.overload;
     const hardNow = (share >= 1 || sh.aboveThresholdS >= c.maxAboveThresholdS) && s.consecutiveAboveS >= c.promptAboveS;
     const tooLong = ctx.profile.usualLongRunKnown && share >= c.promptShare;

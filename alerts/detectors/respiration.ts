@@ -12,8 +12,8 @@
  * implemented, so runs with only RR intervals have this detector off.
  * @module
  */
-import { clamp01, defineDetector } from '../detector.js';
-import { createLagRing, lagOlderMean, lagPush, lagRecentMean, type LagRing } from '../ring.js';
+import { clamp01, defineDetector, F } from '../detector.js';
+import { createLagRing, lagPush, type LagRing } from '../ring.js';
 
 export interface RespirationConfig {
   /** Moving time before the baseline, s. @default 600 */
@@ -72,7 +72,7 @@ export const respiration = defineDetector<RespirationState>({
     const c = ctx.cfg.respiration;
     const w = c.widthS / ctx.cfg.engine.tickS;
     const l = c.lagS / ctx.cfg.engine.tickS;
-    return { baseResp: 0, baseSpeed: 0, baseHr: 0, baseN: 0, baseHrN: 0, resp: createLagRing(w, l), speed: createLagRing(w, l), hr: createLagRing(w, l), overS: 0 };
+    return { baseResp: 0, baseSpeed: 0, baseHr: 0, baseN: 0, baseHrN: 0, resp: createLagRing(w, l, c.minValidShare), speed: createLagRing(w, l, c.minValidShare), hr: createLagRing(w, l, c.minValidShare), overS: 0 };
   },
   step(s, tick, ctx) {
     const c = ctx.cfg.respiration;
@@ -87,15 +87,21 @@ export const respiration = defineDetector<RespirationState>({
         s.baseHrN++;
       }
     }
-    lagPush(s.resp, ok ? tick.resp : NaN);
-    lagPush(s.speed, ok ? tick.gas : NaN);
-    lagPush(s.hr, ok && tick.hrOk ? tick.hr : NaN);
-    const r1 = lagRecentMean(s.resp, c.minValidShare);
-    const r0 = lagOlderMean(s.resp, c.minValidShare);
-    const v1 = lagRecentMean(s.speed, c.minValidShare);
-    const v0 = lagOlderMean(s.speed, c.minValidShare);
-    const h1 = lagRecentMean(s.hr, c.minValidShare);
-    const h0 = lagOlderMean(s.hr, c.minValidShare);
+    s.resp.next = NaN;
+    if (ok) s.resp.next = tick.resp;
+    lagPush(s.resp);
+    s.speed.next = NaN;
+    if (ok) s.speed.next = tick.gas;
+    lagPush(s.speed);
+    s.hr.next = NaN;
+    if (ok && tick.hrOk) s.hr.next = tick.hr;
+    lagPush(s.hr);
+    const r1 = s.resp.recentMean;
+    const r0 = s.resp.olderMean;
+    const v1 = s.speed.recentMean;
+    const v0 = s.speed.olderMean;
+    const h1 = s.hr.recentMean;
+    const h0 = s.hr.olderMean;
     const sens = ctx.shared.sens;
     // (b) fast rise within lagS
     const rise = 100 * (r1 / r0 - 1);
@@ -117,7 +123,7 @@ export const respiration = defineDetector<RespirationState>({
     else s.overS = 0;
     const useBase = slow && !(fast && rise > baseRise);
     const shown = useBase ? baseRise : rise;
-    ctx.factors.respiration = Math.max(clamp01(rise / (2 * c.risePct)), clamp01(baseRise / (2 * c.baselineRisePct)));
+    ctx.factors[F.respiration] = Math.max(clamp01(rise / (2 * c.risePct)), clamp01(baseRise / (2 * c.baselineRisePct)));
     const sig = ctx.signals.respiration;
     sig.active = s.overS >= c.sustainS;
     sig.value = shown;

@@ -11,8 +11,7 @@
  * Limits: sweat sodium varies 3-fold between athletes; without a measured value the estimate is rough.
  * @module
  */
-import { clamp01, defineDetector } from '../detector.js';
-import { personal } from '../journal.js';
+import { clamp01, defineDetector, F } from '../detector.js';
 import { sodiumMg } from '../physiology.js';
 
 export interface SodiumConfig {
@@ -49,9 +48,9 @@ export const sodium = defineDetector<Record<string, never>>({
     const sh = ctx.shared;
     sh.sodiumLossMg = sodiumMg(sh.sweatMl, ctx.profile.sweatSodiumMmolPerL);
     const uncovered = sh.sodiumLossMg - sh.sodiumIntakeMg;
-    const thr = personal(c.thresholdMg, ctx.personal.sodiumMg);
+    const thr = ctx.limits.sodiumMg;
     const longEnough = sh.movingS >= c.minMovingS || (tick.airTempC >= c.hotC && sh.movingS >= c.hotMinMovingS);
-    ctx.factors.sodium_deficit = clamp01(uncovered / (2 * thr));
+    ctx.factors[F.sodium_deficit] = clamp01(uncovered / (2 * thr));
     const sig = ctx.signals.sodium_loss;
     sig.active = longEnough && uncovered >= thr;
     sig.value = uncovered;
