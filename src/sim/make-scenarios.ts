@@ -5,7 +5,8 @@
  *
  * Usage (after `npm run build`): `node dist/src/sim/make-scenarios.js [DIR]` writes to DIR (default
  * fixtures/scenarios under the working directory); `--markdown` prints the scenario table for
- * fixtures/README.md instead. `npm run scenarios` does both build and generation.
+ * fixtures/README.md instead; `--reseed=N` adds N to every seed (a held-out copy with other noise: write it
+ * outside fixtures/). `npm run scenarios` does both build and generation.
  * @module
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,12 +23,16 @@ export interface Suite {
   expectationsJson: string;
 }
 
-export function buildSuite(scenarios: readonly Scenario[] = SCENARIOS): Suite {
+/**
+ * Builds the suite. `seedOffset` shifts every seed: the same runs with other noise, a held-out copy to
+ * check that an engine meets the labels for the physiology and not for one noise realisation.
+ */
+export function buildSuite(scenarios: readonly Scenario[] = SCENARIOS, seedOffset = 0): Suite {
   const files = new Map<string, Uint8Array>();
   const labels: Record<string, unknown> = {};
   for (const s of scenarios) {
     if (files.has(`${s.name}.fit`)) throw new Error(`make-scenarios: duplicate scenario name '${s.name}'`);
-    files.set(`${s.name}.fit`, writeFit(simulate(s.sim)));
+    files.set(`${s.name}.fit`, writeFit(simulate({ ...s.sim, seed: s.sim.seed + seedOffset })));
     labels[s.name] = { summary: s.summary, why: s.why, profile: s.profile, conditions: s.conditions, expect: s.expect };
   }
   return { files, expectationsJson: `${JSON.stringify(labels, null, 2)}\n` };
@@ -72,7 +77,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const dir = resolve(argv.find((a) => !a.startsWith('--')) ?? join('fixtures', 'scenarios'));
-  const suite = buildSuite();
+  const reseed = argv.find((a) => a.startsWith('--reseed='));
+  const seedOffset = reseed ? Number(reseed.slice('--reseed='.length)) : 0;
+  if (!Number.isInteger(seedOffset)) {
+    process.stderr.write(`make-scenarios: --reseed needs a whole number, got '${reseed}'\n`);
+    return 2;
+  }
+  const suite = buildSuite(SCENARIOS, seedOffset);
   writeSuite(dir, suite);
   let bytes = 0;
   for (const b of suite.files.values()) bytes += b.length;

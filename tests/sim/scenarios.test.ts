@@ -31,6 +31,14 @@ describe('scenario suite', () => {
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
   });
 
+  it('reseeds into a held-out copy: other noise, same labels', () => {
+    const heldOut = buildSuite(SCENARIOS, 1);
+    expect(heldOut.expectationsJson).toBe(suite.expectationsJson);
+    for (const [name, bytes] of heldOut.files) {
+      expect(Buffer.from(bytes).equals(Buffer.from(suite.files.get(name)!)), name).toBe(false);
+    }
+  });
+
   it('stays under 3 MB', () => {
     const total = readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
     expect(total).toBeLessThan(3_000_000);
