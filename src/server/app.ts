@@ -33,7 +33,13 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(helmet());
+  app.use(
+    helmet({
+      // The server speaks plain HTTP itself (TLS, if any, ends at a proxy): asking browsers to upgrade every
+      // request to https would break the dashboard when it is opened over the LAN.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
 
   app.get('/healthz', async (_req, res) => {
     try {
