@@ -1,0 +1,60 @@
+// A server under test, in its own process (forked by live.mjs): `product` = the whole crampguard service
+// (startServer: socket.io + validation + normaliser + group commit in a real SQLite store + engine), `bare` =
+// a socket.io server with the same transport settings that only acks. Talks to its parent over IPC:
+//   → {type:'ready', url}   ← {type:'stats'} → {type:'stats', cpuUs, rss, heapUsed}   ← {type:'stop'}
+// It exits by itself when the parent goes away or after --max-s seconds.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Server } from 'socket.io';
+import { DIST, arg } from './lib.mjs';
+
+const kind = arg('kind', 'bare');
+const maxS = Number(arg('max-s', '600'));
+setTimeout(() => process.exit(3), maxS * 1000).unref();
+process.on('disconnect', () => process.exit(0));
+
+let close;
+let url;
+if (kind === 'product') {
+  const { startServer } = await import(`${DIST}src/server/server.js`);
+  const { loadConfig } = await import(`${DIST}src/server/config.js`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'cg-bench-live-'));
+  const silent = new Writable({ write: (_c, _e, cb) => cb() });
+  const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+  if (process.env.BENCH_FIT_WORKERS) env.FIT_WORKERS = process.env.BENCH_FIT_WORKERS;
+  const server = await startServer(loadConfig(env), { logDestination: silent });
+  url = server.url;
+  close = async () => {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+} else {
+  // The limit: the product's transport settings (websocket only, no compression), and nothing else.
+  const http = createServer();
+  const io = new Server(http, { transports: ['websocket'], perMessageDeflate: false, serveClient: false });
+  const ok = { ok: true };
+  io.of('/watch').on('connection', (s) => {
+    s.on('start', (_m, ack) => ack(ok));
+    s.on('samples', (_m, ack) => ack(ok));
+  });
+  await new Promise((r) => http.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${http.address().port}`;
+  close = () => new Promise((r) => io.close(() => r()));
+}
+
+process.on('message', async (m) => {
+  if (m?.type === 'stats') {
+    const c = process.cpuUsage();
+    const mem = process.memoryUsage();
+    process.send({ type: 'stats', cpuUs: c.user + c.system, rss: mem.rss, heapUsed: mem.heapUsed, at: performance.now() });
+  } else if (m?.type === 'stop') {
+    const hard = setTimeout(() => process.exit(0), 10_000);
+    await close().catch(() => {});
+    clearTimeout(hard);
+    process.exit(0);
+  }
+});
+process.send({ type: 'ready', url });
