@@ -13,7 +13,11 @@ import { runInNewContext } from 'node:vm';
 import FitParser from 'fit-file-parser';
 import { readFitMessages } from 'fit-file-parser/raw';
 import { afterAll, bench, describe } from 'vitest';
-import { decodeFit } from '../../ingest/fit.js';
+import { decodeFit, parseSegment } from '../../ingest/fit.js';
+import { frameFit } from '../../ingest/fit/frame.js';
+import { recordsToColumns } from '../../ingest/fit/records.js';
+import { WarningLog } from '../../ingest/fit/values.js';
+import type { FitMessage } from '../../ingest/fit/values.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/fit');
@@ -23,6 +27,8 @@ const FILES = [
   'roznet__FitFileParser/running.fit',
 ];
 const options = { time: 500, warmupIterations: 1, warmupTime: 0, iterations: 4 };
+/** Alternating runs for the overhead figure: alternation cancels most of the drift of a shared machine. */
+const PAIRS = 8;
 
 function semantic(bytes: Uint8Array): Promise<unknown> {
   return new FitParser({ force: false, mode: 'list' }).parseAsync(new Uint8Array(bytes).buffer);
@@ -40,13 +46,24 @@ for (const name of FILES) {
     bench('decodeFit (frame + parse + normalise)', async () => {
       await decodeFit(bytes);
     }, options);
+    const records = (parseSegment(bytes).records ?? []) as FitMessage[];
+    bench('  of which: frame (CRC + record walk)', () => {
+      frameFit(bytes);
+    }, options);
+    bench('  of which: normalise parsed records', () => {
+      recordsToColumns(records, new WarningLog());
+    }, options);
   });
+}
+
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 /** Heap bytes that stay reachable while `hold` keeps the result of `make`, per record. */
 async function retainedPerRecord(make: () => Promise<unknown>, records: number): Promise<number> {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  const gc = exposeGc();
   gc();
   gc();
   const before = process.memoryUsage();
@@ -65,7 +82,41 @@ function columnBytes(run: NormalizedRun): number {
   return total + (run.rr ? run.rr.t.byteLength + run.rr.ms.byteLength : 0);
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
 afterAll(async () => {
+  const overhead: string[] = [];
+  for (const name of FILES) {
+    const bytes = new Uint8Array(readFileSync(join(FIXTURES, name)));
+    const theirs: number[] = [];
+    const ours: number[] = [];
+    const gc = exposeGc();
+    const time = async (f: () => Promise<unknown>): Promise<number> => {
+      gc(); // each run starts clean: no paying for the garbage of the run before
+      const t = performance.now();
+      await f();
+      return performance.now() - t;
+    };
+    for (let k = 0; k < PAIRS; k++) {
+      // Alternate which goes first, so drift and warm caches favour neither.
+      if (k % 2 === 0) {
+        theirs.push(await time(() => semantic(bytes)));
+        ours.push(await time(() => decodeFit(bytes)));
+      } else {
+        ours.push(await time(() => decodeFit(bytes)));
+        theirs.push(await time(() => semantic(bytes)));
+      }
+    }
+    const ratios = theirs.map((x, k) => ours[k]! / x);
+    overhead.push(
+      `${name}: semantic parse median ${median(theirs).toFixed(0)} ms, decodeFit median ${median(ours).toFixed(0)} ms, ` +
+        `median per-pair ratio ${median(ratios).toFixed(3)} (${PAIRS} alternating pairs, GC before each)`,
+    );
+  }
+  console.log(`\ndecodeFit vs fit-file-parser's own decode\n${overhead.join('\n')}`);
   const lines: string[] = [];
   for (const name of FILES) {
     const bytes = new Uint8Array(readFileSync(join(FIXTURES, name)));
