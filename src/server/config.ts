@@ -16,6 +16,12 @@ export interface AppConfig {
   readonly databaseUrl: string | undefined;
   /** Redis URL for the socket.io streams adapter (several processes). Unset = one process, in-memory adapter. */
   readonly redisUrl: string | undefined;
+  /** PostgreSQL schema to create and use (one database, several deployments or test runs). @default search_path */
+  readonly databaseSchema: string | undefined;
+  /** Prefix of every Redis key and stream this deployment uses. @default 'crampguard' */
+  readonly redisPrefix: string;
+  /** With Redis: lifetime of a run's lease, ms (how long a killed process blocks its runs). @default 6000 */
+  readonly runLeaseMs: number;
   /** Largest FIT upload accepted, bytes. @default 32 MB */
   readonly uploadLimitBytes: number;
   /** Whether POST /api/athletes accepts new athletes. @default true */
@@ -26,6 +32,10 @@ export interface AppConfig {
   readonly dashboardDir: string | undefined;
   /** FIT decoding worker threads. @default 1 */
   readonly fitWorkers: number;
+  /** HTTP API requests per minute per client address (token bucket, this process); 0 = no limit. @default 6000 */
+  readonly rateLimitPerAddressPerMin: number;
+  /** HTTP API requests per minute per bearer token (token bucket, this process); 0 = no limit. @default 3000 */
+  readonly rateLimitPerTokenPerMin: number;
 }
 
 export class ConfigError extends Error {
@@ -51,11 +61,24 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: urlWithScheme(['postgres', 'postgresql']).optional(),
   REDIS_URL: urlWithScheme(['redis', 'rediss']).optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .trim()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .optional(),
+  REDIS_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -')
+    .default('crampguard'),
+  RUN_LEASE_MS: z.coerce.number().int().min(1000).max(120_000).default(6000),
   UPLOAD_LIMIT_MB: z.coerce.number().positive().max(1024).default(32),
   REGISTRATION: z.enum(['open', 'closed']).default('open'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DASHBOARD_DIR: z.string().trim().min(1).optional(),
   FIT_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
+  RATE_LIMIT_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000),
+  RATE_LIMIT_TOKEN_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(3000),
 });
 
 /** The variables read, for `serve --help`. */
@@ -65,11 +88,16 @@ export const ENV_HELP = `environment:
   DATA_DIR         folder of the embedded SQLite store (default ./data)
   DATABASE_URL     postgres://… to use PostgreSQL instead of SQLite
   REDIS_URL        redis://… to share live sessions between processes
+  DATABASE_SCHEMA  PostgreSQL schema to create and use (default: the server's search_path)
+  REDIS_PREFIX     prefix of the Redis keys and streams of this deployment (default crampguard)
+  RUN_LEASE_MS     with REDIS_URL: a live run's lease lifetime, ms (default 6000; renewed every third)
   UPLOAD_LIMIT_MB  largest FIT upload (default 32)
   REGISTRATION     open | closed: whether POST /api/athletes creates athletes (default open)
   LOG_LEVEL        fatal | error | warn | info | debug | trace | silent (default info)
   DASHBOARD_DIR    built dashboard files (default: the package's dist/dashboard)
   FIT_WORKERS      FIT decoding worker threads (default 1)
+  RATE_LIMIT_ADDRESS_PER_MIN  API requests a minute per client address (default 6000; 0 = off)
+  RATE_LIMIT_TOKEN_PER_MIN    API requests a minute per bearer token (default 3000; 0 = off)
 `;
 
 /** Parses the environment once; throws a ConfigError naming every bad variable. */
@@ -92,10 +120,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
+    redisPrefix: e.REDIS_PREFIX,
+    runLeaseMs: e.RUN_LEASE_MS,
     uploadLimitBytes: Math.round(e.UPLOAD_LIMIT_MB * 1024 * 1024),
     registrationOpen: e.REGISTRATION === 'open',
     logLevel: e.LOG_LEVEL,
     dashboardDir: e.DASHBOARD_DIR,
     fitWorkers: e.FIT_WORKERS,
+    rateLimitPerAddressPerMin: e.RATE_LIMIT_ADDRESS_PER_MIN,
+    rateLimitPerTokenPerMin: e.RATE_LIMIT_TOKEN_PER_MIN,
   });
 }

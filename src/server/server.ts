@@ -15,7 +15,9 @@ import type { Store } from '../store/types.js';
 import { createAnalyzer, type Analyzer } from './analyzer.js';
 import { createApp } from './app.js';
 import type { AppConfig } from './config.js';
+import { RunLeases, type LeaseRedis } from './lease.js';
 import { Metrics } from './metrics.js';
+import { rateLimiter } from './rate-limit.js';
 import { WatchService } from './watch.js';
 
 export interface StartOptions {
@@ -59,13 +61,18 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   const log = pino({ level: config.logLevel, base: { svc: 'crampguard' } }, options.logDestination ?? pino.destination(1));
   const store =
     options.store ??
-    (await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) }));
+    (await openStore({
+      dataDir: config.dataDir,
+      ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+      ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    }));
   const analyzer: Analyzer = createAnalyzer(config.fitWorkers);
   const metrics = new Metrics();
   const http = createServer();
   const root = packageRoot();
 
   let watch: WatchService | null = null;
+  const limit = rateLimiter({ perAddressPerMin: config.rateLimitPerAddressPerMin, perTokenPerMin: config.rateLimitPerTokenPerMin });
   const app = createApp({
     config,
     store,
@@ -75,6 +82,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     version: packageVersion(root),
     defaultDashboardDir: join(root, 'dist', 'dashboard'),
     onRunDeleted: (athleteId, runId) => watch?.forget(athleteId, runId),
+    ...(limit ? { limits: [limit] } : {}),
   });
   http.on('request', app);
 
@@ -92,15 +100,25 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     },
   });
   let redis: { quit(): Promise<unknown> } | null = null;
+  let leases: RunLeases | undefined;
   if (config.redisUrl) {
     const [{ createClient }, { createAdapter }] = await Promise.all([import('redis'), import('@socket.io/redis-streams-adapter')]);
     const client = createClient({ url: config.redisUrl });
     client.on('error', (err: unknown) => log.error({ err }, 'redis error'));
     await client.connect();
-    io.adapter(createAdapter(client));
+    // The streams adapter (not the pub/sub one) keeps connection state recovery working across processes.
+    io.adapter(
+      createAdapter(client, { streamName: `${config.redisPrefix}:socket.io`, sessionKeyPrefix: `${config.redisPrefix}:sio:session:` }),
+    );
     redis = client;
+    leases = new RunLeases(client as unknown as LeaseRedis, {
+      prefix: config.redisPrefix,
+      ttlMs: config.runLeaseMs,
+      onLost: (runId) => watch?.leaseLost(runId),
+      onError: (err) => log.warn({ err }, 'run lease renewal failed'),
+    });
   }
-  watch = new WatchService(io, { store, analyzer, metrics, log, clustered: Boolean(config.redisUrl) });
+  watch = new WatchService(io, { store, analyzer, metrics, log, clustered: Boolean(config.redisUrl), ...(leases ? { leases } : {}) });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
