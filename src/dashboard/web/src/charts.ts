@@ -24,6 +24,11 @@ export interface PanelSpec {
   range?: [number, number];
   /** Fill under the line (for the risk gauge). */
   fill?: boolean;
+  /**
+   * Fit the y axis to the 1st–99th percentile of the values instead of their extremes, so a standing start
+   * (pace of 20 min/km) does not flatten the rest of the run.
+   */
+  robust?: boolean;
 }
 
 export interface PanelData {
@@ -50,12 +55,16 @@ export interface Band {
 
 
 const PANEL_HEIGHT = 150;
+/** A prompt marker's size on the strip, px (also the least gap between two on one row). */
+const MARKER_PX = 26;
 /** Time-axis steps a runner reads at a glance: seconds when zoomed in, then whole minutes and hours. */
 const TIME_TICKS_S = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 5400, 7200, 10800, 14400, 21600, 43200];
 
 interface Mounted {
   spec: PanelSpec;
   figure: HTMLElement;
+  /** y range for `robust` panels, computed once per data change (uPlot asks for it on every x change). */
+  yRange: [number, number] | null;
   plot: uPlot;
   data: PanelData;
   empty: HTMLElement;
@@ -104,7 +113,7 @@ export class ChartStack {
       const data: PanelData = { t: [], values: [] };
       const plot = new uPlot(this.options(spec, width, syncKey, readout), [[], []], wrap);
       wrap.hidden = true;
-      this.panels.push({ spec, figure: wrap, plot, data, empty });
+      this.panels.push({ spec, figure: wrap, plot, data, empty, yRange: null });
     }
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(this.element);
@@ -119,21 +128,29 @@ export class ChartStack {
   }
 
   setPanel(id: string, data: PanelData): void {
-    const panel = this.panels.find((p) => p.spec.id === id);
-    if (!panel) return;
-    panel.data = data;
-    let any = false;
-    for (let i = 0; i < data.values.length; i++) {
-      if (data.values[i] !== null) {
-        any = true;
-        break;
+    this.setPanels([[id, data]]);
+  }
+
+  /** Several panels at once: one re-layout for all (the live view updates four per frame). */
+  setPanels(updates: [string, PanelData][]): void {
+    for (const [id, data] of updates) {
+      const panel = this.panels.find((p) => p.spec.id === id);
+      if (!panel) continue;
+      panel.data = data;
+      let any = false;
+      for (let i = 0; i < data.values.length; i++) {
+        if (data.values[i] !== null) {
+          any = true;
+          break;
+        }
       }
+      // No series at all (e.g. no fluid estimate in this report): no panel. A series with no values: say so.
+      panel.figure.hidden = data.t.length === 0;
+      panel.empty.hidden = any;
+      panel.plot.root.hidden = !any;
+      panel.yRange = panel.spec.robust ? robustRange(data.values) : null;
+      panel.plot.setData([Array.from(data.t), Array.from(data.values)] as uPlot.AlignedData, false);
     }
-    // No series at all (e.g. no fluid estimate in this report): no panel. A series with no values: say so.
-    panel.figure.hidden = data.t.length === 0;
-    panel.empty.hidden = any;
-    panel.plot.root.hidden = !any;
-    panel.plot.setData([Array.from(data.t), Array.from(data.values)] as uPlot.AlignedData, false);
     this.applyRange();
   }
 
@@ -228,7 +245,11 @@ export class ChartStack {
       cursor: { sync: { key: syncKey }, drag: { x: true, y: false } },
       scales: {
         x: { time: false },
-        y: spec.range ? { range: spec.range, dir: spec.invert ? -1 : 1 } : { dir: spec.invert ? -1 : 1 },
+        y: spec.range
+          ? { range: spec.range, dir: spec.invert ? -1 : 1 }
+          : spec.robust
+            ? { dir: spec.invert ? -1 : 1, range: (u, min, max) => stack.panels.find((p) => p.plot === u)?.yRange ?? paddedRange(min, max) }
+            : { dir: spec.invert ? -1 : 1 },
       },
       axes: [
         { font: axisFont, size: 30, space: 56, incrs: TIME_TICKS_S, values: (_u, ticks) => ticks.map((v) => formatDuration(v)), stroke: '#444', grid: { stroke: '#e8e8e8' } },
@@ -321,15 +342,21 @@ export class ChartStack {
     this.strip.style.width = `${width}px`;
     const scale = first.scales.x;
     if (scale?.min === undefined || scale.max === undefined || scale.min === null || scale.max === null) return;
+    // Markers closer than a marker's width go to a second row, so each stays visible and tappable.
+    const lastX = [-Infinity, -Infinity];
+    let rows = 1;
     for (const [i, m] of this.markers.entries()) {
       if (m.t < scale.min || m.t > scale.max) continue;
       const x = first.valToPos(m.t, 'x');
+      const row = x - lastX[0]! >= MARKER_PX || x - lastX[1]! < MARKER_PX ? 0 : 1;
+      lastX[row] = x;
+      rows = Math.max(rows, row + 1);
       const button = h(
         'button',
         {
           type: 'button',
           class: `marker tone-${m.tone}`,
-          style: `left:${x}px`,
+          style: `left:${x}px;top:${2 + row * MARKER_PX}px`,
           'data-index': i,
           'aria-label': `${formatDuration(m.t)} ${m.label}: ${m.detail}`,
         },
@@ -347,6 +374,7 @@ export class ChartStack {
       });
       this.strip.appendChild(button);
     }
+    this.strip.style.height = `${6 + rows * MARKER_PX}px`;
   }
 
   private showTip(button: HTMLElement, m: TimeMarker): void {
@@ -391,4 +419,27 @@ export class ChartStack {
       action();
     }
   }
+}
+
+/** The 1st–99th percentile of the finite values, padded by 5 %; null (uPlot's own range) when there are few. */
+function robustRange(values: ArrayLike<number | null>): [number, number] | null {
+  const finite: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined && Number.isFinite(v)) finite.push(v);
+  }
+  if (finite.length < 20) return null;
+  finite.sort((a, b) => a - b);
+  const lo = finite[Math.floor(finite.length * 0.01)]!;
+  const hi = finite[Math.ceil(finite.length * 0.99) - 1]!;
+  const pad = Math.max((hi - lo) * 0.05, 1);
+  return [lo - pad, hi + pad];
+}
+
+/** The data's own range, never empty (a single point or a flat line still gets an axis). */
+function paddedRange(min: number | null, max: number | null): [number, number] {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+  if (max - min < 1e-9) return [min - 1, max + 1];
+  const pad = (max - min) * 0.05;
+  return [min - pad, max + pad];
 }

@@ -172,10 +172,12 @@ export class LiveRunView {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      this.stack.setPanel('hr', { t: this.t, values: this.hr });
-      this.stack.setPanel('pace', { t: this.t, values: this.pace });
-      this.stack.setPanel('cadence', { t: this.t, values: this.cadence });
-      this.stack.setPanel('risk', { t: this.riskT, values: this.riskScore, notes: this.riskNotes });
+      this.stack.setPanels([
+        ['hr', { t: this.t, values: this.hr }],
+        ['pace', { t: this.t, values: this.pace }],
+        ['cadence', { t: this.t, values: this.cadence }],
+        ['risk', { t: this.riskT, values: this.riskScore, notes: this.riskNotes }],
+      ]);
     });
   }
 }

@@ -9,9 +9,9 @@ import { h } from './dom.js';
 import { formatDuration, formatNumber, formatPace, kindGlyph, kindLabel, paceFromSpeed } from './format.js';
 
 export const RUN_PANELS: PanelSpec[] = [
-  { id: 'hr', title: 'Heart rate', unit: 'bpm', color: PALETTE.hr, format: (v) => formatNumber(v) },
-  { id: 'pace', title: 'Pace', unit: '/km', color: PALETTE.pace, format: (v) => formatPace(v).replace(' /km', ''), invert: true },
-  { id: 'cadence', title: 'Cadence', unit: 'spm', color: PALETTE.cadence, format: (v) => formatNumber(v) },
+  { id: 'hr', title: 'Heart rate', unit: 'bpm', color: PALETTE.hr, format: (v) => formatNumber(v), robust: true },
+  { id: 'pace', title: 'Pace', unit: '/km', color: PALETTE.pace, format: (v) => formatPace(v).replace(' /km', ''), invert: true, robust: true },
+  { id: 'cadence', title: 'Cadence', unit: 'spm', color: PALETTE.cadence, format: (v) => formatNumber(v), robust: true },
   { id: 'risk', title: 'Cramp risk', unit: '/100', color: PALETTE.risk, format: (v) => formatNumber(v), range: [0, 100], fill: true },
   { id: 'fluid', title: 'Est. fluid deficit', unit: 'ml', color: PALETTE.fluid, format: (v) => formatNumber(v), fill: true },
 ];
@@ -68,13 +68,14 @@ export function paceColumn(speed: ArrayLike<number | null>): (number | null)[] {
 }
 
 export function fillCharts(stack: ChartStack, samples: SampleSeries, report: Partial<Report>): void {
-  stack.setPanel('hr', { t: samples.t, values: samples.hr });
-  stack.setPanel('pace', { t: samples.t, values: paceColumn(samples.speed) });
-  stack.setPanel('cadence', { t: samples.t, values: samples.cadence });
   const risk = report.risk ?? [];
-  stack.setPanel('risk', { t: risk.map((p) => p.t), values: risk.map((p) => p.score), notes: risk.map((p) => factorWords(p.factors)) });
-  const fluid = fluidSeries(report);
-  stack.setPanel('fluid', fluid ?? { t: [], values: [] });
+  stack.setPanels([
+    ['hr', { t: samples.t, values: samples.hr }],
+    ['pace', { t: samples.t, values: paceColumn(samples.speed) }],
+    ['cadence', { t: samples.t, values: samples.cadence }],
+    ['risk', { t: risk.map((p) => p.t), values: risk.map((p) => p.score), notes: risk.map((p) => factorWords(p.factors)) }],
+    ['fluid', fluidSeries(report) ?? { t: [], values: [] }],
+  ]);
   const { laps, pauses } = lapsAndPauses(report);
   stack.setMarkers((report.alerts ?? []).map(alertMarker), laps, pauses);
 }
