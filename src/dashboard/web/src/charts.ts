@@ -421,7 +421,7 @@ export class ChartStack {
   }
 }
 
-/** The 1st–99th percentile of the finite values, padded by 5 %; null (uPlot's own range) when there are few. */
+/** The 1st–99th percentile of the finite values, padded by 35 %; null (uPlot's own range) when there are few. */
 function robustRange(values: ArrayLike<number | null>): [number, number] | null {
   const finite: number[] = [];
   for (let i = 0; i < values.length; i++) {
@@ -432,7 +432,8 @@ function robustRange(values: ArrayLike<number | null>): [number, number] | null 
   finite.sort((a, b) => a - b);
   const lo = finite[Math.floor(finite.length * 0.01)]!;
   const hi = finite[Math.ceil(finite.length * 0.99) - 1]!;
-  const pad = Math.max((hi - lo) * 0.05, 1);
+  // Generous padding: sample noise should read as texture around a level, not fill the panel.
+  const pad = Math.max((hi - lo) * 0.35, 1);
   return [lo - pad, hi + pad];
 }
 
