@@ -14,7 +14,8 @@ import type { WireAlert } from '../wire/events.js';
 const USAGE = `usage: crampguard replay FILE.fit --url URL --token TOKEN [--speed N] [--json]
                          [--profile P] [--temp C] [--humidity PCT] [--session KIND]
 
-  --url URL        server, e.g. http://localhost:8080
+  --url URL        server, e.g. http://localhost:8080; several processes of one service: repeat --url or
+                   separate with commas (on a drop the watch moves to the next one and resumes the run)
   --token TOKEN    the athlete's token (or env CRAMPGUARD_TOKEN)
   --speed N        N× real time; 0 = as fast as the server acks (default 0)
   --json           NDJSON: one line per alert, the report last
@@ -44,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       options: {
-        url: { type: 'string' },
+        url: { type: 'string', multiple: true },
         token: { type: 'string' },
         speed: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -68,7 +69,10 @@ export async function run(argv: string[]): Promise<number> {
   const file = positionals[0];
   const token = v.token ?? process.env.CRAMPGUARD_TOKEN;
   if (!file || positionals.length > 1) return fail(json, 'USAGE', `give exactly one FIT file\n${USAGE}`);
-  if (!v.url || !/^https?:\/\//.test(v.url)) return fail(json, 'USAGE', '--url must be an http(s) URL');
+  const urls = (v.url ?? []).flatMap((u) => u.split(',')).map((u) => u.trim()).filter(Boolean);
+  if (urls.length === 0) return fail(json, 'USAGE', '--url is required');
+  const badUrl = urls.find((u) => !/^https?:\/\//.test(u));
+  if (badUrl !== undefined) return fail(json, 'USAGE', `--url must be an http(s) URL: ${badUrl}`);
   if (!token) return fail(json, 'USAGE', '--token is required');
   const speed = v.speed === undefined ? 0 : Number(v.speed);
   if (!Number.isFinite(speed) || speed < 0) return fail(json, 'USAGE', '--speed must be a number >= 0');
@@ -108,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   const { replayRun } = await import('../wire/replay.js');
   try {
     const result = await replayRun(decoded, {
-      url: v.url,
+      url: urls.length === 1 ? urls[0]! : urls,
       token,
       speed,
       ...(profile ? { profile } : {}),

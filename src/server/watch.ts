@@ -19,6 +19,7 @@ import { bearerToken } from './auth.js';
 import { describeZodError } from './errors.js';
 import { GroupCommit, LiveError, LiveSession, type LiveDeps, type Outcome } from './live-run.js';
 import type { Analyzer } from './analyzer.js';
+import type { RunLeases } from './lease.js';
 import type { Metrics } from './metrics.js';
 
 interface SocketData {
@@ -32,10 +33,14 @@ const FLOOD_RATE_PER_S = 50;
 const FLOOD_BURST = 200;
 /** A session with no message for this long is checkpointed and dropped from memory (a resume rebuilds it). */
 const IDLE_EVICT_MS = 15 * 60_000;
+/** Server-side event (through the adapter) asking a run's lease owner to let it go: its watch moved here. */
+const RELEASE_RUN = 'crampguard:release-run';
 
 export interface WatchDeps {
   /** True when a cross-process adapter (Redis) is in use. @default false */
   clustered?: boolean;
+  /** One owner per live run across processes (set with Redis); without it every start opens the run here. */
+  leases?: RunLeases;
   store: Store;
   analyzer: Analyzer;
   metrics: Metrics;
@@ -60,6 +65,10 @@ export class WatchService {
 
   /** With a cross-process adapter the local room list is not the whole picture. */
   private readonly clustered: boolean;
+  /** Server run id → the socket that last started it here: the owner keeps a run whose watch is still here. */
+  private readonly watchSockets = new Map<string, string>();
+  /** Server run ids whose session is being loaded (their lease is held already). */
+  private readonly loadingIds = new Set<string>();
 
   constructor(
     io: Server,
@@ -113,6 +122,12 @@ export class WatchService {
       );
     });
     this.nsp.on('connection', (socket) => this.onConnection(socket));
+    if (deps.leases) {
+      // Another process got this run's watch: hand the run over unless the watch is (still) connected here.
+      (this.nsp as unknown as { on(ev: string, fn: (runId: unknown) => void): void }).on(RELEASE_RUN, (runId) => {
+        if (typeof runId === 'string') this.handOver(runId);
+      });
+    }
     this.sweeper = setInterval(() => this.evictIdle(), 60_000);
     this.sweeper.unref();
   }
@@ -135,7 +150,10 @@ export class WatchService {
       // stored batches of this run meanwhile, and this engine has not seen them.
       await open.settled();
       const current = await this.deps.store.getRun(athleteId, open.id);
-      if (open.isOpen() && current?.status === 'live' && current.contiguousSeq === open.contiguousSeq) return open;
+      if (open.isOpen() && current?.status === 'live' && current.contiguousSeq === open.contiguousSeq) {
+        await this.lease(open.id, open);
+        return open;
+      }
       open.discard();
     }
     const inFlight = this.loading.get(key);
@@ -147,6 +165,8 @@ export class WatchService {
       return null;
     }
     if (record.status !== 'live') return null;
+    await this.lease(record.id, null);
+    this.loadingIds.add(record.id);
     const loading = LiveSession.load(this.liveDeps, record).then((s) => {
       if (record.contiguousSeq > 0) {
         this.deps.log.info({ runId: s.id, contiguousSeq: s.contiguousSeq, ...s.rebuild }, 'live run rebuilt from the store');
@@ -154,6 +174,8 @@ export class WatchService {
       s.onClose = () => {
         if (this.sessions.get(key) === s) this.sessions.delete(key);
         this.deps.metrics.liveRuns = this.sessions.size;
+        this.watchSockets.delete(s.id);
+        this.deps.leases?.release(s.id).catch((err: unknown) => this.deps.log.warn({ err, runId: s.id }, 'run lease not released'));
       };
       this.sessions.set(key, s);
       this.deps.metrics.liveRuns = this.sessions.size;
@@ -162,9 +184,60 @@ export class WatchService {
     this.loading.set(key, loading);
     try {
       return await loading;
+    } catch (err) {
+      if (!this.sessions.has(key)) void this.deps.leases?.release(record.id).catch(() => {});
+      throw err;
     } finally {
       this.loading.delete(key);
+      this.loadingIds.delete(record.id);
     }
+  }
+
+  /**
+   * With leases: takes (or confirms) this process's lease on a run before its engine opens or goes on here.
+   * Held by another process: asks it to hand over and refuses with RUN_ELSEWHERE (the watch retries its start).
+   */
+  private async lease(runId: string, open: LiveSession | null): Promise<void> {
+    const leases = this.deps.leases;
+    if (!leases) return;
+    const got = await leases.acquire(runId);
+    if (got.ok) return;
+    open?.discard();
+    this.nsp.serverSideEmit(RELEASE_RUN as never, runId as never);
+    throw new LiveError(
+      'RUN_ELSEWHERE',
+      `this run is open on another server process: send start again in ${Math.min(got.retryInMs, 1000)} ms`,
+    );
+  }
+
+  /** The lease of a run was lost (taken after a Redis outage): this engine may be behind, drop it. */
+  leaseLost(runId: string): void {
+    for (const s of this.sessions.values()) {
+      if (s.id === runId) {
+        this.deps.log.warn({ runId }, 'run lease lost: session dropped, the watch will resume where the lease is');
+        s.discard();
+      }
+    }
+  }
+
+  /** Another process has the run's watch now: checkpoint and let the run go, unless its watch is still here. */
+  private handOver(runId: string): void {
+    const sid = this.watchSockets.get(runId);
+    if (sid !== undefined && this.nsp.sockets.has(sid)) return;
+    let open = false;
+    for (const s of this.sessions.values()) {
+      if (s.id === runId) {
+        open = true;
+        this.deps.log.info({ runId }, 'run handed over to another process');
+        void s.close();
+      }
+    }
+    // A lease without a session (its load failed): nothing to save, just let it go.
+    if (!open && !this.loadingRun(runId)) void this.deps.leases?.release(runId).catch(() => {});
+  }
+
+  private loadingRun(runId: string): boolean {
+    return this.loadingIds.has(runId);
   }
 
   private onConnection(socket: WatchSocket): void {
@@ -239,6 +312,7 @@ export class WatchService {
         };
       }
       await socket.join(`run:${session.id}`);
+      this.watchSockets.set(session.id, socket.id);
       const log = (await this.deps.store.listAlerts(athleteId, session.id)) ?? [];
       const last = log.at(-1);
       if (last) await this.deps.store.markAlertsDelivered(athleteId, session.id, last.pos);
@@ -328,5 +402,6 @@ export class WatchService {
     clearInterval(this.sweeper);
     this.commit.flush();
     await Promise.all([...this.sessions.values()].map((s) => s.close()));
+    await this.deps.leases?.close();
   }
 }

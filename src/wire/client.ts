@@ -28,8 +28,11 @@ import type {
 } from './events.js';
 
 export interface WatchClientOptions {
-  /** Server base URL, e.g. http://localhost:8080 */
-  url: string;
+  /**
+   * Server base URL, e.g. http://localhost:8080, or several (processes of one service): the client starts at the
+   * first and, when the connection drops or cannot be made, moves to the next one (round robin) and resumes.
+   */
+  url: string | readonly string[];
   token: string;
   /** Samples per batch. @default 30 */
   batchSize?: number;
@@ -65,13 +68,24 @@ export interface WatchClientStats {
   duplicates: number;
   reconnects: number;
   seqGaps: number;
+  /** Moves to another URL (several URLs only). */
+  failovers: number;
+  /** Starts refused because another server process still held the run (RUN_ELSEWHERE). */
+  elsewhere: number;
 }
 
 /** One run from one watch. */
 export class WatchClient {
-  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   readonly alerts: WireAlert[] = [];
-  readonly stats: WatchClientStats = { batchesSent: 0, resends: 0, duplicates: 0, reconnects: 0, seqGaps: 0 };
+  readonly stats: WatchClientStats = { batchesSent: 0, resends: 0, duplicates: 0, reconnects: 0, seqGaps: 0, failovers: 0, elsewhere: 0 };
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
+  private sock!: Socket<ServerToClientEvents, ClientToServerEvents>;
+  /** A move to the next URL is scheduled. */
+  private switching = false;
+  /** Failed connection attempts since the last connect (back-off across URLs). */
+  private attempts = 0;
+  private connectWaiters: Array<() => void> = [];
   private readonly seen = new Set<string>();
   private readonly opts: Required<Pick<WatchClientOptions, 'batchSize' | 'window' | 'ackTimeoutMs'>> & WatchClientOptions;
   private startMsg: StartRun | null = null;
@@ -90,28 +104,81 @@ export class WatchClient {
 
   constructor(options: WatchClientOptions) {
     this.opts = { batchSize: 30, window: 4, ackTimeoutMs: 5000, ...options };
-    this.socket = io(`${options.url.replace(/\/$/, '')}/watch`, {
+    this.urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+    if (this.urls.length === 0) throw new WatchClientError('USAGE', 'give at least one server URL');
+    this.open(this.urls[0]!);
+  }
+
+  /** The current connection; after a move to another URL it is a new socket (listen through the options). */
+  get socket(): Socket<ServerToClientEvents, ClientToServerEvents> {
+    return this.sock;
+  }
+
+  /** The URL currently used. */
+  get url(): string {
+    return this.urls[this.urlIndex]!;
+  }
+
+  private open(url: string): void {
+    // One URL: socket.io's own reconnection. Several: this client moves between them itself.
+    const several = this.urls.length > 1;
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${url.replace(/\/$/, '')}/watch`, {
       transports: ['websocket'],
-      auth: { token: options.token },
-      reconnectionDelay: options.reconnectDelayMs ?? 250,
-      reconnectionDelayMax: options.reconnectDelayMaxMs ?? 2000,
+      auth: { token: this.opts.token },
+      reconnectionDelay: this.opts.reconnectDelayMs ?? 250,
+      reconnectionDelayMax: this.opts.reconnectDelayMaxMs ?? 2000,
       autoConnect: true,
+      ...(several ? { reconnection: false, forceNew: true } : {}),
     });
-    this.socket.on('alert', (a) => this.deliver(a));
-    this.socket.on('risk', (r) => {
+    this.sock = socket;
+    socket.on('alert', (a) => this.deliver(a));
+    socket.on('risk', (r) => {
       if (this.startMsg && r.runId === this.startMsg.runId) this.opts.onRisk?.(r);
     });
-    this.socket.on('connect', () => {
+    socket.on('connect', () => {
       this.epoch++;
       if (this.epoch > 1) this.stats.reconnects++;
       this.inflight = 0;
+      this.attempts = 0;
+      this.wakeConnectWaiters();
       if (this.startMsg) void this.resume().catch(() => {});
     });
-    this.socket.on('connect_error', (err) => {
+    socket.on('connect_error', (err) => {
       const code = (err as Error & { data?: { code?: string } }).data?.code;
       // A refused token will not get better by retrying.
-      if (code === 'BAD_TOKEN' || code === 'UNAUTHENTICATED') this.fail(new WatchClientError(code, err.message));
+      if (code === 'BAD_TOKEN' || code === 'UNAUTHENTICATED') return this.fail(new WatchClientError(code, err.message));
+      if (several) this.failOver();
     });
+    socket.on('disconnect', (reason) => {
+      if (several && reason !== 'io client disconnect') this.failOver();
+    });
+  }
+
+  /** Moves to the next URL: at once after a drop, backing off once every URL has been tried. */
+  private failOver(): void {
+    if (this.switching || this.closed || this.failure) return;
+    this.switching = true;
+    const base = this.opts.reconnectDelayMs ?? 250;
+    const max = this.opts.reconnectDelayMaxMs ?? 2000;
+    const rounds = Math.floor(this.attempts / this.urls.length);
+    const delay = this.attempts === 0 ? 0 : Math.min(max, base * 2 ** rounds) * (0.5 + Math.random() / 2);
+    this.attempts++;
+    setTimeout(() => {
+      this.switching = false;
+      if (this.closed || this.failure) return;
+      const old = this.sock;
+      old.removeAllListeners();
+      old.disconnect();
+      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+      this.stats.failovers++;
+      this.open(this.urls[this.urlIndex]!);
+    }, delay);
+  }
+
+  private wakeConnectWaiters(): void {
+    const waiters = this.connectWaiters;
+    this.connectWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** The server's answer to the last start (run ids, settings). */
@@ -194,7 +261,7 @@ export class WatchClient {
 
   close(): void {
     this.closed = true;
-    this.socket.disconnect();
+    this.sock.disconnect();
   }
 
   private requireStarted(): StartRun {
@@ -212,6 +279,7 @@ export class WatchClient {
   private fail(err: WatchClientError): void {
     this.failure ??= err;
     this.wakeIdle();
+    this.wakeConnectWaiters();
     if (!this.closed) this.socket.disconnect();
   }
 
@@ -223,21 +291,9 @@ export class WatchClient {
 
   private waitConnected(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.socket.connected) return Promise.resolve();
+    if (this.sock.connected) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const onConnect = () => {
-        this.socket.off('connect_error', onError);
-        resolve();
-      };
-      const onError = () => {
-        if (this.failure) {
-          this.socket.off('connect', onConnect);
-          this.socket.off('connect_error', onError);
-          reject(this.failure);
-        }
-      };
-      this.socket.once('connect', onConnect);
-      this.socket.on('connect_error', onError);
+      this.connectWaiters.push(() => (this.failure ? reject(this.failure) : resolve()));
     });
   }
 
@@ -257,6 +313,12 @@ export class WatchClient {
         }
         if (!r.ok) {
           if (r.error.code === 'STORE_UNAVAILABLE' || r.error.code === 'RATE_LIMITED') {
+            await sleep(500);
+            continue;
+          }
+          if (r.error.code === 'RUN_ELSEWHERE') {
+            // Another server process still holds the run (its lease lapses within seconds if it died).
+            this.stats.elsewhere++;
             await sleep(500);
             continue;
           }

@@ -50,6 +50,8 @@ export type WatchErrorCode =
   | 'RATE_LIMITED'
   /** The store did not answer: resend later. */
   | 'STORE_UNAVAILABLE'
+  /** Several processes: another process holds this run's lease (its engine is there): send start again shortly. */
+  | 'RUN_ELSEWHERE'
   | 'INTERNAL';
 
 export interface WatchError {
