@@ -119,7 +119,7 @@ const describe = (label, r) =>
     .join('; ') + (r.unanswered ? `; ${r.unanswered} unanswered at the end` : '');
 
 if (part === 'live') {
-  const measureS = quick ? 3 : 20;
+  const measureS = quick ? 3 : 15;
   const levels = quick ? [50] : (arg('levels', '1000,5000,10000').split(',').map(Number));
   for (const watches of levels.filter(fitsFds)) {
     const spec = { watches, mode: 'rate', batch: 1, warmupS: quick ? 2 : 5, phases: [{ name: 'measure', s: measureS }] };
@@ -145,7 +145,7 @@ if (part === 'live') {
   }
   const satWatches = quick ? 50 : Number(arg('sat-watches', '1000'));
   for (const batch of quick ? [1, 10] : [1, 10]) {
-    const spec = { watches: satWatches, mode: 'closed', batch, warmupS: quick ? 2 : 4, phases: [{ name: 'measure', s: quick ? 3 : 12 }] };
+    const spec = { watches: satWatches, mode: 'closed', batch, warmupS: quick ? 2 : 3, phases: [{ name: 'measure', s: quick ? 3 : 10 }] };
     const p = await measure({ kind: 'product', ...spec });
     const b = await measure({ kind: 'bare', ...spec });
     notes.push(describe(`saturation ${satWatches} × ${batch}-sample messages product`, p), describe(`saturation ${satWatches} × ${batch}-sample messages bare`, b));
@@ -159,7 +159,7 @@ if (part === 'live') {
   }
 } else if (part === 'uploads') {
   const watches = quick ? 50 : Number(arg('watches', '5000'));
-  const s = quick ? 4 : 20;
+  const s = quick ? 4 : 15;
   const r = await measure({
     kind: 'product', watches, mode: 'rate', batch: 1, warmupS: quick ? 2 : 5,
     phases: [{ name: 'quiet', s }, { name: 'uploads', s }], uploadPhase: 'uploads',
