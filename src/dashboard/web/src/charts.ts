@@ -104,7 +104,7 @@ export class ChartStack {
 
     const width = this.width();
     for (const spec of specs) {
-      const wrap = h('figure', { class: 'panel', 'data-panel': spec.id });
+      const wrap = h('figure', { class: 'panel', 'data-panel': spec.id, role: 'img', 'aria-label': spec.title });
       const readout = h('span', { class: 'readout', 'aria-hidden': 'true' });
       const caption = h('figcaption', null, h('span', { class: 'swatch', style: `background:${spec.color}` }), spec.title, spec.unit ? h('small', null, ` ${spec.unit}`) : null, readout);
       const empty = h('p', { class: 'panel-empty', hidden: true }, `No ${spec.title.toLowerCase()} recorded`);
@@ -137,13 +137,21 @@ export class ChartStack {
       const panel = this.panels.find((p) => p.spec.id === id);
       if (!panel) continue;
       panel.data = data;
-      let any = false;
+      let lo = Infinity;
+      let hi = -Infinity;
       for (let i = 0; i < data.values.length; i++) {
-        if (data.values[i] !== null) {
-          any = true;
-          break;
-        }
+        const v = data.values[i];
+        if (v === null || v === undefined || !Number.isFinite(v)) continue;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
       }
+      const any = lo <= hi;
+      // The canvas says nothing to a screen reader: the figure carries a one-line summary.
+      const unit = panel.spec.unit ? ` ${panel.spec.unit}` : '';
+      panel.figure.setAttribute(
+        'aria-label',
+        any ? `${panel.spec.title}: from ${panel.spec.format(lo)} to ${panel.spec.format(hi)}${unit}` : `${panel.spec.title}: not recorded`,
+      );
       // No series at all (e.g. no fluid estimate in this report): no panel. A series with no values: say so.
       panel.figure.hidden = data.t.length === 0;
       panel.empty.hidden = any;
