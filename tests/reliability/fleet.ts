@@ -1,0 +1,155 @@
+// A fleet of replayed watches for the reliability suites: N labelled runs streamed at once through the real
+// watch client, with every alert packet counted (before the client's dedupe) and the books kept that the
+// figures need: samples sent, acked, stored, lost; alerts expected, delivered, delivered twice.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeRun } from '../../alerts/engine.js';
+import type { Conditions, Profile } from '../../alerts/types.js';
+import { decodeFit } from '../../ingest/fit.js';
+import type { NormalizedRun } from '../../ingest/sample.js';
+import type { WatchClient } from '../../src/wire/client.js';
+import { replayRun, type ReplayResult } from '../../src/wire/replay.js';
+import { alertKey, api, newAthlete } from '../server/helpers.js';
+
+const SCENARIOS = join(import.meta.dirname, '..', '..', 'fixtures', 'scenarios');
+export const PROFILE: Profile = { massKg: 68, hrRest: 50, hrMax: 188 };
+export const HOT: Conditions = { tempC: 28, humidity: 60 };
+/** Short labelled runs with prompts in them (the fleet cycles through them). */
+export const FLEET_FILES = ['fast-start-easy', 'hot-short-30', 'race-10k-fast-start', 'tempo-30', 'ten-minute-run'];
+
+/** Scale knobs: CI uses the defaults; `npm run test:soak` raises them. */
+export const scale = (name: string, fallback: number): number => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+};
+
+export interface FleetRun {
+  file: string;
+  run: NormalizedRun;
+  expected: string[];
+}
+
+export async function loadFleet(count: number): Promise<FleetRun[]> {
+  const decoded = new Map<string, FleetRun>();
+  for (const file of FLEET_FILES) {
+    const run = await decodeFit(readFileSync(join(SCENARIOS, `${file}.fit`)));
+    decoded.set(file, { file, run, expected: analyzeRun(run, { profile: PROFILE, conditions: HOT }).alerts.map(alertKey) });
+  }
+  return Array.from({ length: count }, (_, i) => decoded.get(FLEET_FILES[i % FLEET_FILES.length]!)!);
+}
+
+export interface FleetOutcome {
+  fleet: FleetRun;
+  token: string;
+  result: ReplayResult;
+  /** Alert packets received per alert id, before the client's dedupe. */
+  packets: Map<string, number>;
+}
+
+export interface FleetOptions {
+  url: string;
+  runs: FleetRun[];
+  /** Athletes the runs are spread over. */
+  athletes: number;
+  speed: number;
+  batchSize?: number;
+  /** Called once per client when it has started. */
+  onStarted?: (client: WatchClient, index: number) => void;
+  /** Called once per run when it has ended (the end ack came). */
+  onEnded?: (index: number) => void;
+}
+
+export async function runFleet(o: FleetOptions): Promise<FleetOutcome[]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < o.athletes; i++) tokens.push((await newAthlete(o.url, `Runner ${i}`)).token);
+  return Promise.all(
+    o.runs.map(async (fleet, i) => {
+      const token = tokens[i % tokens.length]!;
+      const packets = new Map<string, number>();
+      const result = await replayRun(fleet.run, {
+        url: o.url,
+        token,
+        profile: PROFILE,
+        conditions: HOT,
+        batchSize: o.batchSize ?? 20,
+        window: 2,
+        speed: o.speed,
+        ackTimeoutMs: 3000,
+        reconnectDelayMs: 100,
+        reconnectDelayMaxMs: 400,
+        onStarted: (client) => {
+          client.socket.on('alert', (a) => packets.set(a.id, (packets.get(a.id) ?? 0) + 1));
+          o.onStarted?.(client, i);
+        },
+      });
+      o.onEnded?.(i);
+      return { fleet, token, result, packets };
+    }),
+  );
+}
+
+export interface FleetFigures {
+  runs: number;
+  samplesSent: number;
+  samplesStored: number;
+  samplesLost: number;
+  samplesDoubled: number;
+  alertsExpected: number;
+  alertsDelivered: number;
+  alertsWrong: number;
+  alertPacketsRepeated: number;
+  alertsShownTwice: number;
+  reconnects: number;
+  resends: number;
+  duplicateAcks: number;
+}
+
+/** Reads every run back from the server and counts what arrived, what was lost and what came twice. */
+export async function tally(url: string, outcomes: FleetOutcome[]): Promise<{ figures: FleetFigures; mismatches: string[] }> {
+  const f: FleetFigures = {
+    runs: outcomes.length,
+    samplesSent: 0,
+    samplesStored: 0,
+    samplesLost: 0,
+    samplesDoubled: 0,
+    alertsExpected: 0,
+    alertsDelivered: 0,
+    alertsWrong: 0,
+    alertPacketsRepeated: 0,
+    alertsShownTwice: 0,
+    reconnects: 0,
+    resends: 0,
+    duplicateAcks: 0,
+  };
+  const mismatches: string[] = [];
+  for (const o of outcomes) {
+    const sent = Array.from(o.fleet.run.samples.t);
+    const stored = await api(url, 'GET', `/api/runs/${o.result.id}/samples?fields=t`, { token: o.token });
+    const t = (stored.body?.columns?.t ?? []) as number[];
+    const have = new Set(t);
+    f.samplesSent += sent.length;
+    f.samplesStored += t.length;
+    f.samplesLost += sent.filter((x) => !have.has(x)).length;
+    f.samplesDoubled += t.length - have.size;
+    const delivered = o.result.alerts.map(alertKey);
+    f.alertsExpected += o.fleet.expected.length;
+    f.alertsDelivered += delivered.length;
+    const expected = new Set(o.fleet.expected);
+    f.alertsWrong += delivered.filter((k) => !expected.has(k)).length + o.fleet.expected.filter((k) => !delivered.includes(k)).length;
+    if (JSON.stringify(delivered) !== JSON.stringify(o.fleet.expected) || JSON.stringify(o.result.report.alerts.map(alertKey)) !== JSON.stringify(o.fleet.expected)) {
+      mismatches.push(`${o.fleet.file} (${o.result.id})`);
+    }
+    for (const n of o.packets.values()) if (n > 1) f.alertPacketsRepeated += n - 1;
+    f.alertsShownTwice += o.result.alerts.length - new Set(o.result.alerts.map((a) => a.id)).size;
+    f.reconnects += o.result.client.stats.reconnects;
+    f.resends += o.result.client.stats.resends;
+    f.duplicateAcks += o.result.client.stats.duplicates;
+  }
+  return { figures: f, mismatches };
+}
+
+/** One line of figures a person (or CI's log) can read. */
+export function printFigures(title: string, figures: object): void {
+  const parts = Object.entries(figures).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v)}`);
+  console.log(`[reliability] ${title}: ${parts.join(' ')}`);
+}
