@@ -1,7 +1,9 @@
 // Shared helpers for the server tests: a real server on a random port with a temporary store.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { openStore } from '../../src/store/index.js';
@@ -124,3 +126,53 @@ export async function newAthlete(base: string, name = 'Ada', profile?: object): 
 
 /** The comparable part of an alert: what must be identical between live and file analysis. */
 export const alertKey = (a: { t: number; kind: string; cause: string }) => `${a.t}|${a.kind}|${a.cause}`;
+
+export interface ServedChild {
+  proc: ChildProcess;
+  port: number;
+  /** Every JSON log line so far. */
+  logs: Record<string, unknown>[];
+}
+
+/**
+ * Starts the built CLI (`node bin/crampguard.js serve`) in a child process, as in production, and resolves with
+ * the port from its "listening" log line. `env` adds or overrides variables (e.g. DATABASE_URL).
+ */
+export function serveChild(dataDir: string, port: number, env: Record<string, string> = {}): Promise<ServedChild> {
+  const proc = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'crampguard.js'), 'serve'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  proc.stderr!.on('data', (d) => (stderr += String(d)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      logs.push(entry);
+      if (entry.msg === 'listening') {
+        clearTimeout(timer);
+        resolve({ proc, port: entry.port as number, logs });
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}): ${stderr}`));
+    });
+  });
+}
+
+/** SIGKILL (no shutdown code runs); resolves once the process is gone. */
+export function killChild(child: ServedChild): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) return resolve();
+    child.proc.once('exit', () => resolve());
+    child.proc.kill('SIGKILL');
+  });
+}

@@ -1,65 +1,18 @@
 // A server killed (SIGKILL) and restarted mid-run: the watch client resumes, the server rebuilds the run's engine
 // from its checkpoint and stored samples, and the run ends with exactly the samples and alerts of `analyze`.
 // Runs the built CLI (`node bin/crampguard.js serve`) in a child process, as in production.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../alerts/engine.js';
 import { decodeFit } from '../../ingest/fit.js';
 import { replayRun } from '../../src/wire/replay.js';
-import { alertKey, api, newAthlete } from './helpers.js';
+import { alertKey, api, killChild as killed, newAthlete, serveChild as serve, type ServedChild as Child } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PROFILE = { massKg: 68, hrRest: 50, hrMax: 188 };
 const HOT = { tempC: 28, humidity: 60 };
-
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  logs: Record<string, unknown>[];
-}
-
-/** Starts `crampguard serve` and resolves with the port from its "listening" log line. */
-function serve(dataDir: string, port: number): Promise<Child> {
-  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'crampguard.js'), 'serve'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Record<string, unknown>[] = [];
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += String(d)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      logs.push(entry);
-      if (entry.msg === 'listening') {
-        clearTimeout(timer);
-        resolve({ proc, port: entry.port as number, logs });
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}): ${stderr}`));
-    });
-  });
-}
-
-function killed(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.proc.exitCode !== null || child.proc.signalCode !== null) return resolve();
-    child.proc.once('exit', () => resolve());
-    child.proc.kill('SIGKILL');
-  });
-}
 
 describe('server killed and restarted mid-run', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cg-restart-'));
