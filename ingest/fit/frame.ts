@@ -43,23 +43,21 @@ export interface FitFrame {
   trailingBytes: number;
 }
 
-const CRC_TABLE = new Uint16Array([
-  0x0000, 0xcc01, 0xd801, 0x1400, 0xf001, 0x3c00, 0x2800, 0xe401, 0xa001, 0x6c00, 0x7800, 0xb401, 0x5000, 0x9c01,
-  0x8801, 0x4400,
-]);
+/**
+ * FIT's CRC is CRC-16/ARC (reflected polynomial 0xA001, initial 0). The FIT protocol describes it with a
+ * 16-entry nibble table; a 256-entry byte table gives the same value with one lookup per byte.
+ */
+const CRC_TABLE = new Uint16Array(256);
+for (let i = 0; i < 256; i++) {
+  let c = i;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xa001 : c >>> 1;
+  CRC_TABLE[i] = c;
+}
 
-/** FIT's CRC-16 (the nibble-table form from the FIT protocol description) over bytes[start, end). */
+/** FIT's CRC-16 over bytes[start, end). */
 export function fitCrc(bytes: Uint8Array, start: number, end: number): number {
   let crc = 0;
-  for (let i = start; i < end; i++) {
-    const b = bytes[i]!;
-    let tmp = CRC_TABLE[crc & 0xf]!;
-    crc = (crc >>> 4) & 0x0fff;
-    crc = crc ^ tmp ^ CRC_TABLE[b & 0xf]!;
-    tmp = CRC_TABLE[crc & 0xf]!;
-    crc = (crc >>> 4) & 0x0fff;
-    crc = crc ^ tmp ^ CRC_TABLE[(b >>> 4) & 0xf]!;
-  }
+  for (let i = start; i < end; i++) crc = (crc >>> 8) ^ CRC_TABLE[(crc ^ bytes[i]!) & 0xff]!;
   return crc;
 }
 

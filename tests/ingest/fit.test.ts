@@ -151,6 +151,12 @@ describe('normalisation of real files', () => {
   });
 });
 
+describe('fitCrc', () => {
+  it('is CRC-16/ARC: the catalogue check value of "123456789" is 0xBB3D', () => {
+    expect(fitCrc(new TextEncoder().encode('123456789'), 0, 9)).toBe(0xbb3d);
+  });
+});
+
 describe('bad input gives a coded, one-line error', () => {
   const header = (dataSize: number, headerSize = 14): Uint8Array => {
     const h = new Uint8Array(headerSize);
