@@ -10,6 +10,8 @@
  *   speed not down by `complySpeedDropPct`); otherwise it stays quiet. hydrate/electrolytes repeat while the
  *   uncovered loss persists (drinking or taking electrolytes clears them: that is the quiet-on-compliance);
  * - at most `maxEscalations` escalations per episode: past that, repeating is nagging;
+ * - a slow_down from a second cause needs the risk score up `slowDownRiseRisk` since the last slow_down (one
+ *   fatigue episode, seen by several detectors, is one prompt), until every slow_down cause has re-armed;
  * - a cause inactive for `rearmAfterS` is forgotten, so a new episode starts fresh;
  * - after a reported cramp, other prompts wait `afterCrampQuietS` (the care sequence is under way).
  * @module
@@ -29,6 +31,11 @@ export interface PolicyConfig {
   complySpeedDropPct: number;
   /** Escalations per episode of a cause; after that it stays quiet until the cause re-arms. @default 2 */
   maxEscalations: number;
+  /**
+   * A repeat slow_down from another cause (the same fatigue seen by another detector) needs the risk score to
+   * have risen this much since the last slow_down, points of 0–100. @default 10
+   */
+  slowDownRiseRisk: number;
   /** Inactive time after which a cause starts fresh, s. @default 1200 */
   rearmAfterS: number;
   /** Quiet time for other prompts after a reported cramp, s. @default 300 */
@@ -40,6 +47,7 @@ export const POLICY_DEFAULTS: PolicyConfig = {
   cooldownS: { cramp_care: 300, breathe: 600, slow_down: 900, hydrate: 900, electrolytes: 1800 },
   escalateRisePct: 20,
   maxEscalations: 2,
+  slowDownRiseRisk: 10,
   complySpeedDropPct: 5,
   rearmAfterS: 1200,
   afterCrampQuietS: 300,
@@ -81,6 +89,10 @@ const FIRST_SEVERITY: Readonly<Record<AlertKind, Severity>> = {
 export interface PolicyState {
   lastAnyT: number;
   kindLastT: Float64Array;
+  /** Risk score at each kind's last prompt. */
+  kindRisk: Float64Array;
+  /** Time every cause of a kind has been inactive, s. */
+  kindIdleS: Float64Array;
   count: Float64Array;
   value: Float64Array;
   speedAtFire: Float64Array;
@@ -94,6 +106,8 @@ export function createPolicyState(): PolicyState {
   return {
     lastAnyT: LONG_AGO,
     kindLastT: new Float64Array(ALERT_KINDS.length).fill(LONG_AGO),
+    kindRisk: new Float64Array(ALERT_KINDS.length),
+    kindIdleS: new Float64Array(ALERT_KINDS.length),
     count: new Float64Array(n),
     value: new Float64Array(n),
     speedAtFire: new Float64Array(n),
@@ -147,6 +161,9 @@ export function decide(
   const dt = tick.dt;
   out.index = -1;
   const n = tb.signals.length;
+  const nk = st.kindIdleS.length;
+  for (let k = 0; k < nk; k++) st.kindIdleS[k] = st.kindIdleS[k]! + dt;
+  for (let i = 0; i < n; i++) if (tb.signals[i]!.active) st.kindIdleS[tb.kindIndex[i]!] = 0;
   for (let i = 0; i < n; i++) {
     if (tb.signals[i]!.active) st.inactiveS[i] = 0;
     else {
@@ -161,6 +178,16 @@ export function decide(
     if (!sig.active) continue;
     if (tb.isCrampCare[i] === 0 && t - shared.crampT < c.afterCrampQuietS) continue;
     if (t - st.kindLastT[tb.kindIndex[i]!]! < tb.cooldown[i]!) continue;
+    const kind = tb.kindIndex[i]!;
+    if (
+      tb.isSlowDown[i] === 1 &&
+      st.count[i] === 0 &&
+      st.kindLastT[kind]! > LONG_AGO &&
+      st.kindIdleS[kind]! < c.rearmAfterS &&
+      shared.risk < st.kindRisk[kind]! + c.slowDownRiseRisk
+    ) {
+      continue;
+    }
     let escalated = false;
     const count = st.count[i]!;
     if (count > 0 && tb.escalating[i] === 1) {
@@ -180,6 +207,7 @@ export function decide(
 export function recordFired(st: PolicyState, tb: PolicyTables, index: number, shared: Shared, t: number): void {
   st.lastAnyT = t;
   st.kindLastT[tb.kindIndex[index]!] = t;
+  st.kindRisk[tb.kindIndex[index]!] = shared.risk;
   st.count[index] = st.count[index]! + 1;
   st.value[index] = tb.signals[index]!.value;
   st.speedAtFire[index] = shared.speed1m;

@@ -10,6 +10,8 @@ import type { CrampContext, Profile } from './types.js';
 export interface ResolvedProfile {
   massKg: number;
   hrMax: number;
+  /** HRmax came from the athlete (not age or a default: those miss by 7–11 bpm, science.md §2.5). */
+  hrMaxKnown: boolean;
   hrRest: number;
   lthr: number;
   sex: 'male' | 'female' | null;
@@ -64,6 +66,7 @@ export function resolveProfile(p: Profile | undefined, d: ProfileDefaults): Reso
   if (mass === null) notes.push(`body mass assumed ${d.massKg} kg`);
   const age = positive(profile.age, 5, 110);
   let hrMax = positive(profile.hrMax, 100, 240);
+  const hrMaxKnown = hrMax !== null;
   if (hrMax === null) {
     if (age !== null) {
       hrMax = Math.round(208 - 0.7 * age);
@@ -96,6 +99,7 @@ export function resolveProfile(p: Profile | undefined, d: ProfileDefaults): Reso
   return {
     massKg,
     hrMax,
+    hrMaxKnown,
     hrRest,
     lthr,
     sex: profile.sex === 'male' || profile.sex === 'female' ? profile.sex : null,

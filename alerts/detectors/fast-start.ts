@@ -24,6 +24,11 @@ export interface FastStartConfig {
   hrrCeiling: number;
   /** Ceiling for race sessions, share of HR reserve. @default 0.9 */
   raceHrrCeiling: number;
+  /**
+   * Added to the ceiling when HRmax is estimated rather than known: age formulas miss by 7–11 bpm, and a
+   * false "too fast" on an easy start is the nag we most want to avoid. @default 0.05
+   */
+  estimatedHrMaxMargin: number;
   /** Pace ceiling as a multiple of easy-pace speed. @default 1.15 */
   paceFactor: number;
   /** How long the effort must stay above the ceiling, s. @default 60 */
@@ -35,6 +40,7 @@ export const FAST_START_DEFAULTS: FastStartConfig = {
   untilS: 900,
   hrrCeiling: 0.8,
   raceHrrCeiling: 0.9,
+  estimatedHrMaxMargin: 0.05,
   paceFactor: 1.15,
   sustainS: 60,
 };
@@ -59,7 +65,7 @@ export const fastStart = defineDetector<FastStartState>({
   step(s, tick, ctx) {
     const c = ctx.cfg.fastStart;
     const sh = ctx.shared;
-    const ceiling = ctx.session === 'race' ? c.raceHrrCeiling : c.hrrCeiling;
+    const ceiling = (ctx.session === 'race' ? c.raceHrrCeiling : c.hrrCeiling) + (ctx.profile.hrMaxKnown ? 0 : c.estimatedHrMaxMargin);
     const inWindow = sh.movingS >= c.fromS && sh.movingS <= c.untilS;
     const easy = ctx.profile.easyPaceMps;
     const hrOver = sh.hrrFrac > ceiling;
