@@ -105,7 +105,8 @@ describe('crampguard analyze usage errors', () => {
   });
 
   it('the readable report shows summary, metrics, prompts at h:mm:ss with their why, and warnings', () => {
-    const r = analyze(join(PROJECT_SCENARIOS, 'fast-start-easy.fit'), '--temp', '14');
+    writeFileSync(join(dir, 'athlete.json'), JSON.stringify({ massKg: 68, hrRest: 50, hrMax: 188, easyPaceMps: 2.8 }));
+    const r = analyze(join(PROJECT_SCENARIOS, 'fast-start-easy.fit'), '--temp', '14', '--profile', join(dir, 'athlete.json'));
     expect(r.status).toBe(0);
     for (const heading of ['summary', 'metrics', 'prompts', 'detectors', 'warnings']) expect(r.stdout).toMatch(new RegExp(`^${heading}`, 'm'));
     expect(r.stdout).toMatch(/^ {2}\d:\d\d:\d\d {2}slow_down +.+\n {13}.+\./m);
