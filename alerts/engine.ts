@@ -414,7 +414,7 @@ class RiskEngine implements Engine {
       point.t = tick.t;
       point.score = sh.risk;
       fillTopFactors(st.factors, this.weights, su.cfg.risk, point, this.slots);
-      this.sink.risk(point);
+      this.sink.risk(this.sink.reuseRiskPoint === true ? point : { t: point.t, score: point.score, factors: point.factors.slice() });
     }
     const d = this.decision;
     decide(st.policy, this.tables, sh, tick, su.cfg.policy, d);
@@ -528,6 +528,7 @@ export function analyzeRun(run: NormalizedRun, options: EngineOptions): Report {
     alert: (a) => alerts.push(a),
     risk: (p) => risk.push({ t: p.t, score: p.score, factors: p.factors.slice() }),
     cramp: (c) => cramps.push(c),
+    reuseRiskPoint: true,
   };
   const engine = createEngine({ ...options, channels: options.channels ?? run.channels }, sink) as RiskEngine;
   const spans = runningSpans(run);

@@ -108,11 +108,13 @@ export interface EngineOptions {
 /** Where an engine delivers what it produces, synchronously, inside `push` / `event`. */
 export interface EngineSink {
   alert(alert: Alert): void;
-  /**
-   * A risk point every `riskEveryS` (default 10 s) of run time. The engine REUSES this object and its `factors`
-   * array between calls (no allocation per tick): copy what you keep, e.g. `{ ...p, factors: [...p.factors] }`.
-   */
+  /** A risk point every `riskEveryS` (default 10 s) of run time: a fresh object, yours to keep. */
   risk(point: RiskPoint): void;
+  /**
+   * Opt-in for hot loops (bench, allocation test, callers that copy): when true the engine reuses one RiskPoint
+   * and its `factors` arrays between `risk` calls instead of allocating one per point. @default false
+   */
+  readonly reuseRiskPoint?: boolean;
   /** A reported cramp's context, for the athlete's cramp journal (fed back later via `Profile.crampHistory`). */
   cramp?(context: CrampContext): void;
 }

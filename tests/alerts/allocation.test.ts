@@ -49,7 +49,7 @@ describe('allocation', () => {
         // prompts would recur all through 1M s of run time, so the steady state is measured without them.
         config: { hydration: { gapPctMass: 1e6 }, sodium: { thresholdMg: 1e9 } },
       },
-      { alert: () => void alerts++, risk: (p) => void (last = p) },
+      { alert: () => void alerts++, risk: (p) => void (last = p), reuseRiskPoint: true },
     );
     return { engine, alerts: () => alerts, last: () => last };
   }

@@ -214,6 +214,26 @@ describe('policy', () => {
   });
 });
 
+describe('sink contract', () => {
+  it('risk points are fresh objects the caller may keep, unless it opts into reuse', () => {
+    const rand = prng(18);
+    const run = synthRun(600, (t) => steadyPoint(rand, t));
+    const collect = (reuse: boolean) => {
+      const kept: { t: number; factors: string[] }[] = [];
+      const engine = createEngine({ channels: run.channels }, { alert: () => {}, risk: (p) => void kept.push(p), reuseRiskPoint: reuse });
+      const row = emptySample();
+      for (let i = 0; i < run.samples.length; i++) engine.push(readRow(run.samples, i, row));
+      return kept;
+    };
+    const fresh = collect(false);
+    expect(fresh.length).toBeGreaterThan(50);
+    expect(new Set(fresh.map((p) => p.t)).size).toBe(fresh.length);
+    expect(new Set(fresh).size).toBe(fresh.length);
+    const reused = collect(true);
+    expect(new Set(reused).size).toBe(1);
+  });
+});
+
 describe('cramp journal', () => {
   const contexts: CrampContext[] = [
     { t: 7800, decouplingPct: 6.5, shareOfUsualLongRun: 0.9, cadenceChangePct: -3 },

@@ -18,7 +18,7 @@ const options = {
   conditions: { tempC: 18, humidity: 50 },
   channels: run.channels,
 };
-const sink = { alert: () => {}, risk: () => {} };
+const sink = { alert: () => {}, risk: () => {}, reuseRiskPoint: true };
 
 describe(`engine: one 4-hour run at 1 Hz (${samples.length} samples)`, () => {
   bench(
