@@ -31,6 +31,8 @@ type WatchNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Reco
 /** Token bucket per socket: a steady 50 messages/s with bursts of 200 (a watch sends one batch every few s). */
 const FLOOD_RATE_PER_S = 50;
 const FLOOD_BURST = 200;
+/** The events a watch or dashboard may send; anything else is answered BAD_MESSAGE. */
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(['start', 'samples', 'event', 'end', 'follow', 'unfollow']);
 /** A session with no message for this long is checkpointed and dropped from memory (a resume rebuilds it). */
 const IDLE_EVICT_MS = 15 * 60_000;
 /** Server-side event (through the adapter) asking a run's lease owner to let it go: its watch moved here. */
@@ -278,6 +280,17 @@ export class WatchService {
         });
       });
     };
+
+    // An event this namespace does not know still gets an answer when it asks for one (a client bug should
+    // see why nothing happened); it counts against the flood budget like any message.
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === 'string' && KNOWN_EVENTS.has(event)) return;
+      const ack = args.at(-1);
+      if (typeof ack !== 'function') return;
+      const reply = ack as (r: unknown) => void;
+      if (!allow()) return reply(fail('RATE_LIMITED', 'too many messages: slow down and resend'));
+      reply(fail('BAD_MESSAGE', `unknown event: ${String(event).slice(0, 40)}`));
+    });
 
     const unwrap = <T>(o: Outcome<T>): T => {
       if (!o.ok) throw o.error;
