@@ -9,6 +9,7 @@
  * Per sample: O(1), no allocation. State: a few KB of numbers and rings, whatever the run's length.
  * @module
  */
+import { fillRespirationFromRr } from '../ingest/respiration.js';
 import { emptySample, readRow, type Channel, type NormalizedRun, type Sample, CHANNELS } from '../ingest/sample.js';
 import { resolveConfig, type EngineConfig } from './config.js';
 import { F, RISK_FACTORS, type EngineCtx, type Shared, type Signal, type Tick } from './detector.js';
@@ -507,6 +508,23 @@ export class EngineError extends Error {
   }
 }
 
+/**
+ * A run whose respiration channel is missing but which has RR intervals gets the channel estimated from them
+ * (ingest/respiration.ts, the same estimator the live path uses), on a copy: the caller's run is not changed.
+ */
+function withRespirationFromRr(run: NormalizedRun): NormalizedRun {
+  if (run.channels.includes('respiration') || run.rr === null || run.rr.ms.length === 0) return run;
+  const samples = { ...run.samples, respiration: run.samples.respiration.slice() };
+  const filled = fillRespirationFromRr(samples, run.rr);
+  if (filled === 0) return run;
+  return {
+    ...run,
+    samples,
+    channels: [...run.channels, 'respiration'],
+    warnings: [...run.warnings, { code: 'respiration_from_rr', message: 'respiration rate estimated from RR intervals', count: filled }],
+  };
+}
+
 /** Running legs of a run as [startT, endT] pairs; null when the whole run is to be analysed. */
 function runningSpans(run: NormalizedRun): Array<[number, number]> | null {
   const legs = run.meta.legs ?? [];
@@ -520,7 +538,8 @@ function runningSpans(run: NormalizedRun): Array<[number, number]> | null {
  * The whole-file path: the same engine fed the run's samples (running legs only) and events in time order,
  * plus the post-run metrics.
  */
-export function analyzeRun(run: NormalizedRun, options: EngineOptions): Report {
+export function analyzeRun(original: NormalizedRun, options: EngineOptions): Report {
+  const run = withRespirationFromRr(original);
   const alerts: Alert[] = [];
   const risk: RiskPoint[] = [];
   const cramps: CrampContext[] = [];
