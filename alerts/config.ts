@@ -29,8 +29,10 @@ export interface CoreConfig {
   runSpeedMps: number;
   /** HR within this many bpm of the cadence (steps/min) is treated as optical cadence lock, bpm. @default 3 */
   cadenceLockBpm: number;
-  /** Distance over which grade is measured, m. @default 60 */
-  gradeDistanceM: number;
+  /** Stretch of run time over which grade (altitude change ÷ distance) is measured, s. @default 20 */
+  gradeWindowS: number;
+  /** Least distance covered in that stretch for a grade to be computed (else NaN: stopped or GPS noise), m. @default 20 */
+  minGradeDistanceM: number;
   /** Saving per unit downhill grade in grade-adjusted speed. @default 2 */
   downhillFactor: number;
   /** Largest downhill saving in grade-adjusted speed (fraction). @default 0.3 */
@@ -49,7 +51,8 @@ export const CORE_DEFAULTS: CoreConfig = {
   movingSpeedMps: 0.5,
   runSpeedMps: 1.8,
   cadenceLockBpm: 3,
-  gradeDistanceM: 60,
+  gradeWindowS: 20,
+  minGradeDistanceM: 20,
   downhillFactor: 2,
   maxDownhillSaving: 0.3,
   defaultTempC: 20,

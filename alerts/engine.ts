@@ -355,14 +355,14 @@ class RiskEngine implements Engine {
       const ctxTemp = this.ctx.conditionsTempC;
       tick.airTempC = ctxTemp === ctxTemp ? ctxTemp : a.tempN > 0 ? a.tempSum / a.tempN : tick.airTempC === tick.airTempC ? tick.airTempC : ec.defaultTempC;
       st.gradeAlt.next = a.alt;
-    ringPush(st.gradeAlt);
+      ringPush(st.gradeAlt);
       st.gradeDist.next = a.dist;
-    ringPush(st.gradeDist);
+      ringPush(st.gradeDist);
       // Grade over the stretch the grade ring spans: the oldest slot is the one about to be overwritten next.
       const oldAlt = st.gradeAlt.buf[st.gradeAlt.i]!;
       const oldDist = st.gradeDist.buf[st.gradeDist.i]!;
       const dd = a.dist - oldDist;
-      let grade = dd >= ec.gradeDistanceM / 3 ? (a.alt - oldAlt) / dd : NaN;
+      let grade = dd >= ec.minGradeDistanceM ? (a.alt - oldAlt) / dd : NaN;
       if (grade > 0.3) grade = 0.3;
       else if (grade < -0.3) grade = -0.3;
       tick.grade = grade;
@@ -393,10 +393,10 @@ class RiskEngine implements Engine {
     if (tick.hrOk && tick.moving) st.hr1m.next = hr;
     ringPush(st.hr1m);
     st.speed1m.next = NaN;
-    if (sp === sp) st.speed1m.next = (tick.moving ? sp : 0);
+    if (sp === sp) st.speed1m.next = tick.moving ? sp : 0;
     ringPush(st.speed1m);
     st.gas1m.next = NaN;
-    if (sp === sp) st.gas1m.next = (tick.moving ? tick.gas : 0);
+    if (sp === sp) st.gas1m.next = tick.moving ? tick.gas : 0;
     ringPush(st.gas1m);
     const p = su.profile;
     sh.hrrFrac = (st.hr1m.mean - p.hrRest) / (p.hrMax - p.hrRest);
@@ -431,7 +431,7 @@ function initialState(su: Setup, ctxProbe: (st: EngineState) => EngineCtx): Engi
   for (const c of PRIORITY) signals[c] = { active: false, value: NaN, a: NaN, b: NaN };
   const factors = new Float64Array(RISK_FACTORS.length);
   factors[F.cramp_history] = su.profile.priorCramps > 0 ? 1 : 0;
-  const gradeTicks = Math.max(2, Math.round(su.cfg.engine.gradeDistanceM / 3 / su.cfg.engine.tickS));
+  const gradeTicks = Math.max(2, Math.round(su.cfg.engine.gradeWindowS / su.cfg.engine.tickS));
   const st: EngineState = {
     started: false,
     lastT: NaN,
