@@ -9,6 +9,7 @@ import type { EngineOptions, Report } from '../../alerts/types.js';
 import { IngestError, type IngestCode } from '../../ingest/errors.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
 import type { AnalyzeResult, AnalyzeTask } from './analyze-worker.js';
+import { ApiError } from './errors.js';
 
 export interface Analyzer {
   /** Decodes and analyses a FIT file. @throws IngestError for files that are not valid FIT activities. */
@@ -30,12 +31,37 @@ function workerFile(): string {
   throw new Error(`analyze worker not found (${fileURLToPath(here)}); run \`npm run build\``);
 }
 
-export function createAnalyzer(threads: number): Analyzer {
-  const pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+export interface AnalyzerLimits {
+  /** An upload's decoding and analysis is stopped (its worker ended) after this long, ms; 0 = none. */
+  timeLimitMs?: number;
+  /** Heap limit of each worker, MB; a file needing more fails instead of taking the machine's memory. */
+  memoryLimitMb?: number;
+}
+
+/** A FIT file that is small on disk but would take too long or too much memory to decode (a "FIT bomb"). */
+const tooComplex = (why: string) => new ApiError(413, 'FIT_TOO_COMPLEX', `the file is too complex to decode: ${why}`);
+
+export function createAnalyzer(threads: number, limits: AnalyzerLimits = {}): Analyzer {
+  const pool = new Piscina({
+    filename: workerFile(),
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: 60_000,
+    ...(limits.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: limits.memoryLimitMb } } : {}),
+  });
   return {
     async analyze(bytes, options) {
       const task: AnalyzeTask = { bytes, options };
-      const result = (await pool.run(task)) as AnalyzeResult;
+      // Aborting a running task ends its worker thread; the pool starts a fresh one.
+      const signal = limits.timeLimitMs ? AbortSignal.timeout(limits.timeLimitMs) : undefined;
+      let result: AnalyzeResult;
+      try {
+        result = (await pool.run(task, signal ? { signal } : {})) as AnalyzeResult;
+      } catch (err) {
+        if (signal?.aborted) throw tooComplex(`stopped after ${Math.round(limits.timeLimitMs! / 1000)} s`);
+        if ((err as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY') throw tooComplex('over the memory limit');
+        throw err;
+      }
       if (!result.ok) throw new IngestError(result.code as IngestCode, result.message);
       return { run: result.run, report: result.report };
     },

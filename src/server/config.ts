@@ -36,6 +36,10 @@ export interface AppConfig {
   readonly rateLimitPerAddressPerMin: number;
   /** HTTP API requests per minute per bearer token (token bucket, this process); 0 = no limit. @default 3000 */
   readonly rateLimitPerTokenPerMin: number;
+  /** Longest an upload may take to decode and analyse before it is stopped (413 FIT_TOO_COMPLEX), ms. @default 30 s */
+  readonly fitTimeLimitMs: number;
+  /** Heap limit of each FIT worker, MB. @default 1024 */
+  readonly fitMemoryLimitMb: number;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +83,8 @@ const EnvSchema = z.object({
   FIT_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
   RATE_LIMIT_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000),
   RATE_LIMIT_TOKEN_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(3000),
+  FIT_TIME_LIMIT_S: z.coerce.number().positive().max(3600).default(30),
+  FIT_MEMORY_LIMIT_MB: z.coerce.number().int().min(64).max(65_536).default(1024),
 });
 
 /** The variables read, for `serve --help`. */
@@ -98,6 +104,8 @@ export const ENV_HELP = `environment:
   FIT_WORKERS      FIT decoding worker threads (default 1)
   RATE_LIMIT_ADDRESS_PER_MIN  API requests a minute per client address (default 6000; 0 = off)
   RATE_LIMIT_TOKEN_PER_MIN    API requests a minute per bearer token (default 3000; 0 = off)
+  FIT_TIME_LIMIT_S            longest decode+analysis of one upload before 413 FIT_TOO_COMPLEX (default 30)
+  FIT_MEMORY_LIMIT_MB         heap limit of each FIT worker (default 1024)
 `;
 
 /** Parses the environment once; throws a ConfigError naming every bad variable. */
@@ -130,5 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     fitWorkers: e.FIT_WORKERS,
     rateLimitPerAddressPerMin: e.RATE_LIMIT_ADDRESS_PER_MIN,
     rateLimitPerTokenPerMin: e.RATE_LIMIT_TOKEN_PER_MIN,
+    fitTimeLimitMs: Math.round(e.FIT_TIME_LIMIT_S * 1000),
+    fitMemoryLimitMb: e.FIT_MEMORY_LIMIT_MB,
   });
 }

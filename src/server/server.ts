@@ -66,7 +66,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
       ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
     }));
-  const analyzer: Analyzer = createAnalyzer(config.fitWorkers);
+  const analyzer: Analyzer = createAnalyzer(config.fitWorkers, { timeLimitMs: config.fitTimeLimitMs, memoryLimitMb: config.fitMemoryLimitMb });
   const metrics = new Metrics();
   const http = createServer();
   const root = packageRoot();
