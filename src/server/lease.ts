@@ -17,8 +17,14 @@ export interface LeaseRedis {
   pTTL(key: string): Promise<number>;
 }
 
-/** Extends the key's expiry only while it still holds our owner id. */
-const RENEW_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+/**
+ * Extends the key's expiry while it holds our owner id (1); takes it again when it lapsed and nobody took it (2:
+ * a stalled event loop missed a renewal, but no other process ran the engine meanwhile); 0 when another owns it.
+ */
+const RENEW_IF_OWNER = `local v = redis.call('get', KEYS[1])
+if v == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if not v then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
+return 0`;
 /** Deletes the key only while it still holds our owner id. */
 const DELETE_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
@@ -71,7 +77,7 @@ export class RunLeases {
     const key = this.key(name);
     if (this.held.has(name)) {
       const renewed = await this.redis.eval(RENEW_IF_OWNER, { keys: [key], arguments: [this.owner, String(this.ttlMs)] });
-      if (Number(renewed) === 1) {
+      if (Number(renewed) >= 1) {
         this.held.set(name, Date.now());
         return { ok: true };
       }
@@ -108,7 +114,7 @@ export class RunLeases {
         const since = this.held.get(name);
         if (since === undefined) return; // released meanwhile
         if (r.status === 'fulfilled') {
-          if (Number(r.value) === 1) this.held.set(name, now);
+          if (Number(r.value) >= 1) this.held.set(name, now);
           else this.lose(name);
         } else {
           this.options.onError?.(r.reason);

@@ -395,6 +395,13 @@ export class WatchClient {
         // Something before this batch did not arrive: resend from the seq the server expects.
         this.stats.seqGaps++;
         const expected = r.expectedSeq ?? 1;
+        if (!this.outbox.some((i) => i.kind === 'batch' && i.seq === expected)) {
+          // The server expects a batch it acked already (its session is behind the store, e.g. it lost the
+          // run's lease meanwhile): a start makes it rebuild from the store, then the rest is resent.
+          item.sent = 0;
+          void this.resume().catch(() => {});
+          return;
+        }
         for (const i of this.outbox) if (i.kind === 'batch' && i.seq >= expected) i.sent = 0;
         item.sent = 0;
         setTimeout(() => this.pump(), 20);
