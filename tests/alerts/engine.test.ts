@@ -6,10 +6,11 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { analyzeRun, createEngine } from '../../alerts/engine.js';
 import { personalThresholds, JOURNAL_DEFAULTS } from '../../alerts/journal.js';
-import { MAX_MESSAGE_CHARS } from '../../alerts/messages.js';
+import { composeMessage, KIND_OF, MAX_MESSAGE_CHARS } from '../../alerts/messages.js';
+import { PROFILE_DEFAULTS, resolveProfile } from '../../alerts/profile.js';
 import { bodySurfaceArea, sweatRateMlPerH, SWEAT_DEFAULTS } from '../../alerts/physiology.js';
 import { createLagRing, createRing, lagPush, ringPush } from '../../alerts/ring.js';
-import type { Alert, CrampContext, EngineOptions } from '../../alerts/types.js';
+import type { Alert, AlertCause, CrampContext, EngineOptions } from '../../alerts/types.js';
 import { emptySample, readRow, type NormalizedRun, type RunEvent } from '../../ingest/sample.js';
 import { prng, steadyPoint, synthRun } from './helpers.js';
 
@@ -211,6 +212,53 @@ describe('policy', () => {
     vi.useRealTimers();
     expect(a.length).toBeGreaterThan(0);
     expect(b).toEqual(a);
+  });
+});
+
+describe('prompt texts', () => {
+  it('every cause, first or escalated, fits a watch screen and gives one sentence of why', () => {
+    const sig = { active: true, value: 123.4, a: 45.6, b: 7.8 };
+    const profile = resolveProfile({ hrMax: 188, hrRest: 50 }, PROFILE_DEFAULTS);
+    for (const cause of Object.keys(KIND_OF) as AlertCause[]) {
+      for (const escalated of [false, true]) {
+        const { message, why } = composeMessage(cause, sig, escalated, profile, 'calf');
+        expect(message.length, `${cause} ${escalated}`).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
+        expect(why).toMatch(/^\S.*\.$/);
+        expect(why.replace(/\d\.\d/g, '').split('. ')).toHaveLength(1);
+      }
+    }
+  });
+});
+
+describe('compliance', () => {
+  // HR drifts up at constant pace; the simulated runner either slows 10 % after the first slow_down or ignores it.
+  function closedLoop(complies: boolean): Alert[] {
+    const rand = prng(19);
+    const alerts: Alert[] = [];
+    const engine = createEngine({ profile: athlete, conditions: { tempC: 12, humidity: 50 } }, { alert: (a) => alerts.push(a), risk: () => {} });
+    const s = emptySample();
+    let dist = 0;
+    for (let t = 0; t < 3 * 3600; t++) {
+      const slowed = complies && alerts.some((a) => a.kind === 'slow_down');
+      const p = steadyPoint(rand, t);
+      s.t = t;
+      s.speed = slowed ? p.speed * 0.88 : p.speed;
+      dist += s.speed;
+      s.distance = dist;
+      s.cadence = p.cadence!;
+      s.altitude = 100;
+      s.hr = p.hr + (t > 1800 ? Math.min(20, ((t - 1800) / 3600) * 20) : 0);
+      engine.push(s);
+    }
+    return alerts.filter((a) => a.kind === 'slow_down');
+  }
+
+  it('an ignored slow_down escalates while the drift keeps rising; a heeded one stays quiet', () => {
+    const ignored = closedLoop(false);
+    expect(ignored.length).toBeGreaterThanOrEqual(2);
+    expect(ignored.slice(1).every((a) => a.severity === 'urgent')).toBe(true);
+    const heeded = closedLoop(true);
+    expect(heeded).toHaveLength(1);
   });
 });
 
