@@ -1,0 +1,128 @@
+/**
+ * One contract, run against every detector in the registry (style.md Model 5): missing data never throws and
+ * never prompts, the same ticks give the same state, state survives the snapshot encoding and continues
+ * identically, and the rings are allocated once.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../alerts/config.js';
+import { F, RISK_FACTORS, type EngineCtx, type Shared, type Signal, type Tick } from '../../alerts/detector.js';
+import { personalThresholds, resolveLimits } from '../../alerts/journal.js';
+import { PRIORITY } from '../../alerts/policy.js';
+import { PROFILE_DEFAULTS, resolveProfile } from '../../alerts/profile.js';
+import { DETECTORS } from '../../alerts/registry.js';
+import { decodeState, encodeState } from '../../alerts/snapshot.js';
+import type { AlertCause } from '../../alerts/types.js';
+import { prng } from './helpers.js';
+
+function makeCtx(): EngineCtx {
+  const cfg = structuredClone(DEFAULT_CONFIG);
+  const profile = resolveProfile({ massKg: 68, hrRest: 50, hrMax: 188, usualLongRunMin: 60 }, PROFILE_DEFAULTS);
+  const personal = personalThresholds([], cfg.journal);
+  const signals = {} as Record<AlertCause, Signal>;
+  for (const c of PRIORITY) signals[c] = { active: false, value: NaN, a: NaN, b: NaN };
+  const shared: Shared = {
+    movingS: 0, sens: 1, hrrFrac: NaN, speed1m: NaN, gas1m: NaN, aboveThresholdS: 0, sweatMl: 0, drankMl: 0,
+    sweatSinceDrinkMl: 0, lastDrinkT: NaN, sodiumLossMg: 0, sodiumIntakeMg: 0, decouplingPct: NaN,
+    cadenceChangePct: NaN, maxDecouplingPct: NaN, risk: 0, crampT: -1e9,
+  };
+  return {
+    cfg, profile, personal, session: null, conditionsTempC: 20, conditionsHumidity: 50, shared, signals,
+    factors: new Float64Array(RISK_FACTORS.length),
+    limits: resolveLimits({ driftPct: cfg.drift.thresholdPct, cadenceDropPct: cfg.cadence.dropPct, lateShare: cfg.overload.lateShare, sodiumMg: cfg.sodium.thresholdMg }, personal),
+  };
+}
+
+/** A plausible tick stream: easy running with noise, a drift and a cadence fade late, NaN gaps sprinkled in. */
+function tickAt(k: number, rand: () => number, out: Tick): Tick {
+  const t = (k + 1) * 5;
+  const gap = rand() < 0.03;
+  out.k = k;
+  out.t = t;
+  out.dt = 5;
+  out.paused = false;
+  out.speed = gap ? NaN : 3 + (rand() - 0.5) * 0.2;
+  out.moving = true;
+  out.running = true;
+  out.sinceResumeS = t;
+  out.hr = gap ? NaN : 140 + (t > 3000 ? (t - 3000) / 200 : 0) + (rand() - 0.5) * 3;
+  out.hrOk = out.hr === out.hr;
+  out.grade = 0;
+  out.gas = out.speed;
+  out.cadence = 166 - (t > 4000 ? (t - 4000) / 150 : 0);
+  out.cadenceSd = 1.5 + rand();
+  out.resp = 30 + (t > 3000 ? (t - 3000) / 300 : 0);
+  out.airTempC = 24;
+  return out;
+}
+
+function blankTick(k: number): Tick {
+  return {
+    k, t: (k + 1) * 5, dt: 5, moving: true, running: true, paused: false, sinceResumeS: (k + 1) * 5, hr: NaN, hrOk: false,
+    speed: NaN, gas: NaN, grade: NaN, cadence: NaN, cadenceSd: NaN, resp: NaN, airTempC: NaN,
+  };
+}
+
+function run(detectorIndex: number, ticks: number, seed: number, ctx = makeCtx(), state?: unknown) {
+  const d = DETECTORS[detectorIndex]!;
+  const s = state ?? d.init(ctx);
+  const rand = prng(seed);
+  const tick = blankTick(0);
+  for (let k = 0; k < ticks; k++) {
+    ctx.shared.movingS += 5;
+    d.step(s, tickAt(k, rand, tick), ctx);
+  }
+  return { s, ctx };
+}
+
+describe.each(DETECTORS.map((d, i) => [d.id, i] as const))('detector %s', (_id, i) => {
+  const d = DETECTORS[i]!;
+
+  it('declares its causes, its inputs and a header-documented config section', () => {
+    expect(d.causes.length).toBeGreaterThan(0);
+    expect(d.inputs.length).toBeGreaterThan(5);
+  });
+
+  it('all-missing input never throws and never prompts', () => {
+    const ctx = makeCtx();
+    const s = d.init(ctx);
+    for (let k = 0; k < 2000; k++) {
+      ctx.shared.movingS += 5;
+      d.step(s, blankTick(k), ctx);
+      for (const c of d.causes) if (c !== 'overload') expect(ctx.signals[c].active).toBe(false);
+    }
+    for (const f of RISK_FACTORS) expect(Number.isNaN(ctx.factors[F[f]]!)).toBe(false);
+  });
+
+  it('the same ticks give the same state; state survives the snapshot encoding and continues identically', () => {
+    const a = run(i, 1500, 1);
+    const b = run(i, 1500, 1);
+    expect(encodeState(a.s)).toEqual(encodeState(b.s));
+    // Cut at 700 ticks, encode → JSON → decode, continue; compare with an uncut run.
+    const ctx = makeCtx();
+    const first = run(i, 700, 2, ctx);
+    const restored = decodeState(JSON.parse(JSON.stringify(encodeState(first.s))));
+    const rand = prng(99);
+    const uncut = structuredClone(first.s);
+    const ctx2 = structuredClone(ctx);
+    const tick = blankTick(0);
+    for (let k = 700; k < 1500; k++) {
+      ctx.shared.movingS += 5;
+      ctx2.shared.movingS += 5;
+      const tk = tickAt(k, rand, tick);
+      d.step(restored, tk, ctx);
+      d.step(uncut, tk, ctx2);
+    }
+    expect(encodeState(restored)).toEqual(encodeState(uncut));
+    expect(encodeState(ctx.signals)).toEqual(encodeState(ctx2.signals));
+  });
+
+  it('allocates its rings once', () => {
+    const ctx = makeCtx();
+    const s = d.init(ctx) as Record<string, unknown>;
+    const buffers = Object.values(s).filter((v) => typeof v === 'object' && v !== null && 'buf' in v).map((v) => (v as { buf: Float64Array }).buf);
+    run(i, 3000, 3, ctx, s);
+    const after = Object.values(s).filter((v) => typeof v === 'object' && v !== null && 'buf' in v).map((v) => (v as { buf: Float64Array }).buf);
+    expect(after).toHaveLength(buffers.length);
+    after.forEach((b, j) => expect(b).toBe(buffers[j]));
+  });
+});
