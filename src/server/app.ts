@@ -44,9 +44,15 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', async (_req, res) => {
     try {
       await deps.store.ping();
-      res.json({ ok: true, store: deps.store.kind, liveRuns: deps.metrics.liveRuns });
+      res.json({ ok: true, status: 'ok', store: deps.store.kind, liveRuns: deps.metrics.liveRuns });
     } catch {
-      res.status(503).json({ ok: false, error: { code: 'STORE_UNAVAILABLE', message: 'the store does not answer' } });
+      // Degraded, not dead: the process is up and resumes storing by itself once the store answers again.
+      res.status(503).json({
+        ok: false,
+        status: 'degraded',
+        store: deps.store.kind,
+        error: { code: 'STORE_UNAVAILABLE', message: 'the store does not answer' },
+      });
     }
   });
   app.get('/metrics', (_req, res) => {
