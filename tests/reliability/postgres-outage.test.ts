@@ -82,14 +82,14 @@ describe.skipIf(!PG_URL)('PostgreSQL unavailable for a while', () => {
     cleanups.push(() => server.drop());
 
     const runs = await loadFleet(4);
-    const health: { status: number; code?: string; at: number }[] = [];
+    const health: { status: number; code?: string; state?: string; at: number }[] = [];
     const outage = async () => {
       await new Promise((r) => setTimeout(r, 600));
       proxy.down();
       const t0 = performance.now();
       while (performance.now() - t0 < OUTAGE_MS) {
         const h = await api(server.url, 'GET', '/healthz');
-        health.push({ status: h.status, code: h.body?.error?.code, at: performance.now() - t0 });
+        health.push({ status: h.status, code: h.body?.error?.code, state: h.body?.status, at: performance.now() - t0 });
         await new Promise((r) => setTimeout(r, 250));
       }
       proxy.up();
@@ -107,11 +107,12 @@ describe.skipIf(!PG_URL)('PostgreSQL unavailable for a while', () => {
       wallS: (performance.now() - started) / 1000,
     });
     expect(health.length).toBeGreaterThan(2);
-    expect(health.filter((h) => h.status === 503 && h.code === 'STORE_UNAVAILABLE').length).toBeGreaterThan(0);
+    expect(health.filter((h) => h.status === 503 && h.code === 'STORE_UNAVAILABLE' && h.state === 'degraded').length).toBeGreaterThan(0);
     expect(figures.samplesLost).toBe(0);
     expect(figures.samplesDoubled).toBe(0);
     expect(mismatches).toEqual([]);
     expect(figures.alertsShownTwice).toBe(0);
     expect(after.status).toBe(200);
+    expect(after.body.status).toBe('ok');
   });
 });
