@@ -63,6 +63,11 @@ export interface SweatModelConfig {
   ceilingMlPerH: number;
   /** Below this air temperature the cool-air form (intercept 350) is used [S98]. @default 20 */
   coolBelowC: number;
+  /**
+   * Half-width of a linear blend between the two intercepts around `coolBelowC`, °C. The published step would
+   * make 19 °C air predict ~50 % more sweat than 21 °C; blending over ±2 °C removes that artefact. @default 2
+   */
+  coolBlendC: number;
   /** Speed from which the ACSM running equation applies, m/s. @default 1.4 */
   walkRunMps: number;
 }
@@ -75,12 +80,14 @@ export const SWEAT_DEFAULTS: SweatModelConfig = {
   floorGPerM2H: 100,
   ceilingMlPerH: 2600,
   coolBelowC: 20,
+  coolBlendC: 2,
   walkRunMps: 1.4,
 };
 
 /**
  * Whole-body sweat rate, mL/h, from the Gonzalez et al. 2009 piecewise equation
- * `ṁsw = 147 + 1.527·Ereq − 0.87·Emax` (g·m⁻²·h⁻¹), with the 2012 cool-air intercept 350 below 20 °C.
+ * `ṁsw = 147 + 1.527·Ereq − 0.87·Emax` (g·m⁻²·h⁻¹), with the 2012 cool-air intercept 350 below 20 °C (blended
+ * linearly over 18–22 °C, see `coolBlendC`).
  * Ereq = metabolic heat + dry heat exchange `6.45·(Ta − Tsk)/clo`; Emax = `14.21·(im/clo)·(Psk − Pa)` (mmHg).
  * Limits: the equations were derived for 15–46 °C and ≤ 450 W/m² metabolic rate; wind and sun are ignored.
  */
@@ -98,7 +105,8 @@ export function sweatRateMlPerH(
   const eReq = heatWPerM2 + dryWPerM2;
   const pa = (humidityPct / 100) * vapourMemo(0, tempC);
   const eMax = 14.21 * (c.im / c.clo) * (vapourMemo(1, c.skinTempC) - pa);
-  const intercept = tempC < c.coolBelowC ? 350 : 147;
+  const cool = c.coolBlendC > 0 ? (c.coolBelowC + c.coolBlendC - tempC) / (2 * c.coolBlendC) : tempC < c.coolBelowC ? 1 : 0;
+  const intercept = 147 + (350 - 147) * (cool > 1 ? 1 : cool > 0 ? cool : 0);
   let perM2 = intercept + 1.527 * eReq - 0.87 * eMax;
   if (perM2 < c.floorGPerM2H) perM2 = c.floorGPerM2H;
   const mlPerH = perM2 * bsaM2; // 1 g of sweat ≈ 1 mL

@@ -81,6 +81,14 @@ describe('sweat model (Gonzalez 2009 with ACSM metabolic heat)', () => {
     expect(fast).toBeGreaterThan(mild);
     expect(sweatRateMlPerH(3, 0, 68, bsa, 45, 95, SWEAT_DEFAULTS)).toBeLessThanOrEqual(SWEAT_DEFAULTS.ceilingMlPerH);
   });
+
+  it('has no step at the cool-air switch: a tenth of a degree changes the rate by under 2 %', () => {
+    for (let t = 10; t <= 30; t += 0.1) {
+      const a = sweatRateMlPerH(3, 0, 68, bsa, t, 50, SWEAT_DEFAULTS);
+      const b = sweatRateMlPerH(3, 0, 68, bsa, t + 0.1, 50, SWEAT_DEFAULTS);
+      expect(Math.abs(b / a - 1)).toBeLessThan(0.02);
+    }
+  });
 });
 
 describe('events', () => {
