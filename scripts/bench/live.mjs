@@ -61,30 +61,35 @@ async function measure({ kind, watches, mode, batch, warmupS, phases, uploadPhas
     let uploader = null;
     let uploadResult = null;
     let connectS = NaN;
+    // Phase marks are taken in order; the result waits for the last one (a busy server answers late).
+    let marking = Promise.resolve();
     const result = await new Promise((resolve, reject) => {
-      gen.on('message', async (m) => {
-        if (m.type === 'connected') connectS = m.connectS;
-        if (m.type === 'phase') {
-          const s = await server.stats();
-          if (current) marks.get(current).end = s;
-          if (m.name) marks.set(m.name, { start: s });
-          current = m.name;
-          if (uploader && m.name !== uploadPhase) {
-            uploader.send({ type: 'stop' });
-          }
-          if (uploadPhase && m.name === uploadPhase) {
-            uploader = fork(join(HERE, 'uploader.mjs'), [JSON.stringify({ url: server.url, tokens: uploadTokens, file: UPLOAD_FILE })], {
-              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-            });
-            uploader.on('message', (u) => {
-              if (u.type === 'result') uploadResult = u;
-            });
-          }
+      gen.on('message', (m) => {
+        if (m.type === 'connected') {
+          connectS = m.connectS;
+          process.stderr.write(`  ${kind} ${watches} × ${mode === 'closed' ? 'saturation' : '1 Hz'}, ${batch}-sample messages: connected in ${m.connectS.toFixed(0)} s\n`);
         }
-        if (m.type === 'result') resolve(m);
+        if (m.type === 'phase') marking = marking.then(() => mark(m));
+        if (m.type === 'result') marking.then(() => resolve(m));
       });
       gen.on('exit', (code) => (code ? reject(new Error(`load generator exited with ${code}`)) : null));
     });
+    async function mark(m) {
+      // Uploads start and stop on the generator's clock; the server's stats may come back late when it is busy.
+      if (uploader && m.name !== uploadPhase) uploader.send({ type: 'stop' });
+      if (uploadPhase && m.name === uploadPhase) {
+        uploader = fork(join(HERE, 'uploader.mjs'), [JSON.stringify({ url: server.url, tokens: uploadTokens, file: UPLOAD_FILE })], {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+        uploader.on('message', (u) => {
+          if (u.type === 'result') uploadResult = u;
+        });
+      }
+      const s = await server.stats();
+      if (current) marks.get(current).end = s;
+      if (m.name) marks.set(m.name, { start: s });
+      current = m.name;
+    }
     if (uploader && uploader.exitCode === null) await once(uploader, 'exit');
     for (const ph of result.phases) {
       const mk = marks.get(ph.name);
@@ -119,7 +124,7 @@ const describe = (label, r) =>
     .join('; ') + (r.unanswered ? `; ${r.unanswered} unanswered at the end` : '');
 
 if (part === 'live') {
-  const measureS = quick ? 3 : 15;
+  const measureS = quick ? 3 : 12;
   const levels = quick ? [50] : (arg('levels', '1000,5000,10000').split(',').map(Number));
   for (const watches of levels.filter(fitsFds)) {
     const spec = { watches, mode: 'rate', batch: 1, warmupS: quick ? 2 : 5, phases: [{ name: 'measure', s: measureS }] };
@@ -145,7 +150,7 @@ if (part === 'live') {
   }
   const satWatches = quick ? 50 : Number(arg('sat-watches', '1000'));
   for (const batch of quick ? [1, 10] : [1, 10]) {
-    const spec = { watches: satWatches, mode: 'closed', batch, warmupS: quick ? 2 : 3, phases: [{ name: 'measure', s: quick ? 3 : 10 }] };
+    const spec = { watches: satWatches, mode: 'closed', batch, warmupS: quick ? 2 : 3, phases: [{ name: 'measure', s: quick ? 3 : 8 }] };
     const p = await measure({ kind: 'product', ...spec });
     const b = await measure({ kind: 'bare', ...spec });
     notes.push(describe(`saturation ${satWatches} × ${batch}-sample messages product`, p), describe(`saturation ${satWatches} × ${batch}-sample messages bare`, b));
@@ -158,21 +163,26 @@ if (part === 'live') {
     rows.push(row(`${label}: server CPU`, { product: pct(P.serverCpu), limit: pct(B.serverCpu), ratio: P.serverCpu / B.serverCpu, unit: '%' }));
   }
 } else if (part === 'uploads') {
-  const watches = quick ? 50 : Number(arg('watches', '5000'));
-  const s = quick ? 4 : 15;
-  const r = await measure({
-    kind: 'product', watches, mode: 'rate', batch: 1, warmupS: quick ? 2 : 5,
-    phases: [{ name: 'quiet', s }, { name: 'uploads', s }], uploadPhase: 'uploads',
-  });
-  notes.push(describe(`${watches} × 1 Hz with uploads`, r));
-  const [Q, U] = r.phases;
-  const up = r.upload;
-  notes.push(`uploads: ${up?.uploads ?? 0} × ${((up?.bytes ?? 0) / 1e6).toFixed(1)} MB in ${U.seconds.toFixed(0)} s, median ${up?.medianMs?.toFixed(0)} ms each, failures ${JSON.stringify(up?.failures ?? {})}`);
-  const label = `${watches.toLocaleString('en-US')} watches × 1 Hz, largest fixture uploaded back to back (${up?.uploads ?? 0} uploads)`;
-  rows.push(row(`${label}: sample→prompt p99, uploads ÷ quiet`, { target: '≤ 2×', product: U.push.p99, limit: Q.push.p99, ratio: U.push.p99 / Q.push.p99, met: U.push.p99 / Q.push.p99 <= 2 && (up?.uploads ?? 0) > 0, unit: 'ms' }));
-  rows.push(row(`${label}: sample→ack p99, uploads ÷ quiet`, { product: U.ack.p99, limit: Q.ack.p99, ratio: U.ack.p99 / Q.ack.p99, unit: 'ms' }));
-  rows.push(row(`${label}: acked samples/s, uploads ÷ quiet`, { product: U.samplesPerS, limit: Q.samplesPerS, ratio: U.samplesPerS / Q.samplesPerS, unit: '/s' }));
-  rows.push(row(`${label}: server CPU (main thread + decode worker)`, { product: pct(U.serverCpu), limit: pct(Q.serverCpu), ratio: U.serverCpu / Q.serverCpu, unit: '%' }));
+  // 5,000 watches is the issue's level; 1,000 is added because a server already saturated by the watches
+  // alone (as on a busy 2-core machine) says nothing about what the uploads add.
+  const levels = quick ? [50] : arg('levels', '1000,5000').split(',').map(Number);
+  const s = quick ? 4 : 12;
+  for (const watches of levels.filter(fitsFds)) {
+    const r = await measure({
+      kind: 'product', watches, mode: 'rate', batch: 1, warmupS: quick ? 2 : 5,
+      phases: [{ name: 'quiet', s }, { name: 'uploads', s }], uploadPhase: 'uploads',
+    });
+    notes.push(describe(`${watches} × 1 Hz with uploads`, r));
+    const [Q, U] = r.phases;
+    const up = r.upload;
+    notes.push(`${watches} × 1 Hz: ${up?.uploads ?? 0} uploads of ${((up?.bytes ?? 0) / 1e6).toFixed(1)} MB completed (the last may finish after the phase), median ${up?.medianMs?.toFixed(0) ?? '–'} ms each, failures ${JSON.stringify(up?.failures ?? {})}${up ? '' : ' (the uploader reported nothing)'}`);
+    const label = `${watches.toLocaleString('en-US')} watches × 1 Hz, largest fixture uploaded back to back (${up?.uploads ?? 0} done)`;
+    const ratio = U.push.p99 / Q.push.p99;
+    rows.push(row(`${label}: sample→prompt p99, uploads ÷ quiet`, { target: watches === 5000 ? '≤ 2×' : '', product: U.push.p99, limit: Q.push.p99, ratio, met: watches === 5000 ? ratio <= 2 && (up?.uploads ?? 0) > 0 : null, unit: 'ms' }));
+    rows.push(row(`${label}: sample→ack p99, uploads ÷ quiet`, { product: U.ack.p99, limit: Q.ack.p99, ratio: U.ack.p99 / Q.ack.p99, unit: 'ms' }));
+    rows.push(row(`${label}: acked samples/s, uploads ÷ quiet`, { product: U.samplesPerS, limit: Q.samplesPerS, ratio: U.samplesPerS / Q.samplesPerS, unit: '/s' }));
+    rows.push(row(`${label}: server CPU (main thread + decode worker)`, { product: pct(U.serverCpu), limit: pct(Q.serverCpu), ratio: U.serverCpu / Q.serverCpu, unit: '%' }));
+  }
 } else {
   throw new Error(`unknown --part ${part}`);
 }

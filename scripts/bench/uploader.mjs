@@ -17,14 +17,21 @@ const failures = {};
 let k = 0;
 while (!stop && k < tokens.length) {
   const t0 = performance.now();
-  const res = await fetch(`${url}/api/runs`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${tokens[k++]}`, 'content-type': 'application/octet-stream' },
-    body: bytes,
-  });
-  await res.arrayBuffer();
-  if (res.status === 201) ms.push(performance.now() - t0);
-  else failures[res.status] = (failures[res.status] ?? 0) + 1;
+  try {
+    const res = await fetch(`${url}/api/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens[k++]}`, 'content-type': 'application/octet-stream', connection: 'close' },
+      body: bytes,
+    });
+    await res.arrayBuffer();
+    if (res.status === 201) ms.push(performance.now() - t0);
+    else failures[res.status] = (failures[res.status] ?? 0) + 1;
+  } catch (err) {
+    // A refused or reset connection is a finding to report, not a reason to stop uploading.
+    const code = err?.cause?.code ?? err?.code ?? 'ERROR';
+    failures[code] = (failures[code] ?? 0) + 1;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 ms.sort((a, b) => a - b);
 process.send({ type: 'result', uploads: ms.length, bytes: bytes.length, medianMs: ms[Math.floor(ms.length / 2)] ?? null, failures, ranOutOfAthletes: !stop });
