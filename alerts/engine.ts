@@ -161,6 +161,9 @@ class RiskEngine implements Engine {
   private readonly point: RiskPoint = { t: 0, score: 0, factors: [] };
   private readonly slots: string[][];
   private readonly riskEveryTicks: number;
+  /** Copied out of the config once: read on every sample. */
+  private readonly tickS: number;
+  private readonly pauseGapS: number;
 
   constructor(
     private readonly su: Setup,
@@ -184,6 +187,8 @@ class RiskEngine implements Engine {
     this.weights = riskWeights(su.cfg.risk);
     this.crampCareKind = ALERT_KINDS.indexOf('cramp_care');
     this.riskEveryTicks = Math.max(1, Math.round(su.cfg.engine.riskEveryS / su.cfg.engine.tickS));
+    this.tickS = su.cfg.engine.tickS;
+    this.pauseGapS = su.cfg.engine.pauseGapS;
   }
 
   /** Which detectors ran, and the assumptions behind the profile (for the report). */
@@ -201,14 +206,13 @@ class RiskEngine implements Engine {
     const st = this.st;
     const t = s.t;
     if (!(t >= 0) || (st.started && !(t > st.lastT))) return;
-    const tickS = this.su.cfg.engine.tickS;
-    const k = Math.floor(t / tickS);
+    const k = Math.floor(t / this.tickS);
     if (!st.started) {
       st.started = true;
       st.k = k;
     } else if (k > st.k) {
       this.closeTick(st.k, true);
-      if (t - st.lastT > this.su.cfg.engine.pauseGapS) {
+      if (t - st.lastT > this.pauseGapS) {
         st.resumePending = true;
       } else {
         for (let j = st.k + 1; j < k; j++) this.closeTick(j, false);
