@@ -78,11 +78,13 @@ export function personalThresholds(contexts: CrampContext[], c: JournalConfig): 
   const mDrop = median(drops);
   const mShare = median(shares);
   const mSodium = median(sodium);
-  const parts: string[] = [];
+  const signs: string[] = [];
   const minT = times.length ? Math.min(...times) : NaN;
+  if (drifts.length >= c.minCramps && Math.min(...drifts) > 0) signs.push(`decoupling over ${Math.floor(Math.min(...drifts))}%`);
+  if (drops.length >= c.minCramps && Math.min(...drops) > 0) signs.push(`cadence down over ${Math.floor(Math.min(...drops))}%`);
+  const parts: string[] = [];
   if (Number.isFinite(minT)) parts.push(`after ${formatDuration(minT)}`);
-  if (drifts.length >= c.minCramps && Math.min(...drifts) > 0) parts.push(`with decoupling over ${Math.floor(Math.min(...drifts))}%`);
-  if (drops.length >= c.minCramps && Math.min(...drops) > 0) parts.push(`with cadence down over ${Math.floor(Math.min(...drops))}%`);
+  if (signs.length) parts.push(`with ${signs.join(' and ')}`);
   return {
     driftPct: mDrift > 0 ? Math.max(c.floorDriftPct, c.margin * mDrift) : NaN,
     cadenceDropPct: mDrop > 0 ? Math.max(c.floorCadenceDropPct, c.margin * mDrop) : NaN,

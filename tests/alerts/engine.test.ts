@@ -301,7 +301,7 @@ describe('cramp journal', () => {
     const p = personalThresholds(contexts, JOURNAL_DEFAULTS);
     expect(p.basedOn).toBe(3);
     expect(p.driftPct).toBeCloseTo(0.8 * 6.5, 5);
-    expect(p.sentence).toBe('your last 3 cramps came after 2 h 10 with decoupling over 6% with cadence down over 2%');
+    expect(p.sentence).toBe('your last 3 cramps came after 2 h 10 with decoupling over 6% and cadence down over 2%');
     expect(personalThresholds(contexts.slice(0, 1), JOURNAL_DEFAULTS).sentence).toBeNull();
   });
 
