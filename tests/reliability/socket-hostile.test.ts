@@ -1,8 +1,9 @@
 // Hostile watches against a server in its own process, all at once: unknown events, wrong types, NaN and
 // Infinity, giant batches and frames, 10,000 samples a second from one watch, sequence numbers that jump,
 // another athlete's run, a thousand handshakes with bad tokens. Each gets an error ack or a refusal with a code,
-// and a quiet run next to them keeps its prompt latency (its batch ack comes after its alerts are emitted, so
+// and a quiet run next to them (in this process; the attackers run in attacker.mjs) keeps its prompt latency (its batch ack comes after its alerts are emitted, so
 // the ack latency bounds the prompt latency) within 2× of what it was with nobody attacking.
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +14,19 @@ import { printFigures, scale } from './fleet.js';
 
 const BAD_TOKEN_HANDSHAKES = scale('RELIABILITY_BAD_HANDSHAKES', 1000);
 const PROBE_BATCHES = scale('RELIABILITY_PROBE_BATCHES', 120);
-const FLOOD_SAMPLES_PER_S = 10_000;
 /** Which attacks run (all by default; a subset helps find which one hurts). */
 const ATTACKS = new Set((process.env.RELIABILITY_ATTACKS ?? 'junk,flood,frames,handshakes').split(','));
 
+interface AttackMessage {
+  type: string;
+  error?: string;
+  junkMessages?: number;
+  floodSamplesPerS?: number;
+  frameClose?: string;
+  refusals?: Record<string, number>;
+  codes?: Record<string, number>;
+  accepted?: string[];
+}
 type Ack = { ok: boolean; error?: { code: string }; expectedSeq?: number; contiguousSeq?: number };
 type Raw = Socket & { emitWithAck(ev: string, ...args: unknown[]): Promise<Ack> };
 
@@ -66,7 +76,7 @@ describe('hostile watches next to a quiet one', () => {
 
   it('every hostile message gets a coded refusal, and the quiet run keeps its latency', { timeout: 120_000 }, async () => {
     const victim = await newAthlete(url, 'Quiet');
-    const attacker = await newAthlete(url, 'Mallory');
+    const mallory = await newAthlete(url, 'Mallory');
     const quiet = socket(url, victim.token);
     await connected(quiet);
     const victimRunId = `quiet-run-${Date.now()}`;
@@ -77,128 +87,38 @@ describe('hostile watches next to a quiet one', () => {
     await probe(quiet, victimRunId, 1, 10); // warm up
     const calm = await probe(quiet, victimRunId, 11, PROBE_BATCHES);
 
-    // ---- the attack, all at once, while the quiet run goes on
-    let attacking = true;
-    const codes = new Map<string, number>();
-    const count = (code: string) => codes.set(code, (codes.get(code) ?? 0) + 1);
-
-    const junk = (async () => {
-      if (!ATTACKS.has('junk')) return 0;
-      const s = socket(url, attacker.token);
-      await connected(s);
-      const runId = `mallory-${Date.now()}`;
-      expect((await s.emitWithAck('start', { runId, startTime: Date.now() })).ok).toBe(true);
-      const cases: Array<[string, unknown]> = [
-        ['admin', { drop: 'tables' }],
-        ['__proto__', {}],
-        ['samples', 42],
-        ['samples', { runId, seq: 'one', samples: [] }],
-        ['samples', { runId, seq: 1.5, samples: [{ t: 0 }] }],
-        ['samples', { runId, seq: -1, samples: [{ t: 0 }] }],
-        ['samples', { runId, seq: 1e21, samples: [{ t: 0 }] }],
-        ['samples', { runId, seq: 1, samples: [{ t: 'NaN', hr: 'Infinity' }] }],
-        ['samples', { runId, seq: 1, samples: [{ t: Number.NaN, hr: Number.POSITIVE_INFINITY }] }], // JSON turns them into null
-        ['samples', { runId, seq: 1, samples: [{ t: 1e308 * 10 }] }],
-        ['samples', { runId, seq: 1, samples: Array.from({ length: 601 }, (_, i) => ({ t: i })) }],
-        ['samples', { runId, seq: 1_000_000, samples: [{ t: 0, hr: 150 }] }],
-        ['samples', { runId: victimRunId, seq: 1, samples: [{ t: 0, hr: 150 }] }],
-        ['end', { runId: victimRunId }],
-        ['follow', { runId: victimServerId }],
-        ['start', { runId: '../../etc/passwd', startTime: 0 }],
-        ['start', { runId: 'x'.repeat(10_000), startTime: 0 }],
-        ['event', { runId, id: 'e', event: { type: 'drink', t: 0, ml: 1e9 } }],
-      ];
-      let sent = 0;
-      while (attacking) {
-        for (const [ev, msg] of cases) {
-          const r = await s.emitWithAck(ev, msg);
-          sent++;
-          expect(r.ok, `${ev} ${JSON.stringify(msg).slice(0, 80)}`).toBe(false);
-          count(codeOf(r));
-        }
-        await sleep(20);
-      }
-      s.close();
-      return sent;
-    })();
-
-    const flood = (async () => {
-      if (!ATTACKS.has('flood')) return { acceptedSamplesPerS: 0, refused: 0 };
-      const s = socket(url, attacker.token);
-      await connected(s);
-      const runId = `flood-${Date.now()}`;
-      expect((await s.emitWithAck('start', { runId, startTime: Date.now() })).ok).toBe(true);
-      let seq = 0;
-      let accepted = 0;
-      let refused = 0;
-      const began = performance.now();
-      const perBatch = 500;
-      while (attacking) {
-        // 20 batches of 500 a second = 10,000 samples a second, acks not awaited (up to 20 in flight).
-        const wave = Array.from({ length: FLOOD_SAMPLES_PER_S / perBatch }, () => {
-          seq++;
-          const from = (seq - 1) * perBatch;
-          return s.emitWithAck('samples', { runId, seq, samples: Array.from({ length: perBatch }, (_, i) => ({ t: from + i, hr: 170 })) });
-        });
-        const acks = await Promise.all(wave);
-        for (const a of acks) {
-          if (a.ok) accepted++;
-          else {
-            refused++;
-            count(codeOf(a));
-          }
-        }
-        // Resume after the last stored batch so refused ones are resent, as a watch would.
-        const last = acks.at(-1)!;
-        if (typeof last.contiguousSeq === 'number') seq = last.contiguousSeq;
-        else if (typeof last.expectedSeq === 'number') seq = last.expectedSeq - 1;
-        await sleep(Math.max(0, 1000 - ((performance.now() - began) % 1000)));
-      }
-      s.close();
-      return { acceptedSamplesPerS: (accepted * perBatch) / ((performance.now() - began) / 1000), refused };
-    })();
-
-    const frames = (async () => {
-      if (!ATTACKS.has('frames')) return 'transport close (not run)';
-      // Over engine.io's 1 MB frame limit: the server closes that one connection.
-      const s = socket(url, attacker.token);
-      await connected(s);
-      const closed = new Promise<string>((resolve) => s.once('disconnect', (reason) => resolve(reason)));
-      s.emit('samples', { runId: 'frame-bomb-run', seq: 1, samples: 'x'.repeat(1_500_000) }, () => {});
-      const reason = await closed;
-      s.close();
-      return reason;
-    })();
-
-    const handshakes = (async () => {
-      const refusals = new Map<string, number>();
-      if (!ATTACKS.has('handshakes')) refusals.set('BAD_TOKEN', BAD_TOKEN_HANDSHAKES);
-      for (let done = ATTACKS.has('handshakes') ? 0 : BAD_TOKEN_HANDSHAKES; done < BAD_TOKEN_HANDSHAKES; ) {
-        const wave = Math.min(50, BAD_TOKEN_HANDSHAKES - done);
-        await Promise.all(
-          Array.from({ length: wave }, async (_, i) => {
-            const s = socket(url, i % 10 === 0 ? undefined : `cg_forged-${done + i}-${'x'.repeat(30)}`);
-            try {
-              await connected(s);
-              refusals.set('CONNECTED', (refusals.get('CONNECTED') ?? 0) + 1);
-            } catch (err) {
-              const code = (err as { data?: { code?: string } }).data?.code ?? 'NO_CODE';
-              refusals.set(code, (refusals.get(code) ?? 0) + 1);
-            } finally {
-              s.close();
-            }
-          }),
-        );
-        done += wave;
-      }
-      return refusals;
-    })();
-
+    // ---- the attack, all at once from another process, while the quiet run goes on
+    const attacker = fork(join(import.meta.dirname, 'attacker.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const messages: AttackMessage[] = [];
+    const next = (type: string) =>
+      new Promise<AttackMessage>((resolve, reject) => {
+        const seen = messages.find((m) => m.type === type);
+        if (seen) return resolve(seen);
+        attacker.on('message', (m: AttackMessage) => m.type === type && resolve(m));
+        attacker.once('exit', (code) => reject(new Error(`attacker exited (${code}) before '${type}'`)));
+      });
+    attacker.on('message', (m: AttackMessage) => messages.push(m));
+    const result = next('result');
+    attacker.send({
+      type: 'start',
+      url,
+      attackerToken: mallory.token,
+      victimRunId,
+      victimServerId,
+      badHandshakes: BAD_TOKEN_HANDSHAKES,
+      attacks: [...ATTACKS],
+    });
+    await next('ready');
     await sleep(300); // let the attack build up
+    expect(attacker.exitCode).toBeNull();
     const underAttack = await probe(quiet, victimRunId, 11 + PROBE_BATCHES, PROBE_BATCHES);
-    const refusals = await handshakes;
-    attacking = false;
-    const [junkSent, flooded, frameClose] = await Promise.all([junk, flood, frames]);
+    attacker.send({ type: 'stop' });
+    const r = await result;
+    if (r.error) throw new Error(`attacker failed: ${r.error}`);
+    const codes = new Map(Object.entries(r.codes ?? {}));
+    const refusals = new Map(Object.entries(r.refusals ?? {}));
+    if (!ATTACKS.has('handshakes')) refusals.set('BAD_TOKEN', BAD_TOKEN_HANDSHAKES);
+    const frameClose = ATTACKS.has('frames') ? String(r.frameClose) : 'transport close (not run)';
 
     const figures = {
       quietP50ms: quantile(calm, 0.5),
@@ -207,16 +127,16 @@ describe('hostile watches next to a quiet one', () => {
       attackP50ms: quantile(underAttack, 0.5),
       attackP95ms: quantile(underAttack, 0.95),
       attackWorstMs: Math.max(...underAttack),
-      junkMessages: junkSent,
-      floodAcceptedSamplesPerS: flooded.acceptedSamplesPerS,
-      floodRefused: flooded.refused,
+      junkMessages: r.junkMessages ?? 0,
+      floodAcceptedSamplesPerS: r.floodSamplesPerS ?? 0,
       badHandshakes: BAD_TOKEN_HANDSHAKES,
       crashes: server.proc.exitCode === null && server.proc.signalCode === null ? 0 : 1,
     };
     printFigures('socket attack', figures);
     console.log(`[reliability] socket attack codes: ${JSON.stringify(Object.fromEntries(codes))} handshakes: ${JSON.stringify(Object.fromEntries(refusals))} frame>1MB: ${frameClose}`);
 
-    // Refusals carry a code from the protocol's table.
+    // No hostile message was accepted; refusals carry a code from the protocol's table.
+    expect(r.accepted).toEqual([]);
     for (const code of codes.keys()) {
       expect(['BAD_MESSAGE', 'SAMPLE_INVALID', 'SAMPLE_BATCH_TOO_LARGE', 'UNKNOWN_RUN', 'SEQ_GAP', 'RATE_LIMITED']).toContain(code);
     }
@@ -228,10 +148,10 @@ describe('hostile watches next to a quiet one', () => {
     expect((refusals.get('BAD_TOKEN') ?? 0) + (refusals.get('UNAUTHENTICATED') ?? 0)).toBe(BAD_TOKEN_HANDSHAKES);
     expect(frameClose).toMatch(/transport (close|error)/);
     expect(figures.crashes).toBe(0);
-    // The victim: median latency within 2× of quiet (30 ms floor for timer noise on a shared 2-core machine);
-    // no stall of seconds. The tail (p95, worst) is printed, not asserted: the attackers run in this process
-    // too, so the tail mixes the server's delay with this process's own.
-    expect(figures.attackP50ms).toBeLessThanOrEqual(Math.max(2 * figures.quietP50ms, 30));
+    // The victim: median latency within 2× of quiet (10 ms floor for timer noise), and no stall of seconds.
+    // The tail is printed, not asserted: with the server, the attackers and this process on 2 shared cores, p95
+    // under attack is 3-4× quiet (each attack alone: 2-5×), which is CPU contention rather than queueing.
+    expect(figures.attackP50ms).toBeLessThanOrEqual(Math.max(2 * figures.quietP50ms, 10));
     expect(figures.attackWorstMs).toBeLessThan(3000);
 
     // The quiet run is intact: every batch stored once, in order; the attacker's junk left nothing in it.

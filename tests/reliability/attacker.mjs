@@ -1,0 +1,144 @@
+// The hostile watches of socket-hostile.test.ts, in a process of their own so that the quiet watch measured by
+// the test shares no event loop with them. Plain JavaScript (a forked child runs it as is).
+// Parent → child: {type:'start', url, attackerToken, victimRunId, victimServerId, badHandshakes, attacks[]}
+// and later {type:'stop'}; child → parent: {type:'ready'} once the attack runs, then {type:'result', …}.
+import { io } from 'socket.io-client';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const codeOf = (r) => (r.ok ? 'ok' : (r.error?.code ?? '?'));
+const socket = (url, token) => io(`${url}/watch`, { transports: ['websocket'], auth: token ? { token } : {}, reconnection: false, forceNew: true });
+const connected = (s) =>
+  new Promise((resolve, reject) => {
+    s.once('connect', resolve);
+    s.once('connect_error', reject);
+  });
+
+let attacking = true;
+const codes = {};
+const count = (code) => (codes[code] = (codes[code] ?? 0) + 1);
+/** Hostile messages the server accepted: must stay empty. */
+const accepted = [];
+
+async function junk(url, token, victimRunId, victimServerId) {
+  const s = socket(url, token);
+  await connected(s);
+  const runId = `mallory-${Date.now()}`;
+  await s.emitWithAck('start', { runId, startTime: Date.now() });
+  const cases = [
+    ['admin', { drop: 'tables' }],
+    ['__proto__', {}],
+    ['samples', 42],
+    ['samples', { runId, seq: 'one', samples: [] }],
+    ['samples', { runId, seq: 1.5, samples: [{ t: 0 }] }],
+    ['samples', { runId, seq: -1, samples: [{ t: 0 }] }],
+    ['samples', { runId, seq: 1e21, samples: [{ t: 0 }] }],
+    ['samples', { runId, seq: 1, samples: [{ t: 'NaN', hr: 'Infinity' }] }],
+    ['samples', { runId, seq: 1, samples: [{ t: Number.NaN, hr: Number.POSITIVE_INFINITY }] }], // JSON: null
+    ['samples', { runId, seq: 1, samples: [{ t: 1e308 * 10 }] }],
+    ['samples', { runId, seq: 1, samples: Array.from({ length: 601 }, (_, i) => ({ t: i })) }],
+    ['samples', { runId, seq: 1_000_000, samples: [{ t: 0, hr: 150 }] }],
+    ['samples', { runId: victimRunId, seq: 1, samples: [{ t: 0, hr: 150 }] }],
+    ['end', { runId: victimRunId }],
+    ['follow', { runId: victimServerId }],
+    ['start', { runId: '../../etc/passwd', startTime: 0 }],
+    ['start', { runId: 'x'.repeat(10_000), startTime: 0 }],
+    ['event', { runId, id: 'e', event: { type: 'drink', t: 0, ml: 1e9 } }],
+  ];
+  let sent = 0;
+  while (attacking) {
+    for (const [ev, msg] of cases) {
+      const r = await s.emitWithAck(ev, msg);
+      sent++;
+      if (r.ok) accepted.push(`${ev} ${JSON.stringify(msg).slice(0, 80)}`);
+      else count(codeOf(r));
+    }
+    await sleep(20);
+  }
+  s.close();
+  return sent;
+}
+
+async function flood(url, token) {
+  const s = socket(url, token);
+  await connected(s);
+  const runId = `flood-${Date.now()}`;
+  await s.emitWithAck('start', { runId, startTime: Date.now() });
+  const perBatch = 500;
+  let seq = 0;
+  let stored = 0;
+  const began = performance.now();
+  while (attacking) {
+    // 20 batches of 500 a second = 10,000 samples a second, acks not awaited.
+    const wave = Array.from({ length: 20 }, () => {
+      seq++;
+      const from = (seq - 1) * perBatch;
+      return s.emitWithAck('samples', { runId, seq, samples: Array.from({ length: perBatch }, (_, i) => ({ t: from + i, hr: 170 })) });
+    });
+    const acks = await Promise.all(wave);
+    for (const a of acks) if (a.ok) stored++;
+    else count(codeOf(a));
+    const last = acks.at(-1);
+    if (typeof last.contiguousSeq === 'number') seq = last.contiguousSeq;
+    else if (typeof last.expectedSeq === 'number') seq = last.expectedSeq - 1;
+    await sleep(Math.max(0, 1000 - ((performance.now() - began) % 1000)));
+  }
+  s.close();
+  return (stored * perBatch) / ((performance.now() - began) / 1000);
+}
+
+async function frameBomb(url, token) {
+  // Over engine.io's 1 MB frame limit: the server closes that one connection.
+  const s = socket(url, token);
+  await connected(s);
+  const closed = new Promise((resolve) => s.once('disconnect', resolve));
+  s.emit('samples', { runId: 'frame-bomb-run', seq: 1, samples: 'x'.repeat(1_500_000) }, () => {});
+  const reason = await closed;
+  s.close();
+  return reason;
+}
+
+async function handshakes(url, total) {
+  const refusals = {};
+  for (let done = 0; done < total; ) {
+    const wave = Math.min(50, total - done);
+    await Promise.all(
+      Array.from({ length: wave }, async (_, i) => {
+        const s = socket(url, i % 10 === 0 ? undefined : `cg_forged-${done + i}-${'x'.repeat(30)}`);
+        try {
+          await connected(s);
+          refusals.CONNECTED = (refusals.CONNECTED ?? 0) + 1;
+        } catch (err) {
+          const code = err?.data?.code ?? 'NO_CODE';
+          refusals[code] = (refusals[code] ?? 0) + 1;
+        } finally {
+          s.close();
+        }
+      }),
+    );
+    done += wave;
+  }
+  return refusals;
+}
+
+process.on('message', async (msg) => {
+  if (msg.type === 'stop') {
+    attacking = false;
+    return;
+  }
+  if (msg.type !== 'start') return;
+  const on = new Set(msg.attacks);
+  const tasks = [
+    on.has('junk') ? junk(msg.url, msg.attackerToken, msg.victimRunId, msg.victimServerId) : 0,
+    on.has('flood') ? flood(msg.url, msg.attackerToken) : 0,
+    on.has('frames') ? frameBomb(msg.url, msg.attackerToken) : 'not run',
+    on.has('handshakes') ? handshakes(msg.url, msg.badHandshakes) : {},
+  ];
+  process.send({ type: 'ready' });
+  try {
+    const [junkMessages, floodSamplesPerS, frameClose, refusals] = await Promise.all(tasks);
+    process.send({ type: 'result', junkMessages, floodSamplesPerS, frameClose, refusals, codes, accepted });
+  } catch (err) {
+    process.send({ type: 'result', error: String(err) });
+  }
+  setTimeout(() => process.exit(0), 50);
+});
