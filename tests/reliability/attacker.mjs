@@ -1,7 +1,7 @@
 // The hostile watches of socket-hostile.test.ts, in a process of their own so that the quiet watch measured by
 // the test shares no event loop with them. Plain JavaScript (a forked child runs it as is).
 // Parent → child: {type:'start', url, attackerToken, victimRunId, victimServerId, badHandshakes, attacks[]}
-// and later {type:'stop'}; child → parent: {type:'ready'} once the attack runs, then {type:'result', …}.
+// then {type:'pause'} / {type:'resume'} any number of times, and {type:'stop'}; child → parent: {type:'ready'} once the attack runs, then {type:'result', …}.
 import { io } from 'socket.io-client';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -14,6 +14,10 @@ const connected = (s) =>
   });
 
 let attacking = true;
+/** While paused the attacks wait between messages (the test alternates quiet and attacked windows). */
+let paused = false;
+let resumeWaiters = [];
+const gate = () => (paused ? new Promise((r) => resumeWaiters.push(r)) : undefined);
 const codes = {};
 const count = (code) => (codes[code] = (codes[code] ?? 0) + 1);
 /** Hostile messages the server accepted: must stay empty. */
@@ -47,6 +51,7 @@ async function junk(url, token, victimRunId, victimServerId) {
   let sent = 0;
   while (attacking) {
     for (const [ev, msg] of cases) {
+      await gate();
       const r = await s.emitWithAck(ev, msg);
       sent++;
       if (r.ok) accepted.push(`${ev} ${JSON.stringify(msg).slice(0, 80)}`);
@@ -66,8 +71,10 @@ async function flood(url, token) {
   const perBatch = 500;
   let seq = 0;
   let stored = 0;
-  const began = performance.now();
+  let activeMs = 0;
   while (attacking) {
+    await gate();
+    const waveAt = performance.now();
     // 20 batches of 500 a second = 10,000 samples a second, acks not awaited.
     const wave = Array.from({ length: 20 }, () => {
       seq++;
@@ -80,10 +87,11 @@ async function flood(url, token) {
     const last = acks.at(-1);
     if (typeof last.contiguousSeq === 'number') seq = last.contiguousSeq;
     else if (typeof last.expectedSeq === 'number') seq = last.expectedSeq - 1;
-    await sleep(Math.max(0, 1000 - ((performance.now() - began) % 1000)));
+    await sleep(Math.max(0, 1000 - (performance.now() - waveAt)));
+    activeMs += performance.now() - waveAt;
   }
   s.close();
-  return (stored * perBatch) / ((performance.now() - began) / 1000);
+  return (stored * perBatch) / (activeMs / 1000);
 }
 
 async function frameBomb(url, token) {
@@ -100,6 +108,7 @@ async function frameBomb(url, token) {
 async function handshakes(url, total) {
   const refusals = {};
   for (let done = 0; done < total; ) {
+    await gate();
     const wave = Math.min(50, total - done);
     await Promise.all(
       Array.from({ length: wave }, async (_, i) => {
@@ -121,8 +130,16 @@ async function handshakes(url, total) {
 }
 
 process.on('message', async (msg) => {
-  if (msg.type === 'stop') {
-    attacking = false;
+  if (msg.type === 'stop' || msg.type === 'resume') {
+    if (msg.type === 'stop') attacking = false;
+    paused = false;
+    const waiters = resumeWaiters;
+    resumeWaiters = [];
+    for (const w of waiters) w();
+    return;
+  }
+  if (msg.type === 'pause') {
+    paused = true;
     return;
   }
   if (msg.type !== 'start') return;

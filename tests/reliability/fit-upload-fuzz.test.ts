@@ -136,7 +136,8 @@ describe('FIT uploads under fuzz and bombs', () => {
     expect(r.status).toBe(413);
     expect(r.body.error.code).toBe('FIT_TOO_COMPLEX');
     expect(ms).toBeLessThan(TIME_LIMIT_S * 1000 + SLACK_MS);
-    expect(Math.max(...health)).toBeLessThan(500);
+    // Decoding runs in a worker: the event loop keeps answering (a blocked one would take the whole 3 s).
+    expect(Math.max(...health)).toBeLessThan(1500);
     // The pool replaced the stopped worker: a real file still goes through.
     const ok = await upload(BASES[0]!);
     expect([200, 201]).toContain(ok.status);

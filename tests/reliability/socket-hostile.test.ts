@@ -85,7 +85,7 @@ describe('hostile watches next to a quiet one', () => {
     const victimServerId = (started as unknown as { id: string }).id;
 
     await probe(quiet, victimRunId, 1, 10); // warm up
-    const calm = await probe(quiet, victimRunId, 11, PROBE_BATCHES);
+    let seq = 11;
 
     // ---- the attack, all at once from another process, while the quiet run goes on
     const attacker = fork(join(import.meta.dirname, 'attacker.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -109,9 +109,23 @@ describe('hostile watches next to a quiet one', () => {
       attacks: [...ATTACKS],
     });
     await next('ready');
-    await sleep(300); // let the attack build up
+    // Quiet and attacked windows alternate, so that load from elsewhere on the machine (other suites) falls on
+    // both alike.
+    const calm: number[] = [];
+    const underAttack: number[] = [];
+    const ROUNDS = 4;
+    const perWindow = Math.ceil(PROBE_BATCHES / ROUNDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      attacker.send({ type: 'pause' });
+      await sleep(300); // let in-flight attack messages drain
+      calm.push(...(await probe(quiet, victimRunId, seq, perWindow)));
+      seq += perWindow;
+      attacker.send({ type: 'resume' });
+      await sleep(300); // let the attack build up
+      underAttack.push(...(await probe(quiet, victimRunId, seq, perWindow)));
+      seq += perWindow;
+    }
     expect(attacker.exitCode).toBeNull();
-    const underAttack = await probe(quiet, victimRunId, 11 + PROBE_BATCHES, PROBE_BATCHES);
     attacker.send({ type: 'stop' });
     const r = await result;
     if (r.error) throw new Error(`attacker failed: ${r.error}`);
@@ -150,7 +164,7 @@ describe('hostile watches next to a quiet one', () => {
     expect(figures.crashes).toBe(0);
     // The victim: median latency within 2× of quiet (10 ms floor for timer noise), and no stall of seconds.
     // The tail is printed, not asserted: with the server, the attackers and this process on 2 shared cores, p95
-    // under attack is 3-4× quiet (each attack alone: 2-5×), which is CPU contention rather than queueing.
+    // under attack is 3-4× quiet (each attack alone: 2-5×), most likely CPU contention (three busy processes on two cores).
     expect(figures.attackP50ms).toBeLessThanOrEqual(Math.max(2 * figures.quietP50ms, 10));
     expect(figures.attackWorstMs).toBeLessThan(3000);
 
@@ -158,7 +172,7 @@ describe('hostile watches next to a quiet one', () => {
     const end = await quiet.emitWithAck('end', { runId: victimRunId });
     expect(end.ok).toBe(true);
     const stored = await api(url, 'GET', `/api/runs/${victimServerId}/samples?fields=t`, { token: victim.token });
-    const n = (10 + 2 * PROBE_BATCHES) * 10;
+    const n = (seq - 1) * 10;
     expect(stored.body.columns.t).toEqual(Array.from({ length: n }, (_, i) => i));
     expect((await api(url, 'GET', '/healthz')).status).toBe(200);
     quiet.close();
