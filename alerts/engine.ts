@@ -32,6 +32,7 @@ import type {
   EngineOptions,
   EngineSink,
   EngineSnapshot,
+  FluidPoint,
   Report,
   RiskPoint,
   RunEvent,
@@ -158,7 +159,7 @@ class RiskEngine implements Engine {
   private readonly tables: PolicyTables;
   private readonly weights: Float64Array;
   private readonly crampCareKind: number;
-  private readonly point: RiskPoint = { t: 0, score: 0, factors: [] };
+  private readonly point: RiskPoint = { t: 0, score: 0, factors: [], fluidDeficitMl: 0 };
   private readonly slots: string[][];
   private readonly riskEveryTicks: number;
   /** Copied out of the config once: read on every sample. */
@@ -418,8 +419,13 @@ class RiskEngine implements Engine {
       const point = this.point;
       point.t = tick.t;
       point.score = sh.risk;
+      point.fluidDeficitMl = Math.round(sh.sweatMl - sh.drankMl);
       fillTopFactors(st.factors, this.weights, su.cfg.risk, point, this.slots);
-      this.sink.risk(this.sink.reuseRiskPoint === true ? point : { t: point.t, score: point.score, factors: point.factors.slice() });
+      this.sink.risk(
+        this.sink.reuseRiskPoint === true
+          ? point
+          : { t: point.t, score: point.score, factors: point.factors.slice(), fluidDeficitMl: point.fluidDeficitMl },
+      );
     }
     const d = this.decision;
     decide(st.policy, this.tables, sh, tick, su.cfg.policy, d);
@@ -546,10 +552,14 @@ export function analyzeRun(original: NormalizedRun, options: EngineOptions): Rep
   const run = withRespirationFromRr(original);
   const alerts: Alert[] = [];
   const risk: RiskPoint[] = [];
+  const fluid: FluidPoint[] = [];
   const cramps: CrampContext[] = [];
   const sink: EngineSink = {
     alert: (a) => alerts.push(a),
-    risk: (p) => risk.push({ t: p.t, score: p.score, factors: p.factors.slice() }),
+    risk: (p) => {
+      risk.push({ t: p.t, score: p.score, factors: p.factors.slice() });
+      fluid.push({ t: p.t, deficitMl: p.fluidDeficitMl ?? NaN });
+    },
     cramp: (c) => cramps.push(c),
     reuseRiskPoint: true,
   };
@@ -584,6 +594,7 @@ export function analyzeRun(original: NormalizedRun, options: EngineOptions): Rep
     metrics,
     alerts,
     risk,
+    fluid,
     detectors: engine.status,
     assumptions: su.profile.notes.concat(
       Number.isFinite(options.conditions?.tempC) ? [] : [run.channels.includes('temperature') ? 'air temperature from the watch sensor (reads warm when worn)' : `air temperature assumed ${su.cfg.engine.defaultTempC} °C`],

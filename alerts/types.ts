@@ -45,6 +45,18 @@ export interface RiskPoint {
   score: number;
   /** Top contributing factors, most important first (stable identifiers). */
   factors: string[];
+  /**
+   * Estimated fluid deficit at `t`, mL: modelled sweat loss so far minus logged drinks (the hydration detector's
+   * running sums, the same numbers behind `fluid_gap` prompts and `metrics.fluidDeficitMl`). Set by the engine.
+   */
+  fluidDeficitMl?: number;
+}
+
+/** One point of the report's fluid-deficit series (same times as the risk points). */
+export interface FluidPoint {
+  t: number;
+  /** Modelled sweat loss so far minus logged drinks, mL (negative when drinks exceed the estimate). */
+  deficitMl: number;
 }
 
 /** A cramp the athlete reported before, with the context the engine recorded. */
@@ -157,6 +169,8 @@ export interface Report {
   metrics: ReportMetrics;
   alerts: Alert[];
   risk: RiskPoint[];
+  /** Estimated fluid deficit over time, one point per risk point; its last value trails `metrics.fluidDeficitMl`. */
+  fluid?: FluidPoint[];
   [key: string]: unknown;
 }
 
