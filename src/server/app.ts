@@ -29,6 +29,21 @@ const HOME_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
 <li>Live runs: socket.io namespace <code>/watch</code>, websocket transport</li>
 <li><a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></li></ul></body></html>`;
 
+/**
+ * index.html is revalidated on every load (it names the current bundle, so after a deploy browsers must see the
+ * new asset names at once); Vite's content-hashed files under assets/ never change under their name, so they
+ * are cached for a year; anything else for an hour.
+ */
+export function dashboardCacheControl(path: string): string {
+  if (path.endsWith('.html')) return 'no-cache';
+  if (/[\\/]assets[\\/][^\\/]+-[\w-]{8}\.\w+(\.map)?$/.test(path)) return 'public, max-age=31536000, immutable';
+  return 'public, max-age=3600';
+}
+
+function setDashboardCaching(res: Response, path: string): void {
+  res.setHeader('Cache-Control', dashboardCacheControl(path));
+}
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -76,7 +91,7 @@ export function createApp(deps: AppDeps): Express {
 
   const dashboard = deps.config.dashboardDir ? resolve(deps.config.dashboardDir) : deps.defaultDashboardDir;
   if (existsSync(resolve(dashboard, 'index.html'))) {
-    app.use(express.static(dashboard, { index: 'index.html', maxAge: '1h' }));
+    app.use(express.static(dashboard, { index: 'index.html', cacheControl: false, setHeaders: setDashboardCaching }));
   } else {
     app.get('/', (_req, res) => {
       res.type('html').send(HOME_HTML);

@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import multer from 'multer';
-import type { EngineOptions } from '../../alerts/types.js';
+import type { EngineOptions, Report } from '../../alerts/types.js';
 import { IngestError } from '../../ingest/errors.js';
-import type { JournalEntry, RunRecord, RunSummary, Store } from '../store/types.js';
+import type { JournalEntry, RunRecord, RunSummary, Store, StoredRunEvent } from '../store/types.js';
 import * as W from '../wire/schemas.js';
 import type { Analyzer } from './analyzer.js';
 import { athleteOf, requireAthlete } from './auth.js';
@@ -17,6 +17,7 @@ import type { AppConfig } from './config.js';
 import { columnsForChart, parseFields } from './downsample.js';
 import { ApiError, notFound } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { reportHighlights, runTimeline } from './run-view.js';
 
 export interface ApiDeps {
   config: AppConfig;
@@ -29,7 +30,8 @@ export interface ApiDeps {
 
 const FIT_MEDIA_TYPES = ['application/octet-stream', 'application/vnd.ant.fit', 'application/fit'];
 
-export function summaryJson(r: RunSummary): W.RunSummaryJson {
+/** A list item; `report` (when the caller has it) gives the prompt count and peak risk. */
+export function summaryJson(r: RunSummary, report: Report | null = null): W.RunSummaryJson {
   return {
     id: r.id,
     source: r.source,
@@ -41,11 +43,12 @@ export function summaryJson(r: RunSummary): W.RunSummaryJson {
     sampleCount: r.sampleCount,
     durationS: r.durationS,
     distanceM: r.distanceM,
+    ...reportHighlights(report),
   };
 }
 
-function runJson(r: RunRecord) {
-  return { id: r.id, source: r.source, status: r.status, startTime: r.startTime, report: r.report };
+function runJson(r: RunRecord, events: StoredRunEvent[] | null) {
+  return { id: r.id, source: r.source, status: r.status, startTime: r.startTime, report: r.report, ...runTimeline(r.meta, events) };
 }
 
 function crampJson(e: JournalEntry) {
@@ -133,14 +136,18 @@ export function apiRouter(deps: ApiDeps): Router {
 
   router.get('/runs', auth, async (req, res) => {
     const q = W.ListRunsQuery.parse(req.query);
-    const page = await store.listRuns(athleteOf(res).id, { limit: q.limit, ...(q.before ? { before: q.before } : {}), ...(q.status ? { status: q.status } : {}) });
-    res.json({ runs: page.items.map(summaryJson), next: page.nextCursor });
+    const me = athleteOf(res);
+    const page = await store.listRuns(me.id, { limit: q.limit, ...(q.before ? { before: q.before } : {}), ...(q.status ? { status: q.status } : {}) });
+    // The summary rows carry no report; read each ended run's to count its prompts and find its peak risk.
+    const reports = await Promise.all(page.items.map(async (r) => (r.status === 'ended' ? ((await store.getRun(me.id, r.id))?.report ?? null) : null)));
+    res.json({ runs: page.items.map((r, i) => summaryJson(r, reports[i] ?? null)), next: page.nextCursor });
   });
 
   router.get('/runs/:id', auth, async (req, res) => {
-    const run = await store.getRun(athleteOf(res).id, String(req.params.id));
+    const me = athleteOf(res);
+    const run = await store.getRun(me.id, String(req.params.id));
     if (!run) throw notFound('run');
-    res.json(runJson(run));
+    res.json(runJson(run, await store.listEvents(me.id, run.id)));
   });
 
   router.get('/runs/:id/samples', auth, async (req, res) => {

@@ -68,9 +68,48 @@ export const AlertSchema = z
   })
   .meta({ id: 'Alert' });
 
+/** A run event from the watch (ingest/sample.ts `RunEvent`). */
+export const WireEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('drink'), t: finite().min(0), ml: finite().min(0).max(3000) }).strict(),
+  z.object({ type: z.literal('electrolyte'), t: finite().min(0), sodiumMg: finite().min(0).max(5000) }).strict(),
+  z
+    .object({
+      type: z.literal('gel'),
+      t: finite().min(0),
+      sodiumMg: finite().min(0).max(5000).optional(),
+      carbsG: finite().min(0).max(200).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('cramp'),
+      t: finite().min(0),
+      muscle: z.string().trim().min(1).max(60),
+      severity: z.number().int().min(1).max(5),
+    })
+    .strict(),
+  z.object({ type: z.literal('pause'), t: finite().min(0) }).strict(),
+  z.object({ type: z.literal('resume'), t: finite().min(0) }).strict(),
+  z.object({ type: z.literal('lap'), t: finite().min(0) }).strict(),
+]);
+
+export const LapSchema = z
+  .object({ startT: z.number(), endT: z.number(), distanceM: z.number().nullable() })
+  .meta({ id: 'Lap' });
+export const PauseSchema = z.object({ startT: z.number(), endT: z.number() }).meta({ id: 'Pause' });
+
 export const RiskPointSchema = z
-  .object({ t: z.number(), score: z.number(), factors: z.array(z.string()) })
+  .object({
+    t: z.number(),
+    score: z.number(),
+    factors: z.array(z.string()),
+    fluidDeficitMl: z.number().optional().describe('Estimated fluid deficit at t, mL (live `risk` events)'),
+  })
   .meta({ id: 'RiskPoint' });
+
+export const FluidPointSchema = z
+  .object({ t: z.number(), deficitMl: z.number().describe('Modelled sweat loss so far minus logged drinks, mL') })
+  .meta({ id: 'FluidPoint' });
 
 export const ErrorBodySchema = z
   .object({ error: z.object({ code: z.string(), message: z.string() }) })
@@ -90,6 +129,7 @@ export const ReportSchema = z
     metrics: z.record(z.string(), z.number().nullable()),
     alerts: z.array(AlertSchema),
     risk: z.array(RiskPointSchema),
+    fluid: z.array(FluidPointSchema).optional().describe('Estimated fluid deficit over time, at the risk points\' times'),
   })
   .loose()
   .meta({ id: 'Report' });
@@ -136,6 +176,8 @@ export const RunSummarySchema = z
     sampleCount: z.number(),
     durationS: z.number().nullable(),
     distanceM: z.number().nullable(),
+    prompts: z.number().int().nullable().describe('Prompts in the report; null while there is no report'),
+    peakRisk: z.number().nullable().describe('Highest cramp-risk score in the report (0–100); null without one'),
   })
   .meta({ id: 'RunSummary' });
 export const ListRunsResponse = z.object({ runs: z.array(RunSummarySchema), next: z.string().nullable() });
@@ -145,6 +187,9 @@ export const RunResponse = z.object({
   status: z.enum(['live', 'ended']),
   startTime: z.string().nullable(),
   report: ReportSchema.nullable().describe('null while a live run is still going'),
+  laps: z.array(LapSchema).describe('From the file, or from the watch\'s lap events once a live run has ended'),
+  pauses: z.array(PauseSchema).describe('Stopped stretches (timer paused or recording gaps)'),
+  events: z.array(WireEventSchema).describe('Drinks, electrolytes, gels, cramps, pauses, resumes and laps, by time'),
 });
 
 export const SamplesQuery = z.object({
@@ -210,30 +255,6 @@ export const StartRunMsg = z
 
 export const EndRunMsg = z.object({ runId: RunIdSchema }).strict();
 
-/** A run event from the watch (ingest/sample.ts `RunEvent`). */
-export const WireEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('drink'), t: finite().min(0), ml: finite().min(0).max(3000) }).strict(),
-  z.object({ type: z.literal('electrolyte'), t: finite().min(0), sodiumMg: finite().min(0).max(5000) }).strict(),
-  z
-    .object({
-      type: z.literal('gel'),
-      t: finite().min(0),
-      sodiumMg: finite().min(0).max(5000).optional(),
-      carbsG: finite().min(0).max(200).optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('cramp'),
-      t: finite().min(0),
-      muscle: z.string().trim().min(1).max(60),
-      severity: z.number().int().min(1).max(5),
-    })
-    .strict(),
-  z.object({ type: z.literal('pause'), t: finite().min(0) }).strict(),
-  z.object({ type: z.literal('resume'), t: finite().min(0) }).strict(),
-  z.object({ type: z.literal('lap'), t: finite().min(0) }).strict(),
-]);
 
 export type RunSummaryJson = z.infer<typeof RunSummarySchema>;
 

@@ -1,7 +1,9 @@
 // The REST API contract, run against each store backend (api.sqlite.test.ts, api.postgres.test.ts).
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeFitSync } from '../../ingest/fit.js';
 import { api, newAthlete, SCENARIOS, startTestServer, type Backend, type TestServer } from './helpers.js';
 
 export function runApiSuite(backend: Backend): void {
@@ -176,6 +178,61 @@ export function runApiSuite(backend: Backend): void {
         expect((await api(base, 'POST', '/api/cramps', { token, json: bad })).status, JSON.stringify(bad)).toBe(400);
       }
       expect((await api(base, 'POST', '/api/cramps', { token, json: { runId: 'nope', muscle: 'calf', severity: 1 } })).status).toBe(404);
+    });
+
+    it('shows a run\'s laps, pauses and events, and each list item its prompt count and peak risk', async () => {
+      const { token } = await newAthlete(base, 'Lapper');
+      const bytes = readFileSync(join(SCENARIOS, 'pause-mid-run.fit'));
+      const decoded = decodeFitSync(bytes);
+      expect(decoded.meta.pauses.length).toBeGreaterThan(0);
+      expect(decoded.meta.laps.length).toBeGreaterThan(1);
+      const up = await api(base, 'POST', '/api/runs?temp=24', { token, body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+      expect(up.status).toBe(201);
+      const got = await api(base, 'GET', `/api/runs/${up.body.id}`, { token });
+      expect(got.body.laps).toEqual(decoded.meta.laps);
+      expect(got.body.pauses).toEqual(decoded.meta.pauses);
+      expect(got.body.events).toEqual(decoded.events);
+      expect(got.body.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['pause', 'resume', 'lap']));
+      // The report carries the fluid-deficit series the run page charts.
+      expect(got.body.report.fluid.length).toBe(got.body.report.risk.length);
+
+      const race = readFileSync(join(SCENARIOS, 'race-10k-fast-start.fit'));
+      await api(base, 'POST', '/api/runs', { token, body: race, headers: { 'content-type': 'application/octet-stream' } });
+      const list = await api(base, 'GET', '/api/runs', { token });
+      expect(list.body.runs).toHaveLength(2);
+      for (const item of list.body.runs) {
+        const { report } = (await api(base, 'GET', `/api/runs/${item.id}`, { token })).body;
+        expect(item.prompts).toBe(report.alerts.length);
+        expect(item.peakRisk).toBe(Math.max(...report.risk.map((p: { score: number }) => p.score)));
+        expect(item.durationS).toBe(report.durationS);
+      }
+      expect(list.body.runs.some((r: { prompts: number }) => r.prompts > 0)).toBe(true);
+      const doc = await api(base, 'GET', '/api/openapi.json');
+      expect(Object.keys(doc.body.components.schemas.RunSummary.properties)).toEqual(expect.arrayContaining(['prompts', 'peakRisk']));
+    });
+
+    it('serves index.html uncached and hashed assets as immutable', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cg-dash-'));
+      mkdirSync(join(dir, 'assets'));
+      writeFileSync(join(dir, 'index.html'), '<!doctype html><script src="./assets/index-AbC12_x9.js"></script>');
+      writeFileSync(join(dir, 'assets', 'index-AbC12_x9.js'), 'console.log(1)');
+      writeFileSync(join(dir, 'favicon.svg'), '<svg/>');
+      const dash = await startTestServer(backend, { DASHBOARD_DIR: dir });
+      try {
+        for (const path of ['/', '/index.html']) {
+          const r = await fetch(dash.url + path);
+          expect(r.status, path).toBe(200);
+          expect(r.headers.get('cache-control'), path).toBe('no-cache');
+        }
+        const asset = await fetch(`${dash.url}/assets/index-AbC12_x9.js`);
+        expect(asset.status).toBe(200);
+        expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+        const other = await fetch(`${dash.url}/favicon.svg`);
+        expect(other.headers.get('cache-control')).toBe('public, max-age=3600');
+      } finally {
+        await dash.drop();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('answers unknown endpoints with a coded 404', async () => {
