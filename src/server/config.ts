@@ -22,6 +22,12 @@ export interface AppConfig {
   readonly redisPrefix: string;
   /** With Redis: lifetime of a run's lease, ms (how long a killed process blocks its runs). @default 6000 */
   readonly runLeaseMs: number;
+  /**
+   * With Redis: entries kept in the adapter's stream. Every push (samples to dashboards, risk, alerts) is one
+   * entry; a process reading further behind than this loses pushes, and a recovering socket older than the
+   * oldest entry is not recovered. @default 100000
+   */
+  readonly redisStreamMaxLen: number;
   /** Largest FIT upload accepted, bytes. @default 32 MB */
   readonly uploadLimitBytes: number;
   /** Whether POST /api/athletes accepts new athletes. @default true */
@@ -76,6 +82,7 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -')
     .default('crampguard'),
   RUN_LEASE_MS: z.coerce.number().int().min(1000).max(120_000).default(6000),
+  REDIS_STREAM_MAXLEN: z.coerce.number().int().min(1000).max(10_000_000).default(100_000),
   UPLOAD_LIMIT_MB: z.coerce.number().positive().max(1024).default(32),
   REGISTRATION: z.enum(['open', 'closed']).default('open'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -97,6 +104,7 @@ export const ENV_HELP = `environment:
   DATABASE_SCHEMA  PostgreSQL schema to create and use (default: the server's search_path)
   REDIS_PREFIX     prefix of the Redis keys and streams of this deployment (default crampguard)
   RUN_LEASE_MS     with REDIS_URL: a live run's lease lifetime, ms (default 6000; renewed every third)
+  REDIS_STREAM_MAXLEN  with REDIS_URL: entries kept in the socket.io stream (default 100000)
   UPLOAD_LIMIT_MB  largest FIT upload (default 32)
   REGISTRATION     open | closed: whether POST /api/athletes creates athletes (default open)
   LOG_LEVEL        fatal | error | warn | info | debug | trace | silent (default info)
@@ -131,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseSchema: e.DATABASE_SCHEMA,
     redisPrefix: e.REDIS_PREFIX,
     runLeaseMs: e.RUN_LEASE_MS,
+    redisStreamMaxLen: e.REDIS_STREAM_MAXLEN,
     uploadLimitBytes: Math.round(e.UPLOAD_LIMIT_MB * 1024 * 1024),
     registrationOpen: e.REGISTRATION === 'open',
     logLevel: e.LOG_LEVEL,

@@ -36,7 +36,7 @@ export interface RunLeasesOptions {
   /** Lease lifetime, ms: how long a dead owner blocks its runs. @default 6000 */
   ttlMs?: number;
   /** Called when a held lease could not be renewed in time or was taken: the caller drops that run's engine. */
-  onLost?: (name: string) => void;
+  onLost?: (name: string, reason: string) => void;
   /** Renewal failures (Redis errors) for the log. */
   onError?: (err: unknown) => void;
 }
@@ -115,11 +115,11 @@ export class RunLeases {
         if (since === undefined) return; // released meanwhile
         if (r.status === 'fulfilled') {
           if (Number(r.value) >= 1) this.held.set(name, now);
-          else this.lose(name);
+          else this.lose(name, 'another process holds it');
         } else {
           this.options.onError?.(r.reason);
           // Redis did not answer: after a whole ttl the lease may have lapsed and been taken elsewhere.
-          if (now - since >= this.ttlMs) this.lose(name);
+          if (now - since >= this.ttlMs) this.lose(name, 'Redis did not confirm it for a whole ttl');
         }
       });
     } finally {
@@ -127,9 +127,9 @@ export class RunLeases {
     }
   }
 
-  private lose(name: string): void {
+  private lose(name: string, reason: string): void {
     this.held.delete(name);
-    this.options.onLost?.(name);
+    this.options.onLost?.(name, reason);
   }
 
   /** Releases every lease and stops renewing (graceful shutdown). */

@@ -295,7 +295,10 @@ export class LiveSession {
   }
 
   /** A sample batch (validated by the caller). Refusals are synchronous; the result comes once stored. */
-  submitBatch(seq: number, samples: readonly WireSample[]): Promise<Outcome<{ contiguousSeq: number; duplicate: boolean }>> {
+  submitBatch(
+    seq: number,
+    samples: readonly WireSample[],
+  ): Promise<Outcome<{ contiguousSeq: number; duplicate: boolean; alerts?: Array<Alert & { runId: string }> }>> {
     try {
       this.guard();
     } catch (err) {
@@ -331,8 +334,10 @@ export class LiveSession {
         for (let i = 0; i < cols.length; i++) this.pushSample(readRow(cols, i, row));
         this.deps.metrics.samples(cols.length);
         this.contiguousSeq = seq;
-        await this.publish(seq, cols);
+        const raised = await this.publish(seq, cols);
         if (++this.batchesSinceCheckpoint >= CHECKPOINT_EVERY_BATCHES) this.checkpoint();
+        // The alerts ride on the ack as well: the push may be lost between processes, the ack is not.
+        if (raised.length) return { contiguousSeq: this.contiguousSeq, duplicate: false, alerts: raised.map((a) => ({ ...a, runId: this.clientRunId })) };
       } else {
         // A seq this session took as new was already stored: another process has this run too, so this
         // engine is behind. Drop the session; the watch's next start rebuilds it from the store.
@@ -343,8 +348,8 @@ export class LiveSession {
     });
   }
 
-  /** Stores and logs what the engine produced, then tells the sockets. */
-  private async publish(seq: number, cols: SampleColumns | null): Promise<void> {
+  /** Stores and logs what the engine produced, then tells the sockets; returns the alerts new to the log. */
+  private async publish(seq: number, cols: SampleColumns | null): Promise<Alert[]> {
     const produced = this.takeProduced();
     let fresh: Alert[] = [];
     if (produced.alerts.length) {
@@ -360,6 +365,7 @@ export class LiveSession {
       for (const a of fresh) metrics.prompt(a.kind);
       output.alerts(this, fresh);
     }
+    return fresh;
   }
 
   private async journalCramp(c: CrampContext): Promise<void> {

@@ -108,13 +108,17 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     await client.connect();
     // The streams adapter (not the pub/sub one) keeps connection state recovery working across processes.
     io.adapter(
-      createAdapter(client, { streamName: `${config.redisPrefix}:socket.io`, sessionKeyPrefix: `${config.redisPrefix}:sio:session:` }),
+      createAdapter(client, {
+        streamName: `${config.redisPrefix}:socket.io`,
+        sessionKeyPrefix: `${config.redisPrefix}:sio:session:`,
+        maxLen: config.redisStreamMaxLen,
+      }),
     );
     redis = client;
     leases = new RunLeases(client as unknown as LeaseRedis, {
       prefix: config.redisPrefix,
       ttlMs: config.runLeaseMs,
-      onLost: (runId) => watch?.leaseLost(runId),
+      onLost: (runId, reason) => watch?.leaseLost(runId, reason),
       onError: (err) => log.warn({ err }, 'run lease renewal failed'),
     });
   }

@@ -205,6 +205,7 @@ export class WatchService {
     const got = await leases.acquire(runId);
     if (got.ok) return;
     open?.discard();
+    this.deps.log.info({ runId, retryInMs: got.retryInMs }, 'run leased by another process: asked it to hand over');
     this.nsp.serverSideEmit(RELEASE_RUN as never, runId as never);
     throw new LiveError(
       'RUN_ELSEWHERE',
@@ -213,10 +214,10 @@ export class WatchService {
   }
 
   /** The lease of a run was lost (taken after a Redis outage): this engine may be behind, drop it. */
-  leaseLost(runId: string): void {
+  leaseLost(runId: string, reason: string): void {
     for (const s of this.sessions.values()) {
       if (s.id === runId) {
-        this.deps.log.warn({ runId }, 'run lease lost: session dropped, the watch will resume where the lease is');
+        this.deps.log.warn({ runId, reason }, 'run lease lost: session dropped, the watch will resume where the lease is');
         s.discard();
       }
     }

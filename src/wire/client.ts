@@ -384,6 +384,8 @@ export class WatchClient {
     this.inflight--;
     if (r.ok) {
       if ('duplicate' in r && r.duplicate) this.stats.duplicates++;
+      const raised = (r as BatchAck).alerts;
+      if (item.kind === 'batch' && raised) for (const a of raised) this.deliver(a);
       if (item.kind === 'batch') this.acked((r as BatchAck).contiguousSeq);
       else this.remove(item);
       this.pump();

@@ -88,6 +88,11 @@ export interface BatchAck {
   contiguousSeq: number;
   /** The batch had been stored before: nothing changed. */
   duplicate: boolean;
+  /**
+   * Alerts this batch raised (also pushed as `alert` events). In the ack too because with several processes a
+   * push goes through Redis and may come late or, when Redis times out, not at all; an ack does not. Dedupe by id.
+   */
+  alerts?: WireAlert[];
 }
 
 export interface EventAck {
