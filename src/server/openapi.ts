@@ -22,7 +22,7 @@ interface Operation {
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
 const OPERATIONS: Operation[] = [
-  { method: 'get', path: '/healthz', summary: 'Liveness and store readiness', auth: false, responses: { 200: { description: 'healthy' }, 503: { description: 'store unavailable' } } },
+  { method: 'get', path: '/healthz', summary: 'Liveness and store readiness', auth: false, responses: { 200: { description: 'healthy (status: ok)' }, 503: { description: 'store unavailable (status: degraded, STORE_UNAVAILABLE)' } } },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics (text format)', auth: false, responses: { 200: { description: 'metrics' } } },
   {
     method: 'post', path: '/api/athletes', summary: 'Create an athlete; the token is shown once', auth: false, body: W.CreateAthleteBody,
@@ -40,8 +40,10 @@ const OPERATIONS: Operation[] = [
       201: { description: 'analysed and stored', schema: W.UploadResponse },
       200: { description: 'the same bytes were uploaded before: the same run', schema: W.UploadResponse },
       400: { description: 'corrupt or not an activity', schema: W.ErrorBodySchema },
-      413: { description: 'larger than the upload limit', schema: W.ErrorBodySchema },
+      413: { description: 'larger than the upload limit (PAYLOAD_TOO_LARGE), or too complex to decode within FIT_TIME_LIMIT_S (FIT_TOO_COMPLEX)', schema: W.ErrorBodySchema },
       415: { description: 'not a FIT file / unsupported media type', schema: W.ErrorBodySchema },
+      429: { description: 'rate limited (RATE_LIMITED): see Retry-After; applies to every /api operation', schema: W.ErrorBodySchema },
+      507: { description: 'storage is full (STORE_FULL): nothing was stored', schema: W.ErrorBodySchema },
     },
   },
   { method: 'get', path: '/api/runs', summary: 'The caller\'s runs, newest first, paged', query: W.ListRunsQuery, responses: { 200: { description: 'a page', schema: W.ListRunsResponse } } },
