@@ -111,7 +111,9 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
     if (uploadedReport.alerts.length === 0) await page.waitForSelector('[data-testid=prompts-empty]');
 
     // Each chart draws its series in its own colour: a blank or missing chart has none of it.
-    for (const [panel, colour] of [['hr', PALETTE.hr], ['pace', PALETTE.pace], ['cadence', PALETTE.cadence], ['risk', PALETTE.risk]] as const) {
+    // The fluid-deficit panel draws the report's `fluid` series (the engine's estimate over time).
+    expect(uploadedReport.fluid?.length).toBe(uploadedReport.risk.length);
+    for (const [panel, colour] of [['hr', PALETTE.hr], ['pace', PALETTE.pace], ['cadence', PALETTE.cadence], ['risk', PALETTE.risk], ['fluid', PALETTE.fluid]] as const) {
       const inked = () => pixelsInColour(page, `[data-panel=${panel}] canvas`, colour).then(([n]) => n ?? 0);
       await expect.poll(inked, { ...POLL, message: `${panel} chart pixels` }).toBeGreaterThan(150);
     }
@@ -154,10 +156,17 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
       expect(around.to).toBeGreaterThanOrEqual(last.t);
     }
 
-    // The runs list shows the upload with its prompt count, filled from the report.
+    // The runs list shows the upload with its prompt count and peak risk from the list endpoint alone.
+    const runFetches: string[] = [];
+    page.on('request', (r) => {
+      if (/\/api\/runs\/[^/?]+$/.test(new URL(r.url()).pathname)) runFetches.push(r.url());
+    });
     await page.click('text=← Runs');
     const row = page.locator(`tr[data-run-id="${uploadedId}"]`);
     await expect.poll(() => row.locator('[data-col=prompts]').textContent(), POLL).toBe(String(uploadedReport.alerts.length));
+    const peak = Math.max(...uploadedReport.risk.map((p) => p.score));
+    expect(await row.locator('[data-col=risk]').textContent()).toContain(String(Math.round(peak)));
+    expect(runFetches).toEqual([]);
     await snap(page, '04-runs', false);
 
     // Phone-sized: the run page still lays out without sideways scrolling.
@@ -220,6 +229,8 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
     expect(await promptsOnPage(page)).toEqual(shownOf(told));
     const [inked] = await pixelsInColour(page, '[data-panel=hr] canvas', PALETTE.hr);
     expect(inked).toBeGreaterThan(150);
+    // Live risk events carry the engine's fluid-deficit estimate: the live view charts it too.
+    await expect.poll(() => pixelsInColour(page, '[data-panel=fluid] canvas', PALETTE.fluid).then(([n]) => n ?? 0), POLL).toBeGreaterThan(150);
     if (told.length > 0) expect(await page.textContent('[data-testid=watch-message]')).toBe(told.at(-1)!.message);
     await snap(page, '07-live-finished');
     watch.disconnect();

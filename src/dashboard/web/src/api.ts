@@ -3,6 +3,7 @@
  * and one-line message (or a code of our own for network trouble), so pages only ever show a sentence.
  */
 import type { Profile, Report } from '../../../../alerts/types.js';
+import type { RunEvent } from '../../../../ingest/sample.js';
 import { toRunSummary, toSampleSeries, type RunSummary, type SampleSeries } from './shapes.js';
 
 export { peakRisk, type RunSummary, type SampleSeries } from './shapes.js';
@@ -53,6 +54,10 @@ export interface StoredRun {
   startTime?: string | null;
   /** null while a live run is still going. */
   report: Report | null;
+  /** GET /api/runs/:id only: the run's laps, pauses and events (drinks, cramps, pauses, laps…). */
+  laps?: { startT: number; endT: number; distanceM: number | null }[];
+  pauses?: { startT: number; endT: number }[];
+  events?: RunEvent[];
 }
 
 

@@ -21,6 +21,8 @@ export class LiveRunView {
   private readonly riskT: number[] = [];
   private readonly riskScore: (number | null)[] = [];
   private readonly riskNotes: string[] = [];
+  /** The engine's fluid-deficit estimate carried by each live risk point (absent from older servers). */
+  private readonly fluidMl: (number | null)[] = [];
   private readonly alerts: Alert[] = [];
   private readonly alertIds = new Set<string>();
   private readonly list: HTMLOListElement;
@@ -44,7 +46,7 @@ export class LiveRunView {
       h('div', null, chartsCard, h('section', { class: 'card' }, h('h2', null, 'Prompts as they fired'), this.empty, this.list)),
     );
     container.append(this.element);
-    this.stack = new ChartStack(chartsCard, RUN_PANELS.filter((p) => p.id !== 'fluid'));
+    this.stack = new ChartStack(chartsCard, RUN_PANELS);
   }
 
   destroy(): void {
@@ -102,6 +104,7 @@ export class LiveRunView {
     if (point.t <= last) return;
     this.riskT.push(point.t);
     this.riskScore.push(point.score);
+    this.fluidMl.push(typeof point.fluidDeficitMl === 'number' ? point.fluidDeficitMl : null);
     const words = factorWords(point.factors);
     this.riskNotes.push(words);
     this.riskNow.textContent = `Cramp risk now: ${formatNumber(point.score)} / 100${words ? ` (${words})` : ''}`;
@@ -177,6 +180,8 @@ export class LiveRunView {
         ['pace', { t: this.t, values: this.pace }],
         ['cadence', { t: this.t, values: this.cadence }],
         ['risk', { t: this.riskT, values: this.riskScore, notes: this.riskNotes }],
+        // No panel until a point carries the estimate.
+        ['fluid', this.fluidMl.some((v) => v !== null) ? { t: this.riskT, values: this.fluidMl } : { t: [], values: [] }],
       ]);
     });
   }

@@ -41,10 +41,16 @@ export function fluidSeries(report: Partial<Report>): { t: number[]; values: (nu
   return null;
 }
 
-export function lapsAndPauses(report: Partial<Report>): { laps: number[]; pauses: Band[] } {
+/** Laps and pauses as the run API gives them next to the report (GET /api/runs/:id). */
+export interface RunTimeline {
+  laps?: readonly { startT: number; endT: number }[];
+  pauses?: readonly { startT: number; endT: number }[];
+}
+
+export function lapsAndPauses(report: Partial<Report>, timeline: RunTimeline = {}): { laps: number[]; pauses: Band[] } {
   const meta = (report.meta ?? {}) as Record<string, unknown>;
-  const lapsRaw = (report.laps ?? meta.laps ?? []) as { startT?: number; endT?: number }[];
-  const pausesRaw = (report.pauses ?? meta.pauses ?? []) as { startT?: number; endT?: number }[];
+  const lapsRaw = (timeline.laps ?? report.laps ?? meta.laps ?? []) as { startT?: number; endT?: number }[];
+  const pausesRaw = (timeline.pauses ?? report.pauses ?? meta.pauses ?? []) as { startT?: number; endT?: number }[];
   // A lap line at each lap's end, except the last (that is the end of the run).
   const laps = lapsRaw.slice(0, -1).map((l) => l.endT).filter((t): t is number => typeof t === 'number');
   const pauses = pausesRaw
@@ -67,7 +73,7 @@ export function paceColumn(speed: ArrayLike<number | null>): (number | null)[] {
   return out;
 }
 
-export function fillCharts(stack: ChartStack, samples: SampleSeries, report: Partial<Report>): void {
+export function fillCharts(stack: ChartStack, samples: SampleSeries, report: Partial<Report>, timeline: RunTimeline = {}): void {
   const risk = report.risk ?? [];
   stack.setPanels([
     ['hr', { t: samples.t, values: samples.hr }],
@@ -76,7 +82,7 @@ export function fillCharts(stack: ChartStack, samples: SampleSeries, report: Par
     ['risk', { t: risk.map((p) => p.t), values: risk.map((p) => p.score), notes: risk.map((p) => factorWords(p.factors)) }],
     ['fluid', fluidSeries(report) ?? { t: [], values: [] }],
   ]);
-  const { laps, pauses } = lapsAndPauses(report);
+  const { laps, pauses } = lapsAndPauses(report, timeline);
   stack.setMarkers((report.alerts ?? []).map(alertMarker), laps, pauses);
 }
 

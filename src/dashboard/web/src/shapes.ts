@@ -10,7 +10,7 @@ export interface RunSummary {
   startTime: string | null;
   distanceM: number | null;
   durationS: number | null;
-  /** null until known: the list endpoint may not carry it, then the page fills it from the run's report. */
+  /** Prompts in the run's report (the list endpoint's `prompts`); null while it has none. */
   alertCount: number | null;
   peakRisk: number | null;
   status: 'live' | 'ended';
@@ -48,7 +48,7 @@ export function toRunSummary(raw: Record<string, unknown>): RunSummary {
     startTime: (raw.startTime as string | null | undefined) ?? report?.startTime ?? null,
     distanceM: toNumberOrNull(raw.distanceM) ?? toNumberOrNull(report?.distanceM),
     durationS: toNumberOrNull(raw.durationS) ?? toNumberOrNull(report?.durationS),
-    alertCount: toNumberOrNull(raw.alertCount) ?? alerts?.length ?? null,
+    alertCount: toNumberOrNull(raw.prompts) ?? toNumberOrNull(raw.alertCount) ?? alerts?.length ?? null,
     peakRisk: peak,
     status: raw.status === 'live' ? 'live' : 'ended',
     source: raw.source === 'upload' || raw.source === 'live' ? raw.source : null,

@@ -5,7 +5,7 @@ import { ChartStack } from '../charts.js';
 import { h, append, errorBox, statusLine } from '../dom.js';
 import { METRIC_INFO, capitalize, formatDate, formatDistance, formatDuration, formatNumber, humanizeKey } from '../format.js';
 import { navigate, type Dispose } from '../navigate.js';
-import { RUN_PANELS, fillCharts, promptList } from '../runview.js';
+import { RUN_PANELS, fillCharts, promptList, type RunTimeline } from '../runview.js';
 import { riskBadge } from './runs.js';
 
 /** Enough points for a crisp line on a wide screen; the server downsamples. */
@@ -16,6 +16,7 @@ export async function renderRun(main: HTMLElement, [id]: string[]): Promise<Disp
   main.append(status);
   let report: Report;
   let samples: SampleSeries;
+  let timeline: RunTimeline;
   try {
     const [run, series] = await Promise.all([api.getRun(id!), api.getSamples(id!, CHART_POINTS)]);
     if (!run.report) {
@@ -25,6 +26,7 @@ export async function renderRun(main: HTMLElement, [id]: string[]): Promise<Disp
     }
     report = run.report;
     samples = series;
+    timeline = { ...(run.laps ? { laps: run.laps } : {}), ...(run.pauses ? { pauses: run.pauses } : {}) };
   } catch (err) {
     status.remove();
     main.append(errorBox((err as Error).message), h('p', null, h('a', { href: '#/runs' }, '← Back to runs')));
@@ -54,7 +56,7 @@ export async function renderRun(main: HTMLElement, [id]: string[]): Promise<Disp
   const chartsSection = h('section', { class: 'card charts', 'aria-labelledby': 'charts-title' }, h('h2', { id: 'charts-title' }, 'Over time'));
   main.append(chartsSection);
   const stack = new ChartStack(chartsSection, RUN_PANELS);
-  fillCharts(stack, samples, report);
+  fillCharts(stack, samples, report, timeline);
 
   append(
     main,

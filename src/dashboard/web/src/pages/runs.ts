@@ -1,5 +1,5 @@
 /** The runs list (newest first) and a FIT upload by drag and drop or file picker, with progress. */
-import { api, peakRisk, type RunSummary } from '../api.js';
+import { api, type RunSummary } from '../api.js';
 import { h, clear, errorBox, statusLine } from '../dom.js';
 import { formatDate, formatDistance, formatDuration, formatNumber } from '../format.js';
 import { navigate } from '../navigate.js';
@@ -50,9 +50,7 @@ async function loadList(holder: HTMLElement): Promise<void> {
   );
   const more = h('button', { type: 'button', class: 'more' }, 'Show older runs');
   const addPage = (runs: RunSummary[], next: string | null): void => {
-    const rows = runs.map(runRow);
-    body.append(...rows);
-    void fillFromReports(runs, rows);
+    body.append(...runs.map(runRow));
     more.hidden = next === null;
     more.onclick = async () => {
       if (!next) return;
@@ -79,28 +77,9 @@ function runRow(run: RunSummary): HTMLTableRowElement {
     h('td', null, h('a', { href }, formatDate(run.startTime)), run.source === 'live' && run.status === 'ended' ? h('span', { class: 'pill source', title: 'Recorded live from a watch or the simulator' }, 'live') : null),
     h('td', { class: 'num' }, formatDistance(run.distanceM)),
     h('td', { class: 'num' }, formatDuration(run.durationS)),
-    h('td', { class: 'num', 'data-col': 'prompts' }, run.status === 'live' ? h('span', { class: 'pill live' }, 'live') : run.alertCount === null ? '…' : String(run.alertCount)),
-    h('td', { class: 'num', 'data-col': 'risk' }, run.status === 'live' ? '' : run.alertCount === null ? '…' : riskBadge(run.peakRisk)),
+    h('td', { class: 'num', 'data-col': 'prompts' }, run.status === 'live' ? h('span', { class: 'pill live' }, 'live') : run.alertCount === null ? '–' : String(run.alertCount)),
+    h('td', { class: 'num', 'data-col': 'risk' }, run.status === 'live' ? '' : riskBadge(run.peakRisk)),
   );
-}
-
-/** The list may not carry prompt counts and peak risk: fetch the reports, a few at a time, and fill them in. */
-async function fillFromReports(runs: RunSummary[], rows: HTMLTableRowElement[]): Promise<void> {
-  const pending = runs.map((run, i) => ({ run, row: rows[i]! })).filter(({ run }) => run.alertCount === null && run.status === 'ended');
-  const worker = async (): Promise<void> => {
-    for (let next = pending.shift(); next; next = pending.shift()) {
-      try {
-        const { report } = await api.getRun(next.run.id);
-        if (!report) continue;
-        next.row.querySelector('[data-col=prompts]')!.replaceChildren(String(report.alerts.length));
-        next.row.querySelector('[data-col=risk]')!.replaceChildren(riskBadge(peakRisk(report.risk)));
-      } catch {
-        next.row.querySelector('[data-col=prompts]')!.replaceChildren('–');
-        next.row.querySelector('[data-col=risk]')!.replaceChildren('–');
-      }
-    }
-  };
-  await Promise.all([worker(), worker(), worker()]);
 }
 
 /** Peak risk with a word as well as a colour. */
