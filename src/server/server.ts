@@ -103,7 +103,9 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   let leases: RunLeases | undefined;
   if (config.redisUrl) {
     const [{ createClient }, { createAdapter }] = await Promise.all([import('redis'), import('@socket.io/redis-streams-adapter')]);
-    const client = createClient({ url: config.redisUrl });
+    // node-redis times commands out after 5 s by default, counted on this process's clock: a process whose event
+    // loop stalls that long would see Redis "fail" and drop pushes and leases. A lost connection still errors.
+    const client = createClient({ url: config.redisUrl, commandOptions: { timeout: 30_000 } });
     client.on('error', (err: unknown) => log.error({ err }, 'redis error'));
     await client.connect();
     // The streams adapter (not the pub/sub one) keeps connection state recovery working across processes.
