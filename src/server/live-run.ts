@@ -160,6 +160,8 @@ export class LiveSession {
   /** How the session was opened: the checkpoint seq it restored from (0 = none) and the batches replayed. */
   rebuild = { checkpointSeq: 0, replayedSamples: 0 };
   lastActivity = Date.now();
+  /** When this session was opened in this process (ms since epoch). */
+  readonly openedAt = Date.now();
   // What the engine produced during the current step (the sink writes here).
   private producedAlerts: Alert[] = [];
   private producedRisk: RiskPoint[] = [];

@@ -37,6 +37,15 @@ const KNOWN_EVENTS: ReadonlySet<string> = new Set(['start', 'samples', 'event', 
 const IDLE_EVICT_MS = 15 * 60_000;
 /** Server-side event (through the adapter) asking a run's lease owner to let it go: its watch moved here. */
 const RELEASE_RUN = 'crampguard:release-run';
+/**
+ * Server-side event: "a dashboard here follows this run". With several processes the owner cannot see other
+ * processes' rooms, so followers are announced (and re-announced while they stay); the owner publishes a run's
+ * samples through Redis only while an announcement is fresh, instead of every batch of every run.
+ */
+const FOLLOWED_RUN = 'crampguard:followed-run';
+const FOLLOW_ANNOUNCE_MS = 10_000;
+/** An announcement counts for this long; a newly opened session publishes for this long before it has heard any. */
+const FOLLOW_FRESH_MS = 3 * FOLLOW_ANNOUNCE_MS;
 
 export interface WatchDeps {
   /** True when a cross-process adapter (Redis) is in use. @default false */
@@ -69,6 +78,9 @@ export class WatchService {
   private readonly clustered: boolean;
   /** Server run id → the socket that last started it here: the owner keeps a run whose watch is still here. */
   private readonly watchSockets = new Map<string, string>();
+  /** Server run id → when another process last said a dashboard there follows it. */
+  private readonly followedAt = new Map<string, number>();
+  private announcer: NodeJS.Timeout | null = null;
   /** Server run ids whose session is being loaded (their lease is held already). */
   private readonly loadingIds = new Set<string>();
 
@@ -92,7 +104,7 @@ export class WatchService {
         risk: (s, points) => {
           for (const p of points) this.nsp.to(`run:${s.id}`).emit('risk', { ...p, runId: s.clientRunId });
         },
-        wantsSamples: (s) => this.clustered || (this.nsp.adapter.rooms.get(`follow:${s.id}`)?.size ?? 0) > 0,
+        wantsSamples: (s) => (this.nsp.adapter.rooms.get(`follow:${s.id}`)?.size ?? 0) > 0 || this.followedElsewhere(s),
         samples: (s, seq, samples) => {
           this.nsp.to(`follow:${s.id}`).emit('samples', {
             id: s.id,
@@ -129,6 +141,13 @@ export class WatchService {
       (this.nsp as unknown as { on(ev: string, fn: (runId: unknown) => void): void }).on(RELEASE_RUN, (runId) => {
         if (typeof runId === 'string') this.handOver(runId);
       });
+    }
+    if (this.clustered) {
+      (this.nsp as unknown as { on(ev: string, fn: (runId: unknown) => void): void }).on(FOLLOWED_RUN, (runId) => {
+        if (typeof runId === 'string') this.followedAt.set(runId, Date.now());
+      });
+      this.announcer = setInterval(() => this.announceFollows(), FOLLOW_ANNOUNCE_MS);
+      this.announcer.unref();
     }
     this.sweeper = setInterval(() => this.evictIdle(), 60_000);
     this.sweeper.unref();
@@ -378,6 +397,7 @@ export class WatchService {
       const run = await this.deps.store.getRun(athleteId, parsed.data.runId);
       if (!run) return fail('UNKNOWN_RUN', 'no such run');
       await socket.join([`run:${run.id}`, `follow:${run.id}`]);
+      if (this.clustered) this.nsp.serverSideEmit(FOLLOWED_RUN as never, run.id as never);
       const session = run.clientRunId ? this.sessions.get(this.key(athleteId, run.clientRunId)) : undefined;
       const alerts: Alert[] = ((await this.deps.store.listAlerts(athleteId, run.id)) ?? []).map((a) => a.alert);
       return {
@@ -399,6 +419,27 @@ export class WatchService {
     });
   }
 
+  /** Whether a dashboard on another process follows the session's run (or may: the session is new here). */
+  private followedElsewhere(s: LiveSession): boolean {
+    if (!this.clustered) return false;
+    const now = Date.now();
+    if (now - s.openedAt < FOLLOW_FRESH_MS) return true;
+    const at = this.followedAt.get(s.id);
+    if (at === undefined) return false;
+    if (now - at < FOLLOW_FRESH_MS) return true;
+    this.followedAt.delete(s.id);
+    return false;
+  }
+
+  /** Re-announces the runs followed here, so that their owners (wherever they are now) keep publishing. */
+  private announceFollows(): void {
+    const stale = Date.now() - FOLLOW_FRESH_MS;
+    for (const [runId, at] of this.followedAt) if (at < stale) this.followedAt.delete(runId);
+    for (const [room, sockets] of this.nsp.adapter.rooms) {
+      if (sockets.size > 0 && room.startsWith('follow:')) this.nsp.serverSideEmit(FOLLOWED_RUN as never, room.slice(7) as never);
+    }
+  }
+
   /** A run deleted over REST: forget its session. */
   forget(athleteId: string, runId: string): void {
     for (const s of this.sessions.values()) {
@@ -414,6 +455,7 @@ export class WatchService {
   /** Checkpoints every open session (graceful shutdown). */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    if (this.announcer) clearInterval(this.announcer);
     this.commit.flush();
     await Promise.all([...this.sessions.values()].map((s) => s.close()));
     await this.deps.leases?.close();
