@@ -263,6 +263,45 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
     await page.close();
   });
 
+  it('draws the run API\'s laps as dashed lines and its pauses as shaded bands on the charts', async () => {
+    expect(token, 'needs the upload test').not.toBe('');
+    const post = (file: string) =>
+      fetch(`${server.url}/api/runs`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: readFileSync(join(ROOT, 'fixtures', 'scenarios', file)) })
+        .then((r) => r.json() as Promise<{ id: string }>);
+    const paused = await post('pause-mid-run.fit');
+    const run = await api<{ laps: unknown[]; pauses: unknown[] }>(`/api/runs/${encodeURIComponent(paused.id)}`);
+    expect(run.pauses.length).toBeGreaterThan(0);
+    expect(run.laps.length).toBeGreaterThan(1);
+    const page = await browser.newPage();
+    const errors = collectPageErrors(page);
+    // Lap-grey pixels (dashed lines) and faint translucent grey ones (the pause band) on the HR chart.
+    const overlayPixels = (): Promise<{ lap: number; pause: number }> =>
+      page.$eval('[data-panel=hr] canvas', (el) => {
+        const canvas = el as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let lap = 0;
+        let pause = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+          const grey = Math.abs(r - g) < 6 && Math.abs(g - b) < 6;
+          if (grey && a > 90 && Math.abs(r - 0x6b) < 12) lap++; // a 1 px line straddles two pixels
+          else if (grey && a >= 25 && a <= 50 && Math.abs(r - 120) < 12) pause++;
+        }
+        return { lap, pause };
+      });
+    await page.goto(`${server.url}/#/runs/${encodeURIComponent(paused.id)}`);
+    await expect.poll(() => pixelsInColour(page, '[data-panel=hr] canvas', PALETTE.hr).then(([n]) => n ?? 0), POLL).toBeGreaterThan(150);
+    const withOverlays = await overlayPixels();
+    // The same kind of run with one lap and no pause: neither overlay.
+    await page.goto(`${server.url}/#/runs/${encodeURIComponent(uploadedId)}`);
+    await expect.poll(() => pixelsInColour(page, '[data-panel=hr] canvas', PALETTE.hr).then(([n]) => n ?? 0), POLL).toBeGreaterThan(150);
+    const without = await overlayPixels();
+    expect(withOverlays.pause).toBeGreaterThan(500);
+    expect(without.pause).toBeLessThan(50);
+    expect(withOverlays.lap - without.lap, JSON.stringify({ withOverlays, without })).toBeGreaterThan(40);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
   it('shows what the engine assumes for the profile, saves it, and keeps a cramp journal', async () => {
     const res = await fetch(`${server.url}/api/athletes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bo', profile: { hrMax: 185 } }) });
     const { token } = (await res.json()) as { token: string };
