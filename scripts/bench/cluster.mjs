@@ -19,7 +19,7 @@ import { ROOT, arg, emit, fmt, machine, row } from './lib.mjs';
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PROCESSES = arg('processes', '1,2,3').split(',').map(Number);
-const LEVELS = arg('watches', '1000,2000').split(',').map(Number);
+const LEVELS = arg('watches', '1000,3000').split(',').map(Number);
 const SATURATION_WATCHES = Number(arg('saturation', '200'));
 const MEASURE_S = Number(arg('measure-s', '15'));
 const BATCH = 5;
