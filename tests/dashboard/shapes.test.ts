@@ -38,7 +38,10 @@ describe('dashboard shapes', () => {
 
   it('summarises a run from the list or from its report', () => {
     const fromList = toRunSummary({ id: 'a', status: 'ended', source: 'upload', startTime: null, durationS: 60, distanceM: 200 });
-    expect(fromList.alertCount).toBeNull(); // unknown: the page fetches the report
+    expect(fromList.alertCount).toBeNull(); // a list item without `prompts` (no report): shown as –
+    const counted = toRunSummary({ id: 'c', status: 'ended', source: 'upload', startTime: null, durationS: 60, distanceM: 200, prompts: 3, peakRisk: 71 });
+    expect(counted.alertCount).toBe(3);
+    expect(counted.peakRisk).toBe(71);
     const report = { alerts: [{ t: 1 }, { t: 2 }], risk: [{ t: 0, score: 10 }, { t: 5, score: 64 }, { t: 9, score: 30 }] };
     const fromReport = toRunSummary({ id: 'b', status: 'ended', report });
     expect(fromReport.alertCount).toBe(2);
