@@ -76,6 +76,12 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     const result = await replayRun(run, { url: server.url, token, profile: PROFILE, conditions: options.conditions });
     expect(result.alerts.map(alertKey)).toEqual(keys);
     expect(result.report.alerts.map(alertKey)).toEqual(keys);
+    // The run API shows the watch's events, and the pause and laps they make, as the file has them.
+    const got = await api(server.url, 'GET', `/api/runs/${result.id}`, { token });
+    const byTime = (xs: readonly { t: number; type: string }[]) => [...xs].sort((a, b) => a.t - b.t || a.type.localeCompare(b.type));
+    expect(byTime(got.body.events)).toEqual(byTime(run.events));
+    expect(got.body.pauses).toEqual(run.meta.pauses);
+    expect(got.body.laps.map((l: { endT: number }) => l.endT).slice(0, -1)).toEqual(run.meta.laps.map((l) => l.endT).slice(0, -1));
   });
 
   it('a connection dropped every 300 ms loses and doubles no sample and raises the same alerts', async () => {
@@ -308,7 +314,11 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     await connected(dash);
     const seen = { samples: 0, risk: 0, alerts: [] as string[], ended: false };
     dash.on('samples', (b) => (seen.samples += b.samples.length));
-    dash.on('risk', () => seen.risk++);
+    const deficits: number[] = [];
+    dash.on('risk', (p) => {
+      seen.risk++;
+      if (typeof p.fluidDeficitMl === 'number') deficits.push(p.fluidDeficitMl);
+    });
     dash.on('alert', (a) => seen.alerts.push(alertKey(a)));
     dash.on('ended', () => (seen.ended = true));
     const follow = await dash.emitWithAck('follow', { runId: ack.id });
@@ -319,6 +329,9 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     await new Promise((r) => setTimeout(r, 100));
     expect(seen.samples).toBe(run.samples.length);
     expect(seen.risk).toBeGreaterThan(10);
+    // Each risk event carries the engine's fluid-deficit estimate, rising in a run without drinks.
+    expect(deficits.length).toBe(seen.risk);
+    expect(deficits.at(-1)!).toBeGreaterThan(deficits[0]!);
     expect(seen.alerts).toEqual(keys);
     expect(seen.ended).toBe(true);
     // Followed after the end: the ack carries the alert log.
