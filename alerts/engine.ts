@@ -144,7 +144,7 @@ function setup(options: EngineOptions): Setup {
     const missing = d.needs.filter((c) => !channels.has(c));
     const reason = missing.length ? `no ${missing.join(', ')} in this run` : (d.off?.(probe, channels) ?? null);
     on.push(reason === null);
-    status.push({ id: d.id, on: reason === null, note: reason ?? `on: ${d.inputs}` });
+    status.push({ id: d.id, on: reason === null, note: reason ?? d.inputs });
   }
   return { options, cfg, profile, personal, limits, on, status };
 }

@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { IngestError, type IngestCode } from './errors.js';
 import { MAX_TIME_JUMP_MS } from './fit/records.js';
-import { PLAUSIBLE } from './plausible.js';
+import { IMPLAUSIBLE_CODE, PLAUSIBLE } from './plausible.js';
 import { createRespirationFromRr, type RespirationEstimator, type RespirationState } from './respiration.js';
 import { CHANNELS, emptySample, type Channel, type IngestWarning, type Sample } from './sample.js';
 
@@ -409,18 +409,6 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
 
   return { push, state, warnings };
 }
-
-/** Warning codes per channel: the ones the FIT path uses (ingest/fit/records.ts), so reports read the same. */
-export const IMPLAUSIBLE_CODE: Readonly<Record<Channel, string>> = {
-  hr: 'implausible_hr',
-  cadence: 'implausible_cadence',
-  speed: 'speed_spike',
-  distance: 'implausible_distance',
-  altitude: 'implausible_altitude',
-  temperature: 'implausible_temperature',
-  respiration: 'implausible_respiration',
-  power: 'implausible_power',
-};
 
 function defaultState(): LiveNormalizerState {
   return {

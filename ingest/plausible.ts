@@ -21,3 +21,15 @@ export function isPlausible(channel: Channel, value: number): boolean {
   const range = PLAUSIBLE[channel];
   return value >= range[0] && value <= range[1];
 }
+
+/** Warning code per channel for values dropped as implausible: one list, so FIT and live reports read the same. */
+export const IMPLAUSIBLE_CODE: Readonly<Record<Channel, string>> = {
+  hr: 'implausible_hr',
+  cadence: 'implausible_cadence',
+  speed: 'speed_spike',
+  distance: 'implausible_distance',
+  altitude: 'implausible_altitude',
+  temperature: 'implausible_temperature',
+  respiration: 'implausible_respiration',
+  power: 'implausible_power',
+};

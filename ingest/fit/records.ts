@@ -8,7 +8,7 @@
  * A missing value stays NaN; values outside ingest/plausible.ts ranges are dropped with a warning.
  * @module
  */
-import { PLAUSIBLE } from '../plausible.js';
+import { IMPLAUSIBLE_CODE, PLAUSIBLE } from '../plausible.js';
 import { allocColumns, CHANNELS } from '../sample.js';
 import type { Channel, SampleColumns } from '../sample.js';
 import { num, timeMs } from './values.js';
@@ -68,18 +68,6 @@ function selectRecords(times: Float64Array, warnings: WarningLog): Int32Array {
   if (backwards > 0) warnings.add('time_backwards', 'dropped records whose timestamp went back in time', backwards);
   return rowOf;
 }
-
-/** Warning code per channel for values outside the plausible range. */
-const IMPLAUSIBLE_CODE: Record<Channel, string> = {
-  hr: 'implausible_hr',
-  cadence: 'implausible_cadence',
-  speed: 'speed_spike',
-  distance: 'implausible_distance',
-  altitude: 'implausible_altitude',
-  temperature: 'implausible_temperature',
-  respiration: 'implausible_respiration',
-  power: 'implausible_power',
-};
 
 /** Decodes FIT's compressed_speed_distance (byte[3]): 12-bit speed (1/100 m/s), 12-bit rolling distance (1/16 m). */
 function compressedSpeedDistance(v: unknown): { speed: number; distance12: number } | null {
