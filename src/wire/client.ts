@@ -148,10 +148,25 @@ export class WatchClient {
       // A refused token will not get better by retrying.
       if (code === 'BAD_TOKEN' || code === 'UNAUTHENTICATED') return this.fail(new WatchClientError(code, err.message));
       if (several) this.failOver();
+      // A refusal by the server's middleware (STORE_UNAVAILABLE while the database is down) ends socket.io's own
+      // reconnection: without this the watch would stay offline for good after a database outage.
+      else if (!socket.active) this.reconnectLater(socket);
     });
     socket.on('disconnect', (reason) => {
       if (several && reason !== 'io client disconnect') this.failOver();
+      else if (!several && reason === 'io server disconnect') this.reconnectLater(socket);
     });
+  }
+
+  /** One URL, socket.io no longer retrying by itself: connect again after the usual back-off. */
+  private reconnectLater(socket: Socket<ServerToClientEvents, ClientToServerEvents>): void {
+    const base = this.opts.reconnectDelayMs ?? 250;
+    const max = this.opts.reconnectDelayMaxMs ?? 2000;
+    const delay = Math.min(max, base * 2 ** Math.min(this.attempts, 10)) * (0.5 + Math.random() / 2);
+    this.attempts++;
+    setTimeout(() => {
+      if (!this.closed && !this.failure && this.sock === socket && !socket.connected && !socket.active) socket.connect();
+    }, delay);
   }
 
   /** Moves to the next URL: at once after a drop, backing off once every URL has been tried. */
