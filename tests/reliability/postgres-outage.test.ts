@@ -96,7 +96,12 @@ describe.skipIf(!PG_URL)('PostgreSQL unavailable for a while', () => {
       return performance.now() - t0;
     };
     const started = performance.now();
-    const [outcomes, downMs] = await Promise.all([runFleet({ url: server.url, runs, athletes: 1, speed: 600 }), outage()]);
+    const clients: import('../../src/wire/client.js').WatchClient[] = [];
+    const watchdog = setTimeout(() => {
+      for (const c of clients) console.log('[diag]', JSON.stringify({ stats: c.stats, backlog: c.backlog, connected: c.socket.connected, run: c.run?.status, seq: c.run?.contiguousSeq }));
+      for (const l of server.logs().filter((x) => (x.level as number) >= 40).slice(-20)) console.log('[diag log]', JSON.stringify(l).slice(0, 400));
+    }, 45_000);
+    const [outcomes, downMs] = await Promise.all([runFleet({ url: server.url, runs, athletes: 1, speed: 600, onStarted: (c) => clients.push(c) }), outage()]).finally(() => clearTimeout(watchdog));
     const { figures, mismatches } = await tally(server.url, outcomes);
     const after = await api(server.url, 'GET', '/healthz');
     printFigures('postgres outage', {
