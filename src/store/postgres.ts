@@ -199,6 +199,12 @@ export class PostgresStore implements Store {
   async #tx<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.#do(async (pool) => {
       const client = await pool.connect();
+      // A connection reset while the client is checked out is emitted as 'error' on it: with no listener that
+      // is an uncaught exception that ends the process (the query in flight rejects by itself). A client that
+      // lost its connection is destroyed on release instead of going back to the pool.
+      let lost: Error | undefined;
+      const onError = (err: Error) => void (lost = err);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await work(client);
@@ -208,7 +214,8 @@ export class PostgresStore implements Store {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(lost);
       }
     });
   }
