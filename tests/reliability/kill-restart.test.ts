@@ -22,7 +22,7 @@ describe('kill -9 mid-way through many live runs', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it(`${RUNS} runs resume after ${KILLS} SIGKILL(s): nothing acked lost, same alerts, none shown twice`, async () => {
+  it(`${RUNS} runs resume after ${KILLS} SIGKILL(s): nothing acked lost, same alerts, none shown twice`, { timeout: 180_000 }, async () => {
     const runs = await loadFleet(RUNS);
     const totalSamples = runs.reduce((n, r) => n + r.run.samples.length, 0);
     let current = await serveChild(dataDir, 0);
