@@ -138,16 +138,24 @@ export interface ServedChild {
  * Starts the built CLI (`node bin/crampguard.js serve`) in a child process, as in production, and resolves with
  * the port from its "listening" log line. `env` adds or overrides variables (e.g. DATABASE_URL).
  */
-export function serveChild(dataDir: string, port: number, env: Record<string, string> = {}): Promise<ServedChild> {
+export function serveChild(dataDir: string | undefined, port: number, env: Record<string, string> = {}): Promise<ServedChild> {
   const proc = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'crampguard.js'), 'serve'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...(dataDir !== undefined ? { DATA_DIR: dataDir } : {}),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += String(d)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
+    // 30 s: a loaded CI machine starts node, the worker pool and the store slowly.
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       let entry: Record<string, unknown>;
       try {
