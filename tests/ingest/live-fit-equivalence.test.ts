@@ -13,7 +13,8 @@ import { decodeFit } from '../../ingest/fit.js';
 import { createLiveBatchOutput, createLiveNormalizer, MAX_BATCH_SAMPLES, parseWireBatch, type WireSample } from '../../ingest/live.js';
 import { readRow, emptySample, SAMPLE_FIELDS, type Sample, type SampleColumns } from '../../ingest/sample.js';
 
-const FIT_DIR = new URL('../../../shared/fit/', import.meta.url);
+// The project's own copies (fixtures/README.md gives each one's source), so this runs on any clone.
+const FIT_DIR = new URL('../../fixtures/fit/', import.meta.url);
 
 type RawRecord = Record<string, unknown>;
 

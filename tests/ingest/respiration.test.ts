@@ -171,7 +171,7 @@ describe('respiration state', () => {
 
 describe('fillRespirationFromRr on a real file (Garmin Edge 530, indoor cycling, RR + its own respiration)', () => {
   it('fills only missing values, in the breathing band; how close it is to the device is reported, not assumed', async () => {
-    const bytes = readFileSync(new URL('../../../shared/fit/stadelmanma__fitparse-rs/hrv-activity.fit', import.meta.url));
+    const bytes = readFileSync(new URL('../../fixtures/fit/stadelmanma__fitparse-rs/hrv-activity.fit', import.meta.url));
     const run = await decodeFit(bytes);
     expect(run.rr).not.toBeNull();
     const device = Float64Array.from(run.samples.respiration);
