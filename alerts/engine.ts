@@ -171,18 +171,7 @@ class RiskEngine implements Engine {
     private readonly st: EngineState,
     private readonly sink: EngineSink,
   ) {
-    this.ctx = {
-      cfg: su.cfg,
-      profile: su.profile,
-      personal: su.personal,
-      limits: su.limits,
-      session: su.options.sessionKind ?? null,
-      conditionsTempC: finiteOr(su.options.conditions?.tempC, NaN),
-      conditionsHumidity: finiteOr(su.options.conditions?.humidity, NaN),
-      shared: st.shared,
-      signals: st.signals,
-      factors: st.factors,
-    };
+    this.ctx = ctxFor(su, st);
     this.slots = createFactorSlots(su.cfg.risk.maxFactors);
     this.tables = policyTables(st.signals, su.cfg.policy);
     this.weights = riskWeights(su.cfg.risk);
