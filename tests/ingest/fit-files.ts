@@ -10,6 +10,7 @@ import type { IngestCode } from '../../ingest/errors.js';
 import { PLAUSIBLE } from '../../ingest/plausible.js';
 import { CHANNELS } from '../../ingest/sample.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
+import { fitCrc } from '../../ingest/fit/frame.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES_FIT = join(ROOT, 'fixtures/fit');
@@ -101,3 +102,12 @@ export function checkRun(run: NormalizedRun): void {
   expect(clone.samples.hr.length).toBe(s.length);
 }
 
+
+/** Recomputes the file CRC so that a mutation reaches the decoder instead of stopping at the CRC check. */
+export function withValidCrc(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < 14) return bytes;
+  const out = new Uint8Array(bytes);
+  const dataEnd = out[0]! + new DataView(out.buffer).getUint32(4, true);
+  if (dataEnd + 2 <= out.length) new DataView(out.buffer).setUint16(dataEnd, fitCrc(out, 0, dataEnd), true);
+  return out;
+}

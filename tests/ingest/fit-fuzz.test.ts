@@ -10,9 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { IngestError } from '../../ingest/errors.js';
 import type { IngestCode } from '../../ingest/errors.js';
 import { decodeFit } from '../../ingest/fit.js';
-import { fitCrc } from '../../ingest/fit/frame.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
-import { checkRun, fixture } from './fit-files.js';
+import { checkRun, fixture, withValidCrc } from './fit-files.js';
 
 const FIT_CODES: readonly IngestCode[] = [
   'FIT_EMPTY',
@@ -27,13 +26,6 @@ const FIT_CODES: readonly IngestCode[] = [
 
 const base = fixture('dtcooper__python-fitparse/garmin-fenix-5-run.fit');
 
-/** Recomputes the file CRC so that a mutation reaches the decoder instead of stopping at the CRC. */
-function withValidCrc(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes);
-  const dataEnd = out[0]! + new DataView(out.buffer).getUint32(4, true);
-  if (dataEnd + 2 <= out.length) new DataView(out.buffer).setUint16(dataEnd, fitCrc(out, 0, dataEnd), true);
-  return out;
-}
 
 async function outcome(bytes: Uint8Array, allowBadCrc: boolean): Promise<NormalizedRun | IngestError> {
   try {

@@ -4,8 +4,7 @@
 // RELIABILITY_FUZZ_CASES sets the count (CI: a slice; `npm run test:soak`: 10,000).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fitCrc } from '../../ingest/fit/frame.js';
-import { fixture } from '../ingest/fit-files.js';
+import { fixture, withValidCrc } from '../ingest/fit-files.js';
 import { api, newAthlete, sqliteBackend, startTestServer, type TestServer } from '../server/helpers.js';
 import { fitFile, tinyMessages } from './fit-bombs.js';
 import { printFigures, scale } from './fleet.js';
@@ -29,13 +28,6 @@ const CODES = new Set([
 
 const BASES = ['dtcooper__python-fitparse/garmin-fenix-5-run.fit', 'dtcooper__python-fitparse/compressed-speed-distance.fit', 'dtcooper__python-fitparse/developer-types-sample.fit'].map(fixture);
 
-function withValidCrc(bytes: Uint8Array): Uint8Array {
-  if (bytes.length < 14) return bytes;
-  const out = new Uint8Array(bytes);
-  const dataEnd = out[0]! + new DataView(out.buffer).getUint32(4, true);
-  if (dataEnd + 2 <= out.length) new DataView(out.buffer).setUint16(dataEnd, fitCrc(out, 0, dataEnd), true);
-  return out;
-}
 
 /** One hostile file: a mutated real file, a truncated one, or random bytes (with or without a FIT header). */
 const hostileFile = fc.oneof(
