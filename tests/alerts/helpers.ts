@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Alert, Conditions, Profile } from '../../alerts/types.js';
 import { decodeFitSync } from '../../ingest/fit.js';
 import { allocColumns, CHANNELS, type Channel, type NormalizedRun, type RunEvent } from '../../ingest/sample.js';
+import { createRandom } from '../../src/sim/random.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'bin/crampguard.js');
@@ -121,16 +122,9 @@ export function synthRun(durationS: number, gen: (t: number) => SynthPoint, step
   };
 }
 
-/** A small deterministic PRNG (mulberry32) so synthetic noise is the same on every run. */
+/** Seeded uniforms (the simulator's generator) so synthetic noise is the same on every run. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRandom(seed).uniform;
 }
 
 /** An easy steady run: HR ~140 at 2.9 m/s, cadence ~166, small noise. */

@@ -10,21 +10,11 @@ import { decodeFit } from '../../ingest/fit.js';
 import type { WatchClient } from '../../src/wire/client.js';
 import { api, killChild, newAthlete, serveChild, sqliteBackend, startTestServer, type Backend, type ServedChild } from '../server/helpers.js';
 import { loadFleet, printFigures, runFleet, scale, tally } from './fleet.js';
+import { createRandom } from '../../src/sim/random.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCENARIOS = join(ROOT, 'fixtures', 'scenarios');
 
-/** Small seeded PRNG (mulberry32): the same drop points on every run of the suite. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('connections dropped at random', () => {
   const RUNS = scale('RELIABILITY_DROP_RUNS', 8);
@@ -33,7 +23,7 @@ describe('connections dropped at random', () => {
     const server = await startTestServer(sqliteBackend);
     try {
       const runs = await loadFleet(RUNS);
-      const random = prng(20_261_125);
+      const random = createRandom(20_261_125).uniform; // seeded: the same drop points every run
       const timers: NodeJS.Timeout[] = [];
       let drops = 0;
       const dropLater = (client: WatchClient) => {
