@@ -11,6 +11,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import type { Report } from '../../alerts/types.js';
+import type { Sample } from '../../ingest/sample.js';
 import type {
   Ack,
   BatchAck,
@@ -470,18 +471,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Wire form of a normalised sample: missing (NaN) values left out. */
-export function toWireSample(s: {
-  t: number;
-  timestamp: number;
-  hr: number;
-  cadence: number;
-  speed: number;
-  distance: number;
-  altitude: number;
-  temperature: number;
-  respiration: number;
-  power: number;
-}): WireSample {
+export function toWireSample(s: Readonly<Sample>): WireSample {
   const w: WireSample = { t: s.t };
   if (Number.isFinite(s.timestamp)) w.timestamp = s.timestamp;
   if (!Number.isNaN(s.hr)) w.hr = s.hr;
