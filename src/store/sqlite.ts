@@ -6,7 +6,12 @@
  *   the process; only an OS crash or power loss can lose the last commits, and it saves an fsync per commit
  *   (the dominant cost of small live batches). `synchronous: 'full'` in the config fsyncs every commit.
  * - Every statement is prepared once at open. Writes run in BEGIN IMMEDIATE transactions so several
- *   processes on one file queue on the write lock (busy_timeout) instead of failing on a lock upgrade.
+ *   processes on one file queue on the write lock instead of failing on a lock upgrade.
+ * - better-sqlite3 is synchronous: a statement waiting for another connection's lock waits on the event loop,
+ *   stalling every socket of the process. So after the open (which may wait up to 10 s for another process's
+ *   migration) the busy timeout is a few ms, and a statement that still finds the file locked (SQLITE_BUSY /
+ *   SQLITE_LOCKED) is retried asynchronously, with back-off, for up to {@link BUSY_RETRY_MS}; then it fails with a
+ *   retriable `STORE_UNAVAILABLE` (the live path retries on; the API answers 503 with Retry-After).
  * @module
  */
 import { mkdirSync } from 'node:fs';
@@ -82,6 +87,18 @@ type Row = Record<string, unknown>;
 
 /** The SQLite file inside the data directory. */
 export const SQLITE_FILE = 'crampguard.sqlite';
+/** Busy timeout while opening and migrating (another process may be migrating the same file), ms. */
+const BUSY_TIMEOUT_OPEN_MS = 10_000;
+/** Busy timeout afterwards: the longest one attempt blocks the event loop on a held lock, ms. */
+export const BUSY_TIMEOUT_MS = 5;
+/** How long a locked statement is retried (asynchronously, with back-off) before it fails, ms. */
+export const BUSY_RETRY_MS = 1000;
+
+/** SQLITE_BUSY, SQLITE_LOCKED and their extended codes: another connection holds the lock. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
 
 function prepareAll(db: Database.Database) {
   return {
@@ -216,11 +233,13 @@ export class SqliteStore implements Store {
       mkdirSync(dataDir, { recursive: true });
       db = new Database(join(dataDir, SQLITE_FILE));
       // busy_timeout first: the WAL switch and migrations may wait for another process's lock.
-      db.pragma('busy_timeout = 10000');
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_OPEN_MS}`);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${config.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('foreign_keys = ON');
       migrate(db);
+      // From now on never wait long on the event loop: see #retryBusy.
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       return new SqliteStore(db);
     } catch (error) {
       db?.close();
@@ -234,8 +253,26 @@ export class SqliteStore implements Store {
     try {
       return Promise.resolve(work());
     } catch (error) {
+      if (isBusy(error)) return this.#retryBusy(work, error);
       return Promise.reject(toStoreError(error));
     }
+  }
+
+  /** Runs `work` again after short sleeps while the file stays locked, for up to BUSY_RETRY_MS. */
+  async #retryBusy<T>(work: () => T, first: unknown): Promise<T> {
+    const deadline = performance.now() + BUSY_RETRY_MS;
+    let last = first;
+    for (let delay = 2; performance.now() < deadline; delay = Math.min(delay * 2, 50)) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.#closed) throw new StoreError('STORE_UNAVAILABLE', 'store is closed');
+      try {
+        return work();
+      } catch (error) {
+        if (!isBusy(error)) throw toStoreError(error);
+        last = error;
+      }
+    }
+    throw new StoreError('STORE_UNAVAILABLE', 'storage unavailable: the database file is locked by another connection', { cause: last });
   }
 
   /** `work` inside BEGIN IMMEDIATE … COMMIT (rolled back if it throws). */
