@@ -10,6 +10,7 @@ import express, { type Express, type NextFunction, type Request, type RequestHan
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { ApiError, toClientError } from './errors.js';
+import type { LiveBacklog } from './live-run.js';
 import { buildOpenApi, DOCS_HTML, DOCS_JS } from './openapi.js';
 import { apiRouter, type ApiDeps } from './routes.js';
 
@@ -20,6 +21,8 @@ export interface AppDeps extends ApiDeps {
   defaultDashboardDir: string;
   /** Extra middleware run before /api (the place for rate limits). */
   limits?: RequestHandler[];
+  /** The live path's unstored samples and write health: /healthz says degraded while its writes fail. */
+  backlog?: LiveBacklog;
 }
 
 const HOME_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>crampguard</title></head>
@@ -57,18 +60,32 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.get('/healthz', async (_req, res) => {
+    const backlog = deps.backlog;
+    const live = backlog ? { unstoredSamples: backlog.samples, unstoredWrites: backlog.writes } : {};
+    // Degraded, not dead: the process is up, live prompts go on from memory, and it resumes storing by itself
+    // once the store answers again.
+    const degraded = (message: string) =>
+      res
+        .status(503)
+        .set('Retry-After', '1')
+        .json({
+          ok: false,
+          status: 'degraded',
+          store: deps.store.kind,
+          liveRuns: deps.metrics.liveRuns,
+          ...live,
+          error: { code: 'STORE_UNAVAILABLE', message },
+        });
     try {
       await deps.store.ping();
-      res.json({ ok: true, status: 'ok', store: deps.store.kind, liveRuns: deps.metrics.liveRuns });
     } catch {
-      // Degraded, not dead: the process is up and resumes storing by itself once the store answers again.
-      res.status(503).json({
-        ok: false,
-        status: 'degraded',
-        store: deps.store.kind,
-        error: { code: 'STORE_UNAVAILABLE', message: 'the store does not answer' },
-      });
+      return void degraded('the store does not answer');
     }
+    if (backlog?.degraded) {
+      const s = Math.round((Date.now() - backlog.failingSince!) / 1000);
+      return void degraded(`live writes have been failing for ${s} s (${backlog.lastError ?? 'unknown error'}); they are retried`);
+    }
+    res.json({ ok: true, status: 'ok', store: deps.store.kind, liveRuns: deps.metrics.liveRuns, ...live });
   });
   app.get('/metrics', (_req, res) => {
     res.type('text/plain; version=0.0.4').send(deps.metrics.render());
@@ -105,6 +122,8 @@ export function createApp(deps: AppDeps): Express {
     if (e.internal) deps.log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     else deps.log.debug({ code: e.code, method: req.method, url: req.originalUrl }, 'request refused');
     if (res.headersSent) return void res.end();
+    // The store is unavailable (down, or its file locked): worth retrying shortly.
+    if (e.status === 503) res.set('Retry-After', '1');
     res.status(e.status).json({ error: { code: e.code, message: e.message } });
   });
   return app;

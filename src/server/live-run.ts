@@ -1,13 +1,24 @@
 /**
- * Live runs on the server: one session per open run, holding the run's engine and live normaliser, fed in
- * sequence order, with every batch stored (group commit) before it is acked and before the engine sees it.
+ * Live runs on the server: one session per open run, holding the run's engine and live normaliser. A batch is
+ * stepped through the engine the moment it is accepted, so prompts reach the watch at once, from memory; it is
+ * stored behind that (group commit, retried while the database is unavailable) and acked only once stored.
  *
- * Ordering, the one rule everything here keeps: per run, messages are handled in arrival order through a
- * promise chain; a batch is normalised at arrival (so a seq is accepted or refused synchronously) and committed
- * with whatever other batches arrived in the same few milliseconds. Events follow the engine's rule (an event at
- * `t` takes effect after every sample with `sample.t <= t`): they wait in `pending` until a later sample comes.
- * An event that arrives after later samples is moved to the last sample's time, and stored that way, so a
- * rebuild from the store (server restart) replays exactly what the live engine saw.
+ * The rules everything here keeps:
+ * - **Order.** A batch is checked (seq, normaliser) and stepped synchronously on arrival, so the engine sees
+ *   batches and events in the order the watch sent them. Events follow the engine's rule (an event at `t` takes
+ *   effect after every sample with `sample.t <= t`): they wait in `pending` until a later sample comes. An event
+ *   that arrives after later samples is moved to the last sample's time, and stored that way, so a rebuild from
+ *   the store (server restart) replays exactly what the live engine saw.
+ * - **acked ⇒ stored.** Each accepted batch or event becomes a write in the session's queue, written in arrival
+ *   order: the batch's samples, then the alerts and cramp journal entries it raised. Its ack (`contiguousSeq`)
+ *   comes only when all of that is stored. A transient store failure (`STORE_UNAVAILABLE`, `STORE_FULL`) is
+ *   retried with back-off for as long as the session is open; the watch keeps the unacked batches and resends
+ *   them, and a resend of a seq still in memory is not stepped again, it just waits for the same write.
+ * - **Bounded memory.** Unstored samples are capped per run and per process ({@link LiveBacklog}); beyond a cap a
+ *   new batch is refused with `STORE_UNAVAILABLE` before anything is stepped (its seq stays free).
+ * - **Memory ahead of the store.** When the store refuses for a reason that is not an outage (the run was
+ *   deleted or ended, or another process stored this seq first), the engine has consumed what the store does not
+ *   hold: the session is dropped and the watch's next start rebuilds it from the store.
  * @module
  */
 import type { Logger } from 'pino';
@@ -46,10 +57,20 @@ import { StoreError, type RunRecord, type SampleBatch, type SampleBatchResult, t
 import type { Analyzer } from './analyzer.js';
 import type { Metrics } from './metrics.js';
 
-/** Save an engine checkpoint every this many stored batches, so a restart replays at most that many. */
+/** Save an engine checkpoint every this many batches, so a restart replays at most that many. */
 const CHECKPOINT_EVERY_BATCHES = 20;
-/** Most messages waiting in one run's chain; beyond it the watch is flooding. */
+/** Most `end` messages waiting in one run's chain; beyond it the watch is flooding. */
 const MAX_QUEUED_PER_RUN = 64;
+/** Unstored events one run may hold (each is a few hundred bytes; a watch sends a few an hour). */
+const MAX_UNSTORED_EVENTS_PER_RUN = 256;
+/** How long `end` waits for the run's writes before answering STORE_UNAVAILABLE (the run stays open), ms. */
+const END_WAIT_MS = 10_000;
+/** Back-off between attempts of a failing write, ms: doubles from the first to the last, with jitter. */
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 2000;
+
+/** Store failures that are worth retrying: the database is down or locked, or the disk is full. */
+const RETRIABLE = new Set(['STORE_UNAVAILABLE', 'STORE_FULL']);
 
 /** A refusal the socket layer turns into an error ack. */
 export class LiveError extends Error {
@@ -66,7 +87,8 @@ export class LiveError extends Error {
 
 /**
  * Buffers sample batches of all runs for a few ms and stores them in one transaction: one fsync for many
- * watches. Resolves each batch's promise once its transaction committed ("acked ⇒ stored").
+ * watches. Resolves each batch's promise once its transaction committed ("acked ⇒ stored"); rejects them all
+ * when the transaction fails (the sessions retry).
  */
 export class GroupCommit {
   private pending: { batch: SampleBatch; resolve: (r: SampleBatchResult) => void; reject: (e: unknown) => void }[] = [];
@@ -101,9 +123,52 @@ export class GroupCommit {
   }
 }
 
+// ----------------------------------------------------------------------------------------------- backlog
+
+/** Default caps of unstored live samples (see `LIVE_BACKLOG_RUN_SAMPLES` / `LIVE_BACKLOG_SAMPLES`). */
+export const DEFAULT_BACKLOG_RUN_SAMPLES = 1800;
+export const DEFAULT_BACKLOG_SAMPLES = 1_000_000;
+
+/**
+ * What every session of the process holds in memory but has not stored yet, the caps on it, and whether the
+ * store's writes are failing now (for /healthz). One per process, shared by the sessions.
+ */
+export class LiveBacklog {
+  /** Unstored samples, all runs. */
+  samples = 0;
+  /** Writes (batches, events, alert sets) waiting, all runs. */
+  writes = 0;
+  /** Since when writes fail (ms since epoch), or null when the last attempt succeeded. */
+  failingSince: number | null = null;
+  /** The last failure's message. */
+  lastError: string | null = null;
+
+  constructor(
+    /** Most unstored samples one run may hold. @default 1800 (30 min at 1 Hz) */
+    readonly maxRunSamples = DEFAULT_BACKLOG_RUN_SAMPLES,
+    /** Most unstored samples all runs of this process may hold. @default 1 000 000 (~80 MB of columns) */
+    readonly maxSamples = DEFAULT_BACKLOG_SAMPLES,
+  ) {}
+
+  /** True while writes are failing and something waits to be written. */
+  get degraded(): boolean {
+    return this.failingSince !== null && this.writes > 0;
+  }
+
+  failed(err: unknown, now = Date.now()): void {
+    this.failingSince ??= now;
+    this.lastError = err instanceof Error ? err.message : String(err);
+  }
+
+  succeeded(): void {
+    this.failingSince = null;
+    this.lastError = null;
+  }
+}
+
 // ----------------------------------------------------------------------------------------------- sessions
 
-/** Where a session's output goes (sockets); called after the data is stored. */
+/** Where a session's output goes (sockets); called as soon as the engine produced it. */
 export interface LiveOutput {
   alerts(session: LiveSession, alerts: readonly Alert[]): void;
   risk(session: LiveSession, points: readonly RiskPoint[]): void;
@@ -124,6 +189,7 @@ interface CheckpointState extends EngineSnapshot {
 export interface LiveDeps {
   store: Store;
   commit: GroupCommit;
+  backlog: LiveBacklog;
   analyzer: Analyzer;
   metrics: Metrics;
   log: Logger;
@@ -132,6 +198,45 @@ export interface LiveDeps {
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: LiveError };
 
+export interface BatchAnswer {
+  contiguousSeq: number;
+  duplicate: boolean;
+  alerts?: Array<Alert & { runId: string }>;
+}
+export interface EventAnswer {
+  t: number;
+  duplicate: boolean;
+}
+
+/** A write the session still owes the store, in arrival order. `answer` is the ack waiting for it. */
+type Write =
+  | {
+      kind: 'batch';
+      seq: number;
+      cols: SampleColumns;
+      /** What stepping the batch produced, stored after its samples. */
+      alerts: Alert[];
+      cramps: CrampContext[];
+      /** Engine state right after this batch, saved once the batch is stored. */
+      checkpoint: CheckpointState | null;
+      attempts: number;
+      stored: boolean;
+      duplicateAnswer: boolean;
+      answer: ((o: Outcome<BatchAnswer>) => void) | null;
+    }
+  | {
+      kind: 'event';
+      key: string;
+      event: RunEvent;
+      attempts: number;
+      duplicateAnswer: boolean;
+      answer: ((o: Outcome<EventAnswer>) => void) | null;
+    }
+  | { kind: 'alerts'; alerts: Alert[]; cramps: CrampContext[]; attempts: number };
+
+/** The session was closed while a write was retried: stop quietly. */
+const DROPPED = Symbol('dropped');
+
 /** One open live run. */
 export class LiveSession {
   readonly athleteId: string;
@@ -139,9 +244,9 @@ export class LiveSession {
   readonly id: string;
   readonly clientRunId: string;
   readonly options: EngineOptions;
-  /** Highest seq stored and pushed into the engine. */
+  /** Highest seq stored (with everything it raised): what the watch is acked. */
   contiguousSeq: number;
-  /** Highest seq accepted (queued or stored). */
+  /** Highest seq accepted and stepped through the engine (stored or not). */
   private acceptedSeq: number;
   private readonly normalizer: LiveNormalizer;
   private readonly out: LiveBatchOutput = createLiveBatchOutput();
@@ -150,8 +255,18 @@ export class LiveSession {
   private engine!: Engine;
   /** t of the last sample pushed into the engine (-1 before the first). */
   private lastPushedT = -1;
-  /** Events stored but not yet applied: sorted by t. */
+  /** Events accepted but not yet applied: sorted by t. */
   private pending: RunEvent[] = [];
+  /** Event keys this session knows: stored (write null) or waiting for their write. */
+  private readonly eventKeys = new Map<string, { t: number; write: Write | null }>();
+  /** Writes not yet done, oldest first. */
+  private writes: Write[] = [];
+  private writing = false;
+  private unstoredSamples = 0;
+  private unstoredEvents = 0;
+  private flushWaiters: Array<() => void> = [];
+  /** The current run of failed attempts (for the back-off and to log once per outage). */
+  private failures = 0;
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private batchesSinceCheckpoint = 0;
@@ -214,6 +329,7 @@ export class LiveSession {
         deps.log.warn({ err, runId: record.id }, 'checkpoint unusable: rebuilding from all samples');
       }
     }
+    for (const e of events ?? []) session.eventKeys.set(e.key, { t: e.event.t, write: null });
     const allEvents = (events ?? []).map((e) => e.event);
     if (!restored) {
       session.engine = createEngine(session.options, session.sink);
@@ -257,18 +373,19 @@ export class LiveSession {
     return produced;
   }
 
-  /** Runs `op` after every message that arrived before it. */
+  /** Runs `op` after every `end` that arrived before it. */
   private chain<T>(op: () => Promise<T>): Promise<Outcome<T>> {
     this.queued++;
     const result = this.tail.then(op).then(
       (value): Outcome<T> => ({ ok: true, value }),
       (err): Outcome<T> => {
         if (err instanceof LiveError) return { ok: false, error: err };
+        // A read or write that failed for want of a store: nothing changed in memory, the run stays open.
+        if (err instanceof StoreError && RETRIABLE.has(err.code)) {
+          return { ok: false, error: new LiveError('STORE_UNAVAILABLE', 'could not store: resend later') };
+        }
         this.broken(err);
-        // Either way the session is dropped and the watch's next start rebuilds it from what was stored.
-        return err instanceof StoreError
-          ? { ok: false, error: new LiveError('STORE_UNAVAILABLE', 'could not store: resend later') }
-          : { ok: false, error: new LiveError('INTERNAL', 'internal error: send start and resend') };
+        return { ok: false, error: new LiveError('INTERNAL', 'internal error: send start and resend') };
       },
     );
     this.tail = result.finally(() => this.queued--);
@@ -278,9 +395,8 @@ export class LiveSession {
   /** A failure leaves memory ahead of the store: drop the session; the watch's next start rebuilds it. */
   private broken(err: unknown): void {
     if (this.ended) return;
-    this.ended = true;
     this.deps.log.error({ err, runId: this.id }, 'live run failed: session dropped, will rebuild on resume');
-    this.onClose?.();
+    this.drop(new LiveError('INTERNAL', 'internal error: send start and resend'));
   }
 
   /** Set by the registry: forget this session. */
@@ -290,29 +406,52 @@ export class LiveSession {
     return !this.ended;
   }
 
-  private guard(): void {
-    if (this.ended) throw new LiveError('UNKNOWN_RUN', 'this run is not open here: send start to resume');
-    if (this.queued >= MAX_QUEUED_PER_RUN) throw new LiveError('RATE_LIMITED', 'too many messages in flight for this run');
-    this.lastActivity = Date.now();
+  /** Unstored samples this session holds. */
+  get backlogSamples(): number {
+    return this.unstoredSamples;
   }
 
-  /** A sample batch (validated by the caller). Refusals are synchronous; the result comes once stored. */
-  submitBatch(
-    seq: number,
-    samples: readonly WireSample[],
-  ): Promise<Outcome<{ contiguousSeq: number; duplicate: boolean; alerts?: Array<Alert & { runId: string }> }>> {
-    try {
-      this.guard();
-    } catch (err) {
-      return Promise.resolve({ ok: false, error: err as LiveError });
+  private closedError(): LiveError {
+    return new LiveError('UNKNOWN_RUN', 'this run is not open here: send start to resume');
+  }
+
+  /**
+   * A sample batch (validated by the caller). Refusals are synchronous; an accepted batch is stepped through
+   * the engine at once (its alerts and risk go out now) and answered once stored.
+   */
+  submitBatch(seq: number, samples: readonly WireSample[]): Promise<Outcome<BatchAnswer>> {
+    if (this.ended) return Promise.resolve({ ok: false, error: this.closedError() });
+    this.lastActivity = Date.now();
+    if (seq <= this.contiguousSeq) {
+      return Promise.resolve({ ok: true, value: { contiguousSeq: this.contiguousSeq, duplicate: true } });
     }
     if (seq <= this.acceptedSeq) {
-      // Resent: already stored, or queued (answer once the queue reaches it).
-      return this.chain(async () => ({ contiguousSeq: this.contiguousSeq, duplicate: true }));
+      // Resent while still in memory: not stepped again; answered (once) when its write is done. The previous
+      // answer's ack was given up by the watch (that is why it resent), so it is released.
+      const write = this.writes.find((w) => w.kind === 'batch' && w.seq === seq);
+      if (!write || write.kind !== 'batch') return Promise.resolve({ ok: false, error: this.closedError() });
+      return new Promise((resolve) => {
+        write.answer?.({ ok: false, error: new LiveError('STORE_UNAVAILABLE', 'superseded by a resend of the same seq') });
+        write.answer = resolve;
+        write.duplicateAnswer = true;
+      });
     }
     if (seq > this.acceptedSeq + 1) {
       const expected = this.acceptedSeq + 1;
       return Promise.resolve({ ok: false, error: new LiveError('SEQ_GAP', `expected seq ${expected}, got ${seq}: resend from ${expected}`, expected) });
+    }
+    const { backlog } = this.deps;
+    // Caps on unstored samples (checked before anything is stepped). A run with nothing unstored may always
+    // hold one batch, so a cap below the batch size cannot lock a run out.
+    const overRun = this.unstoredSamples > 0 && this.unstoredSamples + samples.length > backlog.maxRunSamples;
+    if (overRun || backlog.samples + samples.length > backlog.maxSamples) {
+      return Promise.resolve({
+        ok: false,
+        error: new LiveError(
+          'STORE_UNAVAILABLE',
+          `the store is behind (${this.unstoredSamples} samples of this run wait to be stored): resend later; the seq stays free`,
+        ),
+      });
     }
     const out = this.normalizer.push(samples, this.out);
     if (out.accepted === 0) {
@@ -323,51 +462,223 @@ export class LiveSession {
     }
     this.acceptedSeq = seq;
     const cols = toColumns(out.samples);
-    const committed = this.deps.commit.add({ athleteId: this.athleteId, runId: this.id, seq, samples: cols });
-    // Keep the promise from rejecting unhandled before the chain reaches it.
-    committed.catch(() => {});
-    return this.chain(async () => {
-      const result = await committed;
-      if (result.status === 'not_found') throw new LiveError('UNKNOWN_RUN', 'the run was deleted');
-      if (result.status === 'not_live') throw new LiveError('RUN_ENDED', 'the run has ended');
-      if (result.status === 'invalid') throw new LiveError('SAMPLE_INVALID', 'the store refused the batch');
-      if (result.status === 'stored') {
-        const row = this.row;
-        for (let i = 0; i < cols.length; i++) this.pushSample(readRow(cols, i, row));
-        this.deps.metrics.samples(cols.length);
-        this.contiguousSeq = seq;
-        const raised = await this.publish(seq, cols);
-        if (++this.batchesSinceCheckpoint >= CHECKPOINT_EVERY_BATCHES) this.checkpoint();
-        // The alerts ride on the ack as well: the push may be lost between processes, the ack is not.
-        if (raised.length) return { contiguousSeq: this.contiguousSeq, duplicate: false, alerts: raised.map((a) => ({ ...a, runId: this.clientRunId })) };
-      } else {
-        // A seq this session took as new was already stored: another process has this run too, so this
-        // engine is behind. Drop the session; the watch's next start rebuilds it from the store.
-        this.discard();
-        throw new LiveError('UNKNOWN_RUN', 'this run moved to another server process: send start to resume');
-      }
-      return { contiguousSeq: this.contiguousSeq, duplicate: false };
+    const row = this.row;
+    for (let i = 0; i < cols.length; i++) this.pushSample(readRow(cols, i, row));
+    this.deps.metrics.samples(cols.length);
+    const produced = this.takeProduced();
+    let checkpoint: CheckpointState | null = null;
+    if (++this.batchesSinceCheckpoint >= CHECKPOINT_EVERY_BATCHES) {
+      this.batchesSinceCheckpoint = 0;
+      checkpoint = this.state();
+    }
+    return new Promise((resolve) => {
+      this.enqueue({
+        kind: 'batch',
+        seq,
+        cols,
+        alerts: produced.alerts,
+        cramps: produced.cramps,
+        checkpoint,
+        attempts: 0,
+        stored: false,
+        duplicateAnswer: false,
+        answer: resolve,
+      });
+      this.emit(seq, cols, produced);
     });
   }
 
-  /** Stores and logs what the engine produced, then tells the sockets; returns the alerts new to the log. */
-  private async publish(seq: number, cols: SampleColumns | null): Promise<Alert[]> {
-    const produced = this.takeProduced();
-    let fresh: Alert[] = [];
-    if (produced.alerts.length) {
-      const stored = await this.deps.store.appendAlerts(this.athleteId, this.id, produced.alerts);
-      fresh = (stored ?? []).map((s) => s.alert);
-    }
-    for (const c of produced.cramps) await this.journalCramp(c);
-    if (produced.risk.length) this.latestRisk = produced.risk.at(-1)!;
+  /** Sends what the engine just produced to the watch and followers: before it is stored. */
+  private emit(seq: number, cols: SampleColumns | null, produced: { alerts: Alert[]; risk: RiskPoint[] }): void {
     const { output, metrics } = this.deps;
+    if (produced.risk.length) this.latestRisk = produced.risk.at(-1)!;
     if (cols && output.wantsSamples(this)) output.samples(this, seq, columnsToSamples(cols));
     if (produced.risk.length) output.risk(this, produced.risk);
-    if (fresh.length) {
-      for (const a of fresh) metrics.prompt(a.kind);
-      output.alerts(this, fresh);
+    if (produced.alerts.length) {
+      for (const a of produced.alerts) metrics.prompt(a.kind);
+      output.alerts(this, produced.alerts);
     }
-    return fresh;
+  }
+
+  private state(): CheckpointState {
+    return { version: 1, engine: this.engine.snapshot(), normalizer: this.normalizer.state(), lastT: this.lastPushedT };
+  }
+
+  private enqueue(write: Write): void {
+    this.writes.push(write);
+    this.deps.backlog.writes++;
+    if (write.kind === 'batch') {
+      this.unstoredSamples += write.cols.length;
+      this.deps.backlog.samples += write.cols.length;
+    } else if (write.kind === 'event') this.unstoredEvents++;
+    void this.drain();
+  }
+
+  /** Removes the oldest write (done, or dropped with the session). */
+  private dequeue(): Write {
+    const write = this.writes.shift()!;
+    this.deps.backlog.writes--;
+    if (write.kind === 'batch') {
+      this.unstoredSamples -= write.cols.length;
+      this.deps.backlog.samples -= write.cols.length;
+    } else if (write.kind === 'event') this.unstoredEvents--;
+    return write;
+  }
+
+  /** Writes the queue in order, one group of batches at a time, retrying while the store is unavailable. */
+  private async drain(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.writes.length > 0 && !this.ended) {
+        const head = this.writes[0]!;
+        if (head.kind === 'batch') await this.writeBatches();
+        else if (head.kind === 'event') await this.writeEvent(head);
+        else {
+          await this.writeRaised(head, head.alerts, head.cramps);
+          this.dequeue();
+        }
+      }
+    } catch (err) {
+      if (err !== DROPPED) this.refused(err);
+    } finally {
+      this.writing = false;
+      if (this.writes.length === 0 || this.ended) {
+        const waiters = this.flushWaiters;
+        this.flushWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  /** Stores the leading batches in one group commit, then what each raised, and acks them in order. */
+  private async writeBatches(): Promise<void> {
+    const group: Array<Extract<Write, { kind: 'batch' }>> = [];
+    for (const w of this.writes) {
+      if (w.kind !== 'batch') break;
+      group.push(w);
+    }
+    const todo = group.filter((w) => !w.stored);
+    if (todo.length) {
+      const results = await this.retrying(todo, () =>
+        Promise.all(todo.map((w) => this.deps.commit.add({ athleteId: this.athleteId, runId: this.id, seq: w.seq, samples: w.cols }))),
+      );
+      todo.forEach((w, k) => {
+        const status = results[k]!.status;
+        // After a failed attempt `duplicate` means that attempt did commit (the answer was lost on the way).
+        if (status === 'stored' || (status === 'duplicate' && w.attempts > 1)) w.stored = true;
+        else if (status === 'not_found') throw new LiveError('UNKNOWN_RUN', 'the run was deleted');
+        else if (status === 'not_live') throw new LiveError('RUN_ENDED', 'the run has ended');
+        else if (status === 'invalid') throw new LiveError('SAMPLE_INVALID', 'the store refused the batch');
+        // A seq this session took as new was already stored: another process has this run too, so this
+        // engine is not the store's. Drop the session; the watch's next start rebuilds it from the store.
+        else throw new LiveError('UNKNOWN_RUN', 'this run moved to another server process: send start to resume');
+      });
+    }
+    for (const w of group) {
+      await this.writeRaised(w, w.alerts, w.cramps);
+      if (this.ended) throw DROPPED;
+      this.dequeue();
+      this.contiguousSeq = w.seq;
+      if (w.checkpoint) this.saveCheckpoint(w.seq, w.checkpoint);
+      const value: BatchAnswer = { contiguousSeq: w.seq, duplicate: w.duplicateAnswer };
+      // The alerts ride on the ack as well: the push may be lost between processes, the ack is not.
+      if (w.alerts.length) value.alerts = w.alerts.map((a) => ({ ...a, runId: this.clientRunId }));
+      w.answer?.({ ok: true, value });
+    }
+  }
+
+  private async writeEvent(w: Extract<Write, { kind: 'event' }>): Promise<void> {
+    const added = await this.retrying([w], () => this.deps.store.appendEvents(this.athleteId, this.id, [{ key: w.key, event: w.event }]));
+    if (added === null) throw new LiveError('UNKNOWN_RUN', 'the run was deleted');
+    // Already stored before this session's first attempt: another process took this run (see writeBatches).
+    if (added === 0 && w.attempts <= 1) throw new LiveError('UNKNOWN_RUN', 'this run moved to another server process: send start to resume');
+    this.dequeue();
+    const known = this.eventKeys.get(w.key);
+    if (known) known.write = null;
+    w.answer?.({ ok: true, value: { t: w.event.t, duplicate: w.duplicateAnswer } });
+  }
+
+  /** Stores alerts (the log is idempotent by id) and cramp journal entries the engine raised. */
+  private async writeRaised(w: Write, alerts: Alert[], cramps: CrampContext[]): Promise<void> {
+    if (alerts.length) {
+      const stored = await this.retrying([w], () => this.deps.store.appendAlerts(this.athleteId, this.id, alerts));
+      if (stored === null) throw new LiveError('UNKNOWN_RUN', 'the run was deleted');
+    }
+    for (const c of cramps) await this.retrying([w], () => this.journalCramp(c));
+  }
+
+  /** Runs `attempt` until it succeeds, sleeping between tries while the store is unavailable. */
+  private async retrying<T>(writes: Write[], attempt: () => Promise<T>): Promise<T> {
+    const { backlog, log } = this.deps;
+    for (;;) {
+      if (this.ended) throw DROPPED;
+      for (const w of writes) w.attempts++;
+      try {
+        const value = await attempt();
+        if (this.failures > 0) log.info({ runId: this.id, failures: this.failures }, 'live run: store writes resumed');
+        this.failures = 0;
+        backlog.succeeded();
+        return value;
+      } catch (err) {
+        if (!(err instanceof StoreError) || !RETRIABLE.has(err.code)) throw err;
+        backlog.failed(err);
+        if (this.failures++ === 0) {
+          log.warn({ err, runId: this.id, unstoredSamples: this.unstoredSamples }, 'live run: store write failed, retrying (prompts go on from memory)');
+        }
+        const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(this.failures - 1, 10)) * (0.5 + Math.random() / 2);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /** The store refused for good while the engine was ahead of it: drop the session, answer what waited. */
+  private refused(err: unknown): void {
+    if (err instanceof LiveError) {
+      this.deps.log.warn({ runId: this.id, code: err.code, reason: err.message }, 'live run refused by the store: session dropped');
+      this.drop(err);
+    } else if (err instanceof StoreError && err.code === 'STORE_BAD_INPUT') {
+      // A foreign key failed: the run was deleted between the write's checks.
+      this.drop(new LiveError('UNKNOWN_RUN', 'the run was deleted'));
+    } else {
+      this.broken(err);
+    }
+  }
+
+  /** Closes the session now: the oldest waiting write gets `first`, every other one UNKNOWN_RUN. */
+  private drop(first: LiveError): void {
+    if (this.ended) return;
+    this.ended = true;
+    let error: LiveError = first;
+    while (this.writes.length > 0) {
+      const w = this.dequeue();
+      if (w.kind !== 'alerts') w.answer?.({ ok: false, error });
+      error = this.closedError();
+    }
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) w();
+    this.onClose?.();
+  }
+
+  /**
+   * Resolves true once every write accepted so far is done, false if that takes longer than `timeoutMs`
+   * (the store is unavailable) or the session closes first.
+   */
+  flushed(timeoutMs: number): Promise<boolean> {
+    if (this.ended) return Promise.resolve(false);
+    if (this.writes.length === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.flushWaiters = this.flushWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(!this.ended && this.writes.length === 0);
+      };
+      this.flushWaiters.push(done);
+    });
   }
 
   private async journalCramp(c: CrampContext): Promise<void> {
@@ -382,51 +693,63 @@ export class LiveSession {
     });
   }
 
-  private checkpoint(): void {
-    this.batchesSinceCheckpoint = 0;
-    const state: CheckpointState = {
-      version: 1,
-      engine: this.engine.snapshot(),
-      normalizer: this.normalizer.state(),
-      lastT: this.lastPushedT,
-    };
-    const seq = this.contiguousSeq;
+  private saveCheckpoint(seq: number, state: CheckpointState): void {
     this.deps.store.saveCheckpoint(this.athleteId, this.id, seq, state).catch((err: unknown) => {
       this.deps.log.warn({ err, runId: this.id }, 'checkpoint not saved');
     });
   }
 
-  /** An event; its key makes a resend harmless. */
-  submitEvent(key: string, event: RunEvent): Promise<Outcome<{ t: number; duplicate: boolean }>> {
-    try {
-      this.guard();
-    } catch (err) {
-      return Promise.resolve({ ok: false, error: err as LiveError });
+  /** An event; its key makes a resend harmless. It takes effect at once (in order) and is answered once stored. */
+  submitEvent(key: string, event: RunEvent): Promise<Outcome<EventAnswer>> {
+    if (this.ended) return Promise.resolve({ ok: false, error: this.closedError() });
+    this.lastActivity = Date.now();
+    const known = this.eventKeys.get(key);
+    if (known) {
+      const write = known.write;
+      if (!write || write.kind !== 'event') return Promise.resolve({ ok: true, value: { t: known.t, duplicate: true } });
+      return new Promise((resolve) => {
+        write.answer?.({ ok: false, error: new LiveError('STORE_UNAVAILABLE', 'superseded by a resend of the same event') });
+        write.answer = resolve;
+        write.duplicateAnswer = true;
+      });
+    }
+    if (this.unstoredEvents >= MAX_UNSTORED_EVENTS_PER_RUN) {
+      return Promise.resolve({ ok: false, error: new LiveError('STORE_UNAVAILABLE', 'the store is behind: resend the event later') });
     }
     // The normaliser has seen every sample that arrived before this event.
     const lastT = this.normalizer.state().lastT ?? 0;
     const effective: RunEvent = event.t < lastT ? { ...event, t: lastT } : event;
-    return this.chain(async () => {
-      const added = await this.deps.store.appendEvents(this.athleteId, this.id, [{ key, event: effective }]);
-      if (added === null) throw new LiveError('UNKNOWN_RUN', 'the run was deleted');
-      if (added === 0) {
-        const stored = (await this.deps.store.listEvents(this.athleteId, this.id))?.find((e) => e.key === key);
-        return { t: stored?.event.t ?? effective.t, duplicate: true };
-      }
-      let i = this.pending.length;
-      while (i > 0 && this.pending[i - 1]!.t > effective.t) i--;
-      this.pending.splice(i, 0, effective);
-      return { t: effective.t, duplicate: false };
+    let i = this.pending.length;
+    while (i > 0 && this.pending[i - 1]!.t > effective.t) i--;
+    this.pending.splice(i, 0, effective);
+    return new Promise((resolve) => {
+      const write: Write = { kind: 'event', key, event: effective, attempts: 0, duplicateAnswer: false, answer: resolve };
+      this.eventKeys.set(key, { t: effective.t, write });
+      this.enqueue(write);
     });
   }
 
-  /** Ends the run: applies the remaining events, analyses the stored run, stores the report. */
+  /** Ends the run: applies the remaining events, waits for the run's writes, analyses the stored run. */
   end(): Promise<Outcome<Report>> {
-    if (this.ended) return Promise.resolve({ ok: false, error: new LiveError('UNKNOWN_RUN', 'this run is not open here: send start to resume') });
+    if (this.ended) return Promise.resolve({ ok: false, error: this.closedError() });
+    if (this.queued >= MAX_QUEUED_PER_RUN) {
+      return Promise.resolve({ ok: false, error: new LiveError('RATE_LIMITED', 'too many messages in flight for this run') });
+    }
     this.lastActivity = Date.now();
     return this.chain(async () => {
-      while (this.pending.length > 0) this.engine.event(this.pending.shift()!);
-      await this.publish(this.contiguousSeq, null);
+      if (this.ended) throw this.closedError();
+      if (this.pending.length > 0) {
+        while (this.pending.length > 0) this.engine.event(this.pending.shift()!);
+        const produced = this.takeProduced();
+        this.emit(this.acceptedSeq, null, produced);
+        if (produced.alerts.length || produced.cramps.length) {
+          this.enqueue({ kind: 'alerts', alerts: produced.alerts, cramps: produced.cramps, attempts: 0 });
+        }
+      }
+      if (!(await this.flushed(END_WAIT_MS))) {
+        if (this.ended) throw this.closedError();
+        throw new LiveError('STORE_UNAVAILABLE', 'the store is not keeping up: the run stays open, send end again later');
+      }
       const { store, analyzer } = this.deps;
       const [cols, events, record] = await Promise.all([
         store.readSamples(this.athleteId, this.id, { throughSeq: this.contiguousSeq }),
@@ -445,34 +768,38 @@ export class LiveSession {
     });
   }
 
-  /** Resolves once every message received so far has been handled. */
-  async settled(): Promise<void> {
+  /**
+   * Resolves true once every message received so far has been handled and stored, false when the store did
+   * not take it within `timeoutMs`.
+   */
+  async settled(timeoutMs = END_WAIT_MS): Promise<boolean> {
     await this.tail;
+    return this.flushed(timeoutMs);
   }
 
-  /** Forgets the session without saving anything (it is behind the store). */
+  /** Forgets the session without saving anything (it is behind the store, or another process has the run). */
   discard(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.onClose?.();
+    this.drop(this.closedError());
   }
 
-  /** Saves a checkpoint and closes (idle eviction, shutdown). */
-  async close(): Promise<void> {
+  /**
+   * Saves a checkpoint and closes (idle eviction, hand-over, shutdown). Waits up to `waitMs` for the run's
+   * writes; what is still unstored then stays with the watch, which resends it after its next start.
+   */
+  async close(waitMs = 5000): Promise<void> {
     if (this.ended) return;
     await this.tail;
+    const flushed = await this.flushed(waitMs);
     if (this.ended) return;
-    this.ended = true;
-    if (this.batchesSinceCheckpoint > 0) {
-      const state: CheckpointState = {
-        version: 1,
-        engine: this.engine.snapshot(),
-        normalizer: this.normalizer.state(),
-        lastT: this.lastPushedT,
-      };
+    if (flushed && this.writes.length === 0 && this.batchesSinceCheckpoint > 0) {
+      // Nothing unstored: the engine is exactly at contiguousSeq.
+      const state = this.state();
+      this.ended = true;
       await this.deps.store.saveCheckpoint(this.athleteId, this.id, this.contiguousSeq, state).catch(() => {});
+      this.onClose?.();
+      return;
     }
-    this.onClose?.();
+    this.drop(this.closedError());
   }
 }
 

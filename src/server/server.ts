@@ -14,6 +14,7 @@ import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { createAnalyzer, type Analyzer } from './analyzer.js';
 import { createApp } from './app.js';
+import { LiveBacklog } from './live-run.js';
 import type { AppConfig } from './config.js';
 import { RunLeases, type LeaseRedis } from './lease.js';
 import { Metrics } from './metrics.js';
@@ -72,6 +73,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   const root = packageRoot();
 
   let watch: WatchService | null = null;
+  const backlog = new LiveBacklog(config.liveBacklogRunSamples, config.liveBacklogSamples);
   const limit = rateLimiter({ perAddressPerMin: config.rateLimitPerAddressPerMin, perTokenPerMin: config.rateLimitPerTokenPerMin });
   const app = createApp({
     config,
@@ -82,6 +84,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     version: packageVersion(root),
     defaultDashboardDir: join(root, 'dist', 'dashboard'),
     onRunDeleted: (athleteId, runId) => watch?.forget(athleteId, runId),
+    backlog,
     ...(limit ? { limits: [limit] } : {}),
   });
   http.on('request', app);
@@ -124,7 +127,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       onError: (err) => log.warn({ err }, 'run lease renewal failed'),
     });
   }
-  watch = new WatchService(io, { store, analyzer, metrics, log, clustered: Boolean(config.redisUrl), ...(leases ? { leases } : {}) });
+  watch = new WatchService(io, { store, analyzer, metrics, log, backlog, clustered: Boolean(config.redisUrl), ...(leases ? { leases } : {}) });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

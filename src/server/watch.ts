@@ -17,7 +17,7 @@ import type { Ack, ClientToServerEvents, ServerToClientEvents, WatchErrorCode } 
 import { EndRunMsg, EventMsgSchema, FollowByIdMsg, SampleBatchMsgSchema, StartRunMsg } from '../wire/schemas.js';
 import { bearerToken } from './auth.js';
 import { describeZodError } from './errors.js';
-import { GroupCommit, LiveError, LiveSession, type LiveDeps, type Outcome } from './live-run.js';
+import { GroupCommit, LiveBacklog, LiveError, LiveSession, type LiveDeps, type Outcome } from './live-run.js';
 import type { Analyzer } from './analyzer.js';
 import type { RunLeases } from './lease.js';
 import type { Metrics } from './metrics.js';
@@ -56,7 +56,12 @@ export interface WatchDeps {
   analyzer: Analyzer;
   metrics: Metrics;
   log: Logger;
+  /** Unstored live samples and the store's write health, shared with /healthz. @default default caps */
+  backlog?: LiveBacklog;
 }
+
+/** How long a resuming start waits for an open session's writes before answering STORE_UNAVAILABLE, ms. */
+const START_SETTLE_MS = 2000;
 
 function fail(code: WatchErrorCode, message: string, expectedSeq?: number) {
   return { ok: false as const, error: { code, message }, ...(expectedSeq !== undefined ? { expectedSeq } : {}) };
@@ -94,6 +99,7 @@ export class WatchService {
     this.liveDeps = {
       store: deps.store,
       commit: this.commit,
+      backlog: deps.backlog ?? new LiveBacklog(),
       analyzer: deps.analyzer,
       metrics: deps.metrics,
       log: deps.log,
@@ -168,8 +174,12 @@ export class WatchService {
     if (open?.isOpen()) {
       if (!create) return open;
       // A start (resume) checks the session against the store: with several processes, another one may have
-      // stored batches of this run meanwhile, and this engine has not seen them.
-      await open.settled();
+      // stored batches of this run meanwhile, and this engine has not seen them. That needs this session's own
+      // writes done first (while the store is unavailable they are not: the watch retries its start).
+      if (!(await open.settled(START_SETTLE_MS))) {
+        if (!open.isOpen()) return this.session(athleteId, clientRunId, create);
+        throw new LiveError('STORE_UNAVAILABLE', 'the store is not keeping up: send start again shortly');
+      }
       const current = await this.deps.store.getRun(athleteId, open.id);
       if (open.isOpen() && current?.status === 'live' && current.contiguousSeq === open.contiguousSeq) {
         await this.lease(open.id, open);
