@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFit } from '../../ingest/fit.js';
 import type { WatchClient } from '../../src/wire/client.js';
 import { api, killChild, newAthlete, serveChild, sqliteBackend, startTestServer, type Backend, type ServedChild } from '../server/helpers.js';
-import { loadFleet, printFigures, runFleet, scale, tally } from './fleet.js';
+import { loadFleet, printFigures, promptProbe, runFleet, scale, tally } from './fleet.js';
 import { createRandom } from '../../src/sim/random.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -67,52 +67,86 @@ describe('the SQLite file locked by another connection', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('writes wait for the lock, nothing acked is lost, and the runs end as if nothing happened', { timeout: 120_000 }, async () => {
+  it('prompts go on from memory while writes are retried; nothing acked is lost; the event loop never waits for the lock', { timeout: 120_000 }, async () => {
     const LOCK_MS = scale('RELIABILITY_LOCK_MS', 3000);
     server = await serveChild(dataDir, 0);
     const url = `http://127.0.0.1:${server.port}`;
     const runs = await loadFleet(4);
+    // A watch of its own whose first prompt comes in the minutes it streams while the file is locked.
+    const probe = await promptProbe(url, (await loadFleet(1))[0]!);
     let lockedFor = 0;
-    const probes: { ms: number; status: number }[] = [];
+    let prompt = null as { ms: number; at: number } | null;
+    let unlockedAt = 0;
+    let loopMaxMs = NaN;
+    const probes: { ms: number; status: number; state?: string }[] = [];
     const lock = async () => {
       await new Promise((r) => setTimeout(r, 400));
       const db = new Database(join(dataDir, 'crampguard.sqlite'));
       db.pragma('busy_timeout = 5000');
+      await metricsLoopMax(url); // resets the server's event-loop histogram
       db.exec('BEGIN EXCLUSIVE');
       const t0 = performance.now();
-      // While it is held: how long /healthz takes to answer.
+      const promptArrived = probe.sendThroughFirstAlert().then((p) => (prompt = p));
+      // While it is held: how long /healthz takes to answer, and what it says.
       const health = (async () => {
         while (performance.now() - t0 < LOCK_MS) {
           const s = performance.now();
-          const r = await fetch(`${url}/healthz`).then((x) => x.status, () => 0);
-          probes.push({ ms: performance.now() - s, status: r });
+          const r = await fetch(`${url}/healthz`).then(async (x) => ({ status: x.status, state: ((await x.json()) as { status?: string }).status }), () => ({ status: 0, state: undefined }));
+          probes.push({ ms: performance.now() - s, status: r.status, ...(r.state ? { state: r.state } : {}) });
           await new Promise((r2) => setTimeout(r2, 200));
         }
       })();
       await new Promise((r) => setTimeout(r, LOCK_MS));
       db.exec('COMMIT');
-      lockedFor = performance.now() - t0;
+      unlockedAt = performance.now();
+      lockedFor = unlockedAt - t0;
       db.close();
       await health;
+      // The histogram's timer must fire once after any stall to record it: scrape a little after the lock.
+      await new Promise((r) => setTimeout(r, 200));
+      loopMaxMs = await metricsLoopMax(url);
+      await promptArrived;
     };
     const [outcomes] = await Promise.all([runFleet({ url, runs, athletes: 1, speed: 600 }), lock()]);
-    const { figures, mismatches } = await tally(url, outcomes);
+    const probeOutcome = await probe.finish();
+    const { figures, mismatches } = await tally(url, [...outcomes, probeOutcome]);
     printFigures('sqlite locked', {
       lockedMs: lockedFor,
+      promptDuringLock: prompt !== null && prompt!.at < unlockedAt ? 'yes' : 'no',
+      promptMs: prompt?.ms ?? -1,
+      eventLoopMaxMs: loopMaxMs,
       healthChecks: probes.length,
       healthWorstMs: Math.max(0, ...probes.map((p) => p.ms)),
-      healthNot200: probes.filter((p) => p.status !== 200).length,
+      healthDegraded: probes.filter((p) => p.status === 503 && p.state === 'degraded').length,
       ...figures,
     });
     expect(lockedFor).toBeGreaterThanOrEqual(LOCK_MS);
+    // The prompt reached the watch from memory before the lock was let go.
+    expect(prompt).not.toBeNull();
+    expect(prompt!.at).toBeLessThan(unlockedAt);
+    // Nothing waited for the lock on the event loop (it used to stall for the whole lock, up to 10 s).
+    expect(loopMaxMs).toBeLessThan(500);
+    expect(Math.max(...probes.map((p) => p.ms))).toBeLessThan(1000);
+    expect(probes.some((p) => p.status === 503 && p.state === 'degraded')).toBe(true);
     expect(figures.samplesLost).toBe(0);
     expect(figures.samplesDoubled).toBe(0);
+    expect(figures.samplesStored).toBe(figures.samplesSent);
     expect(mismatches).toEqual([]);
+    expect(figures.alertsShownTwice).toBe(0);
     // It recovered by itself: the same process answers and stores.
-    expect((await api(url, 'GET', '/healthz')).status).toBe(200);
+    const after = await api(url, 'GET', '/healthz');
+    expect(after.status).toBe(200);
+    expect(after.body.status).toBe('ok');
     expect(server.proc.exitCode).toBeNull();
   });
 });
+
+/** The server's event-loop delay maximum (ms) since the last scrape of /metrics (which resets it). */
+async function metricsLoopMax(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^crampguard_event_loop_lag_max_seconds ([\d.e+-]+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : NaN;
+}
 
 /** A 2 MB tmpfs, or null with the reason it could not be mounted. */
 function smallDisk(): { dir: string; unmount(): void } | string {

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { analyzeRun } from '../../alerts/engine.js';
 import type { Conditions, Profile } from '../../alerts/types.js';
 import { decodeFit } from '../../ingest/fit.js';
-import type { NormalizedRun } from '../../ingest/sample.js';
-import type { WatchClient } from '../../src/wire/client.js';
+import { emptySample, readRow, type NormalizedRun } from '../../ingest/sample.js';
+import { toWireSample, WatchClient } from '../../src/wire/client.js';
+import type { WireEvent } from '../../src/wire/events.js';
 import { replayRun, type ReplayResult } from '../../src/wire/replay.js';
 import { alertKey, api, newAthlete } from '../server/helpers.js';
 
@@ -152,4 +153,69 @@ export async function tally(url: string, outcomes: FleetOutcome[]): Promise<{ fi
 export function printFigures(title: string, figures: object): void {
   const parts = Object.entries(figures).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v)}`);
   console.log(`[reliability] ${title}: ${parts.join(' ')}`);
+}
+
+/** A watch that streams part of a run while the store is unavailable and times the first prompt's arrival. */
+export interface PromptProbe {
+  client: WatchClient;
+  /** t (s) of the first alert `analyze` expects in the run. */
+  firstAlertT: number;
+  /**
+   * Sends the samples (and events) up to 60 s past the first expected alert, and resolves when that alert's
+   * push arrives: with the time from the call, and the time of arrival (performance.now()).
+   */
+  sendThroughFirstAlert(): Promise<{ ms: number; at: number }>;
+  /** Sends the rest, ends the run, and returns an outcome `tally` can count. */
+  finish(): Promise<FleetOutcome>;
+}
+
+/** Starts a run of `fleet` (the store must be up for its start); nothing is sent until asked. */
+export async function promptProbe(url: string, fleet: FleetRun): Promise<PromptProbe> {
+  const { token } = await newAthlete(url, 'Probe');
+  const run = fleet.run;
+  const firstAlertT = Number(fleet.expected[0]?.split('|')[0]);
+  if (!Number.isFinite(firstAlertT)) throw new Error(`${fleet.file}: analyze expects no alert, the probe needs one`);
+  const packets = new Map<string, number>();
+  // Batches are held unacked while the store is down: a window large enough to send minutes of samples.
+  const client = new WatchClient({ url, token, batchSize: 60, window: 16, ackTimeoutMs: 3000, reconnectDelayMs: 100, reconnectDelayMaxMs: 400 });
+  client.socket.on('alert', (a) => packets.set(a.id, (packets.get(a.id) ?? 0) + 1));
+  const runId = `probe-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const start = await client.start({ runId, startTime: run.meta.startTime ?? new Date().toISOString(), profile: PROFILE, conditions: HOT });
+  const events = [...run.events].sort((a, b) => a.t - b.t);
+  let i = 0;
+  let e = 0;
+  const row = emptySample();
+  const sendUntil = (t: number) => {
+    for (; i < run.samples.length && run.samples.t[i]! <= t; i++) {
+      readRow(run.samples, i, row);
+      while (e < events.length && events[e]!.t < row.t) client.addEvent(events[e++] as WireEvent, `f${e}`);
+      client.addSample(toWireSample(row));
+    }
+    client.flush();
+  };
+  return {
+    client,
+    firstAlertT,
+    sendThroughFirstAlert() {
+      const t0 = performance.now();
+      const arrived = new Promise<{ ms: number; at: number }>((resolve) => {
+        const check = (a: { t: number }) => {
+          if (a.t !== firstAlertT) return;
+          client.socket.off('alert', check);
+          const at = performance.now();
+          resolve({ ms: at - t0, at });
+        };
+        client.socket.on('alert', check);
+      });
+      sendUntil(firstAlertT + 60);
+      return arrived;
+    },
+    async finish() {
+      sendUntil(Infinity);
+      while (e < events.length) client.addEvent(events[e++] as WireEvent, `f${e}`);
+      const report = await client.end();
+      client.close();
+      return { fleet, token, packets, result: { id: client.run?.id ?? start.id, runId, alerts: client.alerts, report, client } };
+    },
+  };
 }

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { api, startTestServer, type Backend } from '../server/helpers.js';
-import { loadFleet, printFigures, runFleet, scale, tally } from './fleet.js';
+import { loadFleet, printFigures, promptProbe, runFleet, scale, tally } from './fleet.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
 if (!PG_URL) console.log('[reliability] postgres outage: skipped: TEST_DATABASE_URL is not set (CI sets it via .ci/run)');
@@ -57,7 +57,7 @@ describe.skipIf(!PG_URL)('PostgreSQL unavailable for a while', () => {
     for (const c of cleanups.reverse()) await c().catch(() => {});
   });
 
-  it('live runs lose nothing acked, /healthz says so, and all recovers by itself', { timeout: 180_000 }, async () => {
+  it('prompts go on from memory, nothing acked is lost, /healthz says degraded, and all recovers by itself', { timeout: 180_000 }, async () => {
     const OUTAGE_MS = scale('RELIABILITY_OUTAGE_MS', 3000);
     const target = new URL(PG_URL!);
     const proxy = await proxyTo(target.hostname, Number(target.port || 5432));
@@ -82,18 +82,25 @@ describe.skipIf(!PG_URL)('PostgreSQL unavailable for a while', () => {
     cleanups.push(() => server.drop());
 
     const runs = await loadFleet(4);
+    // A watch of its own whose first prompt comes in the minutes it streams while the database is cut off.
+    const probe = await promptProbe(server.url, (await loadFleet(1))[0]!);
+    let prompt = null as { ms: number; at: number } | null;
+    let upAt = 0;
     const health: { status: number; code?: string; state?: string; at: number }[] = [];
     const outage = async () => {
       await new Promise((r) => setTimeout(r, 600));
       proxy.down();
       const t0 = performance.now();
+      const promptArrived = probe.sendThroughFirstAlert().then((p) => (prompt = p));
       while (performance.now() - t0 < OUTAGE_MS) {
         const h = await api(server.url, 'GET', '/healthz');
         health.push({ status: h.status, code: h.body?.error?.code, state: h.body?.status, at: performance.now() - t0 });
         await new Promise((r) => setTimeout(r, 250));
       }
       proxy.up();
-      return performance.now() - t0;
+      upAt = performance.now();
+      await promptArrived;
+      return upAt - t0;
     };
     const started = performance.now();
     const clients: import('../../src/wire/client.js').WatchClient[] = [];
@@ -102,16 +109,23 @@ describe.skipIf(!PG_URL)('PostgreSQL unavailable for a while', () => {
       for (const l of server.logs().filter((x) => (x.level as number) >= 40).slice(-20)) console.log('[diag log]', JSON.stringify(l).slice(0, 400));
     }, 45_000);
     const [outcomes, downMs] = await Promise.all([runFleet({ url: server.url, runs, athletes: 1, speed: 600, onStarted: (c) => clients.push(c) }), outage()]).finally(() => clearTimeout(watchdog));
-    const { figures, mismatches } = await tally(server.url, outcomes);
+    const probeOutcome = await probe.finish();
+    const { figures, mismatches } = await tally(server.url, [...outcomes, probeOutcome]);
     const after = await api(server.url, 'GET', '/healthz');
     printFigures('postgres outage', {
       downMs,
+      promptDuringOutage: prompt !== null && prompt!.at < upAt ? 'yes' : 'no',
+      promptMs: prompt?.ms ?? -1,
       healthChecksDuringOutage: health.length,
       health503: health.filter((h) => h.status === 503).length,
       ...figures,
       wallS: (performance.now() - started) / 1000,
     });
     expect(health.length).toBeGreaterThan(2);
+    // The prompt reached the watch from memory while the database was still cut off.
+    expect(prompt).not.toBeNull();
+    expect(prompt!.at).toBeLessThan(upAt);
+    expect(figures.samplesStored).toBe(figures.samplesSent);
     expect(health.filter((h) => h.status === 503 && h.code === 'STORE_UNAVAILABLE' && h.state === 'degraded').length).toBeGreaterThan(0);
     expect(figures.samplesLost).toBe(0);
     expect(figures.samplesDoubled).toBe(0);
