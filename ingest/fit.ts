@@ -17,7 +17,7 @@ import { frameFit, segmentBytes } from './fit/frame.js';
 import type { FitSegment } from './fit/frame.js';
 import { buildMeta } from './fit/meta.js';
 import type { SummaryMessages } from './fit/meta.js';
-import { recordsToColumns } from './fit/records.js';
+import { allocRecordWorkspace, recordsToColumns } from './fit/records.js';
 import { num, WarningLog } from './fit/values.js';
 import type { FitMessage } from './fit/values.js';
 import { restoreNativeRecordFields } from './fit/native.js';
@@ -133,6 +133,8 @@ export function decodeFitSync(bytes: Uint8Array, options: DecodeFitOptions = {})
   const { segments, trailingBytes } = frameFit(bytes);
   checkSegments(segments, trailingBytes, options.allowBadCrc ?? false, warnings);
 
+  // Allocated before parsing, while the heap is small (see RecordWorkspace).
+  const workspace = allocRecordWorkspace(segments.reduce((sum, seg) => sum + seg.recordCount, 0));
   const records: FitMessage[] = [];
   const hrv: FitMessage[] = [];
   const hrvAnchorRecord: number[] = [];
@@ -157,7 +159,7 @@ export function decodeFitSync(bytes: Uint8Array, options: DecodeFitOptions = {})
     summary.deviceInfos.push(...list(parsed.device_infos));
   }
 
-  const { samples, t0, rowOf, channels } = recordsToColumns(records, warnings);
+  const { samples, t0, rowOf, channels } = recordsToColumns(records, warnings, workspace);
   if (samples.length === 0) {
     if (segments.some((s) => s.truncated)) {
       throw new IngestError('FIT_TRUNCATED', 'FIT file cut short before its first complete record');

@@ -97,6 +97,14 @@ export function allocColumns(length: number): SampleColumns {
   };
 }
 
+/** The first `length` rows of `cols`, as views on the same buffers (no copy). */
+export function headColumns(cols: SampleColumns, length: number): SampleColumns {
+  if (length === cols.length) return cols;
+  const out = { ...cols, length };
+  for (const f of SAMPLE_FIELDS) out[f] = cols[f].subarray(0, length);
+  return out;
+}
+
 /** Copies row `i` of `cols` into `out` (reused by the caller: no allocation per row). */
 export function readRow(cols: SampleColumns, i: number, out: Sample): Sample {
   out.t = cols.t[i]!;

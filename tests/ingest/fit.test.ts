@@ -237,6 +237,25 @@ describe('implausible values and timestamps (recordsToColumns)', () => {
     expect(w.list().map((x) => x.code).sort()).toEqual(['no_timestamp', 'time_backwards', 'time_jump']);
   });
 
+  it("a dropped record's values reach no kept row and its implausible values are not counted", () => {
+    const w = new WarningLog();
+    const { samples, channels } = recordsToColumns(
+      [
+        rec(0, { heart_rate: 100, speed: 2.5 }),
+        rec(-5, { heart_rate: 300, speed: 3, power: 250 }), // goes back in time: dropped whole
+        rec(1, { heart_rate: 120 }),
+        { heart_rate: 130, temperature: 20 }, // no timestamp: dropped
+        rec(2, { speed: 2.7 }),
+      ],
+      w,
+    );
+    expect(samples.length).toBe(3);
+    expect(Array.from(samples.hr)).toEqual([100, 120, NaN]);
+    expect(Array.from(samples.speed)).toEqual([2.5, NaN, 2.7]);
+    expect(channels).toEqual(['hr', 'speed']);
+    expect(w.list().map((x) => x.code).sort()).toEqual(['no_timestamp', 'time_backwards']);
+  });
+
   it('keeps a real multi-day gap when the records after it continue from there', () => {
     const w = new WarningLog();
     const day = 86_400;
