@@ -48,8 +48,8 @@ export interface AppConfig {
   readonly fitMemoryLimitMb: number;
   /**
    * Live samples one run may hold in memory, stepped through its engine but not yet stored (the database is
-   * unavailable or slow); beyond it new batches get STORE_UNAVAILABLE and the watch keeps them. @default 1800
-   * (30 minutes at 1 Hz, ~150 KB)
+   * unavailable or slow); beyond it new batches are refused (STORE_UNAVAILABLE during an outage, else
+   * RATE_LIMITED) and the watch keeps them. @default 3600 (an hour at 1 Hz, ~290 KB)
    */
   readonly liveBacklogRunSamples: number;
   /** The same over all live runs of this process (~80 bytes each). @default 1 000 000 (~80 MB) */
@@ -100,7 +100,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_TOKEN_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(3000),
   FIT_TIME_LIMIT_S: z.coerce.number().positive().max(3600).default(30),
   FIT_MEMORY_LIMIT_MB: z.coerce.number().int().min(64).max(65_536).default(1024),
-  LIVE_BACKLOG_RUN_SAMPLES: z.coerce.number().int().min(1).max(1_000_000).default(1800),
+  LIVE_BACKLOG_RUN_SAMPLES: z.coerce.number().int().min(1).max(1_000_000).default(3600),
   LIVE_BACKLOG_SAMPLES: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
 });
 
@@ -124,7 +124,7 @@ export const ENV_HELP = `environment:
   RATE_LIMIT_TOKEN_PER_MIN    API requests a minute per bearer token (default 3000; 0 = off)
   FIT_TIME_LIMIT_S            longest decode+analysis of one upload before 413 FIT_TOO_COMPLEX (default 30)
   FIT_MEMORY_LIMIT_MB         heap limit of each FIT worker (default 1024)
-  LIVE_BACKLOG_RUN_SAMPLES    live samples one run may hold unstored while the database is unavailable (default 1800)
+  LIVE_BACKLOG_RUN_SAMPLES    live samples one run may hold unstored while the database is unavailable (default 3600)
   LIVE_BACKLOG_SAMPLES        the same over all live runs of the process (default 1000000, ~80 MB)
 `;
 

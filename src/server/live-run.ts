@@ -126,7 +126,7 @@ export class GroupCommit {
 // ----------------------------------------------------------------------------------------------- backlog
 
 /** Default caps of unstored live samples (see `LIVE_BACKLOG_RUN_SAMPLES` / `LIVE_BACKLOG_SAMPLES`). */
-export const DEFAULT_BACKLOG_RUN_SAMPLES = 1800;
+export const DEFAULT_BACKLOG_RUN_SAMPLES = 3600;
 export const DEFAULT_BACKLOG_SAMPLES = 1_000_000;
 
 /**
@@ -144,7 +144,7 @@ export class LiveBacklog {
   lastError: string | null = null;
 
   constructor(
-    /** Most unstored samples one run may hold. @default 1800 (30 min at 1 Hz) */
+    /** Most unstored samples one run may hold. @default 3600 (an hour at 1 Hz) */
     readonly maxRunSamples = DEFAULT_BACKLOG_RUN_SAMPLES,
     /** Most unstored samples all runs of this process may hold. @default 1 000 000 (~80 MB of columns) */
     readonly maxSamples = DEFAULT_BACKLOG_SAMPLES,
@@ -233,6 +233,9 @@ type Write =
       answer: ((o: Outcome<EventAnswer>) => void) | null;
     }
   | { kind: 'alerts'; alerts: Alert[]; cramps: CrampContext[]; attempts: number };
+
+/** The answer to a message resent while its first copy still waits: only the newest copy is answered for real. */
+const SUPERSEDED = new LiveError('RATE_LIMITED', 'the same message was sent again before this copy was stored: the newer copy is answered');
 
 /** The session was closed while a write was retried: stop quietly. */
 const DROPPED = Symbol('dropped');
@@ -411,6 +414,16 @@ export class LiveSession {
     return this.unstoredSamples;
   }
 
+  /**
+   * The refusal past a cap: STORE_UNAVAILABLE while the store's writes fail (an outage), RATE_LIMITED when they
+   * do not (the watch sends faster than the store takes it). Either way nothing was stepped; resend later.
+   */
+  private behind(what: string): LiveError {
+    return this.failures > 0 || this.deps.backlog.degraded
+      ? new LiveError('STORE_UNAVAILABLE', `the store is unavailable and ${what}: resend later (the seq stays free)`)
+      : new LiveError('RATE_LIMITED', `too much in flight for this run (${what}): resend later (the seq stays free)`);
+  }
+
   private closedError(): LiveError {
     return new LiveError('UNKNOWN_RUN', 'this run is not open here: send start to resume');
   }
@@ -431,7 +444,7 @@ export class LiveSession {
       const write = this.writes.find((w) => w.kind === 'batch' && w.seq === seq);
       if (!write || write.kind !== 'batch') return Promise.resolve({ ok: false, error: this.closedError() });
       return new Promise((resolve) => {
-        write.answer?.({ ok: false, error: new LiveError('STORE_UNAVAILABLE', 'superseded by a resend of the same seq') });
+        write.answer?.({ ok: false, error: SUPERSEDED });
         write.answer = resolve;
         write.duplicateAnswer = true;
       });
@@ -445,13 +458,7 @@ export class LiveSession {
     // hold one batch, so a cap below the batch size cannot lock a run out.
     const overRun = this.unstoredSamples > 0 && this.unstoredSamples + samples.length > backlog.maxRunSamples;
     if (overRun || backlog.samples + samples.length > backlog.maxSamples) {
-      return Promise.resolve({
-        ok: false,
-        error: new LiveError(
-          'STORE_UNAVAILABLE',
-          `the store is behind (${this.unstoredSamples} samples of this run wait to be stored): resend later; the seq stays free`,
-        ),
-      });
+      return Promise.resolve({ ok: false, error: this.behind(`${this.unstoredSamples} samples of this run wait to be stored`) });
     }
     const out = this.normalizer.push(samples, this.out);
     if (out.accepted === 0) {
@@ -708,13 +715,13 @@ export class LiveSession {
       const write = known.write;
       if (!write || write.kind !== 'event') return Promise.resolve({ ok: true, value: { t: known.t, duplicate: true } });
       return new Promise((resolve) => {
-        write.answer?.({ ok: false, error: new LiveError('STORE_UNAVAILABLE', 'superseded by a resend of the same event') });
+        write.answer?.({ ok: false, error: SUPERSEDED });
         write.answer = resolve;
         write.duplicateAnswer = true;
       });
     }
     if (this.unstoredEvents >= MAX_UNSTORED_EVENTS_PER_RUN) {
-      return Promise.resolve({ ok: false, error: new LiveError('STORE_UNAVAILABLE', 'the store is behind: resend the event later') });
+      return Promise.resolve({ ok: false, error: this.behind(`${this.unstoredEvents} events of this run wait to be stored`) });
     }
     // The normaliser has seen every sample that arrived before this event.
     const lastT = this.normalizer.state().lastT ?? 0;
