@@ -135,7 +135,7 @@ export function decodeFitSync(bytes: Uint8Array, options: DecodeFitOptions = {})
 
   // Allocated before parsing, while the heap is small (see RecordWorkspace).
   const workspace = allocRecordWorkspace(segments.reduce((sum, seg) => sum + seg.recordCount, 0));
-  const records: FitMessage[] = [];
+  let records: FitMessage[] = [];
   const hrv: FitMessage[] = [];
   const hrvAnchorRecord: number[] = [];
   const summary: SummaryMessages = { events: [], laps: [], sessions: [], sports: [], fileIds: [], deviceInfos: [] };
@@ -149,7 +149,8 @@ export function decodeFitSync(bytes: Uint8Array, options: DecodeFitOptions = {})
       warnings.add('developer_field_collision', `developer fields named ${restored.join(', ')} hid native values; native values used`);
     }
     for (const anchor of seg.hrvAfterRecord) hrvAnchorRecord.push(records.length + anchor - 1);
-    for (const r of segRecords) records.push(r);
+    if (records.length === 0) records = segRecords; // the parser's own array: no copy for one segment
+    else for (const r of segRecords) records.push(r);
     for (const h of list(parsed.hrv)) hrv.push(h);
     summary.events.push(...list(parsed.events));
     summary.laps.push(...list(parsed.laps));

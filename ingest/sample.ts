@@ -81,19 +81,21 @@ export interface SampleColumns {
 export const SAMPLE_FIELDS = ['t', 'timestamp', ...CHANNELS] as const;
 export type SampleField = (typeof SAMPLE_FIELDS)[number];
 
-export function allocColumns(length: number): SampleColumns {
+/** Columns of `length` rows, every value missing (NaN); `allMissing: false` leaves them 0 for a caller that writes every row. */
+export function allocColumns(length: number, allMissing = true): SampleColumns {
+  const column = () => (allMissing ? new Float64Array(length).fill(NaN) : new Float64Array(length));
   return {
     length,
-    t: new Float64Array(length).fill(NaN),
-    timestamp: new Float64Array(length).fill(NaN),
-    hr: new Float64Array(length).fill(NaN),
-    cadence: new Float64Array(length).fill(NaN),
-    speed: new Float64Array(length).fill(NaN),
-    distance: new Float64Array(length).fill(NaN),
-    altitude: new Float64Array(length).fill(NaN),
-    temperature: new Float64Array(length).fill(NaN),
-    respiration: new Float64Array(length).fill(NaN),
-    power: new Float64Array(length).fill(NaN),
+    t: column(),
+    timestamp: column(),
+    hr: column(),
+    cadence: column(),
+    speed: column(),
+    distance: column(),
+    altitude: column(),
+    temperature: column(),
+    respiration: column(),
+    power: column(),
   };
 }
 

@@ -38,7 +38,8 @@ export interface RecordWorkspace {
 }
 
 export function allocRecordWorkspace(capacity: number): RecordWorkspace {
-  return { times: new Float64Array(capacity), rowOf: new Int32Array(capacity), cols: allocColumns(capacity) };
+  // Not filled with NaN: recordsToColumns writes every row it returns.
+  return { times: new Float64Array(capacity), rowOf: new Int32Array(capacity), cols: allocColumns(capacity, false) };
 }
 
 /**
@@ -144,6 +145,34 @@ function readRecordInto(r: FitMessage, i: number, cols: SampleColumns, compresse
 }
 
 /**
+ * Moves the kept rows of one channel to the front (rowOf[i] is record i's row, or -1) and turns values outside
+ * [min, max] into NaN. One tight loop per column rather than one loop over records and columns.
+ */
+function compactChannel(
+  column: Float64Array,
+  rowOf: Int32Array,
+  allKept: boolean,
+  min: number,
+  max: number,
+): { dropped: number; seen: boolean } {
+  let dropped = 0;
+  let seen = false;
+  for (let i = 0; i < rowOf.length; i++) {
+    const row = allKept ? i : rowOf[i]!;
+    if (row < 0) continue;
+    let value = column[i]!;
+    if (value < min || value > max) {
+      dropped++;
+      value = NaN;
+    } else if (value === value) {
+      seen = true;
+    }
+    column[row] = value;
+  }
+  return { dropped, seen };
+}
+
+/**
  * Builds the columns from all record messages of all segments, in file order. Each parsed record is read
  * once, by literal field name, into row i of the workspace (the records are fresh from the parser and not in
  * the CPU cache, so a second pass over them costs as much as the first); which records are kept, and the
@@ -162,9 +191,6 @@ export function recordsToColumns(
 
   selectRecords(times, n, space.rowOf, warnings);
   const rowOf = space.rowOf.subarray(0, n);
-  const out = CHANNELS.map((c) => cols[c]);
-  const dropped = new Int32Array(CHANNELS.length);
-  const seen = new Uint8Array(CHANNELS.length);
   let t0 = NaN;
   let rows = 0;
   // Kept record i goes to row <= i, so compacting forward in place never overwrites an unread row.
@@ -176,19 +202,13 @@ export function recordsToColumns(
     if (Number.isNaN(t0)) t0 = ts;
     cols.timestamp[row] = ts;
     cols.t[row] = (ts - t0) / 1000;
-    for (let k = 0; k < out.length; k++) {
-      const column = out[k]!;
-      let value = column[i]!;
-      if (!Number.isNaN(value)) {
-        if (value < MIN[k]! || value > MAX[k]!) {
-          dropped[k]!++;
-          value = NaN;
-        } else {
-          seen[k] = 1;
-        }
-      }
-      column[row] = value;
-    }
+  }
+  const dropped = new Int32Array(CHANNELS.length);
+  const seen = new Uint8Array(CHANNELS.length);
+  for (let k = 0; k < CHANNELS.length; k++) {
+    const kept = compactChannel(cols[CHANNELS[k]!], rowOf, rows === n, MIN[k]!, MAX[k]!);
+    dropped[k] = kept.dropped;
+    seen[k] = kept.seen ? 1 : 0;
   }
 
   CHANNELS.forEach((channel, k) => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IngestError } from '../../ingest/errors.js';
 import { decodeFit } from '../../ingest/fit.js';
@@ -154,6 +155,25 @@ describe('normalisation of real files', () => {
 describe('fitCrc', () => {
   it('is CRC-16/ARC: the catalogue check value of "123456789" is 0xBB3D', () => {
     expect(fitCrc(new TextEncoder().encode('123456789'), 0, 9)).toBe(0xbb3d);
+  });
+
+  it('equals the bit-by-bit definition on any bytes and any range (four bytes at a time plus a tail)', () => {
+    const bitwise = (bytes: Uint8Array, start: number, end: number): number => {
+      let crc = 0;
+      for (let i = start; i < end; i++) {
+        crc ^= bytes[i]!;
+        for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xa001 : crc >>> 1;
+      }
+      return crc;
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+        const start = bytes.length === 0 ? 0 : a % bytes.length;
+        const end = start + (b % (bytes.length - start + 1));
+        expect(fitCrc(bytes, start, end)).toBe(bitwise(bytes, start, end));
+      }),
+      { seed: 2026, numRuns: 500 },
+    );
   });
 });
 
