@@ -25,6 +25,7 @@ if (kind === 'product') {
   const silent = new Writable({ write: (_c, _e, cb) => cb() });
   const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
   if (process.env.BENCH_FIT_WORKERS) env.FIT_WORKERS = process.env.BENCH_FIT_WORKERS;
+  if (process.env.BENCH_FIT_WORKER_NICE) env.FIT_WORKER_NICE = process.env.BENCH_FIT_WORKER_NICE;
   const server = await startServer(loadConfig(env), { logDestination: silent });
   url = server.url;
   close = async () => {

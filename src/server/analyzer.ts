@@ -36,6 +36,11 @@ export interface AnalyzerLimits {
   timeLimitMs?: number;
   /** Heap limit of each worker, MB; a file needing more fails instead of taking the machine's memory. */
   memoryLimitMb?: number;
+  /**
+   * Niceness added to each worker thread (piscina's niceIncrement; on Linux nice applies to the calling thread
+   * only). On a busy machine the event loop, which delivers live prompts, then gets the CPU before decoding.
+   */
+  nice?: number;
 }
 
 /** A FIT file that is small on disk but would take too long or too much memory to decode (a "FIT bomb"). */
@@ -47,6 +52,7 @@ export function createAnalyzer(threads: number, limits: AnalyzerLimits = {}): An
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: 60_000,
+    niceIncrement: limits.nice ?? 0,
     ...(limits.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: limits.memoryLimitMb } } : {}),
   });
   return {

@@ -46,6 +46,8 @@ export interface AppConfig {
   readonly fitTimeLimitMs: number;
   /** Heap limit of each FIT worker, MB. @default 1024 */
   readonly fitMemoryLimitMb: number;
+  /** Niceness added to FIT worker threads (Linux: per thread), so decoding yields the CPU to live prompts. */
+  readonly fitWorkerNice: number;
   /**
    * Live samples one run may hold in memory, stepped through its engine but not yet stored (the database is
    * unavailable or slow); beyond it new batches are refused (STORE_UNAVAILABLE during an outage, else
@@ -100,6 +102,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_TOKEN_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(3000),
   FIT_TIME_LIMIT_S: z.coerce.number().positive().max(3600).default(30),
   FIT_MEMORY_LIMIT_MB: z.coerce.number().int().min(64).max(65_536).default(1024),
+  FIT_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
   LIVE_BACKLOG_RUN_SAMPLES: z.coerce.number().int().min(1).max(1_000_000).default(3600),
   LIVE_BACKLOG_SAMPLES: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
 });
@@ -124,6 +127,7 @@ export const ENV_HELP = `environment:
   RATE_LIMIT_TOKEN_PER_MIN    API requests a minute per bearer token (default 3000; 0 = off)
   FIT_TIME_LIMIT_S            longest decode+analysis of one upload before 413 FIT_TOO_COMPLEX (default 30)
   FIT_MEMORY_LIMIT_MB         heap limit of each FIT worker (default 1024)
+  FIT_WORKER_NICE             scheduling niceness added to FIT worker threads, so live prompts win the CPU (default 10; 0 = same as the server)
   LIVE_BACKLOG_RUN_SAMPLES    live samples one run may hold unstored while the database is unavailable (default 3600)
   LIVE_BACKLOG_SAMPLES        the same over all live runs of the process (default 1000000, ~80 MB)
 `;
@@ -161,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimitPerTokenPerMin: e.RATE_LIMIT_TOKEN_PER_MIN,
     fitTimeLimitMs: Math.round(e.FIT_TIME_LIMIT_S * 1000),
     fitMemoryLimitMb: e.FIT_MEMORY_LIMIT_MB,
+    fitWorkerNice: e.FIT_WORKER_NICE,
     liveBacklogRunSamples: e.LIVE_BACKLOG_RUN_SAMPLES,
     liveBacklogSamples: e.LIVE_BACKLOG_SAMPLES,
   });

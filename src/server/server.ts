@@ -67,7 +67,11 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
       ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
     }));
-  const analyzer: Analyzer = createAnalyzer(config.fitWorkers, { timeLimitMs: config.fitTimeLimitMs, memoryLimitMb: config.fitMemoryLimitMb });
+  const analyzer: Analyzer = createAnalyzer(config.fitWorkers, {
+    timeLimitMs: config.fitTimeLimitMs,
+    memoryLimitMb: config.fitMemoryLimitMb,
+    nice: config.fitWorkerNice,
+  });
   const metrics = new Metrics();
   const http = createServer();
   const root = packageRoot();

@@ -1,0 +1,55 @@
+// The upload pool's workers run at a lower CPU priority than the event loop (FIT_WORKER_NICE), so on a busy
+// machine live prompts get the CPU before a decode. Linux sets nice per thread, readable per task in /proc.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAnalyzer, type Analyzer } from '../../src/server/analyzer.js';
+import { fixture } from '../ingest/fit-files.js';
+
+const TASKS = '/proc/self/task';
+const onLinux = existsSync(TASKS);
+if (!onLinux) console.log('[analyzer] worker niceness: skipped: no /proc/self/task (not Linux)');
+
+/** Niceness of each thread of this process (field 19 of /proc/self/task/TID/stat). */
+function threadNiceness(): number[] {
+  const values: number[] = [];
+  for (const tid of readdirSync(TASKS)) {
+    try {
+      const stat = readFileSync(`${TASKS}/${tid}/stat`, 'utf8');
+      // The command name (field 2) may hold spaces; the fields after its closing parenthesis start at 3.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      values.push(Number(fields[19 - 3]));
+    } catch {
+      // the thread ended while we listed them
+    }
+  }
+  return values;
+}
+
+describe.skipIf(!onLinux)('upload worker priority', () => {
+  let analyzer: Analyzer | undefined;
+  afterEach(async () => {
+    await analyzer?.close();
+    analyzer = undefined;
+  });
+
+  // Relative to the test process's own niceness, in case the suite itself runs under `nice`.
+  const base = getPriority();
+
+  it('a worker started with nice 10 runs 10 lower than the event loop', async () => {
+    const own = threadNiceness();
+    expect(own.every((n) => n === base)).toBe(true);
+    analyzer = createAnalyzer(1, { nice: 10 });
+    const { run } = await analyzer.analyze(fixture('roznet__FitFileParser/running.fit'), {});
+    expect(run.samples.length).toBeGreaterThan(0);
+    const after = threadNiceness();
+    expect(after.filter((n) => n === Math.min(19, base + 10)).length).toBeGreaterThanOrEqual(1);
+    expect(after.filter((n) => n === base).length).toBeGreaterThanOrEqual(own.length);
+  });
+
+  it('nice 0 leaves every thread at the server priority', async () => {
+    analyzer = createAnalyzer(1, { nice: 0 });
+    await analyzer.analyze(fixture('roznet__FitFileParser/running.fit'), {});
+    expect(threadNiceness().every((n) => n === base)).toBe(true);
+  });
+});
