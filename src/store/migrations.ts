@@ -128,6 +128,17 @@ ALTER TABLE runs ADD COLUMN max_seq {bigint} NOT NULL DEFAULT 0;
 UPDATE runs SET max_seq = COALESCE((SELECT MAX(seq) FROM sample_chunks WHERE sample_chunks.run_n = runs.n), 0);
 `,
   },
+  {
+    version: 3,
+    name: "runs.prompts, runs.peak_risk: the report's highlights, so listing runs reads no report",
+    // Nullable columns without a default: a schema-only change in both dialects, instant however many runs.
+    // Rows stored before have NULL here with a report; the store fills them from the report the first time
+    // it lists them (shared.ts `needsHighlights`), since decoding every report here would hold the startup.
+    sql: `
+ALTER TABLE runs ADD COLUMN prompts {bigint};
+ALTER TABLE runs ADD COLUMN peak_risk {real};
+`,
+  },
 ];
 
 /** The migrations with each placeholder replaced by the dialect's type. */

@@ -16,12 +16,14 @@ import pg from 'pg';
 import type { Alert, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
 import type { SampleColumns } from '../../ingest/sample.js';
 import { decodeChunks, encodeChunk } from './codec.js';
+import { reportHighlights } from './highlights.js';
 import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from './migrations.js';
 import {
+  HIGHLIGHT_BATCH,
   JOURNAL_COLUMNS,
+  RUN_LIST_COLUMNS,
   RUN_PROGRESS_COLUMNS,
   RUN_RECORD_COLUMNS,
-  RUN_SUMMARY_COLUMNS,
   advanceContiguous,
   batchProblem,
   checkAlerts,
@@ -33,15 +35,16 @@ import {
   checkUploadColumns,
   contiguousFromFresh,
   decodeCursor,
-  finiteOrNull,
   hashToken,
   iso,
   json,
   maxSeqAfter,
+  needsHighlights,
   newToken,
   num,
   pageLimit,
   plausibleToken,
+  reportColumns,
   toAthlete,
   toJournalEntry,
   toPage,
@@ -327,6 +330,7 @@ export class PostgresStore implements Store {
 
       const chunks = uploadChunks(cols.length);
       const now = Date.now();
+      const columns = reportColumns(input.report);
       const n = await this.#insertRun(db, {
         id: randomUUID(),
         athlete_id: athleteId,
@@ -340,8 +344,10 @@ export class PostgresStore implements Store {
         options: input.options ? JSON.stringify(input.options) : null,
         meta: JSON.stringify(input.run.meta),
         report: JSON.stringify(input.report),
-        duration_s: finiteOrNull(input.report.durationS),
-        distance_m: finiteOrNull(input.report.distanceM),
+        duration_s: columns.durationS,
+        distance_m: columns.distanceM,
+        prompts: columns.prompts,
+        peak_risk: columns.peakRisk,
         sample_count: cols.length,
         contiguous_seq: chunks.length,
         max_seq: chunks.length,
@@ -399,11 +405,13 @@ export class PostgresStore implements Store {
   }
 
   endLiveRun(athleteId: string, runId: string, input: EndLiveRun): Promise<RunRecord | null> {
+    const columns = reportColumns(input.report);
     return this.#do(async (db) => {
       const row = await this.#one(
         db,
         `UPDATE runs SET status = 'ended', ended_at = COALESCE(ended_at, $3), report = $4,
-           meta = COALESCE($5::jsonb, meta), duration_s = $6, distance_m = $7, start_time = COALESCE(start_time, $8)
+           meta = COALESCE($5::jsonb, meta), duration_s = $6, distance_m = $7, start_time = COALESCE(start_time, $8),
+           prompts = $9, peak_risk = $10
          WHERE id = $1 AND athlete_id = $2 RETURNING ${RUN_RECORD_COLUMNS}`,
         [
           runId,
@@ -411,9 +419,11 @@ export class PostgresStore implements Store {
           Date.now(),
           JSON.stringify(input.report),
           input.meta ? JSON.stringify(input.meta) : null,
-          finiteOrNull(input.report.durationS),
-          finiteOrNull(input.report.distanceM),
+          columns.durationS,
+          columns.distanceM,
           input.meta?.startTime ?? input.report.startTime ?? null,
+          columns.prompts,
+          columns.peakRisk,
         ],
       );
       return row ? toRunRecord(row) : null;
@@ -422,9 +432,11 @@ export class PostgresStore implements Store {
 
   setReport(athleteId: string, runId: string, report: Report): Promise<boolean> {
     return this.#do(async (db) => {
+      const columns = reportColumns(report);
       const result = await db.query(
-        'UPDATE runs SET report = $3, duration_s = $4, distance_m = $5 WHERE id = $1 AND athlete_id = $2',
-        [runId, athleteId, JSON.stringify(report), finiteOrNull(report.durationS), finiteOrNull(report.distanceM)],
+        `UPDATE runs SET report = $3, duration_s = $4, distance_m = $5, prompts = $6, peak_risk = $7
+         WHERE id = $1 AND athlete_id = $2`,
+        [runId, athleteId, JSON.stringify(report), columns.durationS, columns.distanceM, columns.prompts, columns.peakRisk],
       );
       return (result.rowCount ?? 0) > 0;
     });
@@ -438,12 +450,42 @@ export class PostgresStore implements Store {
     return this.#do(async (db) => {
       const limit = pageLimit(options.limit);
       const { rows } = await db.query(
-        `SELECT ${RUN_SUMMARY_COLUMNS} FROM runs WHERE athlete_id = $1 AND n < $2 AND ($3::text IS NULL OR status = $3)
+        `SELECT ${RUN_LIST_COLUMNS} FROM runs WHERE athlete_id = $1 AND n < $2 AND ($3::text IS NULL OR status = $3)
          ORDER BY n DESC LIMIT $4`,
         [athleteId, decodeCursor(options.before), options.status ?? null, limit + 1],
       );
+      await this.#fillHighlights(db, (rows as Row[]).slice(0, limit).filter(needsHighlights));
       return toPage(rows as Row[], limit, toRunSummary, (row) => row.n);
     });
+  }
+
+  /**
+   * Rows stored before migration 3: computes their highlights from the report (a few reports per query: each
+   * may be megabytes) and writes them back, so this happens once per run. The write is best effort and only
+   * fills columns still NULL, so a report stored meanwhile keeps its own; if it fails, a later list retries.
+   */
+  async #fillHighlights(db: Queryable, rows: Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    const byN = new Map(rows.map((row) => [num(row.n), row]));
+    const ns = [...byN.keys()];
+    for (let i = 0; i < ns.length; i += HIGHLIGHT_BATCH) {
+      const { rows: reports } = await db.query('SELECT n, report FROM runs WHERE n = ANY($1::bigint[])', [
+        ns.slice(i, i + HIGHLIGHT_BATCH),
+      ]);
+      for (const stored of reports as Row[]) {
+        const row = byN.get(num(stored.n))!;
+        const { prompts, peakRisk } = reportHighlights(json<Report>(stored.report));
+        row.prompts = prompts;
+        row.peak_risk = peakRisk;
+      }
+    }
+    await db
+      .query(
+        `UPDATE runs SET prompts = u.p, peak_risk = u.r FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS u(n, p, r)
+         WHERE runs.n = u.n AND runs.prompts IS NULL`,
+        [ns, rows.map((row) => row.prompts ?? null), rows.map((row) => row.peak_risk ?? null)],
+      )
+      .catch(() => undefined);
   }
 
   deleteRun(athleteId: string, runId: string): Promise<boolean> {

@@ -4,7 +4,9 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Report } from '../../alerts/types.js';
 import { SAMPLE_FIELDS, type SampleColumns } from '../../ingest/sample.js';
+import { reportHighlights } from './highlights.js';
 import {
   MAX_BATCH_ROWS,
   UPLOAD_CHUNK_ROWS,
@@ -254,9 +256,11 @@ export function toAthlete(row: Row): Athlete {
 
 /** Columns `toRunSummary` reads. */
 export const RUN_SUMMARY_COLUMNS =
-  'n, id, athlete_id, source, status, name, start_time, created_at, ended_at, sample_count, duration_s, distance_m';
+  'n, id, athlete_id, source, status, name, start_time, created_at, ended_at, sample_count, duration_s, distance_m, prompts, peak_risk';
 /** Columns `toRunRecord` reads. */
 export const RUN_RECORD_COLUMNS = `${RUN_SUMMARY_COLUMNS}, file_sha256, client_run_id, options, meta, report, contiguous_seq, alerts_delivered_through`;
+/** What `listRuns` selects: the summary, and whether a report is stored (without reading it; see `needsHighlights`). */
+export const RUN_LIST_COLUMNS = `${RUN_SUMMARY_COLUMNS}, (report IS NOT NULL) AS has_report`;
 
 export function toRunSummary(row: Row): RunSummary {
   return {
@@ -271,17 +275,23 @@ export function toRunSummary(row: Row): RunSummary {
     sampleCount: num(row.sample_count),
     durationS: numOrNull(row.duration_s),
     distanceM: numOrNull(row.distance_m),
+    prompts: numOrNull(row.prompts),
+    peakRisk: numOrNull(row.peak_risk),
   };
 }
 
 export function toRunRecord(row: Row): RunRecord {
+  const report = json<Report>(row.report);
+  const summary = toRunSummary(row);
+  // A row stored before the highlight columns existed: the report is at hand anyway.
+  if (report !== null && summary.prompts === null) Object.assign(summary, reportHighlights(report));
   return {
-    ...toRunSummary(row),
+    ...summary,
     fileSha256: (row.file_sha256 as string | null) ?? null,
     clientRunId: (row.client_run_id as string | null) ?? null,
     options: json(row.options),
     meta: json(row.meta),
-    report: json(row.report),
+    report,
     contiguousSeq: num(row.contiguous_seq),
     alertsDeliveredThrough: num(row.alerts_delivered_through),
   };
@@ -312,6 +322,26 @@ export function toJournalEntry(row: Row): JournalEntry {
 export function finiteOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
+
+/**
+ * The summary columns a stored report sets (duration, distance, prompts, peak risk). Every write of a report in
+ * both backends goes through this, so the columns always match the report.
+ */
+export function reportColumns(report: Report): { durationS: number | null; distanceM: number | null; prompts: number | null; peakRisk: number | null } {
+  return { durationS: finiteOrNull(report.durationS), distanceM: finiteOrNull(report.distanceM), ...reportHighlights(report) };
+}
+
+/**
+ * A listed row stored before migration 3 (a report, but no highlight columns yet): the store computes them from
+ * the report once and writes them back (guarded by `prompts IS NULL`, so a report stored meanwhile wins).
+ * Rows of the list query only (`RUN_LIST_COLUMNS`).
+ */
+export function needsHighlights(row: Row): boolean {
+  return (row.has_report === true || row.has_report === 1) && (row.prompts === null || row.prompts === undefined);
+}
+
+/** Rows per query when reading old rows' reports to fill their highlights (each may be megabytes). */
+export const HIGHLIGHT_BATCH = 8;
 
 // Errors -------------------------------------------------------------------------------------------------
 

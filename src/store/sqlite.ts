@@ -21,12 +21,13 @@ import Database from 'better-sqlite3';
 import type { Alert, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
 import type { SampleColumns } from '../../ingest/sample.js';
 import { decodeChunks, encodeChunk } from './codec.js';
+import { reportHighlights } from './highlights.js';
 import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from './migrations.js';
 import {
   JOURNAL_COLUMNS,
+  RUN_LIST_COLUMNS,
   RUN_PROGRESS_COLUMNS,
   RUN_RECORD_COLUMNS,
-  RUN_SUMMARY_COLUMNS,
   advanceContiguous,
   batchProblem,
   checkAlerts,
@@ -38,14 +39,15 @@ import {
   checkUploadColumns,
   contiguousFromFresh,
   decodeCursor,
-  finiteOrNull,
   hashToken,
   iso,
   json,
   maxSeqAfter,
+  needsHighlights,
   newToken,
   pageLimit,
   plausibleToken,
+  reportColumns,
   toAthlete,
   toJournalEntry,
   toPage,
@@ -113,24 +115,27 @@ function prepareAll(db: Database.Database) {
     runN: db.prepare('SELECT n FROM runs WHERE id = ? AND athlete_id = ?').pluck(),
     insertRun: db.prepare(
       `INSERT INTO runs (id, athlete_id, source, status, file_sha256, client_run_id, name, start_time, created_at,
-         ended_at, options, meta, report, duration_s, distance_m, sample_count, contiguous_seq, max_seq)
+         ended_at, options, meta, report, duration_s, distance_m, prompts, peak_risk, sample_count, contiguous_seq, max_seq)
        VALUES (@id, @athleteId, @source, @status, @fileSha256, @clientRunId, @name, @startTime, @createdAt,
-         @endedAt, @options, @meta, @report, @durationS, @distanceM, @sampleCount, @contiguousSeq, @contiguousSeq)
+         @endedAt, @options, @meta, @report, @durationS, @distanceM, @prompts, @peakRisk, @sampleCount, @contiguousSeq, @contiguousSeq)
        ON CONFLICT DO NOTHING RETURNING n`,
     ),
     endRun: db.prepare(
       `UPDATE runs SET status = 'ended', ended_at = COALESCE(ended_at, @now), report = @report,
          meta = COALESCE(@meta, meta), duration_s = @durationS, distance_m = @distanceM,
-         start_time = COALESCE(start_time, @startTime)
+         prompts = @prompts, peak_risk = @peakRisk, start_time = COALESCE(start_time, @startTime)
        WHERE id = @id AND athlete_id = @athleteId`,
     ),
     setReport: db.prepare(
-      'UPDATE runs SET report = @report, duration_s = @durationS, distance_m = @distanceM WHERE id = @id AND athlete_id = @athleteId',
+      `UPDATE runs SET report = @report, duration_s = @durationS, distance_m = @distanceM, prompts = @prompts,
+         peak_risk = @peakRisk WHERE id = @id AND athlete_id = @athleteId`,
     ),
     listRuns: db.prepare(
-      `SELECT ${RUN_SUMMARY_COLUMNS} FROM runs WHERE athlete_id = ? AND n < ? AND (? IS NULL OR status = ?)
+      `SELECT ${RUN_LIST_COLUMNS} FROM runs WHERE athlete_id = ? AND n < ? AND (? IS NULL OR status = ?)
        ORDER BY n DESC LIMIT ?`,
     ),
+    runReport: db.prepare('SELECT report FROM runs WHERE n = ?').pluck(),
+    fillHighlights: db.prepare('UPDATE runs SET prompts = ?, peak_risk = ? WHERE n = ? AND prompts IS NULL'),
     deleteRun: db.prepare('DELETE FROM runs WHERE id = ? AND athlete_id = ?'),
 
     runForAppend: db.prepare(`SELECT ${RUN_PROGRESS_COLUMNS} FROM runs WHERE id = ?`),
@@ -374,8 +379,7 @@ export class SqliteStore implements Store {
         options: input.options ? JSON.stringify(input.options) : null,
         meta: JSON.stringify(input.run.meta),
         report: JSON.stringify(input.report),
-        durationS: finiteOrNull(input.report.durationS),
-        distanceM: finiteOrNull(input.report.distanceM),
+        ...reportColumns(input.report),
         sampleCount: cols.length,
         contiguousSeq: chunks.length,
       }) as { n: number };
@@ -417,6 +421,8 @@ export class SqliteStore implements Store {
         report: null,
         durationS: null,
         distanceM: null,
+        prompts: null,
+        peakRisk: null,
         sampleCount: 0,
         contiguousSeq: 0,
       });
@@ -432,8 +438,7 @@ export class SqliteStore implements Store {
         now: Date.now(),
         report: JSON.stringify(input.report),
         meta: input.meta ? JSON.stringify(input.meta) : null,
-        durationS: finiteOrNull(input.report.durationS),
-        distanceM: finiteOrNull(input.report.distanceM),
+        ...reportColumns(input.report),
         startTime: input.meta?.startTime ?? input.report.startTime ?? null,
       }).changes;
       return changed === 0 ? null : this.#getRun(athleteId, runId);
@@ -447,8 +452,7 @@ export class SqliteStore implements Store {
           id: runId,
           athleteId,
           report: JSON.stringify(report),
-          durationS: finiteOrNull(report.durationS),
-          distanceM: finiteOrNull(report.distanceM),
+          ...reportColumns(report),
         }).changes > 0,
     );
   }
@@ -462,8 +466,32 @@ export class SqliteStore implements Store {
       const limit = pageLimit(options.limit);
       const status = options.status ?? null;
       const rows = this.#s.listRuns.all(athleteId, decodeCursor(options.before), status, status, limit + 1) as Row[];
+      this.#fillHighlights(rows.slice(0, limit).filter(needsHighlights));
       return toPage(rows, limit, toRunSummary, (row) => row.n);
     });
+  }
+
+  /**
+   * Rows stored before migration 3: computes their highlights from the report (one at a time: each may be
+   * megabytes) and writes them back, so this happens once per run. The write is best effort: when another
+   * process holds the write lock (or the disk is full) the list is still answered, and a later one retries.
+   */
+  #fillHighlights(rows: Row[]): void {
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      const { prompts, peakRisk } = reportHighlights(json<Report>(this.#s.runReport.get(row.n)));
+      row.prompts = prompts;
+      row.peak_risk = peakRisk;
+    }
+    try {
+      this.#db
+        .transaction(() => {
+          for (const row of rows) this.#s.fillHighlights.run(row.prompts, row.peak_risk, row.n);
+        })
+        .immediate();
+    } catch {
+      // Left NULL: the next list computes them again.
+    }
   }
 
   deleteRun(athleteId: string, runId: string): Promise<boolean> {

@@ -106,6 +106,10 @@ export interface RunSummary {
   /** From the report when there is one. */
   durationS: number | null;
   distanceM: number | null;
+  /** Prompts in the report (`reportHighlights`, src/store/highlights.ts); null without a report. */
+  prompts: number | null;
+  /** Highest cramp-risk score in the report; null without a report or risk points. */
+  peakRisk: number | null;
 }
 
 export interface RunRecord extends RunSummary {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { toStoreError } from '../../src/store/shared.js';
 import { StoreError } from '../../src/store/types.js';
-import { LATEST_VERSION } from '../../src/store/migrations.js';
+import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from '../../src/store/migrations.js';
 import { builtStoreExists, runOpeners } from './processes.js';
 import { runStoreContract } from './store.case.js';
 
@@ -20,13 +20,18 @@ if (!url) {
   runStoreContract('PostgreSQL', async () => {
     const schema = `cg_test_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Pool({ connectionString: url, max: 2 });
+    const scoped = new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` });
     return {
       open: () => openStore({ databaseUrl: url, schema, poolSize: 4 }),
       async countRows(table) {
         const { rows } = await admin.query(`SELECT COUNT(*)::int AS n FROM "${schema}".${table}`);
         return rows[0].n as number;
       },
+      async sql(text) {
+        return (await scoped.query(text)).rows as Record<string, unknown>[];
+      },
       async destroy() {
+        await scoped.end();
         await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
         await admin.end();
       },
@@ -53,6 +58,42 @@ if (!url) {
         }
         const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
         expect(rows.map((r) => r.version)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => i + 1));
+      } finally {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.end();
+      }
+    });
+
+    it('upgrades a version-2 schema: runs stored with a report get their highlights on the first list', async () => {
+      const schema = `cg_test_${randomBytes(6).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE SCHEMA "${schema}"`);
+        await admin.query(CREATE_MIGRATIONS_TABLE);
+        for (const m of migrationsFor('postgres').slice(0, 2)) {
+          await admin.query(m.sql);
+          await admin.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
+        }
+        await admin.query("INSERT INTO athletes VALUES ('ath', 'Old', '{}', 'hash', 0)");
+        const report = { alerts: [{ id: 'x' }, { id: 'y' }], risk: [{ t: 60, score: 12 }, { t: 120, score: 55.5 }, { t: 180, score: 40 }] };
+        const insert = "INSERT INTO runs (id, athlete_id, source, status, created_at, report) VALUES ($1, 'ath', 'upload', $2, 0, $3)";
+        await admin.query(insert, ['ended', 'ended', JSON.stringify(report)]);
+        await admin.query(insert, ['live', 'live', null]);
+
+        const store = await openStore({ databaseUrl: url, schema, poolSize: 2 });
+        try {
+          expect(await store.schemaVersion()).toBe(LATEST_VERSION);
+          const listed = (await store.listRuns('ath')).items.map((r) => [r.id, r.prompts, r.peakRisk]);
+          expect(listed).toEqual([['live', null, null], ['ended', 2, 55.5]]);
+        } finally {
+          await store.close();
+        }
+        const { rows } = await admin.query('SELECT id, prompts::int AS prompts, peak_risk FROM runs ORDER BY n');
+        expect(rows).toEqual([
+          { id: 'ended', prompts: 2, peak_risk: 55.5 },
+          { id: 'live', prompts: null, peak_risk: null },
+        ]);
       } finally {
         await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
         await admin.end();

@@ -29,6 +29,17 @@ runStoreContract('SQLite', async () => {
         db.close();
       }
     },
+    async sql(text) {
+      const db = new Database(join(dataDir, SQLITE_FILE));
+      try {
+        const statement = db.prepare(text);
+        if (statement.reader) return statement.all() as Record<string, unknown>[];
+        statement.run();
+        return [];
+      } finally {
+        db.close();
+      }
+    },
     async destroy() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -108,6 +119,40 @@ describe('SQLite specifics', () => {
       expect(result).toEqual({ runId: 'run', seq: 2, status: 'stored', contiguousSeq: 3 });
       expect(Array.from((await store.readSamples('ath', 'run'))!.t)).toEqual([1, 2, 3]);
       await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('upgrades a version-2 database: runs stored with a report get their highlights on the first list', async () => {
+    const dir = tempDir();
+    try {
+      const db = new Database(join(dir, SQLITE_FILE));
+      db.exec(CREATE_MIGRATIONS_TABLE);
+      for (const m of migrationsFor('sqlite').slice(0, 2)) {
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+      }
+      db.prepare("INSERT INTO athletes VALUES ('ath', 'Old', '{}', 'hash', 0)").run();
+      const report = { alerts: [{ id: 'x' }, { id: 'y' }], risk: [{ t: 60, score: 12 }, { t: 120, score: 55.5 }, { t: 180, score: 40 }] };
+      const insert = db.prepare(
+        "INSERT INTO runs (id, athlete_id, source, status, created_at, report) VALUES (?, 'ath', 'upload', ?, 0, ?)",
+      );
+      insert.run('ended', 'ended', JSON.stringify(report));
+      insert.run('live', 'live', null);
+      db.close();
+
+      const store = await openStore({ dataDir: dir });
+      expect(await store.schemaVersion()).toBe(LATEST_VERSION);
+      const listed = (await store.listRuns('ath')).items.map((r) => [r.id, r.prompts, r.peakRisk]);
+      expect(listed).toEqual([['live', null, null], ['ended', 2, 55.5]]);
+      await store.close();
+      const after = new Database(join(dir, SQLITE_FILE), { readonly: true });
+      expect(after.prepare('SELECT id, prompts, peak_risk FROM runs ORDER BY n').raw().all()).toEqual([
+        ['ended', 2, 55.5],
+        ['live', null, null],
+      ]);
+      after.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -16,6 +16,8 @@ export interface StoreLocation {
   open(): Promise<Store>;
   /** Rows in a table, read behind the store's back: proves cascades really removed data. */
   countRows(table: string): Promise<number>;
+  /** Runs SQL behind the store's back (e.g. to make a row look as an older build stored it); its rows. */
+  sql(text: string): Promise<Record<string, unknown>[]>;
   destroy(): Promise<void>;
 }
 
@@ -283,6 +285,79 @@ export function runStoreContract(name: string, newLocation: () => Promise<StoreL
         expect((await store.listRuns(a, { status: 'ended' })).items.map((r) => r.id)).toEqual([ids[1]]);
         await expectStoreError(store.listRuns(a, { before: 'garbage' }), 'STORE_BAD_INPUT');
         await expectStoreError(store.listRuns(a, { limit: 0 }), 'STORE_BAD_INPUT');
+      });
+    });
+
+    describe('report highlights in the summary', () => {
+      const risk = (...scores: number[]) => scores.map((score, i) => ({ t: 60 * (i + 1), score, factors: [] }));
+      const highlights = async (a: string) =>
+        Object.fromEntries((await store.listRuns(a)).items.map((r) => [r.id, [r.prompts, r.peakRisk]]));
+      /** The stored columns, read behind the store's back. */
+      const columns = async (ids: string[]) =>
+        Object.fromEntries(
+          (await location.sql(`SELECT id, prompts, peak_risk FROM runs WHERE id IN (${ids.map((id) => `'${id}'`).join(', ')})`)).map(
+            (row) => [row.id, [row.prompts === null ? null : Number(row.prompts), row.peak_risk === null ? null : Number(row.peak_risk)]],
+          ),
+        );
+
+      it('lists the prompt count and peak risk of uploaded, ended live and re-analysed runs', async () => {
+        const a = await athlete();
+        const upload = await store.createUploadedRun(a, {
+          fileSha256: sha('highlights-upload'),
+          run: normalizedRun(makeColumns(20, 5)),
+          report: report(20, { alerts: [alert('a1', 10), alert('a2', 15)], risk: risk(12, 47.5, 30) }),
+        });
+        expect(upload.run).toMatchObject({ prompts: 2, peakRisk: 47.5 });
+        const quiet = await store.createUploadedRun(a, { fileSha256: sha('highlights-quiet'), run: normalizedRun(makeColumns(5, 6)), report: report(5, { risk: [] }) });
+        const live = await liveRun(a);
+        const going = await liveRun(a);
+        expect(await highlights(a)).toEqual({
+          [upload.run.id]: [2, 47.5],
+          [quiet.run.id]: [0, null],
+          [live]: [null, null],
+          [going]: [null, null],
+        });
+
+        const ended = await store.endLiveRun(a, live, { report: report(60, { alerts: [alert('b1', 30)], risk: risk(20, 61.25) }) });
+        expect(ended).toMatchObject({ prompts: 1, peakRisk: 61.25 });
+        expect((await highlights(a))[live]).toEqual([1, 61.25]);
+        await store.setReport(a, live, report(60, { alerts: [], risk: risk(8) }));
+        expect((await highlights(a))[live]).toEqual([0, 8]);
+        expect((await store.getRun(a, live))).toMatchObject({ prompts: 0, peakRisk: 8 });
+        expect(await columns([upload.run.id, quiet.run.id, live, going])).toEqual({
+          [upload.run.id]: [2, 47.5],
+          [quiet.run.id]: [0, null],
+          [live]: [0, 8],
+          [going]: [null, null],
+        });
+      });
+
+      it('fills the highlights of rows stored before they were kept, once, from the report', async () => {
+        const a = await athlete();
+        const old = await store.createUploadedRun(a, {
+          fileSha256: sha('highlights-old'),
+          run: normalizedRun(makeColumns(20, 8)),
+          report: report(20, { alerts: [alert('c1', 5), alert('c2', 6), alert('c3', 7)], risk: risk(3, 88, 10) }),
+        });
+        const oldLive = await liveRun(a);
+        await store.endLiveRun(a, oldLive, { report: report(30, { risk: [] }) });
+        const going = await liveRun(a);
+        const ids = [old.run.id, oldLive, going];
+        // As a build before migration 3 left them: a report, no highlight columns.
+        await location.sql(`UPDATE runs SET prompts = NULL, peak_risk = NULL WHERE id IN ('${old.run.id}', '${oldLive}')`);
+        expect(await columns(ids)).toEqual({ [old.run.id]: [null, null], [oldLive]: [null, null], [going]: [null, null] });
+        // A record has its report at hand: it shows them even before the list filled the columns.
+        expect(await store.getRun(a, old.run.id)).toMatchObject({ prompts: 3, peakRisk: 88 });
+
+        const expected = { [old.run.id]: [3, 88], [oldLive]: [0, null], [going]: [null, null] };
+        expect(await highlights(a)).toEqual(expected);
+        // Written back, so the next list reads no report; a run without a report stays as it was.
+        expect(await columns(ids)).toEqual({ [old.run.id]: [3, 88], [oldLive]: [0, null], [going]: [null, null] });
+        expect(await highlights(a)).toEqual(expected);
+        // A page fills only what it shows.
+        await location.sql(`UPDATE runs SET prompts = NULL, peak_risk = NULL WHERE id IN ('${old.run.id}', '${oldLive}')`);
+        expect((await store.listRuns(a, { limit: 2 })).items.map((r) => r.id)).toEqual([going, oldLive]);
+        expect(await columns(ids)).toEqual({ [old.run.id]: [null, null], [oldLive]: [0, null], [going]: [null, null] });
       });
     });
 
