@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import multer from 'multer';
-import type { EngineOptions, Report } from '../../alerts/types.js';
+import type { EngineOptions } from '../../alerts/types.js';
 import { IngestError } from '../../ingest/errors.js';
 import type { JournalEntry, RunRecord, RunSummary, Store, StoredRunEvent } from '../store/types.js';
 import * as W from '../wire/schemas.js';
@@ -17,7 +17,7 @@ import type { AppConfig } from './config.js';
 import { columnsForChart, parseFields } from './downsample.js';
 import { ApiError, notFound } from './errors.js';
 import type { Metrics } from './metrics.js';
-import { reportHighlights, runTimeline } from './run-view.js';
+import { runTimeline } from './run-view.js';
 
 export interface ApiDeps {
   config: AppConfig;
@@ -30,8 +30,10 @@ export interface ApiDeps {
 
 const FIT_MEDIA_TYPES = ['application/octet-stream', 'application/vnd.ant.fit', 'application/fit'];
 
-/** A list item; `report` (when the caller has it) gives the prompt count and peak risk. */
-export function summaryJson(r: RunSummary, report: Report | null = null): W.RunSummaryJson {
+/** A list item: the stored summary, with the prompt count and peak risk the store keeps from the report. */
+export function summaryJson(r: RunSummary): W.RunSummaryJson {
+  // A run still live has no report yet (the list has always shown null for it).
+  const ended = r.status === 'ended';
   return {
     id: r.id,
     source: r.source,
@@ -43,7 +45,8 @@ export function summaryJson(r: RunSummary, report: Report | null = null): W.RunS
     sampleCount: r.sampleCount,
     durationS: r.durationS,
     distanceM: r.distanceM,
-    ...reportHighlights(report),
+    prompts: ended ? r.prompts : null,
+    peakRisk: ended ? r.peakRisk : null,
   };
 }
 
@@ -138,9 +141,8 @@ export function apiRouter(deps: ApiDeps): Router {
     const q = W.ListRunsQuery.parse(req.query);
     const me = athleteOf(res);
     const page = await store.listRuns(me.id, { limit: q.limit, ...(q.before ? { before: q.before } : {}), ...(q.status ? { status: q.status } : {}) });
-    // The summary rows carry no report; read each ended run's to count its prompts and find its peak risk.
-    const reports = await Promise.all(page.items.map(async (r) => (r.status === 'ended' ? ((await store.getRun(me.id, r.id))?.report ?? null) : null)));
-    res.json({ runs: page.items.map((r, i) => summaryJson(r, reports[i] ?? null)), next: page.nextCursor });
+    // The summaries carry each run's prompt count and peak risk: no report is read.
+    res.json({ runs: page.items.map((r) => summaryJson(r)), next: page.nextCursor });
   });
 
   router.get('/runs/:id', auth, async (req, res) => {

@@ -211,6 +211,59 @@ export function runApiSuite(backend: Backend): void {
       expect(Object.keys(doc.body.components.schemas.RunSummary.properties)).toEqual(expect.arrayContaining(['prompts', 'peakRisk']));
     });
 
+    it('lists runs from their stored summaries with the fields and values the reports give', async () => {
+      const { id: athleteId, token } = await newAthlete(base, 'Lister');
+      const names = new Map<string, string>();
+      for (const file of ['race-10k-fast-start.fit', 'hot-long-drift.fit', 'salty-sweater-hot.fit']) {
+        const form = new FormData();
+        form.append('file', new Blob([readFileSync(join(SCENARIOS, file))]), file);
+        const up = await api(base, 'POST', '/api/runs?temp=27&humidity=70', { token, body: form });
+        expect(up.status).toBe(201);
+        names.set(up.body.id, file);
+      }
+      // Live runs as the watch path leaves them: one still going, one ended with its report.
+      const [firstId] = names.keys();
+      const { report: firstReport } = (await api(base, 'GET', `/api/runs/${firstId}`, { token })).body;
+      const ended = await server.store.startLiveRun(athleteId, { clientRunId: 'list-ended', startTime: '2026-05-02T06:00:00.000Z' });
+      await server.store.endLiveRun(athleteId, ended.run.id, { report: firstReport });
+      await server.store.startLiveRun(athleteId, { clientRunId: 'list-going' });
+
+      const list = await api(base, 'GET', '/api/runs?limit=50', { token });
+      expect(list.status).toBe(200);
+      expect(Object.keys(list.body)).toEqual(['runs', 'next']);
+      expect(list.body.next).toBeNull();
+      expect(list.body.runs).toHaveLength(5);
+      for (const item of list.body.runs) {
+        // The same keys in the same order as before the summaries carried the highlights.
+        expect(Object.keys(item)).toEqual(['id', 'source', 'status', 'name', 'startTime', 'createdAt', 'endedAt', 'sampleCount', 'durationS', 'distanceM', 'prompts', 'peakRisk']);
+        const run = (await api(base, 'GET', `/api/runs/${item.id}`, { token })).body;
+        const samples = (await api(base, 'GET', `/api/runs/${item.id}/samples?fields=t`, { token })).body;
+        // What the list used to compute from each ended run's report.
+        const report = run.status === 'ended' ? run.report : null;
+        let peak: number | null = null;
+        for (const p of report?.risk ?? []) if (Number.isFinite(p.score) && (peak === null || p.score > peak)) peak = p.score;
+        expect(item).toEqual({
+          id: run.id,
+          source: run.source,
+          status: run.status,
+          name: names.get(run.id) ?? null,
+          startTime: run.startTime,
+          createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+          endedAt: run.status === 'ended' ? expect.stringMatching(/Z$/) : null,
+          sampleCount: samples.length,
+          durationS: report ? report.durationS : null,
+          distanceM: report ? report.distanceM : null,
+          prompts: report ? report.alerts.length : null,
+          peakRisk: peak,
+        });
+      }
+      expect(list.body.runs.filter((r: { prompts: number | null }) => (r.prompts ?? 0) > 0).length).toBeGreaterThanOrEqual(2);
+      // Pages and the status filter give the same items.
+      const ended2 = await api(base, 'GET', '/api/runs?status=ended&limit=2', { token });
+      const rest = await api(base, 'GET', `/api/runs?status=ended&limit=2&before=${encodeURIComponent(ended2.body.next)}`, { token });
+      expect([...ended2.body.runs, ...rest.body.runs]).toEqual(list.body.runs.filter((r: { status: string }) => r.status === 'ended'));
+    });
+
     it('serves index.html uncached and hashed assets as immutable', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'cg-dash-'));
       mkdirSync(join(dir, 'assets'));
