@@ -42,6 +42,21 @@ export interface AppConfig {
   readonly rateLimitPerAddressPerMin: number;
   /** HTTP API requests per minute per bearer token (token bucket, this process); 0 = no limit. @default 3000 */
   readonly rateLimitPerTokenPerMin: number;
+  /**
+   * Watch socket: samples a second per connection and per live run (token buckets of a quarter second's worth,
+   * at least one full batch of 600), counted before a batch is parsed; over it a batch is refused RATE_LIMITED with
+   * `retryAfterMs` and its seq stays free. A watch sends ~1 a second; replays at high speed are far below the
+   * default. 0 = no limit. @default 5000
+   */
+  readonly socketSamplesPerS: number;
+  /** Watch socket handshakes a minute per client address (token bucket, this process); 0 = no limit. @default 6000 */
+  readonly socketHandshakesPerAddressPerMin: number;
+  /**
+   * Failed watch socket handshakes (no token, unknown token) a minute per client address; while the budget is
+   * spent, every handshake from the address is refused RATE_LIMITED before its token is hashed or looked up.
+   * 0 = no limit. @default 60
+   */
+  readonly socketAuthFailuresPerAddressPerMin: number;
   /** Longest an upload may take to decode and analyse before it is stopped (413 FIT_TOO_COMPLEX), ms. @default 30 s */
   readonly fitTimeLimitMs: number;
   /** Heap limit of each FIT worker, MB. @default 1024 */
@@ -100,6 +115,9 @@ const EnvSchema = z.object({
   FIT_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
   RATE_LIMIT_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000),
   RATE_LIMIT_TOKEN_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(3000),
+  SOCKET_SAMPLES_PER_S: z.coerce.number().int().min(0).max(10_000_000).default(5000),
+  SOCKET_HANDSHAKES_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000),
+  SOCKET_AUTH_FAILURES_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(60),
   FIT_TIME_LIMIT_S: z.coerce.number().positive().max(3600).default(30),
   FIT_MEMORY_LIMIT_MB: z.coerce.number().int().min(64).max(65_536).default(1024),
   FIT_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
@@ -125,6 +143,9 @@ export const ENV_HELP = `environment:
   FIT_WORKERS      FIT decoding worker threads (default 1)
   RATE_LIMIT_ADDRESS_PER_MIN  API requests a minute per client address (default 6000; 0 = off)
   RATE_LIMIT_TOKEN_PER_MIN    API requests a minute per bearer token (default 3000; 0 = off)
+  SOCKET_SAMPLES_PER_S        watch samples a second per connection and per live run (default 5000; 0 = off)
+  SOCKET_HANDSHAKES_ADDRESS_PER_MIN     watch socket handshakes a minute per client address (default 6000; 0 = off)
+  SOCKET_AUTH_FAILURES_ADDRESS_PER_MIN  failed watch handshakes (bad or no token) a minute per address (default 60; 0 = off)
   FIT_TIME_LIMIT_S            longest decode+analysis of one upload before 413 FIT_TOO_COMPLEX (default 30)
   FIT_MEMORY_LIMIT_MB         heap limit of each FIT worker (default 1024)
   FIT_WORKER_NICE             scheduling niceness added to FIT worker threads, so live prompts win the CPU (default 10; 0 = same as the server)
@@ -163,6 +184,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     fitWorkers: e.FIT_WORKERS,
     rateLimitPerAddressPerMin: e.RATE_LIMIT_ADDRESS_PER_MIN,
     rateLimitPerTokenPerMin: e.RATE_LIMIT_TOKEN_PER_MIN,
+    socketSamplesPerS: e.SOCKET_SAMPLES_PER_S,
+    socketHandshakesPerAddressPerMin: e.SOCKET_HANDSHAKES_ADDRESS_PER_MIN,
+    socketAuthFailuresPerAddressPerMin: e.SOCKET_AUTH_FAILURES_ADDRESS_PER_MIN,
     fitTimeLimitMs: Math.round(e.FIT_TIME_LIMIT_S * 1000),
     fitMemoryLimitMb: e.FIT_MEMORY_LIMIT_MB,
     fitWorkerNice: e.FIT_WORKER_NICE,

@@ -18,7 +18,7 @@ import { LiveBacklog } from './live-run.js';
 import type { AppConfig } from './config.js';
 import { RunLeases, type LeaseRedis } from './lease.js';
 import { Metrics } from './metrics.js';
-import { rateLimiter } from './rate-limit.js';
+import { guardUpgrades, HandshakeLimiter, rateLimiter } from './rate-limit.js';
 import { WatchService } from './watch.js';
 
 export interface StartOptions {
@@ -106,6 +106,13 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       skipMiddlewares: true,
     },
   });
+  // Handshake budgets per client address: refused with a code at the socket.io handshake, and an address that
+  // keeps on regardless at the HTTP upgrade (cheaper), before socket.io sees it.
+  const handshakes = new HandshakeLimiter({
+    perAddressPerMin: config.socketHandshakesPerAddressPerMin,
+    authFailuresPerAddressPerMin: config.socketAuthFailuresPerAddressPerMin,
+  });
+  if (handshakes.enabled) guardUpgrades(http, handshakes);
   let redis: { quit(): Promise<unknown> } | null = null;
   let leases: RunLeases | undefined;
   if (config.redisUrl) {
@@ -131,7 +138,17 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       onError: (err) => log.warn({ err }, 'run lease renewal failed'),
     });
   }
-  watch = new WatchService(io, { store, analyzer, metrics, log, backlog, clustered: Boolean(config.redisUrl), ...(leases ? { leases } : {}) });
+  watch = new WatchService(io, {
+    store,
+    analyzer,
+    metrics,
+    log,
+    backlog,
+    clustered: Boolean(config.redisUrl),
+    samplesPerS: config.socketSamplesPerS,
+    handshakes,
+    ...(leases ? { leases } : {}),
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

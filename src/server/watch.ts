@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { Alert, EngineOptions, Profile } from '../../alerts/types.js';
-import { parseWireBatch } from '../../ingest/live.js';
+import { MAX_BATCH_SAMPLES, parseWireBatch } from '../../ingest/live.js';
 import type { RunEvent } from '../../ingest/sample.js';
 import type { Store } from '../store/types.js';
 import type { Ack, ClientToServerEvents, ServerToClientEvents, WatchErrorCode } from '../wire/events.js';
@@ -21,6 +21,7 @@ import { GroupCommit, LiveBacklog, LiveError, LiveSession, type LiveDeps, type O
 import type { Analyzer } from './analyzer.js';
 import type { RunLeases } from './lease.js';
 import type { Metrics } from './metrics.js';
+import { TokenBuckets, type HandshakeLimiter } from './rate-limit.js';
 
 interface SocketData {
   athleteId: string;
@@ -48,6 +49,10 @@ const FOLLOW_ANNOUNCE_MS = 10_000;
 const FOLLOW_FRESH_MS = 3 * FOLLOW_ANNOUNCE_MS;
 
 export interface WatchDeps {
+  /** Samples a second per connection and per live run, counted before a batch is parsed; 0 = no limit. @default 0 */
+  samplesPerS?: number;
+  /** Handshake budgets per client address, checked before a token is looked up. @default none */
+  handshakes?: HandshakeLimiter;
   /** True when a cross-process adapter (Redis) is in use. @default false */
   clustered?: boolean;
   /** One owner per live run across processes (set with Redis); without it every start opens the run here. */
@@ -63,8 +68,19 @@ export interface WatchDeps {
 /** How long a resuming start waits for an open session's writes before answering STORE_UNAVAILABLE, ms. */
 const START_SETTLE_MS = 2000;
 
-function fail(code: WatchErrorCode, message: string, expectedSeq?: number) {
-  return { ok: false as const, error: { code, message }, ...(expectedSeq !== undefined ? { expectedSeq } : {}) };
+function fail(code: WatchErrorCode, message: string, expectedSeq?: number, retryAfterMs?: number) {
+  return {
+    ok: false as const,
+    error: { code, message },
+    ...(expectedSeq !== undefined ? { expectedSeq } : {}),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  };
+}
+
+/** How many samples a raw `samples` message claims to carry (before anything is parsed): what it costs. */
+function claimedSamples(raw: unknown): number {
+  const samples = (raw as { samples?: unknown } | null)?.samples;
+  return Array.isArray(samples) ? Math.max(1, samples.length) : 1;
 }
 
 function mergeProfile(stored: Profile, overrides: Profile | undefined): Profile {
@@ -88,6 +104,8 @@ export class WatchService {
   private announcer: NodeJS.Timeout | null = null;
   /** Server run ids whose session is being loaded (their lease is held already). */
   private readonly loadingIds = new Set<string>();
+  /** Samples budget: keys `c:<socket id>` (per connection) and `r:<athlete>\0<run id>` (per live run). */
+  private readonly sampleBudget: TokenBuckets | null;
 
   constructor(
     io: Server,
@@ -124,17 +142,32 @@ export class WatchService {
         },
       },
     };
+    const rate = deps.samplesPerS ?? 0;
+    // A bucket holds a quarter second's worth, and at least one full batch (else a full batch could never pass):
+    // a burst of big batches, all stepped through the engine in one go, would hold up every other run meanwhile.
+    const capacity = Math.max(Math.ceil(rate / 4), MAX_BATCH_SAMPLES);
+    this.sampleBudget = rate > 0 ? new TokenBuckets(capacity, capacity / rate) : null;
+    const handshakes = deps.handshakes?.enabled ? deps.handshakes : null;
     this.nsp.use((socket, next) => {
-      const token = bearerToken(`Bearer ${String((socket.handshake.auth as { token?: unknown })?.token ?? '')}`);
-      const refuse = (code: string, message: string) => {
-        const err = new Error(message) as Error & { data: { code: string } };
-        err.data = { code };
+      const refuse = (code: string, message: string, retryAfterMs?: number) => {
+        const err = new Error(message) as Error & { data: { code: string; retryAfterMs?: number } };
+        err.data = retryAfterMs === undefined ? { code } : { code, retryAfterMs };
         next(err);
       };
-      if (!token) return refuse('UNAUTHENTICATED', 'send auth: { token }');
+      // Budgets per client address (the TCP peer's, as for the HTTP limits), checked before the token is hashed
+      // or looked up; a failed handshake counts against its address.
+      const address = socket.handshake.address || 'unknown';
+      const refusal = handshakes?.admit(address);
+      if (refusal) return refuse('RATE_LIMITED', refusal.message, refusal.retryAfterMs);
+      const failed = (code: string, message: string) => {
+        handshakes?.failed(address);
+        refuse(code, message);
+      };
+      const token = bearerToken(`Bearer ${String((socket.handshake.auth as { token?: unknown })?.token ?? '')}`);
+      if (!token) return failed('UNAUTHENTICATED', 'send auth: { token }');
       deps.store.authenticate(token).then(
         (athlete) => {
-          if (!athlete) return refuse('BAD_TOKEN', 'unknown token');
+          if (!athlete) return failed('BAD_TOKEN', 'unknown token');
           socket.data.athleteId = athlete.id;
           next();
         },
@@ -279,6 +312,7 @@ export class WatchService {
     log.debug({ sid: socket.id, athleteId, recovered: socket.recovered }, 'watch connected');
     socket.on('disconnect', (reason) => {
       metrics.watchSockets--;
+      this.sampleBudget?.delete(`c:${socket.id}`);
       log.debug({ sid: socket.id, reason }, 'watch disconnected');
     });
 
@@ -292,6 +326,8 @@ export class WatchService {
       tokens -= 1;
       return true;
     };
+    const tooMany = () =>
+      fail('RATE_LIMITED', 'too many messages: slow down and resend', undefined, Math.ceil(((1 - tokens) / FLOOD_RATE_PER_S) * 1000));
 
     /** Wraps a handler: requires an ack callback, applies flood control, maps any throw to an error ack. */
     const handle = <T>(name: keyof ClientToServerEvents, fn: (msg: unknown) => Promise<Ack<T>>) => {
@@ -301,7 +337,7 @@ export class WatchService {
           return;
         }
         const reply = ack as (r: Ack<T>) => void;
-        if (!allow()) return reply(fail('RATE_LIMITED', 'too many messages: slow down and resend'));
+        if (!allow()) return reply(tooMany());
         fn(msg).then(reply, (err: unknown) => {
           if (err instanceof LiveError) return reply(fail(err.code as WatchErrorCode, err.message, err.expectedSeq));
           const code = (err as { code?: string })?.code === 'STORE_UNAVAILABLE' ? 'STORE_UNAVAILABLE' : 'INTERNAL';
@@ -318,7 +354,7 @@ export class WatchService {
       const ack = args.at(-1);
       if (typeof ack !== 'function') return;
       const reply = ack as (r: unknown) => void;
-      if (!allow()) return reply(fail('RATE_LIMITED', 'too many messages: slow down and resend'));
+      if (!allow()) return reply(tooMany());
       reply(fail('BAD_MESSAGE', `unknown event: ${String(event).slice(0, 40)}`));
     });
 
@@ -373,6 +409,13 @@ export class WatchService {
     });
 
     handle('samples', async (raw) => {
+      // Size and budget first, from the raw message: a refused batch costs no parsing.
+      const claimed = claimedSamples(raw);
+      if (claimed > MAX_BATCH_SAMPLES) {
+        return fail('SAMPLE_BATCH_TOO_LARGE', `batch has ${claimed} samples; at most ${MAX_BATCH_SAMPLES} are accepted, split it`);
+      }
+      const overBudget = this.takeSamples(socket.id, athleteId, raw, claimed);
+      if (overBudget) return overBudget;
       const parsed = SampleBatchMsgSchema.safeParse(raw);
       if (!parsed.success) return fail('BAD_MESSAGE', `samples: ${describeZodError(parsed.error)}`);
       const batch = parseWireBatch(parsed.data.samples);
@@ -427,6 +470,28 @@ export class WatchService {
       await socket.leave(`run:${parsed.data.runId}`);
       return { ok: true, id: parsed.data.runId };
     });
+  }
+
+  /**
+   * Takes a batch's samples from its connection's and its run's budgets, or answers RATE_LIMITED (taking
+   * nothing: the seq stays free) with the wait until the batch would fit.
+   */
+  private takeSamples(socketId: string, athleteId: string, raw: unknown, count: number) {
+    const budget = this.sampleBudget;
+    if (!budget) return null;
+    const now = performance.now();
+    const connKey = `c:${socketId}`;
+    const runId = (raw as { runId?: unknown } | null)?.runId;
+    const runKey = typeof runId === 'string' ? `r:${athleteId}\u0000${runId.slice(0, 64)}` : null;
+    const byConn = budget.peek(connKey, now, count);
+    const byRun = runKey ? budget.peek(runKey, now, count) : byConn;
+    if (!byConn.ok || !byRun.ok) {
+      const waitMs = Math.max(byConn.retryAfterMs, byRun.retryAfterMs);
+      return fail('RATE_LIMITED', `over ${this.deps.samplesPerS} samples/s: resend in ${waitMs} ms (the seq stays free)`, undefined, waitMs);
+    }
+    budget.take(connKey, now, count);
+    if (runKey) budget.take(runKey, now, count);
+    return null;
   }
 
   /** Whether a dashboard on another process follows the session's run (or may: the session is new here). */

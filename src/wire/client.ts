@@ -428,7 +428,8 @@ export class WatchClient {
       case 'RATE_LIMITED':
       case 'STORE_UNAVAILABLE':
         item.sent = 0;
-        setTimeout(() => this.pump(), 500);
+        // The server says how long when it knows (a samples budget refills within a second).
+        setTimeout(() => this.pump(), Math.min(5000, Math.max(20, r.retryAfterMs ?? 500)));
         return;
       case 'UNKNOWN_RUN':
         // The server lost the session (restart, store failure): start again, which resumes.

@@ -59,6 +59,8 @@ export interface WatchError {
   error: { code: WatchErrorCode; message: string };
   /** With SEQ_GAP: the seq the server expects next. */
   expectedSeq?: number;
+  /** With RATE_LIMITED: how long to wait before resending, ms. */
+  retryAfterMs?: number;
 }
 
 export type Ack<T> = ({ ok: true } & T) | WatchError;
