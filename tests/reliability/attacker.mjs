@@ -7,11 +7,39 @@ import { io } from 'socket.io-client';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const codeOf = (r) => (r.ok ? 'ok' : (r.error?.code ?? '?'));
 const socket = (url, token) => io(`${url}/watch`, { transports: ['websocket'], auth: token ? { token } : {}, reconnection: false, forceNew: true });
+/**
+ * The code of a refused handshake: `err.data.code` from the socket.io handshake, or `HTTP_<status>` when the
+ * server turned the websocket upgrade away (an address that goes on after RATE_LIMITED gets 429 there).
+ */
+const refusalCode = (err) => {
+  if (err?.data?.code) return err.data.code;
+  const status = /server response: (\d+)/.exec(String(err?.description?.message))?.[1];
+  return status ? `HTTP_${status}` : 'NO_CODE';
+};
 const connected = (s) =>
   new Promise((resolve, reject) => {
     s.once('connect', resolve);
     s.once('connect_error', reject);
   });
+
+/** Handshakes with the attacker's good token refused RATE_LIMITED (and retried). */
+let goodTokenWaits = 0;
+/** Connects with a good token, waiting out RATE_LIMITED refusals (the bad handshakes share this address). */
+async function open(url, token) {
+  for (;;) {
+    const s = socket(url, token);
+    try {
+      await connected(s);
+      return s;
+    } catch (err) {
+      s.close();
+      const code = refusalCode(err);
+      if (code !== 'RATE_LIMITED' && code !== 'HTTP_429') throw err;
+      goodTokenWaits++;
+      await sleep(Math.min(5000, Math.max(50, err.data?.retryAfterMs ?? 1000)));
+    }
+  }
+}
 
 let attacking = true;
 /** While paused the attacks wait between messages (the test alternates quiet and attacked windows). */
@@ -24,8 +52,7 @@ const count = (code) => (codes[code] = (codes[code] ?? 0) + 1);
 const accepted = [];
 
 async function junk(url, token, victimRunId, victimServerId) {
-  const s = socket(url, token);
-  await connected(s);
+  const s = await open(url, token);
   const runId = `mallory-${Date.now()}`;
   await s.emitWithAck('start', { runId, startTime: Date.now() });
   const cases = [
@@ -64,12 +91,13 @@ async function junk(url, token, victimRunId, victimServerId) {
 }
 
 async function flood(url, token) {
-  const s = socket(url, token);
-  await connected(s);
+  const s = await open(url, token);
   const runId = `flood-${Date.now()}`;
   await s.emitWithAck('start', { runId, startTime: Date.now() });
   const perBatch = 500;
   let seq = 0;
+  /** The highest seq the server confirmed (stored, or the one before the seq it expects). */
+  let confirmed = 0;
   let stored = 0;
   let activeMs = 0;
   while (attacking) {
@@ -82,11 +110,14 @@ async function flood(url, token) {
       return s.emitWithAck('samples', { runId, seq, samples: Array.from({ length: perBatch }, (_, i) => ({ t: from + i, hr: 170 })) });
     });
     const acks = await Promise.all(wave);
-    for (const a of acks) if (a.ok) stored++;
-    else count(codeOf(a));
-    const last = acks.at(-1);
-    if (typeof last.contiguousSeq === 'number') seq = last.contiguousSeq;
-    else if (typeof last.expectedSeq === 'number') seq = last.expectedSeq - 1;
+    for (const a of acks) {
+      if (a.ok) stored++;
+      else count(codeOf(a));
+      if (typeof a.contiguousSeq === 'number') confirmed = Math.max(confirmed, a.contiguousSeq);
+      else if (typeof a.expectedSeq === 'number') confirmed = Math.max(confirmed, a.expectedSeq - 1);
+    }
+    // Refused batches (RATE_LIMITED) leave their seqs free: go on after the last one the server has.
+    seq = confirmed;
     await sleep(Math.max(0, 1000 - (performance.now() - waveAt)));
     activeMs += performance.now() - waveAt;
   }
@@ -95,21 +126,27 @@ async function flood(url, token) {
 }
 
 async function frameBomb(url, token) {
-  // Over engine.io's 1 MB frame limit: the server closes that one connection.
-  const s = socket(url, token);
-  await connected(s);
-  const closed = new Promise((resolve) => s.once('disconnect', resolve));
-  s.emit('samples', { runId: 'frame-bomb-run', seq: 1, samples: 'x'.repeat(1_500_000) }, () => {});
-  const reason = await closed;
-  s.close();
-  return reason;
+  // Over engine.io's 1 MB frame limit: the server closes that one connection. Repeated (one a second) while
+  // the attack lasts; the first close reason is reported.
+  let first;
+  while (attacking || first === undefined) {
+    await gate();
+    const s = await open(url, token);
+    const closed = new Promise((resolve) => s.once('disconnect', resolve));
+    s.emit('samples', { runId: 'frame-bomb-run', seq: 1, samples: 'x'.repeat(1_500_000) }, () => {});
+    first ??= await closed;
+    s.close();
+    await sleep(1000);
+  }
+  return first;
 }
 
+/** Bad-token handshakes from this one address: at least `total`, and on while the attack lasts. */
 async function handshakes(url, total) {
   const refusals = {};
-  for (let done = 0; done < total; ) {
+  for (let done = 0; done < total || attacking; ) {
     await gate();
-    const wave = Math.min(50, total - done);
+    const wave = 50;
     await Promise.all(
       Array.from({ length: wave }, async (_, i) => {
         const s = socket(url, i % 10 === 0 ? undefined : `cg_forged-${done + i}-${'x'.repeat(30)}`);
@@ -117,7 +154,7 @@ async function handshakes(url, total) {
           await connected(s);
           refusals.CONNECTED = (refusals.CONNECTED ?? 0) + 1;
         } catch (err) {
-          const code = err?.data?.code ?? 'NO_CODE';
+          const code = refusalCode(err);
           refusals[code] = (refusals[code] ?? 0) + 1;
         } finally {
           s.close();
@@ -125,6 +162,7 @@ async function handshakes(url, total) {
       }),
     );
     done += wave;
+    await sleep(20);
   }
   return refusals;
 }
@@ -153,7 +191,7 @@ process.on('message', async (msg) => {
   process.send({ type: 'ready' });
   try {
     const [junkMessages, floodSamplesPerS, frameClose, refusals] = await Promise.all(tasks);
-    process.send({ type: 'result', junkMessages, floodSamplesPerS, frameClose, refusals, codes, accepted });
+    process.send({ type: 'result', junkMessages, floodSamplesPerS, frameClose, refusals, codes, accepted, goodTokenWaits });
   } catch (err) {
     process.send({ type: 'result', error: String(err) });
   }

@@ -1,8 +1,9 @@
 // Hostile watches against a server in its own process, all at once: unknown events, wrong types, NaN and
 // Infinity, giant batches and frames, 10,000 samples a second from one watch, sequence numbers that jump,
-// another athlete's run, a thousand handshakes with bad tokens. Each gets an error ack or a refusal with a code,
-// and a quiet run next to them (in this process; the attackers run in attacker.mjs) keeps its prompt latency (its batch ack comes after its alerts are emitted, so
-// the ack latency bounds the prompt latency) within 2× of what it was with nobody attacking.
+// another athlete's run, a thousand (and more) handshakes with bad tokens from one address. Each gets an error ack
+// or a refusal with a code, and a quiet run next to them (in this process; the attackers run in attacker.mjs) keeps
+// its prompt latency (its batch ack comes after its alerts are emitted, so the ack latency bounds the prompt
+// latency) within 2× of what it was with nobody attacking, at the median and at p99.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,12 @@ import { api, killChild, newAthlete, serveChild, type ServedChild } from '../ser
 import { printFigures, scale } from './fleet.js';
 
 const BAD_TOKEN_HANDSHAKES = scale('RELIABILITY_BAD_HANDSHAKES', 1000);
-const PROBE_BATCHES = scale('RELIABILITY_PROBE_BATCHES', 120);
+const PROBE_BATCHES = scale('RELIABILITY_PROBE_BATCHES', 240);
+/** Floors of the 2× comparisons, ms: below them a difference is timer and scheduling noise on 2 shared cores. */
+const P50_FLOOR_MS = 10;
+const P99_FLOOR_MS = 20;
+/** The server's failed-handshake budget per address (its default, spelled out). */
+const AUTH_FAILURES_PER_MIN = 60;
 /** Which attacks run (all by default; a subset helps find which one hurts). */
 const ATTACKS = new Set((process.env.RELIABILITY_ATTACKS ?? 'junk,flood,frames,handshakes').split(','));
 
@@ -26,6 +32,7 @@ interface AttackMessage {
   refusals?: Record<string, number>;
   codes?: Record<string, number>;
   accepted?: string[];
+  goodTokenWaits?: number;
 }
 type Ack = { ok: boolean; error?: { code: string }; expectedSeq?: number; contiguousSeq?: number };
 type Raw = Socket & { emitWithAck(ev: string, ...args: unknown[]): Promise<Ack> };
@@ -66,7 +73,7 @@ describe('hostile watches next to a quiet one', () => {
   let server: ServedChild;
   let url = '';
   beforeAll(async () => {
-    server = await serveChild(dataDir, 0);
+    server = await serveChild(dataDir, 0, { SOCKET_AUTH_FAILURES_ADDRESS_PER_MIN: String(AUTH_FAILURES_PER_MIN) });
     url = `http://127.0.0.1:${server.port}`;
   });
   afterAll(async () => {
@@ -131,18 +138,20 @@ describe('hostile watches next to a quiet one', () => {
     if (r.error) throw new Error(`attacker failed: ${r.error}`);
     const codes = new Map(Object.entries(r.codes ?? {}));
     const refusals = new Map(Object.entries(r.refusals ?? {}));
-    if (!ATTACKS.has('handshakes')) refusals.set('BAD_TOKEN', BAD_TOKEN_HANDSHAKES);
     const frameClose = ATTACKS.has('frames') ? String(r.frameClose) : 'transport close (not run)';
 
     const figures = {
       quietP50ms: quantile(calm, 0.5),
       quietP95ms: quantile(calm, 0.95),
+      quietP99ms: quantile(calm, 0.99),
       quietWorstMs: Math.max(...calm),
       attackP50ms: quantile(underAttack, 0.5),
       attackP95ms: quantile(underAttack, 0.95),
+      attackP99ms: quantile(underAttack, 0.99),
       attackWorstMs: Math.max(...underAttack),
       junkMessages: r.junkMessages ?? 0,
       floodAcceptedSamplesPerS: r.floodSamplesPerS ?? 0,
+      attackerGoodTokenWaits: r.goodTokenWaits ?? 0,
       badHandshakes: BAD_TOKEN_HANDSHAKES,
       crashes: server.proc.exitCode === null && server.proc.signalCode === null ? 0 : 1,
     };
@@ -158,14 +167,22 @@ describe('hostile watches next to a quiet one', () => {
       expect(codes.get('BAD_MESSAGE')).toBeGreaterThan(0);
       expect(codes.get('UNKNOWN_RUN')).toBeGreaterThan(0);
     }
-    expect(refusals.get('CONNECTED') ?? 0).toBe(0);
-    expect((refusals.get('BAD_TOKEN') ?? 0) + (refusals.get('UNAUTHENTICATED') ?? 0)).toBe(BAD_TOKEN_HANDSHAKES);
+    // Bad handshakes: BAD_TOKEN/UNAUTHENTICATED until the address's failure budget is spent (plus the one wave
+    // of 50 in flight), then RATE_LIMITED with a retry hint; past its coded refusals an address that keeps on is
+    // turned away at the HTTP upgrade with 429 (HTTP_429), before socket.io sees it.
+    if (ATTACKS.has('handshakes')) {
+      expect(refusals.get('CONNECTED') ?? 0).toBe(0);
+      for (const code of refusals.keys()) expect(['BAD_TOKEN', 'UNAUTHENTICATED', 'RATE_LIMITED', 'HTTP_429']).toContain(code);
+      expect([...refusals.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(BAD_TOKEN_HANDSHAKES);
+      expect(refusals.get('RATE_LIMITED') ?? 0).toBeGreaterThan(0);
+      expect((refusals.get('BAD_TOKEN') ?? 0) + (refusals.get('UNAUTHENTICATED') ?? 0)).toBeLessThanOrEqual(AUTH_FAILURES_PER_MIN + 50);
+    }
     expect(frameClose).toMatch(/transport (close|error)/);
     expect(figures.crashes).toBe(0);
-    // The victim: median latency within 2× of quiet (10 ms floor for timer noise), and no stall of seconds.
-    // The tail is printed, not asserted: with the server, the attackers and this process on 2 shared cores, p95
-    // under attack is 3-4× quiet (each attack alone: 2-5×), most likely CPU contention (three busy processes on two cores).
-    expect(figures.attackP50ms).toBeLessThanOrEqual(Math.max(2 * figures.quietP50ms, 10));
+    // The victim: median and p99 within 2× of quiet (floors of 10 and 20 ms for timer and scheduling noise: the
+    // server, the attackers and this process share 2 cores), and no stall of seconds.
+    expect(figures.attackP50ms).toBeLessThanOrEqual(Math.max(2 * figures.quietP50ms, P50_FLOOR_MS));
+    expect(figures.attackP99ms).toBeLessThanOrEqual(Math.max(2 * figures.quietP99ms, P99_FLOOR_MS));
     expect(figures.attackWorstMs).toBeLessThan(3000);
 
     // The quiet run is intact: every batch stored once, in order; the attacker's junk left nothing in it.
