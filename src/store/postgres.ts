@@ -25,6 +25,7 @@ import {
   RUN_PROGRESS_COLUMNS,
   RUN_RECORD_COLUMNS,
   advanceContiguous,
+  athleteForToken,
   batchProblem,
   checkAlerts,
   checkCheckpointSeq,
@@ -267,10 +268,10 @@ export class PostgresStore implements Store {
   authenticate(token: string): Promise<Athlete | null> {
     return this.#do(async (db) => {
       if (!plausibleToken(token)) return null;
-      const row = await this.#one(db, 'SELECT id, name, profile, created_at FROM athletes WHERE token_hash = $1', [
+      const row = await this.#one(db, 'SELECT id, name, profile, created_at, token_hash FROM athletes WHERE token_hash = $1', [
         hashToken(token),
       ]);
-      return row ? toAthlete(row) : null;
+      return athleteForToken(row, token);
     });
   }
 

@@ -3,7 +3,7 @@
  * mapping, cursors, the contiguous-seq walk, and how backend errors become {@link StoreError} codes.
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Report } from '../../alerts/types.js';
 import { SAMPLE_FIELDS, type SampleColumns } from '../../ingest/sample.js';
 import { reportHighlights } from './highlights.js';
@@ -33,12 +33,25 @@ export function newToken(): string {
 }
 
 /**
- * sha-256 hex of a token: what is stored and looked up. The lookup is an index equality on the hash, so its
- * timing can only reveal prefixes of a hash of a 256-bit secret, which tells an attacker nothing usable; no
- * separate constant-time compare is needed.
+ * sha-256 hex of a token: what is stored and looked up (an index equality on the hash). The row found is then
+ * checked by {@link athleteForToken}.
  */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Authentication's one rule, for both stores: the row the digest's index lookup found (if any) is the token's
+ * athlete only when its stored digest equals the token's, compared with `crypto.timingSafeEqual` (time
+ * independent of how many bytes match). The lookup alone can only leak prefixes of a hash of a 256-bit secret;
+ * the compare makes the answer not rest on the index's notion of equality either.
+ */
+export function athleteForToken(row: Row | undefined | null, token: string): Athlete | null {
+  if (!row || typeof row.token_hash !== 'string') return null;
+  const expected = createHash('sha256').update(token).digest();
+  const stored = Buffer.from(row.token_hash, 'hex');
+  if (stored.length !== expected.length || !timingSafeEqual(stored, expected)) return null;
+  return toAthlete(row);
 }
 
 export function plausibleToken(token: unknown): token is string {

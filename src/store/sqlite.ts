@@ -29,6 +29,7 @@ import {
   RUN_PROGRESS_COLUMNS,
   RUN_RECORD_COLUMNS,
   advanceContiguous,
+  athleteForToken,
   batchProblem,
   checkAlerts,
   checkCheckpointSeq,
@@ -105,7 +106,7 @@ function isBusy(error: unknown): boolean {
 function prepareAll(db: Database.Database) {
   return {
     insertAthlete: db.prepare('INSERT INTO athletes (id, name, profile, token_hash, created_at) VALUES (?, ?, ?, ?, ?)'),
-    athleteByHash: db.prepare('SELECT id, name, profile, created_at FROM athletes WHERE token_hash = ?'),
+    athleteByHash: db.prepare('SELECT id, name, profile, created_at, token_hash FROM athletes WHERE token_hash = ?'),
     athleteById: db.prepare('SELECT id, name, profile, created_at FROM athletes WHERE id = ?'),
     updateProfile: db.prepare('UPDATE athletes SET profile = ? WHERE id = ?'),
 
@@ -329,8 +330,7 @@ export class SqliteStore implements Store {
   authenticate(token: string): Promise<Athlete | null> {
     return this.#do(() => {
       if (!plausibleToken(token)) return null;
-      const row = this.#s.athleteByHash.get(hashToken(token)) as Row | undefined;
-      return row ? toAthlete(row) : null;
+      return athleteForToken(this.#s.athleteByHash.get(hashToken(token)) as Row | undefined, token);
     });
   }
 
