@@ -23,7 +23,8 @@ if (kind === 'product') {
   const { loadConfig } = await import(`${DIST}src/server/config.js`);
   const dataDir = mkdtempSync(join(tmpdir(), 'cg-bench-live-'));
   const silent = new Writable({ write: (_c, _e, cb) => cb() });
-  const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+  // Every watch of the load generator connects from 127.0.0.1: no per-address handshake budget (10,000 a level).
+  const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SOCKET_HANDSHAKES_ADDRESS_PER_MIN: '0' };
   if (process.env.BENCH_FIT_WORKERS) env.FIT_WORKERS = process.env.BENCH_FIT_WORKERS;
   if (process.env.BENCH_FIT_WORKER_NICE) env.FIT_WORKER_NICE = process.env.BENCH_FIT_WORKER_NICE;
   const server = await startServer(loadConfig(env), { logDestination: silent });
