@@ -15,15 +15,27 @@ const SCRIPT = `
 const { openStore } = await import(process.env.STORE_MODULE);
 const config = JSON.parse(process.env.STORE_CONFIG);
 const store = await openStore(config);
-const { athlete } = await store.createAthlete({ name: 'proc' });
-const { run } = await store.startLiveRun(athlete.id, { clientRunId: 'w' });
+// Past its short async retry a locked SQLite file gives a retriable STORE_UNAVAILABLE; callers (the live
+// path's group commit) retry it, and so does this script, so a busy machine cannot starve it into a failure.
+const retrying = async (op) => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (err?.code !== 'STORE_UNAVAILABLE' || attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+};
+const { athlete } = await retrying(() => store.createAthlete({ name: 'proc' }));
+const { run } = await retrying(() => store.startLiveRun(athlete.id, { clientRunId: 'w' }));
 const cols = () => {
   const c = { length: 2 };
   for (const f of ['t','timestamp','hr','cadence','speed','distance','altitude','temperature','respiration','power']) c[f] = new Float64Array([1, 2]);
   return c;
 };
 let last;
-for (let seq = 1; seq <= 10; seq++) [last] = await store.appendSampleBatches([{ athleteId: athlete.id, runId: run.id, seq, samples: cols() }]);
+for (let seq = 1; seq <= 10; seq++) [last] = await retrying(() => store.appendSampleBatches([{ athleteId: athlete.id, runId: run.id, seq, samples: cols() }]));
 console.log(JSON.stringify({ version: await store.schemaVersion(), contiguousSeq: last.contiguousSeq }));
 await store.close();
 `;
