@@ -59,6 +59,17 @@ import type { Metrics } from './metrics.js';
 
 /** Save an engine checkpoint every this many batches, so a restart replays at most that many. */
 const CHECKPOINT_EVERY_BATCHES = 20;
+
+/**
+ * How many batches a run waits for its first checkpoint: 1–20, fixed per run id. Runs that started together
+ * (a bench, a server restart rebuilding every session) would otherwise all checkpoint on the same batch: 5,000
+ * watches at 1 Hz then held the event loop for 200–400 ms every 20 s, encoding and writing 5,000 snapshots.
+ */
+export function firstCheckpointAfter(runId: string): number {
+  let h = 0x811c9dc5; // FNV-1a, 32 bits
+  for (let i = 0; i < runId.length; i++) h = Math.imul(h ^ runId.charCodeAt(i), 0x01000193);
+  return 1 + ((h >>> 0) % CHECKPOINT_EVERY_BATCHES);
+}
 /** Most `end` messages waiting in one run's chain; beyond it the watch is flooding. */
 const MAX_QUEUED_PER_RUN = 64;
 /** Unstored events one run may hold (each is a few hundred bytes; a watch sends a few an hour). */
@@ -273,6 +284,7 @@ export class LiveSession {
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private batchesSinceCheckpoint = 0;
+  private batchesUntilCheckpoint: number;
   private ended = false;
   latestRisk: RiskPoint | null = null;
   /** How the session was opened: the checkpoint seq it restored from (0 = none) and the batches replayed. */
@@ -297,6 +309,7 @@ export class LiveSession {
     this.options = record.options ?? {};
     this.contiguousSeq = record.contiguousSeq;
     this.acceptedSeq = record.contiguousSeq;
+    this.batchesUntilCheckpoint = firstCheckpointAfter(record.id);
     this.normalizer = createLiveNormalizer(normalizerState);
     this.sink = {
       alert: (a) => void this.producedAlerts.push(a),
@@ -474,8 +487,10 @@ export class LiveSession {
     this.deps.metrics.samples(cols.length);
     const produced = this.takeProduced();
     let checkpoint: CheckpointState | null = null;
-    if (++this.batchesSinceCheckpoint >= CHECKPOINT_EVERY_BATCHES) {
+    this.batchesSinceCheckpoint++;
+    if (--this.batchesUntilCheckpoint <= 0) {
       this.batchesSinceCheckpoint = 0;
+      this.batchesUntilCheckpoint = CHECKPOINT_EVERY_BATCHES;
       checkpoint = this.state();
     }
     return new Promise((resolve) => {
