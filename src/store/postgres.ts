@@ -55,6 +55,7 @@ import {
   toStoreError,
   toStoredAlert,
   uploadChunks,
+  uploadedRunRecord,
   type RunProgress,
 } from './shared.js';
 import {
@@ -369,7 +370,7 @@ export class PostgresStore implements Store {
         6,
         input.run.events.map((event, i) => [n, `file:${i}`, event.t, event.type, JSON.stringify(event), now]),
       );
-      return { run: toRunRecord((await this.#one(db, byFile, [athleteId, sha]))!), created: true };
+      return { run: uploadedRunRecord((await this.#one(db, byFile, [athleteId, sha]))!, input), created: true };
     });
   }
 

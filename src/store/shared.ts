@@ -15,6 +15,7 @@ import {
   type JournalEntry,
   type NewJournalEntry,
   type NewRunEvent,
+  type NewUploadedRun,
   type RunRecord,
   type RunSummary,
   type SampleBatch,
@@ -308,6 +309,14 @@ export function toRunRecord(row: Row): RunRecord {
     contiguousSeq: num(row.contiguous_seq),
     alertsDeliveredThrough: num(row.alerts_delivered_through),
   };
+}
+
+/**
+ * The record of an upload just stored from `input`: its row, with the JSON columns taken from the objects just
+ * written rather than parsed back (the report of a 100,000-sample run is ~30 ms of JSON.parse on the event loop).
+ */
+export function uploadedRunRecord(row: Row, input: NewUploadedRun): RunRecord {
+  return toRunRecord({ ...row, report: input.report, meta: input.run.meta, options: input.options ?? null });
 }
 
 export function toStoredAlert(row: Row, deliveredThrough: number): StoredAlert {

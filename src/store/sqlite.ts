@@ -58,6 +58,7 @@ import {
   toStoreError,
   toStoredAlert,
   uploadChunks,
+  uploadedRunRecord,
   type RunProgress,
 } from './shared.js';
 import {
@@ -389,7 +390,7 @@ export class SqliteStore implements Store {
       input.run.events.forEach((event, i) => {
         this.#s.insertEvent.run(inserted.n, `file:${i}`, event.t, event.type, JSON.stringify(event), now);
       });
-      return { run: toRunRecord(this.#s.runByFile.get(athleteId, sha) as Row), created: true };
+      return { run: uploadedRunRecord(this.#s.runByFile.get(athleteId, sha) as Row, input), created: true };
     });
   }
 
