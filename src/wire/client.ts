@@ -142,7 +142,13 @@ export class WatchClient {
       this.inflight = 0;
       this.attempts = 0;
       this.wakeConnectWaiters();
-      if (this.startMsg) void this.resume().catch(() => {});
+      if (!this.startMsg) return;
+      // socket.io restored this connection's server-side state (same process, rooms, the pushes missed): the
+      // run's session is most likely still open there, so resend what is unacked at once. That needs no store
+      // round trip, so prompts go on through a brief drop while the database is down. A server that no longer
+      // has the session answers UNKNOWN_RUN, and the client then sends start as after any other reconnect.
+      if (socket.recovered && this.startAck && !this.resuming) this.pump();
+      else void this.resume().catch(() => {});
     });
     socket.on('connect_error', (err) => {
       const code = (err as Error & { data?: { code?: string } }).data?.code;

@@ -165,6 +165,13 @@ export interface PromptProbe {
    * push arrives: with the time from the call, and the time of arrival (performance.now()).
    */
   sendThroughFirstAlert(): Promise<{ ms: number; at: number }>;
+  /**
+   * Sends the first `seconds` of the run (before the first alert) and resolves once they are acked and a push
+   * (a risk point) has arrived, so that socket.io can recover this connection after a drop.
+   */
+  warmUp(seconds: number): Promise<void>;
+  /** Cuts the transport under the socket and resolves on the reconnect, with whether socket.io recovered it. */
+  dropConnection(): Promise<{ recovered: boolean }>;
   /** Sends the rest, ends the run, and returns an outcome `tally` can count. */
   finish(): Promise<FleetOutcome>;
 }
@@ -196,6 +203,19 @@ export async function promptProbe(url: string, fleet: FleetRun): Promise<PromptP
   return {
     client,
     firstAlertT,
+    async warmUp(seconds) {
+      if (seconds >= firstAlertT) throw new Error('the warm-up must end before the first alert');
+      const pushed = new Promise<void>((resolve) => client.socket.once('risk', () => resolve()));
+      sendUntil(seconds);
+      await client.drain();
+      await pushed;
+    },
+    dropConnection() {
+      return new Promise((resolve) => {
+        client.socket.once('connect', () => resolve({ recovered: client.socket.recovered }));
+        client.socket.io.engine.close();
+      });
+    },
     sendThroughFirstAlert() {
       const t0 = performance.now();
       const arrived = new Promise<{ ms: number; at: number }>((resolve) => {
