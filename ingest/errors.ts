@@ -4,15 +4,20 @@
  * @module
  */
 
+/** Every code a FIT file can be refused with (decodeFit, the upload path, `crampguard samples`). */
+export const FIT_ERROR_CODES = [
+  'FIT_EMPTY',
+  'FIT_NOT_FIT',
+  'FIT_BAD_HEADER',
+  'FIT_CRC_MISMATCH',
+  'FIT_TRUNCATED',
+  'FIT_NO_RECORDS',
+  'FIT_TOO_LARGE',
+  'FIT_DECODE_FAILED',
+] as const;
+
 export type IngestCode =
-  | 'FIT_EMPTY'
-  | 'FIT_NOT_FIT'
-  | 'FIT_BAD_HEADER'
-  | 'FIT_CRC_MISMATCH'
-  | 'FIT_TRUNCATED'
-  | 'FIT_NO_RECORDS'
-  | 'FIT_TOO_LARGE'
-  | 'FIT_DECODE_FAILED'
+  | (typeof FIT_ERROR_CODES)[number]
   /** A file path given to the CLI or a loader cannot be read (missing, a directory, no permission). */
   | 'FILE_UNREADABLE'
   | 'SAMPLE_INVALID'

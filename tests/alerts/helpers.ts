@@ -9,21 +9,15 @@ import type { Alert, Conditions, Profile } from '../../alerts/types.js';
 import { decodeFitSync } from '../../ingest/fit.js';
 import { allocColumns, CHANNELS, type Channel, type NormalizedRun, type RunEvent } from '../../ingest/sample.js';
 import { createRandom } from '../../src/sim/random.js';
+import type { Expectation } from '../../src/sim/scenarios.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'bin/crampguard.js');
 export const PROJECT_SCENARIOS = join(ROOT, 'fixtures/scenarios');
 export const SHARED_SCENARIOS = resolve(ROOT, '../shared/scenarios');
 
-export interface Expectation {
-  kind: string;
-  min?: number;
-  max?: number;
-  from?: number;
-  to?: number;
-  minGapS?: number;
-  maxPerHour?: number;
-}
+/** The scenario checks, as the simulator writes them (`src/sim/scenarios.ts`). */
+export type { Expectation };
 export interface ScenarioSpec {
   profile: Profile;
   conditions: Conditions;
