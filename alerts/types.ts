@@ -93,7 +93,27 @@ export interface Profile {
   sweatSodiumMmolPerL?: number;
   /** Prior cramps: a count, or their recorded contexts (from the journal). */
   crampHistory?: number | CrampContext[];
+  /** Threshold (about one-hour race) pace as speed, m/s. */
+  thresholdPaceMps?: number;
+  /** Critical speed from the athlete's mean-maximal pace curve, m/s. */
+  criticalSpeedMps?: number;
+  /**
+   * Values that were learned from the athlete's own runs rather than typed: field → where it came from, shown in
+   * the report as is (e.g. "learned from 14 runs since 12 Oct"). A learned value counts as known, like a typed one.
+   */
+  learned?: Partial<Record<LearnableField, string>>;
 }
+
+/** Profile fields an athlete model may learn (src/athlete/). */
+export type LearnableField =
+  | 'hrMax'
+  | 'hrRest'
+  | 'lthr'
+  | 'usualLongRunMin'
+  | 'easyPaceMps'
+  | 'thresholdPaceMps'
+  | 'criticalSpeedMps'
+  | 'sweatRateMlPerH';
 
 /** Air conditions of the run. */
 export interface Conditions {
