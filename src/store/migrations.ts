@@ -23,8 +23,23 @@ export interface Migration {
 }
 
 const TYPES: Record<Dialect, Record<string, string>> = {
-  sqlite: { serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', bigint: 'INTEGER', real: 'REAL', json: 'TEXT', blob: 'BLOB' },
-  postgres: { serial: 'BIGSERIAL PRIMARY KEY', bigint: 'BIGINT', real: 'DOUBLE PRECISION', json: 'JSONB', blob: 'BYTEA' },
+  sqlite: {
+    serial: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+    bigint: 'INTEGER',
+    real: 'REAL',
+    json: 'TEXT',
+    blob: 'BLOB',
+    // Epoch ms of runs.start_time (ISO 8601 UTC, as the stores write it).
+    startTimeMs: 'CAST(ROUND((julianday(start_time) - 2440587.5) * 86400000.0) AS INTEGER)',
+  },
+  postgres: {
+    serial: 'BIGSERIAL PRIMARY KEY',
+    bigint: 'BIGINT',
+    real: 'DOUBLE PRECISION',
+    json: 'JSONB',
+    blob: 'BYTEA',
+    startTimeMs: 'CAST(ROUND(EXTRACT(EPOCH FROM CAST(start_time AS timestamptz)) * 1000) AS BIGINT)',
+  },
 };
 
 const MIGRATIONS: readonly Migration[] = [
@@ -137,6 +152,27 @@ UPDATE runs SET max_seq = COALESCE((SELECT MAX(seq) FROM sample_chunks WHERE sam
     sql: `
 ALTER TABLE runs ADD COLUMN prompts {bigint};
 ALTER TABLE runs ADD COLUMN peak_risk {real};
+`,
+  },
+  {
+    version: 4,
+    name: "runs.start_ms, sort_ms, replay_of, sport, pace_s_per_km: the list by each run's own start with sport and pace, same-activity lookups, replays off the list",
+    // start_ms: the run's start (epoch ms) when known; sort_ms: start_ms, else the creation time (the list's order);
+    // replay_of: for a live run that started at the same instant as a stored run (a replay of it, from the CLI or
+    // the simulator), that run's id: the list leaves it out. sport and pace_s_per_km are report highlights like
+    // prompts: clearing prompts makes the store fill all of them from the report the first time a list shows the
+    // row (shared.ts `needsHighlights`), instead of decoding every report here.
+    sql: `
+ALTER TABLE runs ADD COLUMN sport TEXT;
+ALTER TABLE runs ADD COLUMN pace_s_per_km {real};
+UPDATE runs SET prompts = NULL WHERE report IS NOT NULL;
+ALTER TABLE runs ADD COLUMN start_ms {bigint};
+ALTER TABLE runs ADD COLUMN sort_ms {bigint};
+ALTER TABLE runs ADD COLUMN replay_of TEXT;
+UPDATE runs SET start_ms = {startTimeMs} WHERE start_time IS NOT NULL;
+UPDATE runs SET sort_ms = COALESCE(start_ms, created_at);
+CREATE INDEX runs_by_start ON runs (athlete_id, start_ms);
+CREATE INDEX runs_by_sort ON runs (athlete_id, sort_ms, n);
 `,
   },
 ];

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Alert, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
-import type { SampleColumns } from '../../ingest/sample.js';
+import type { RunMeta, SampleColumns } from '../../ingest/sample.js';
 import { decodeChunks, encodeChunk } from './codec.js';
 import { reportHighlights } from './highlights.js';
 import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from './migrations.js';
@@ -24,6 +24,7 @@ import {
   RUN_LIST_COLUMNS,
   RUN_PROGRESS_COLUMNS,
   RUN_RECORD_COLUMNS,
+  RUN_SUMMARY_COLUMNS,
   advanceContiguous,
   athleteForToken,
   batchProblem,
@@ -36,6 +37,7 @@ import {
   checkUploadColumns,
   contiguousFromFresh,
   decodeCursor,
+  decodeRunCursor,
   hashToken,
   iso,
   json,
@@ -46,6 +48,8 @@ import {
   pageLimit,
   plausibleToken,
   reportColumns,
+  runCursor,
+  startMsOf,
   toAthlete,
   toJournalEntry,
   toPage,
@@ -74,6 +78,7 @@ import {
   type NewUploadedRun,
   type Page,
   type ReadSamplesOptions,
+  type RunCandidate,
   type RunRecord,
   type RunSummary,
   type SampleBatch,
@@ -341,6 +346,8 @@ export class PostgresStore implements Store {
         file_sha256: sha,
         name: input.name ?? null,
         start_time: input.run.meta.startTime ?? input.report.startTime ?? null,
+        start_ms: startMsOf(input.run.meta.startTime ?? input.report.startTime),
+        sort_ms: startMsOf(input.run.meta.startTime ?? input.report.startTime) ?? now,
         created_at: now,
         ended_at: now,
         options: input.options ? JSON.stringify(input.options) : null,
@@ -350,6 +357,8 @@ export class PostgresStore implements Store {
         distance_m: columns.distanceM,
         prompts: columns.prompts,
         peak_risk: columns.peakRisk,
+        sport: columns.sport,
+        pace_s_per_km: columns.paceSPerKm,
         sample_count: cols.length,
         contiguous_seq: chunks.length,
         max_seq: chunks.length,
@@ -387,6 +396,16 @@ export class PostgresStore implements Store {
   startLiveRun(athleteId: string, input: NewLiveRun): Promise<Created<RunRecord>> {
     return this.#do(async (db) => {
       const clientRunId = checkKey('clientRunId', input.clientRunId);
+      const startMs = startMsOf(input.startTime);
+      const now = Date.now();
+      // Started at the same instant as a stored run: a replay of it (see RunSummary.replayOf).
+      const replayed =
+        startMs === null
+          ? null
+          : await this.#one(db, 'SELECT id FROM runs WHERE athlete_id = $1 AND start_ms = $2 AND replay_of IS NULL ORDER BY n LIMIT 1', [
+              athleteId,
+              startMs,
+            ]);
       const n = await this.#insertRun(db, {
         id: randomUUID(),
         athlete_id: athleteId,
@@ -395,7 +414,10 @@ export class PostgresStore implements Store {
         client_run_id: clientRunId,
         name: input.name ?? null,
         start_time: input.startTime ?? null,
-        created_at: Date.now(),
+        start_ms: startMs,
+        sort_ms: startMs ?? now,
+        replay_of: (replayed?.id as string | undefined) ?? null,
+        created_at: now,
         options: input.options ? JSON.stringify(input.options) : null,
       });
       const row = await this.#one(db, `SELECT ${RUN_RECORD_COLUMNS} FROM runs WHERE athlete_id = $1 AND client_run_id = $2`, [
@@ -413,7 +435,8 @@ export class PostgresStore implements Store {
         db,
         `UPDATE runs SET status = 'ended', ended_at = COALESCE(ended_at, $3), report = $4,
            meta = COALESCE($5::jsonb, meta), duration_s = $6, distance_m = $7, start_time = COALESCE(start_time, $8),
-           prompts = $9, peak_risk = $10
+           prompts = $9, peak_risk = $10, sport = $11, pace_s_per_km = $12, start_ms = COALESCE(start_ms, $13::bigint),
+           sort_ms = COALESCE(start_ms, $13::bigint, sort_ms)
          WHERE id = $1 AND athlete_id = $2 RETURNING ${RUN_RECORD_COLUMNS}`,
         [
           runId,
@@ -426,6 +449,9 @@ export class PostgresStore implements Store {
           input.meta?.startTime ?? input.report.startTime ?? null,
           columns.prompts,
           columns.peakRisk,
+          columns.sport,
+          columns.paceSPerKm,
+          startMsOf(input.meta?.startTime ?? input.report.startTime),
         ],
       );
       return row ? toRunRecord(row) : null;
@@ -436,9 +462,10 @@ export class PostgresStore implements Store {
     return this.#do(async (db) => {
       const columns = reportColumns(report);
       const result = await db.query(
-        `UPDATE runs SET report = $3, duration_s = $4, distance_m = $5, prompts = $6, peak_risk = $7
+        `UPDATE runs SET report = $3, duration_s = $4, distance_m = $5, prompts = $6, peak_risk = $7, sport = $8,
+           pace_s_per_km = $9
          WHERE id = $1 AND athlete_id = $2`,
-        [runId, athleteId, JSON.stringify(report), columns.durationS, columns.distanceM, columns.prompts, columns.peakRisk],
+        [runId, athleteId, JSON.stringify(report), columns.durationS, columns.distanceM, columns.prompts, columns.peakRisk, columns.sport, columns.paceSPerKm],
       );
       return (result.rowCount ?? 0) > 0;
     });
@@ -452,12 +479,25 @@ export class PostgresStore implements Store {
     return this.#do(async (db) => {
       const limit = pageLimit(options.limit);
       const { rows } = await db.query(
-        `SELECT ${RUN_LIST_COLUMNS} FROM runs WHERE athlete_id = $1 AND n < $2 AND ($3::text IS NULL OR status = $3)
-         ORDER BY n DESC LIMIT $4`,
-        [athleteId, decodeCursor(options.before), options.status ?? null, limit + 1],
+        `SELECT ${RUN_LIST_COLUMNS} FROM runs WHERE athlete_id = $1 AND (sort_ms, n) < ($2::bigint, $3::bigint)
+           AND ($4::text IS NULL OR status = $4) AND ($4::text IS NOT NULL OR replay_of IS NULL)
+         ORDER BY sort_ms DESC, n DESC LIMIT $5`,
+        [athleteId, ...decodeRunCursor(options.before), options.status ?? null, limit + 1],
       );
       await this.#fillHighlights(db, (rows as Row[]).slice(0, limit).filter(needsHighlights));
-      return toPage(rows as Row[], limit, toRunSummary, (row) => row.n);
+      return toPage(rows as Row[], limit, toRunSummary, runCursor);
+    });
+  }
+
+  findRunsStartingNear(athleteId: string, startTime: string, toleranceMs: number): Promise<RunCandidate[]> {
+    return this.#do(async (db) => {
+      const ms = startMsOf(startTime);
+      if (ms === null) return [];
+      const { rows } = await db.query(
+        `SELECT ${RUN_SUMMARY_COLUMNS}, meta FROM runs WHERE athlete_id = $1 AND start_ms BETWEEN $2 AND $3 ORDER BY n LIMIT 20`,
+        [athleteId, ms - toleranceMs, ms + toleranceMs],
+      );
+      return (rows as Row[]).map((row) => ({ ...toRunSummary(row), meta: json<RunMeta>(row.meta) }));
     });
   }
 
@@ -476,16 +516,25 @@ export class PostgresStore implements Store {
       ]);
       for (const stored of reports as Row[]) {
         const row = byN.get(num(stored.n))!;
-        const { prompts, peakRisk } = reportHighlights(json<Report>(stored.report));
+        const { prompts, peakRisk, sport, paceSPerKm } = reportHighlights(json<Report>(stored.report));
         row.prompts = prompts;
         row.peak_risk = peakRisk;
+        row.sport = sport;
+        row.pace_s_per_km = paceSPerKm;
       }
     }
     await db
       .query(
-        `UPDATE runs SET prompts = u.p, peak_risk = u.r FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS u(n, p, r)
+        `UPDATE runs SET prompts = u.p, peak_risk = u.r, sport = u.s, pace_s_per_km = u.pace
+         FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::text[], $5::float8[]) AS u(n, p, r, s, pace)
          WHERE runs.n = u.n AND runs.prompts IS NULL`,
-        [ns, rows.map((row) => row.prompts ?? null), rows.map((row) => row.peak_risk ?? null)],
+        [
+          ns,
+          rows.map((row) => row.prompts ?? null),
+          rows.map((row) => row.peak_risk ?? null),
+          rows.map((row) => row.sport ?? null),
+          rows.map((row) => row.pace_s_per_km ?? null),
+        ],
       )
       .catch(() => undefined);
   }

@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Report } from '../../alerts/types.js';
 import { SAMPLE_FIELDS, type SampleColumns } from '../../ingest/sample.js';
-import { reportHighlights } from './highlights.js';
+import { reportHighlights, type ReportHighlights } from './highlights.js';
 import {
   MAX_BATCH_ROWS,
   UPLOAD_CHUNK_ROWS,
@@ -155,6 +155,26 @@ export function pageLimit(limit: number | undefined): number {
   return Math.min(limit, MAX_PAGE);
 }
 
+/** Epoch ms of an ISO 8601 start time; null when absent or unreadable. */
+export function startMsOf(startTime: string | null | undefined): number | null {
+  if (!startTime) return null;
+  const ms = Date.parse(startTime);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * Run-list cursors: the last row shown's sort key (its start, else its creation time, epoch ms) and internal
+ * counter, as `ms_n`; opaque to callers.
+ */
+export function decodeRunCursor(before: string | undefined): [number, number] {
+  if (before === undefined) return [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+  const m = /^(-?[0-9]{1,16})_([1-9][0-9]{0,15})$/.exec(before);
+  if (!m) throw new StoreError('STORE_BAD_INPUT', 'invalid paging cursor');
+  return [Number(m[1]), Number(m[2])];
+}
+
+export const runCursor = (row: Row): string => `${num(row.sort_ms)}_${num(row.n)}`;
+
 /** Cursors are the internal creation counter of the last row shown; opaque to callers. */
 export function decodeCursor(before: string | undefined): number {
   if (before === undefined) return Number.MAX_SAFE_INTEGER;
@@ -270,7 +290,7 @@ export function toAthlete(row: Row): Athlete {
 
 /** Columns `toRunSummary` reads. */
 export const RUN_SUMMARY_COLUMNS =
-  'n, id, athlete_id, source, status, name, start_time, created_at, ended_at, sample_count, duration_s, distance_m, prompts, peak_risk';
+  'n, id, athlete_id, source, status, name, start_time, created_at, ended_at, sample_count, duration_s, distance_m, prompts, peak_risk, sport, pace_s_per_km, replay_of, sort_ms';
 /** Columns `toRunRecord` reads. */
 export const RUN_RECORD_COLUMNS = `${RUN_SUMMARY_COLUMNS}, file_sha256, client_run_id, options, meta, report, contiguous_seq, alerts_delivered_through`;
 /** What `listRuns` selects: the summary, and whether a report is stored (without reading it; see `needsHighlights`). */
@@ -291,6 +311,9 @@ export function toRunSummary(row: Row): RunSummary {
     distanceM: numOrNull(row.distance_m),
     prompts: numOrNull(row.prompts),
     peakRisk: numOrNull(row.peak_risk),
+    sport: (row.sport as string | null) ?? null,
+    paceSPerKm: numOrNull(row.pace_s_per_km),
+    replayOf: (row.replay_of as string | null) ?? null,
   };
 }
 
@@ -349,7 +372,7 @@ export function finiteOrNull(value: unknown): number | null {
  * The summary columns a stored report sets (duration, distance, prompts, peak risk). Every write of a report in
  * both backends goes through this, so the columns always match the report.
  */
-export function reportColumns(report: Report): { durationS: number | null; distanceM: number | null; prompts: number | null; peakRisk: number | null } {
+export function reportColumns(report: Report): { durationS: number | null; distanceM: number | null } & ReportHighlights {
   return { durationS: finiteOrNull(report.durationS), distanceM: finiteOrNull(report.distanceM), ...reportHighlights(report) };
 }
 
@@ -368,9 +391,13 @@ export const HIGHLIGHT_BATCH = 8;
 // Errors -------------------------------------------------------------------------------------------------
 
 /**
- * Maps any backend failure to a coded StoreError: disk/quota full → STORE_FULL (server: 507), a reference to
- * a missing athlete → STORE_BAD_INPUT, everything else → STORE_UNAVAILABLE (server: 503). The original error
- * is kept as `cause` for the logs; the message stays one line.
+ * Maps any backend failure to a coded StoreError: disk/quota full → STORE_FULL (server: 507); a value the database
+ * refuses (PostgreSQL SQLSTATE class 22, data exceptions: a NUL in text, an unpaired surrogate in jsonb, a number
+ * out of range; SQLite's SQLITE_TOOBIG, SQLITE_MISMATCH) and a reference to a missing athlete or run →
+ * STORE_BAD_INPUT (400); another integrity constraint (class 23, SQLITE_CONSTRAINT_*) → STORE_CONFLICT (409);
+ * everything else (connections, timeouts, the server shutting down) → STORE_UNAVAILABLE (503). One bad write is
+ * never reported as the store being unavailable, so nobody retries it forever. The original error is kept as
+ * `cause` for the logs; the message stays one line.
  */
 export function toStoreError(error: unknown): StoreError {
   if (error instanceof StoreError) return error;
@@ -382,5 +409,13 @@ export function toStoreError(error: unknown): StoreError {
     return new StoreError('STORE_BAD_INPUT', 'unknown athlete or run', { cause: error });
   }
   const detail = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
+  if (typeof code === 'string') {
+    if (/^22[0-9A-Z]{3}$/.test(code) || code === 'SQLITE_TOOBIG' || code === 'SQLITE_MISMATCH') {
+      return new StoreError('STORE_BAD_INPUT', `the database refused a value: ${detail}`, { cause: error });
+    }
+    if (/^23[0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_CONSTRAINT')) {
+      return new StoreError('STORE_CONFLICT', `the write conflicts with what is stored: ${detail}`, { cause: error });
+    }
+  }
   return new StoreError('STORE_UNAVAILABLE', `storage unavailable: ${detail}`, { cause: error });
 }

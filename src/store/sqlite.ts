@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Alert, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
-import type { SampleColumns } from '../../ingest/sample.js';
+import type { RunMeta, SampleColumns } from '../../ingest/sample.js';
 import { decodeChunks, encodeChunk } from './codec.js';
 import { reportHighlights } from './highlights.js';
 import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from './migrations.js';
@@ -28,6 +28,7 @@ import {
   RUN_LIST_COLUMNS,
   RUN_PROGRESS_COLUMNS,
   RUN_RECORD_COLUMNS,
+  RUN_SUMMARY_COLUMNS,
   advanceContiguous,
   athleteForToken,
   batchProblem,
@@ -40,6 +41,7 @@ import {
   checkUploadColumns,
   contiguousFromFresh,
   decodeCursor,
+  decodeRunCursor,
   hashToken,
   iso,
   json,
@@ -49,6 +51,8 @@ import {
   pageLimit,
   plausibleToken,
   reportColumns,
+  runCursor,
+  startMsOf,
   toAthlete,
   toJournalEntry,
   toPage,
@@ -77,6 +81,7 @@ import {
   type NewUploadedRun,
   type Page,
   type ReadSamplesOptions,
+  type RunCandidate,
   type RunRecord,
   type RunSummary,
   type SampleBatch,
@@ -117,27 +122,40 @@ function prepareAll(db: Database.Database) {
     runN: db.prepare('SELECT n FROM runs WHERE id = ? AND athlete_id = ?').pluck(),
     insertRun: db.prepare(
       `INSERT INTO runs (id, athlete_id, source, status, file_sha256, client_run_id, name, start_time, created_at,
-         ended_at, options, meta, report, duration_s, distance_m, prompts, peak_risk, sample_count, contiguous_seq, max_seq)
+         ended_at, options, meta, report, duration_s, distance_m, prompts, peak_risk, sport, pace_s_per_km, sample_count,
+         contiguous_seq, max_seq, start_ms, sort_ms, replay_of)
        VALUES (@id, @athleteId, @source, @status, @fileSha256, @clientRunId, @name, @startTime, @createdAt,
-         @endedAt, @options, @meta, @report, @durationS, @distanceM, @prompts, @peakRisk, @sampleCount, @contiguousSeq, @contiguousSeq)
+         @endedAt, @options, @meta, @report, @durationS, @distanceM, @prompts, @peakRisk, @sport, @paceSPerKm, @sampleCount,
+         @contiguousSeq, @contiguousSeq, @startMs, COALESCE(@startMs, @createdAt),
+         CASE WHEN @source = 'live' AND @startMs IS NOT NULL THEN
+           (SELECT r.id FROM runs r WHERE r.athlete_id = @athleteId AND r.start_ms = @startMs AND r.replay_of IS NULL ORDER BY r.n LIMIT 1)
+         END)
        ON CONFLICT DO NOTHING RETURNING n`,
     ),
     endRun: db.prepare(
       `UPDATE runs SET status = 'ended', ended_at = COALESCE(ended_at, @now), report = @report,
          meta = COALESCE(@meta, meta), duration_s = @durationS, distance_m = @distanceM,
-         prompts = @prompts, peak_risk = @peakRisk, start_time = COALESCE(start_time, @startTime)
+         prompts = @prompts, peak_risk = @peakRisk, sport = @sport, pace_s_per_km = @paceSPerKm,
+         start_time = COALESCE(start_time, @startTime), start_ms = COALESCE(start_ms, @startMs),
+         sort_ms = COALESCE(start_ms, @startMs, sort_ms)
        WHERE id = @id AND athlete_id = @athleteId`,
     ),
     setReport: db.prepare(
       `UPDATE runs SET report = @report, duration_s = @durationS, distance_m = @distanceM, prompts = @prompts,
-         peak_risk = @peakRisk WHERE id = @id AND athlete_id = @athleteId`,
+         peak_risk = @peakRisk, sport = @sport, pace_s_per_km = @paceSPerKm WHERE id = @id AND athlete_id = @athleteId`,
     ),
     listRuns: db.prepare(
-      `SELECT ${RUN_LIST_COLUMNS} FROM runs WHERE athlete_id = ? AND n < ? AND (? IS NULL OR status = ?)
-       ORDER BY n DESC LIMIT ?`,
+      `SELECT ${RUN_LIST_COLUMNS} FROM runs WHERE athlete_id = @athleteId AND (sort_ms, n) < (@sortMs, @n)
+         AND (@status IS NULL OR status = @status) AND (@status IS NOT NULL OR replay_of IS NULL)
+       ORDER BY sort_ms DESC, n DESC LIMIT @limit`,
+    ),
+    runsStartingNear: db.prepare(
+      `SELECT ${RUN_SUMMARY_COLUMNS}, meta FROM runs WHERE athlete_id = ? AND start_ms BETWEEN ? AND ? ORDER BY n LIMIT 20`,
     ),
     runReport: db.prepare('SELECT report FROM runs WHERE n = ?').pluck(),
-    fillHighlights: db.prepare('UPDATE runs SET prompts = ?, peak_risk = ? WHERE n = ? AND prompts IS NULL'),
+    fillHighlights: db.prepare(
+      'UPDATE runs SET prompts = ?, peak_risk = ?, sport = ?, pace_s_per_km = ? WHERE n = ? AND prompts IS NULL',
+    ),
     deleteRun: db.prepare('DELETE FROM runs WHERE id = ? AND athlete_id = ?'),
 
     runForAppend: db.prepare(`SELECT ${RUN_PROGRESS_COLUMNS} FROM runs WHERE id = ?`),
@@ -375,6 +393,7 @@ export class SqliteStore implements Store {
         clientRunId: null,
         name: input.name ?? null,
         startTime: input.run.meta.startTime ?? input.report.startTime ?? null,
+        startMs: startMsOf(input.run.meta.startTime ?? input.report.startTime),
         createdAt: now,
         endedAt: now,
         options: input.options ? JSON.stringify(input.options) : null,
@@ -415,6 +434,7 @@ export class SqliteStore implements Store {
         clientRunId,
         name: input.name ?? null,
         startTime: input.startTime ?? null,
+        startMs: startMsOf(input.startTime),
         createdAt: Date.now(),
         endedAt: null,
         options: input.options ? JSON.stringify(input.options) : null,
@@ -424,6 +444,8 @@ export class SqliteStore implements Store {
         distanceM: null,
         prompts: null,
         peakRisk: null,
+        sport: null,
+        paceSPerKm: null,
         sampleCount: 0,
         contiguousSeq: 0,
       });
@@ -441,6 +463,7 @@ export class SqliteStore implements Store {
         meta: input.meta ? JSON.stringify(input.meta) : null,
         ...reportColumns(input.report),
         startTime: input.meta?.startTime ?? input.report.startTime ?? null,
+        startMs: startMsOf(input.meta?.startTime ?? input.report.startTime),
       }).changes;
       return changed === 0 ? null : this.#getRun(athleteId, runId);
     });
@@ -466,9 +489,19 @@ export class SqliteStore implements Store {
     return this.#do(() => {
       const limit = pageLimit(options.limit);
       const status = options.status ?? null;
-      const rows = this.#s.listRuns.all(athleteId, decodeCursor(options.before), status, status, limit + 1) as Row[];
+      const [sortMs, n] = decodeRunCursor(options.before);
+      const rows = this.#s.listRuns.all({ athleteId, sortMs, n, status, limit: limit + 1 }) as Row[];
       this.#fillHighlights(rows.slice(0, limit).filter(needsHighlights));
-      return toPage(rows, limit, toRunSummary, (row) => row.n);
+      return toPage(rows, limit, toRunSummary, runCursor);
+    });
+  }
+
+  findRunsStartingNear(athleteId: string, startTime: string, toleranceMs: number): Promise<RunCandidate[]> {
+    return this.#do(() => {
+      const ms = startMsOf(startTime);
+      if (ms === null) return [];
+      const rows = this.#s.runsStartingNear.all(athleteId, ms - toleranceMs, ms + toleranceMs) as Row[];
+      return rows.map((row) => ({ ...toRunSummary(row), meta: json<RunMeta>(row.meta) }));
     });
   }
 
@@ -480,14 +513,16 @@ export class SqliteStore implements Store {
   #fillHighlights(rows: Row[]): void {
     if (rows.length === 0) return;
     for (const row of rows) {
-      const { prompts, peakRisk } = reportHighlights(json<Report>(this.#s.runReport.get(row.n)));
+      const { prompts, peakRisk, sport, paceSPerKm } = reportHighlights(json<Report>(this.#s.runReport.get(row.n)));
       row.prompts = prompts;
       row.peak_risk = peakRisk;
+      row.sport = sport;
+      row.pace_s_per_km = paceSPerKm;
     }
     try {
       this.#db
         .transaction(() => {
-          for (const row of rows) this.#s.fillHighlights.run(row.prompts, row.peak_risk, row.n);
+          for (const row of rows) this.#s.fillHighlights.run(row.prompts, row.peak_risk, row.sport, row.pace_s_per_km, row.n);
         })
         .immediate();
     } catch {

@@ -11,7 +11,9 @@
  *   event key, alert id, journal id). Repeating a write with the same key changes nothing and returns what
  *   the first write produced.
  * - **Errors.** Bad arguments and backend failures surface as {@link StoreError} with a stable `code`; the
- *   server maps `STORE_UNAVAILABLE` → 503, `STORE_FULL` → 507, `STORE_BAD_INPUT` → 400.
+ *   server maps `STORE_UNAVAILABLE` → 503, `STORE_FULL` → 507, `STORE_BAD_INPUT` → 400,
+ *   `STORE_CONFLICT` → 409. Only a failure of the database itself is STORE_UNAVAILABLE: a value it refuses (a data
+ *   exception) or a constraint it enforces is the caller's problem and is never retried.
  * - **Times.** `createdAt`/`endedAt` are ISO 8601 UTC strings set by the store. `t` values are seconds since
  *   the run's first record, as everywhere else (ingest/sample.ts).
  * @module
@@ -29,6 +31,8 @@ export type StoreErrorCode =
   | 'STORE_FULL'
   /** An argument the store cannot accept (wrong column lengths, non-integer seq, …) (server: 400). */
   | 'STORE_BAD_INPUT'
+  /** The write conflicts with what is stored (a unique or check constraint: PostgreSQL class 23) (server: 409). */
+  | 'STORE_CONFLICT'
   /** Schema migrations failed or the database has a newer schema than this code knows. */
   | 'STORE_MIGRATION_FAILED';
 
@@ -110,6 +114,15 @@ export interface RunSummary {
   prompts: number | null;
   /** Highest cramp-risk score in the report; null without a report or risk points. */
   peakRisk: number | null;
+  /** The report's sport; null without a report or when the file does not say. */
+  sport: string | null;
+  /** Average pace over the moving time, s/km (src/store/highlights.ts); null without a report or distance. */
+  paceSPerKm: number | null;
+  /**
+   * A live run that started at the same instant as one of the athlete's stored runs is a replay of it (the CLI's
+   * `replay`, the dashboard's simulator): that run's id. `listRuns` leaves replays out unless asked by status.
+   */
+  replayOf: string | null;
 }
 
 export interface RunRecord extends RunSummary {
@@ -128,6 +141,11 @@ export interface RunRecord extends RunSummary {
   contiguousSeq: number;
   /** Alert-log position up to which alerts were delivered to the watch (0 = none); see `markAlertsDelivered`. */
   alertsDeliveredThrough: number;
+}
+
+/** A run's summary with its file's meta (device, start, laps), without the report: a same-activity candidate. */
+export interface RunCandidate extends RunSummary {
+  meta: RunMeta | null;
 }
 
 export interface NewUploadedRun {
@@ -330,8 +348,16 @@ export interface Store {
   /** Replaces the stored report (e.g. re-analysis with a new profile). False for a missing/foreign run. */
   setReport(athleteId: string, runId: string, report: Report): Promise<boolean>;
   getRun(athleteId: string, runId: string): Promise<RunRecord | null>;
-  /** Newest first (by creation), keyset-paged. */
+  /**
+   * Newest first by the run's own start (its creation time when the start is unknown), keyset-paged. Without a
+   * `status`, replays (`replayOf`) are left out: they repeat a run already listed.
+   */
   listRuns(athleteId: string, options?: ListRunsOptions): Promise<Page<RunSummary>>;
+  /**
+   * The athlete's runs (replays included, oldest first) whose start lies within `toleranceMs` of `startTime`:
+   * the candidates for "the same activity uploaded again" (src/server/duplicates.ts decides). At most 20.
+   */
+  findRunsStartingNear(athleteId: string, startTime: string, toleranceMs: number): Promise<RunCandidate[]>;
   /** Deletes the run with its samples, events, alerts and checkpoint. False for a missing/foreign run. */
   deleteRun(athleteId: string, runId: string): Promise<boolean>;
 

@@ -266,7 +266,8 @@ export function runStoreContract(name: string, newLocation: () => Promise<StoreL
         const a = await athlete();
         const ids: string[] = [];
         for (let i = 0; i < 5; i++) ids.push(await liveRun(a, `page-${i}`));
-        await store.endLiveRun(a, ids[1]!, { report: report(10) });
+        // No start time anywhere: listed by creation (a report with a start would place the run at it).
+        await store.endLiveRun(a, ids[1]!, { report: report(10, { startTime: null }) });
         const seen: string[] = [];
         let cursor: string | undefined;
         let pages = 0;
@@ -285,6 +286,54 @@ export function runStoreContract(name: string, newLocation: () => Promise<StoreL
         expect((await store.listRuns(a, { status: 'ended' })).items.map((r) => r.id)).toEqual([ids[1]]);
         await expectStoreError(store.listRuns(a, { before: 'garbage' }), 'STORE_BAD_INPUT');
         await expectStoreError(store.listRuns(a, { limit: 0 }), 'STORE_BAD_INPUT');
+      });
+
+      it("lists runs by their own start, not by upload time, with sport and pace; a replay is left out", async () => {
+        const a = await athlete();
+        const upload = (label: string, startTime: string, extra: Record<string, unknown> = {}) =>
+          store
+            .createUploadedRun(a, {
+              fileSha256: sha(`${a}-${label}`),
+              run: { ...normalizedRun(makeColumns(20, 5)), meta: { ...normalizedRun(makeColumns(1, 1)).meta, startTime } },
+              report: report(1200, { startTime, ...extra }),
+            })
+            .then((r) => r.run.id);
+        // Uploaded newest first, so creation order is the reverse of start order.
+        const june = await upload('june', '2026-06-01T07:00:00.000Z', { metrics: { avgPaceSPerKm: 301.5 } });
+        const may = await upload('may', '2026-05-01T07:00:00.000Z', { sport: 'trail_running' });
+        const april = await upload('april', '2026-04-01T07:00:00.000Z', { distanceM: null });
+        const pages: string[][] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listRuns(a, { limit: 2, ...(cursor ? { before: cursor } : {}) });
+          pages.push(page.items.map((r) => r.id));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(pages).toEqual([[june, may], [april]]);
+        const listed = (await store.listRuns(a)).items;
+        expect(listed.map((r) => [r.sport, r.paceSPerKm])).toEqual([
+          ['running', 301.5],
+          ['trail_running', 1200 / 3.6],
+          ['running', null],
+        ]);
+
+        // A live run starting at the instant a stored run started replays it: kept, but not listed twice.
+        const replay = await store.startLiveRun(a, { clientRunId: `replay-${a}`, startTime: '2026-05-01T07:00:00.000Z' });
+        expect(replay.run.replayOf).toBe(may);
+        const fresh = await store.startLiveRun(a, { clientRunId: `fresh-${a}`, startTime: '2026-07-01T07:00:00.000Z' });
+        expect(fresh.run.replayOf).toBeNull();
+        expect((await store.listRuns(a)).items.map((r) => r.id)).toEqual([fresh.run.id, june, may, april]);
+        expect((await store.listRuns(a, { status: 'live' })).items.map((r) => r.id)).toEqual([fresh.run.id, replay.run.id]);
+        await store.endLiveRun(a, replay.run.id, { report: report(60) });
+        expect((await store.listRuns(a)).items.map((r) => r.id)).not.toContain(replay.run.id);
+        expect((await store.getRun(a, replay.run.id))?.replayOf).toBe(may);
+
+        // Same-activity candidates: by start within the tolerance, with their meta, oldest first.
+        const near = await store.findRunsStartingNear(a, '2026-05-01T07:00:30.000Z', 60_000);
+        expect(near.map((r) => r.id)).toEqual([may, replay.run.id]);
+        expect(near[0]!.meta?.manufacturer).toBe('garmin');
+        expect(await store.findRunsStartingNear(a, '2026-05-01T07:02:00.000Z', 60_000)).toEqual([]);
+        expect(await store.findRunsStartingNear(await athlete(), '2026-05-01T07:00:00.000Z', 60_000)).toEqual([]);
       });
     });
 
