@@ -1,20 +1,39 @@
 /**
  * Opening the store: PostgreSQL when a database URL is configured, otherwise embedded SQLite under the data
- * directory (created on first start). Migrations run inside `openStore`.
+ * directory (created on first start). Migrations run inside `openStore`. Each store's driver is loaded only when
+ * that store is opened: a PostgreSQL deployment never loads better-sqlite3 (an optional dependency, so
+ * `npm ci --omit=dev --omit=optional` does not build it), an embedded one never loads pg.
  * @example
  * const store = await openStore({ dataDir: process.env.DATA_DIR, databaseUrl: process.env.DATABASE_URL });
  * @module
  */
-import { SqliteStore } from './sqlite.js';
-import type { Store, StoreConfig } from './types.js';
+import { StoreError, type Store, type StoreConfig } from './types.js';
 
 export * from './types.js';
 
 export async function openStore(config: StoreConfig = {}): Promise<Store> {
   if (config.databaseUrl) {
-    // Loaded only when used: an embedded deployment never loads pg.
     const { PostgresStore } = await import('./postgres.js');
     return PostgresStore.open(config as StoreConfig & { databaseUrl: string });
   }
+  const { SqliteStore } = await import('./sqlite.js').catch((error: unknown) => {
+    if (isMissing(error, 'better-sqlite3')) {
+      throw new StoreError(
+        'STORE_UNAVAILABLE',
+        'SQLite needs the optional package better-sqlite3, which is not installed: `npm install better-sqlite3`, or set DATABASE_URL for PostgreSQL',
+        { cause: error },
+      );
+    }
+    throw error;
+  });
   return SqliteStore.open(config);
+}
+
+function isMissing(error: unknown, pkg: string): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    e.message.includes(`'${pkg}'`)
+  );
 }
