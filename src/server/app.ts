@@ -23,6 +23,10 @@ export interface AppDeps extends ApiDeps {
   limits?: RequestHandler[];
   /** The live path's unstored samples and write health: /healthz says degraded while its writes fail. */
   backlog?: LiveBacklog;
+  /** The watch protocol over HTTP (src/server/watch-http.ts), mounted at /api/watch. */
+  watchHttp?: RequestHandler;
+  /** Where the built phone companion is (served at /companion). @default the dashboard folder's companion/ */
+  companionDir?: string;
 }
 
 const HOME_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>crampguard</title></head>
@@ -41,6 +45,11 @@ export function dashboardCacheControl(path: string): string {
   if (path.endsWith('.html')) return 'no-cache';
   if (/[\\/]assets[\\/][^\\/]+-[\w-]{8}\.\w+(\.map)?$/.test(path)) return 'public, max-age=31536000, immutable';
   return 'public, max-age=3600';
+}
+
+/** The companion's service worker and manifest are revalidated on every load, like index.html. */
+function setCompanionCaching(res: Response, path: string): void {
+  res.setHeader('Cache-Control', /[\\/]sw\.js$/.test(path) || path.endsWith('.webmanifest') ? 'no-cache' : dashboardCacheControl(path));
 }
 
 function setDashboardCaching(res: Response, path: string): void {
@@ -103,10 +112,17 @@ export function createApp(deps: AppDeps): Express {
   });
 
   for (const limit of deps.limits ?? []) app.use('/api', limit);
+  if (deps.watchHttp) app.use('/api/watch', deps.watchHttp);
   app.use('/api', apiRouter(deps));
   app.use('/api', (_req, _res, next) => next(new ApiError(404, 'NOT_FOUND', 'no such endpoint')));
 
   const dashboard = deps.config.dashboardDir ? resolve(deps.config.dashboardDir) : deps.defaultDashboardDir;
+  // The phone companion (src/companion/web): its own folder under the dashboard's build. Its service worker is
+  // revalidated like index.html, so a new version reaches phones on their next load.
+  const companion = deps.companionDir ?? resolve(dashboard, 'companion');
+  if (existsSync(resolve(companion, 'index.html'))) {
+    app.use('/companion', express.static(companion, { index: 'index.html', cacheControl: false, setHeaders: setCompanionCaching }));
+  }
   if (existsSync(resolve(dashboard, 'index.html'))) {
     app.use(express.static(dashboard, { index: 'index.html', cacheControl: false, setHeaders: setDashboardCaching }));
   } else {

@@ -20,6 +20,7 @@ import { RunLeases, type LeaseRedis } from './lease.js';
 import { Metrics } from './metrics.js';
 import { guardUpgrades, HandshakeLimiter, rateLimiter } from './rate-limit.js';
 import { WatchService } from './watch.js';
+import { watchHttpRouter } from './watch-http.js';
 
 export interface StartOptions {
   /** Where JSON logs go. @default stdout */
@@ -89,6 +90,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     defaultDashboardDir: join(root, 'dist', 'dashboard'),
     onRunDeleted: (athleteId, runId) => watch?.forget(athleteId, runId),
     backlog,
+    watchHttp: watchHttpRouter({ store, log, watch: () => watch }),
     ...(limit ? { limits: [limit] } : {}),
   });
   http.on('request', app);

@@ -13,7 +13,17 @@ import type { Alert, EngineOptions, Profile } from '../../alerts/types.js';
 import { MAX_BATCH_SAMPLES, parseWireBatch } from '../../ingest/live.js';
 import type { RunEvent } from '../../ingest/sample.js';
 import type { Store } from '../store/types.js';
-import type { Ack, ClientToServerEvents, ServerToClientEvents, WatchErrorCode } from '../wire/events.js';
+import type {
+  Ack,
+  BatchAck,
+  ClientToServerEvents,
+  EndAck,
+  EventAck,
+  ServerToClientEvents,
+  StartAck,
+  WatchError,
+  WatchErrorCode,
+} from '../wire/events.js';
 import { EndRunMsg, EventMsgSchema, FollowByIdMsg, SampleBatchMsgSchema, StartRunMsg } from '../wire/schemas.js';
 import { bearerToken } from './auth.js';
 import { describeZodError } from './errors.js';
@@ -30,8 +40,8 @@ type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<str
 type WatchNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 /** Token bucket per socket: a steady 50 messages/s with bursts of 200 (a watch sends one batch every few s). */
-const FLOOD_RATE_PER_S = 50;
-const FLOOD_BURST = 200;
+export const FLOOD_RATE_PER_S = 50;
+export const FLOOD_BURST = 200;
 /** The events a watch or dashboard may send; anything else is answered BAD_MESSAGE. */
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(['start', 'samples', 'event', 'end', 'follow', 'unfollow']);
 /** A session with no message for this long is checkpointed and dropped from memory (a resume rebuilds it). */
@@ -65,6 +75,23 @@ export interface WatchDeps {
   backlog?: LiveBacklog;
 }
 
+/**
+ * A watch's connection as the message handlers see it: a socket here, or a watch speaking HTTP
+ * (src/server/watch-http.ts). The four watch messages mean the same on both.
+ */
+export interface WatchConn {
+  /** Key of the connection's samples budget: the socket id, or one per athlete over HTTP. */
+  readonly id: string;
+  readonly athleteId: string;
+  /** socket.io restored this connection's state after a short gap (always false over HTTP). */
+  readonly recovered: boolean;
+  /** Socket only: joins the room of the run it started (pushes `alert` and `risk`), and keeps the run here. */
+  joinRun?(runId: string): Promise<void>;
+}
+
+/** The messages a watch sends, on either transport. */
+export type WatchMessage = 'start' | 'samples' | 'event' | 'end';
+
 /** How long a resuming start waits for an open session's writes before answering STORE_UNAVAILABLE, ms. */
 const START_SETTLE_MS = 2000;
 
@@ -81,6 +108,11 @@ function fail(code: WatchErrorCode, message: string, expectedSeq?: number, retry
 function claimedSamples(raw: unknown): number {
   const samples = (raw as { samples?: unknown } | null)?.samples;
   return Array.isArray(samples) ? Math.max(1, samples.length) : 1;
+}
+
+function unwrap<T>(o: Outcome<T>): T {
+  if (!o.ok) throw o.error;
+  return o.value;
 }
 
 function mergeProfile(stored: Profile, overrides: Profile | undefined): Profile {
@@ -338,12 +370,7 @@ export class WatchService {
         }
         const reply = ack as (r: Ack<T>) => void;
         if (!allow()) return reply(tooMany());
-        fn(msg).then(reply, (err: unknown) => {
-          if (err instanceof LiveError) return reply(fail(err.code as WatchErrorCode, err.message, err.expectedSeq));
-          const code = (err as { code?: string })?.code === 'STORE_UNAVAILABLE' ? 'STORE_UNAVAILABLE' : 'INTERNAL';
-          log.error({ err, event: name }, 'watch message failed');
-          reply(fail(code, code === 'INTERNAL' ? 'internal error' : 'the store does not answer: resend later'));
-        });
+        fn(msg).then(reply, (err: unknown) => reply(this.errorAck(err, name)));
       });
     };
 
@@ -358,91 +385,18 @@ export class WatchService {
       reply(fail('BAD_MESSAGE', `unknown event: ${String(event).slice(0, 40)}`));
     });
 
-    const unwrap = <T>(o: Outcome<T>): T => {
-      if (!o.ok) throw o.error;
-      return o.value;
+    const conn: WatchConn = {
+      id: socket.id,
+      athleteId,
+      get recovered() {
+        return socket.recovered;
+      },
+      joinRun: async (runId) => {
+        await socket.join(`run:${runId}`);
+        this.watchSockets.set(runId, socket.id);
+      },
     };
-
-    handle('start', async (raw) => {
-      const parsed = StartRunMsg.safeParse(raw);
-      if (!parsed.success) return fail('BAD_MESSAGE', `start: ${describeZodError(parsed.error)}`);
-      const msg = parsed.data;
-      const athlete = await this.deps.store.getAthlete(athleteId);
-      if (!athlete) return fail('UNKNOWN_RUN', 'the athlete no longer exists');
-      const options: EngineOptions = { profile: mergeProfile(athlete.profile, msg.profile) };
-      if (msg.conditions) options.conditions = msg.conditions;
-      if (msg.sessionKind) options.sessionKind = msg.sessionKind;
-      const startTime = new Date(msg.startTime).toISOString();
-      const session = await this.session(athleteId, msg.runId, { clientRunId: msg.runId, options, startTime });
-      if (!session) {
-        // The run exists and has ended: hand back its report so a watch that missed the end ack can finish.
-        const { run } = await this.deps.store.startLiveRun(athleteId, { clientRunId: msg.runId, options, startTime });
-        const alerts = ((await this.deps.store.listAlerts(athleteId, run.id)) ?? []).map((a) => a.alert);
-        return {
-          ok: true,
-          runId: msg.runId,
-          id: run.id,
-          status: 'ended',
-          resumed: true,
-          contiguousSeq: run.contiguousSeq,
-          settings: run.options ?? options,
-          alerts,
-          ...(run.report ? { report: run.report } : {}),
-        };
-      }
-      await socket.join(`run:${session.id}`);
-      this.watchSockets.set(session.id, socket.id);
-      const log = (await this.deps.store.listAlerts(athleteId, session.id)) ?? [];
-      const last = log.at(-1);
-      if (last) await this.deps.store.markAlertsDelivered(athleteId, session.id, last.pos);
-      const resumed = session.contiguousSeq > 0 || log.length > 0 || socket.recovered;
-      return {
-        ok: true,
-        runId: msg.runId,
-        id: session.id,
-        status: 'live',
-        resumed,
-        contiguousSeq: session.contiguousSeq,
-        settings: session.options,
-        alerts: log.map((a) => a.alert),
-      };
-    });
-
-    handle('samples', async (raw) => {
-      // Size and budget first, from the raw message: a refused batch costs no parsing.
-      const claimed = claimedSamples(raw);
-      if (claimed > MAX_BATCH_SAMPLES) {
-        return fail('SAMPLE_BATCH_TOO_LARGE', `batch has ${claimed} samples; at most ${MAX_BATCH_SAMPLES} are accepted, split it`);
-      }
-      const overBudget = this.takeSamples(socket.id, athleteId, raw, claimed);
-      if (overBudget) return overBudget;
-      const parsed = SampleBatchMsgSchema.safeParse(raw);
-      if (!parsed.success) return fail('BAD_MESSAGE', `samples: ${describeZodError(parsed.error)}`);
-      const batch = parseWireBatch(parsed.data.samples);
-      if (!batch.ok) return fail(batch.error.code, batch.error.message);
-      const session = await this.session(athleteId, parsed.data.runId);
-      if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
-      const r = unwrap(await session.submitBatch(parsed.data.seq, batch.batch));
-      return { ok: true, runId: parsed.data.runId, seq: parsed.data.seq, ...r };
-    });
-
-    handle('event', async (raw) => {
-      const parsed = EventMsgSchema.safeParse(raw);
-      if (!parsed.success) return fail('BAD_MESSAGE', `event: ${describeZodError(parsed.error)}`);
-      const session = await this.session(athleteId, parsed.data.runId);
-      if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
-      const r = unwrap(await session.submitEvent(`ev:${parsed.data.id}`, parsed.data.event as RunEvent));
-      return { ok: true, runId: parsed.data.runId, id: parsed.data.id, ...r };
-    });
-
-    handle('end', async (raw) => {
-      const parsed = EndRunMsg.safeParse(raw);
-      if (!parsed.success) return fail('BAD_MESSAGE', `end: ${describeZodError(parsed.error)}`);
-      const session = await this.session(athleteId, parsed.data.runId);
-      if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
-      const report = unwrap(await session.end());
-      return { ok: true, runId: parsed.data.runId, id: session.id, report };
-    });
+    for (const name of ['start', 'samples', 'event', 'end'] as const) handle(name, (raw) => this.message(conn, name, raw));
 
     handle('follow', async (raw) => {
       const parsed = FollowByIdMsg.safeParse(raw);
@@ -473,14 +427,124 @@ export class WatchService {
   }
 
   /**
+   * One watch message (start, samples, event, end) from a socket or over HTTP: validated, applied to the run's
+   * session, answered with its ack or a coded error ack (never a throw).
+   */
+  async message(conn: WatchConn, name: WatchMessage, raw: unknown): Promise<Ack<StartAck | BatchAck | EventAck | EndAck>> {
+    try {
+      if (name === 'start') return await this.start(conn, raw);
+      if (name === 'samples') return await this.samples(conn, raw);
+      if (name === 'event') return await this.event(conn, raw);
+      return await this.end(conn, raw);
+    } catch (err) {
+      return this.errorAck(err, name);
+    }
+  }
+
+  /** The error ack for a handler's throw: a LiveError's code, STORE_UNAVAILABLE, or INTERNAL (logged). */
+  private errorAck(err: unknown, event: string): WatchError {
+    if (err instanceof LiveError) return fail(err.code as WatchErrorCode, err.message, err.expectedSeq);
+    const code = (err as { code?: string })?.code === 'STORE_UNAVAILABLE' ? 'STORE_UNAVAILABLE' : 'INTERNAL';
+    this.deps.log.error({ err, event }, 'watch message failed');
+    return fail(code, code === 'INTERNAL' ? 'internal error' : 'the store does not answer: resend later');
+  }
+
+  /** The open session of a watch's run in this process, if any (its latest risk, for answers over HTTP). */
+  openSession(athleteId: string, clientRunId: string): LiveSession | undefined {
+    const s = this.sessions.get(this.key(athleteId, clientRunId));
+    return s?.isOpen() ? s : undefined;
+  }
+
+  private async start(conn: WatchConn, raw: unknown): Promise<Ack<StartAck>> {
+    const athleteId = conn.athleteId;
+    const parsed = StartRunMsg.safeParse(raw);
+    if (!parsed.success) return fail('BAD_MESSAGE', `start: ${describeZodError(parsed.error)}`);
+    const msg = parsed.data;
+    const athlete = await this.deps.store.getAthlete(athleteId);
+    if (!athlete) return fail('UNKNOWN_RUN', 'the athlete no longer exists');
+    const options: EngineOptions = { profile: mergeProfile(athlete.profile, msg.profile) };
+    if (msg.conditions) options.conditions = msg.conditions;
+    if (msg.sessionKind) options.sessionKind = msg.sessionKind;
+    const startTime = new Date(msg.startTime).toISOString();
+    const session = await this.session(athleteId, msg.runId, { clientRunId: msg.runId, options, startTime });
+    if (!session) {
+      // The run exists and has ended: hand back its report so a watch that missed the end ack can finish.
+      const { run } = await this.deps.store.startLiveRun(athleteId, { clientRunId: msg.runId, options, startTime });
+      const alerts = ((await this.deps.store.listAlerts(athleteId, run.id)) ?? []).map((a) => a.alert);
+      return {
+        ok: true,
+        runId: msg.runId,
+        id: run.id,
+        status: 'ended',
+        resumed: true,
+        contiguousSeq: run.contiguousSeq,
+        settings: run.options ?? options,
+        alerts,
+        ...(run.report ? { report: run.report } : {}),
+      };
+    }
+    await conn.joinRun?.(session.id);
+    const log = (await this.deps.store.listAlerts(athleteId, session.id)) ?? [];
+    const last = log.at(-1);
+    if (last) await this.deps.store.markAlertsDelivered(athleteId, session.id, last.pos);
+    const resumed = session.contiguousSeq > 0 || log.length > 0 || conn.recovered;
+    return {
+      ok: true,
+      runId: msg.runId,
+      id: session.id,
+      status: 'live',
+      resumed,
+      contiguousSeq: session.contiguousSeq,
+      settings: session.options,
+      alerts: log.map((a) => a.alert),
+    };
+  }
+
+  private async samples(conn: WatchConn, raw: unknown): Promise<Ack<BatchAck>> {
+    // Size and budget first, from the raw message: a refused batch costs no parsing.
+    const claimed = claimedSamples(raw);
+    if (claimed > MAX_BATCH_SAMPLES) {
+      return fail('SAMPLE_BATCH_TOO_LARGE', `batch has ${claimed} samples; at most ${MAX_BATCH_SAMPLES} are accepted, split it`);
+    }
+    const overBudget = this.takeSamples(conn.id, conn.athleteId, raw, claimed);
+    if (overBudget) return overBudget;
+    const parsed = SampleBatchMsgSchema.safeParse(raw);
+    if (!parsed.success) return fail('BAD_MESSAGE', `samples: ${describeZodError(parsed.error)}`);
+    const batch = parseWireBatch(parsed.data.samples);
+    if (!batch.ok) return fail(batch.error.code, batch.error.message);
+    const session = await this.session(conn.athleteId, parsed.data.runId);
+    if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
+    const r = unwrap(await session.submitBatch(parsed.data.seq, batch.batch));
+    return { ok: true, runId: parsed.data.runId, seq: parsed.data.seq, ...r };
+  }
+
+  private async event(conn: WatchConn, raw: unknown): Promise<Ack<EventAck>> {
+    const parsed = EventMsgSchema.safeParse(raw);
+    if (!parsed.success) return fail('BAD_MESSAGE', `event: ${describeZodError(parsed.error)}`);
+    const session = await this.session(conn.athleteId, parsed.data.runId);
+    if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
+    const r = unwrap(await session.submitEvent(`ev:${parsed.data.id}`, parsed.data.event as RunEvent));
+    return { ok: true, runId: parsed.data.runId, id: parsed.data.id, ...r };
+  }
+
+  private async end(conn: WatchConn, raw: unknown): Promise<Ack<EndAck>> {
+    const parsed = EndRunMsg.safeParse(raw);
+    if (!parsed.success) return fail('BAD_MESSAGE', `end: ${describeZodError(parsed.error)}`);
+    const session = await this.session(conn.athleteId, parsed.data.runId);
+    if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
+    const report = unwrap(await session.end());
+    return { ok: true, runId: parsed.data.runId, id: session.id, report };
+  }
+
+  /**
    * Takes a batch's samples from its connection's and its run's budgets, or answers RATE_LIMITED (taking
    * nothing: the seq stays free) with the wait until the batch would fit.
    */
-  private takeSamples(socketId: string, athleteId: string, raw: unknown, count: number) {
+  private takeSamples(connId: string, athleteId: string, raw: unknown, count: number) {
     const budget = this.sampleBudget;
     if (!budget) return null;
     const now = performance.now();
-    const connKey = `c:${socketId}`;
+    const connKey = `c:${connId}`;
     const runId = (raw as { runId?: unknown } | null)?.runId;
     const runKey = typeof runId === 'string' ? `r:${athleteId}\u0000${runId.slice(0, 64)}` : null;
     const byConn = budget.peek(connKey, now, count);

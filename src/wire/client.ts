@@ -10,6 +10,7 @@
  * @module
  */
 import { io, type Socket } from 'socket.io-client';
+import { HttpWatchLink } from './http-link.js';
 import type { Report } from '../../alerts/types.js';
 import type { Sample } from '../../ingest/sample.js';
 import type {
@@ -35,6 +36,11 @@ export interface WatchClientOptions {
    */
   url: string | readonly string[];
   token: string;
+  /**
+   * `websocket`: the /watch socket.io namespace. `http`: `POST /api/watch/...` (src/wire/http-link.ts), for
+   * apps that cannot hold a websocket; alerts then come in the answers instead of pushes. @default 'websocket'
+   */
+  transport?: 'websocket' | 'http';
   /** Samples per batch. @default 30 */
   batchSize?: number;
   /** Messages awaiting an ack at once. @default 4 */
@@ -123,14 +129,18 @@ export class WatchClient {
   private open(url: string): void {
     // One URL: socket.io's own reconnection. Several: this client moves between them itself.
     const several = this.urls.length > 1;
-    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${url.replace(/\/$/, '')}/watch`, {
-      transports: ['websocket'],
-      auth: { token: this.opts.token },
-      reconnectionDelay: this.opts.reconnectDelayMs ?? 250,
-      reconnectionDelayMax: this.opts.reconnectDelayMaxMs ?? 2000,
-      autoConnect: true,
-      ...(several ? { reconnection: false, forceNew: true } : {}),
-    });
+    const delays = { reconnectionDelay: this.opts.reconnectDelayMs ?? 250, reconnectionDelayMax: this.opts.reconnectDelayMaxMs ?? 2000 };
+    // Over HTTP a link shaped like the part of a socket used here stands in for it.
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> =
+      this.opts.transport === 'http'
+        ? (new HttpWatchLink(url, { token: this.opts.token, ...delays }) as unknown as Socket<ServerToClientEvents, ClientToServerEvents>)
+        : io(`${url.replace(/\/$/, '')}/watch`, {
+            transports: ['websocket'],
+            auth: { token: this.opts.token },
+            ...delays,
+            autoConnect: true,
+            ...(several ? { reconnection: false, forceNew: true } : {}),
+          });
     this.sock = socket;
     socket.on('alert', (a) => this.deliver(a));
     socket.on('risk', (r) => {

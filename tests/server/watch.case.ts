@@ -1,5 +1,6 @@
-// The /watch protocol against a real server (random port, temporary store) driven by socket.io-client; run for
-// each store backend by watch.sqlite.test.ts and watch.postgres.test.ts.
+// The watch protocol against a real server (random port, temporary store), over either transport: the /watch
+// socket.io namespace (socket.io-client) or POST /api/watch/... (fetch), behind the small driver below so that the
+// same cases run on both; run for each store backend by watch.sqlite.test.ts and watch.postgres.test.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
@@ -37,9 +38,81 @@ function connected(s: RawSocket): Promise<void> {
   });
 }
 
-/** `uploadLoad: false` leaves out the upload-concurrency test, which exercises the worker pool, not the store. */
-export function runWatchSuite(backend: Backend, { uploadLoad = true }: { uploadLoad?: boolean } = {}): void {
-describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.name}`, () => {
+type Transport = 'websocket' | 'http';
+
+/** A watch's raw connection on one transport: one message, its ack. */
+interface RawLink {
+  send(event: 'start' | 'samples' | 'event' | 'end', msg: unknown): Promise<any>;
+  /** Still usable (a socket stays connected through bad messages; HTTP has nothing to lose). */
+  readonly connected: boolean;
+  /** Socket only: a message sent without asking for an ack. */
+  fireAndForget?(event: string, msg: unknown): void;
+  close(): void;
+}
+
+async function rawLink(transport: Transport, url: string, token: string): Promise<RawLink> {
+  if (transport === 'websocket') {
+    const s = rawSocket(url, token);
+    await connected(s);
+    return {
+      send: (event, msg) => (s.emitWithAck as (ev: string, m: unknown) => Promise<unknown>)(event, msg),
+      get connected() {
+        return s.connected;
+      },
+      fireAndForget: (event, msg) => (s as unknown as { emit(ev: string, m: unknown): void }).emit(event, msg),
+      close: () => s.close(),
+    };
+  }
+  return {
+    async send(event, msg) {
+      const res = await fetch(`${url}/api/watch/${event}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(msg),
+      });
+      const body = (await res.json()) as { ok?: boolean; error?: { code: string } };
+      // The HTTP status says what the ack says.
+      expect(res.status === 200).toBe(body.ok === true);
+      return body;
+    },
+    connected: true,
+    close: () => {},
+  };
+}
+
+/** The code a watch without a (valid) token is refused with, on the transport. */
+async function refusal(transport: Transport, url: string, token: string | undefined): Promise<string> {
+  if (transport === 'websocket') {
+    const s = rawSocket(url, token);
+    try {
+      await connected(s);
+      return 'connected';
+    } catch (err) {
+      return (err as { data?: { code?: string } }).data?.code ?? 'refused';
+    } finally {
+      s.close();
+    }
+  }
+  const res = await fetch(`${url}/api/watch/start`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ runId: 'r', startTime: Date.now() }),
+  });
+  expect(res.status).toBe(401);
+  return ((await res.json()) as { error: { code: string } }).error.code;
+}
+
+/**
+ * `uploadLoad: false` leaves out the upload-concurrency test, which exercises the worker pool, not the store.
+ * `transport` is how the watches speak to the server (dashboards follow through the socket either way).
+ */
+export function runWatchSuite(
+  backend: Backend,
+  { uploadLoad = true, transport = 'websocket' }: { uploadLoad?: boolean; transport?: Transport } = {},
+): void {
+const T = { transport };
+const where = transport === 'http' ? 'POST /api/watch' : '/watch';
+describe.skipIf(backend.skip !== null)(`watch protocol (${where}) on ${backend.name}`, () => {
   let server: TestServer;
   let token: string;
 
@@ -56,7 +129,7 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     const { run, keys } = await expected(scenario('hot-long-drift'), options);
     expect(keys.length).toBeGreaterThan(3);
     const arrived: string[] = [];
-    const result = await replayRun(run, { url: server.url, token, profile: PROFILE, conditions: HOT, onAlert: (a) => arrived.push(alertKey(a)) });
+    const result = await replayRun(run, { ...T, url: server.url, token, profile: PROFILE, conditions: HOT, onAlert: (a) => arrived.push(alertKey(a)) });
     expect(arrived).toEqual(keys);
     expect(result.report.alerts.map(alertKey)).toEqual(keys);
     // The run is listed once it ends, with the same report, and all of its samples, once each.
@@ -73,7 +146,7 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     const options = { profile: PROFILE, conditions: { tempC: 16, humidity: 50 } };
     const { run, keys } = await expected(scenario('pause-mid-run'), options);
     expect(run.events.some((e) => e.type === 'pause')).toBe(true);
-    const result = await replayRun(run, { url: server.url, token, profile: PROFILE, conditions: options.conditions });
+    const result = await replayRun(run, { ...T, url: server.url, token, profile: PROFILE, conditions: options.conditions });
     expect(result.alerts.map(alertKey)).toEqual(keys);
     expect(result.report.alerts.map(alertKey)).toEqual(keys);
     // The run API shows the watch's events, and the pause and laps they make, as the file has them.
@@ -90,6 +163,7 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     let drops = 0;
     let timer: NodeJS.Timeout | undefined;
     const result = await replayRun(run, {
+      ...T,
       url: server.url,
       token,
       profile: PROFILE,
@@ -134,6 +208,7 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
       }),
     );
     const replay = replayRun(run, {
+      ...T,
       url: server.url,
       token,
       profile: PROFILE,
@@ -153,21 +228,20 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     const { run, keys } = await expected(scenario('fast-start-easy'), options);
     const runId = `away-${Date.now()}`;
     // A watch that sends the first 10 minutes and goes away without listening for prompts.
-    const s = rawSocket(server.url, token);
-    await connected(s);
-    const started = await s.emitWithAck('start', { runId, startTime: Date.now(), profile: PROFILE, conditions: HOT });
+    const s = await rawLink(transport, server.url, token);
+    const started = await s.send('start', { runId, startTime: Date.now(), profile: PROFILE, conditions: HOT });
     expect(started.ok).toBe(true);
     const row = emptySample();
     const tenMinutes: ReturnType<typeof toWireSample>[] = [];
     for (let i = 0; i < run.samples.length && run.samples.t[i]! < 600; i++) tenMinutes.push(toWireSample(readRow(run.samples, i, row)));
     for (let k = 0; k * 100 < tenMinutes.length; k++) {
-      expect(await s.emitWithAck('samples', { runId, seq: k + 1, samples: tenMinutes.slice(k * 100, k * 100 + 100) })).toMatchObject({ ok: true });
+      expect(await s.send('samples', { runId, seq: k + 1, samples: tenMinutes.slice(k * 100, k * 100 + 100) })).toMatchObject({ ok: true });
     }
     s.close();
     const early = keys.filter((k) => Number(k.split('|')[0]) < 600);
     expect(early.length).toBeGreaterThan(0);
     // It comes back with a fresh connection (no recovery possible): resuming hands over the alerts it missed.
-    const back = new WatchClient({ url: server.url, token });
+    const back = new WatchClient({ ...T, url: server.url, token });
     const ack = await back.start({ runId, startTime: Date.now() });
     expect(ack).toMatchObject({ resumed: true, contiguousSeq: Math.ceil(tenMinutes.length / 100) });
     expect(back.alerts.map(alertKey)).toEqual(early);
@@ -179,7 +253,7 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
   });
 
   it('a cramp tapped on the watch reaches the engine and the cramp journal', async () => {
-    const watch = new WatchClient({ url: server.url, token, batchSize: 60 });
+    const watch = new WatchClient({ ...T, url: server.url, token, batchSize: 60 });
     const ack = await watch.start({ runId: `cramp-${Date.now()}`, startTime: Date.now(), profile: PROFILE });
     for (let t = 0; t < 1200; t++) watch.addSample({ t, hr: 150, speed: 3, cadence: 170 });
     watch.addEvent({ type: 'cramp', t: 1199, muscle: 'calf', severity: 4 }, 'tap-1');
@@ -196,7 +270,7 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
   it('the client skips a batch the server refuses for good, and a fresh client resumes numbering after the server', async () => {
     const runId = `client-edges-${Date.now()}`;
     const rejected: string[] = [];
-    const first = new WatchClient({ url: server.url, token, batchSize: 10, onRejected: (_what, e) => rejected.push(e.code) });
+    const first = new WatchClient({ ...T, url: server.url, token, batchSize: 10, onRejected: (_what, e) => rejected.push(e.code) });
     const ack = await first.start({ runId, startTime: Date.now() });
     for (let t = 0; t < 30; t++) first.addSample({ t, hr: 140 });
     first.flush();
@@ -208,7 +282,7 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     first.close();
     expect(rejected).toEqual(['SAMPLE_INVALID']);
     // The app restarts: a new client resumes the run and numbers its batches after what the server has.
-    const second = new WatchClient({ url: server.url, token, batchSize: 10 });
+    const second = new WatchClient({ ...T, url: server.url, token, batchSize: 10 });
     const resumed = await second.start({ runId, startTime: Date.now() });
     expect(resumed.contiguousSeq).toBe(5);
     for (let t = 50; t < 60; t++) second.addSample({ t, hr: 140 });
@@ -219,16 +293,15 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
   });
 
   it('bad messages get coded error acks; the connection and the run survive them', async () => {
-    const s = rawSocket(server.url, token);
-    await connected(s);
+    const s = await rawLink(transport, server.url, token);
     const runId = `bad-inputs-${Date.now()}`;
-    const started = await s.emitWithAck('start', { runId, startTime: '2026-05-01T07:00:00Z', profile: PROFILE });
+    const started = await s.send('start', { runId, startTime: '2026-05-01T07:00:00Z', profile: PROFILE });
     expect(started).toMatchObject({ ok: true, runId, status: 'live', resumed: false, contiguousSeq: 0 });
     const batch = (from: number, n = 5) => Array.from({ length: n }, (_, i) => ({ t: from + i, hr: 140, speed: 3 }));
-    const send = (msg: unknown) => s.emitWithAck('samples', msg as never);
+    const send = (msg: unknown) => s.send('samples', msg);
     const code = (r: { ok: boolean; error?: { code: string } }) => (r.ok ? 'ok' : r.error!.code);
 
-    expect(code(await s.emitWithAck('start', { runId: 'x' } as never))).toBe('BAD_MESSAGE');
+    expect(code(await s.send('start', { runId: 'x' } as never))).toBe('BAD_MESSAGE');
     expect(code(await send({ runId, seq: 1, samples: 'nope' }))).toBe('BAD_MESSAGE');
     expect(code(await send({ runId, seq: 0, samples: batch(0) }))).toBe('BAD_MESSAGE');
     expect(code(await send({ runId, seq: 1, samples: [{ t: 0, hr: 'fast' }] }))).toBe('SAMPLE_INVALID');
@@ -237,10 +310,10 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     expect(code(await send({ runId: 'never-started-run', seq: 1, samples: batch(0) }))).toBe('UNKNOWN_RUN');
     const gap = await send({ runId, seq: 3, samples: batch(0) });
     expect(gap).toMatchObject({ ok: false, error: { code: 'SEQ_GAP' }, expectedSeq: 1 });
-    expect(code(await s.emitWithAck('event', { runId, id: 'e1', event: { type: 'drink', t: 1 } } as never))).toBe('BAD_MESSAGE');
-    expect(code(await s.emitWithAck('event', { runId, id: 'e1', event: { type: 'teleport', t: 1 } } as never))).toBe('BAD_MESSAGE');
-    // A message without an ack callback is ignored, not fatal.
-    (s as unknown as { emit(ev: string, msg: unknown): void }).emit('samples', { runId, seq: 1, samples: batch(0) });
+    expect(code(await s.send('event', { runId, id: 'e1', event: { type: 'drink', t: 1 } } as never))).toBe('BAD_MESSAGE');
+    expect(code(await s.send('event', { runId, id: 'e1', event: { type: 'teleport', t: 1 } } as never))).toBe('BAD_MESSAGE');
+    // A message without an ack callback is ignored, not fatal (socket only: an HTTP request always has an answer).
+    s.fireAndForget?.('samples', { runId, seq: 1, samples: batch(0) });
 
     // The run goes on: seq 1 is still free, and a resent batch changes nothing.
     const ok1 = await send({ runId, seq: 1, samples: batch(0) });
@@ -249,10 +322,10 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     expect(again).toMatchObject({ ok: true, contiguousSeq: 1, duplicate: true });
     expect(code(await send({ runId, seq: 2, samples: batch(0) }))).toBe('SAMPLE_INVALID'); // time went backwards
     expect(await send({ runId, seq: 2, samples: batch(5) })).toMatchObject({ ok: true, contiguousSeq: 2 });
-    const ev = await s.emitWithAck('event', { runId, id: 'drink-1', event: { type: 'drink', t: 3, ml: 200 } });
+    const ev = await s.send('event', { runId, id: 'drink-1', event: { type: 'drink', t: 3, ml: 200 } });
     // Samples up to t=9 had arrived: the drink takes effect at t=9, and a resend is a duplicate.
     expect(ev).toMatchObject({ ok: true, t: 9, duplicate: false });
-    expect(await s.emitWithAck('event', { runId, id: 'drink-1', event: { type: 'drink', t: 3, ml: 200 } })).toMatchObject({ ok: true, duplicate: true });
+    expect(await s.send('event', { runId, id: 'drink-1', event: { type: 'drink', t: 3, ml: 200 } })).toMatchObject({ ok: true, duplicate: true });
 
     // Flood: far more messages at once than the per-socket budget.
     const flood = await Promise.all(Array.from({ length: 400 }, () => send({ runId, seq: 1, samples: batch(0) })));
@@ -261,54 +334,55 @@ describe.skipIf(backend.skip !== null)(`watch protocol (/watch) on ${backend.nam
     expect(s.connected).toBe(true);
     await new Promise((r) => setTimeout(r, 1100)); // let the budget refill
 
-    const ended = await s.emitWithAck('end', { runId });
+    const ended = await s.send('end', { runId });
     expect(ended.ok).toBe(true);
     const id = started.ok ? started.id : '';
     const samples = await api(server.url, 'GET', `/api/runs/${id}/samples?fields=t`, { token });
     expect(samples.body.columns.t).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(code(await send({ runId, seq: 3, samples: batch(10) }))).toBe('UNKNOWN_RUN');
     // Starting an ended run again answers with its report, so a watch that lost the end ack can finish.
-    const restart = await s.emitWithAck('start', { runId, startTime: '2026-05-01T07:00:00Z' });
+    const restart = await s.send('start', { runId, startTime: '2026-05-01T07:00:00Z' });
     expect(restart).toMatchObject({ ok: true, status: 'ended' });
     s.close();
   });
 
-  it('refuses handshakes without a valid token, and long-polling', async () => {
-    const none = rawSocket(server.url, undefined);
-    await expect(connected(none)).rejects.toMatchObject({ data: { code: 'UNAUTHENTICATED' } });
-    none.close();
-    const bad = rawSocket(server.url, 'cg_wrong-token-wrong-token');
-    await expect(connected(bad)).rejects.toMatchObject({ data: { code: 'BAD_TOKEN' } });
-    bad.close();
-    const polling = rawSocket(server.url, token, ['polling']);
-    await expect(connected(polling)).rejects.toBeTruthy();
-    polling.close();
+  it('refuses watches without a valid token (and, on the socket, long-polling)', async () => {
+    expect(await refusal(transport, server.url, undefined)).toBe('UNAUTHENTICATED');
+    expect(await refusal(transport, server.url, 'cg_wrong-token-wrong-token')).toBe('BAD_TOKEN');
+    if (transport === 'websocket') {
+      const polling = rawSocket(server.url, token, ['polling']);
+      await expect(connected(polling)).rejects.toBeTruthy();
+      polling.close();
+    }
   });
 
   it('keeps athletes apart: another athlete cannot feed, end or follow a run', async () => {
     const other = await newAthlete(server.url, 'Intruder');
-    const a = rawSocket(server.url, token);
-    const b = rawSocket(server.url, other.token);
-    await Promise.all([connected(a), connected(b)]);
+    const a = await rawLink(transport, server.url, token);
+    const b = await rawLink(transport, server.url, other.token);
+    // Dashboards follow through the socket whatever the watches use.
+    const bDash = rawSocket(server.url, other.token);
+    await connected(bDash);
     const runId = `private-${Date.now()}`;
-    const started = await a.emitWithAck('start', { runId, startTime: Date.now() });
+    const started = await a.send('start', { runId, startTime: Date.now() });
     if (!started.ok) throw new Error('start failed');
     const codeOf = (r: { ok: boolean; error?: { code: string } }) => (r.ok ? 'ok' : r.error!.code);
-    expect(codeOf(await b.emitWithAck('samples', { runId, seq: 1, samples: [{ t: 0, hr: 150 }] }))).toBe('UNKNOWN_RUN');
-    expect(codeOf(await b.emitWithAck('end', { runId }))).toBe('UNKNOWN_RUN');
-    expect(codeOf(await b.emitWithAck('follow', { runId: started.id }))).toBe('UNKNOWN_RUN');
+    expect(codeOf(await b.send('samples', { runId, seq: 1, samples: [{ t: 0, hr: 150 }] }))).toBe('UNKNOWN_RUN');
+    expect(codeOf(await b.send('end', { runId }))).toBe('UNKNOWN_RUN');
+    expect(codeOf(await bDash.emitWithAck('follow', { runId: started.id }))).toBe('UNKNOWN_RUN');
     expect((await api(server.url, 'GET', `/api/runs/${started.id}`, { token: other.token })).status).toBe(404);
     // The same client run id from another athlete is another run.
-    const theirs = await b.emitWithAck('start', { runId, startTime: Date.now() });
+    const theirs = await b.send('start', { runId, startTime: Date.now() });
     expect(theirs.ok && theirs.id !== started.id).toBe(true);
     a.close();
     b.close();
+    bDash.close();
   });
 
   it('a dashboard of the same athlete follows a live run: samples, risk and alerts as they happen', async () => {
     const options = { profile: PROFILE, conditions: HOT };
     const { run, keys } = await expected(scenario('fast-start-easy'), options);
-    const watch = new WatchClient({ url: server.url, token, batchSize: 20 });
+    const watch = new WatchClient({ ...T, url: server.url, token, batchSize: 20 });
     const ack = await watch.start({ runId: `followed-${Date.now()}`, startTime: Date.now(), profile: PROFILE, conditions: HOT });
     const dash = rawSocket(server.url, token);
     await connected(dash);
