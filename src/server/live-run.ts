@@ -219,7 +219,13 @@ export interface EventAnswer {
   duplicate: boolean;
 }
 
-/** A write the session still owes the store, in arrival order. `answer` is the ack waiting for it. */
+/** An ack waiting for a write; `duplicate`: this copy of the message came after the first. */
+interface Waiter<T> {
+  resolve: (o: Outcome<T>) => void;
+  duplicate: boolean;
+}
+
+/** A write the session still owes the store, in arrival order. `waiters` are the acks waiting for it. */
 type Write =
   | {
       kind: 'batch';
@@ -232,21 +238,30 @@ type Write =
       checkpoint: CheckpointState | null;
       attempts: number;
       stored: boolean;
-      duplicateAnswer: boolean;
-      answer: ((o: Outcome<BatchAnswer>) => void) | null;
+      waiters: Waiter<BatchAnswer>[];
     }
   | {
       kind: 'event';
       key: string;
       event: RunEvent;
       attempts: number;
-      duplicateAnswer: boolean;
-      answer: ((o: Outcome<EventAnswer>) => void) | null;
+      waiters: Waiter<EventAnswer>[];
     }
   | { kind: 'alerts'; alerts: Alert[]; cramps: CrampContext[]; attempts: number };
 
-/** The answer to a message resent while its first copy still waits: only the newest copy is answered for real. */
-const SUPERSEDED = new LiveError('RATE_LIMITED', 'the same message was sent again before this copy was stored: the newer copy is answered');
+/**
+ * Copies of one message (resends, or the same seq from a second socket of the athlete) waiting for its write at
+ * once: each is answered for real, up to this many; beyond it the oldest copy is answered SUPERSEDED.
+ */
+const MAX_WAITERS_PER_WRITE = 4;
+/** The answer to the oldest copy of a message sent more than {@link MAX_WAITERS_PER_WRITE} times before it was stored. */
+const SUPERSEDED = new LiveError('RATE_LIMITED', 'the same message was sent again several times before it was stored: the newer copies are answered');
+
+/** Adds a copy's ack to a write's waiters (a resend: `duplicate`), answering the oldest SUPERSEDED past the cap. */
+function addWaiter<T>(waiters: Waiter<T>[], resolve: (o: Outcome<T>) => void): void {
+  waiters.push({ resolve, duplicate: waiters.length > 0 });
+  if (waiters.length > MAX_WAITERS_PER_WRITE) waiters.shift()!.resolve({ ok: false, error: SUPERSEDED });
+}
 
 /** The session was closed while a write was retried: stop quietly. */
 const DROPPED = Symbol('dropped');
@@ -452,15 +467,11 @@ export class LiveSession {
       return Promise.resolve({ ok: true, value: { contiguousSeq: this.contiguousSeq, duplicate: true } });
     }
     if (seq <= this.acceptedSeq) {
-      // Resent while still in memory: not stepped again; answered (once) when its write is done. The previous
-      // answer's ack was given up by the watch (that is why it resent), so it is released.
+      // Resent while still in memory (or the same seq from another socket of the athlete): not stepped again;
+      // every copy is answered when the write is done, so each sender gets its own ack.
       const write = this.writes.find((w) => w.kind === 'batch' && w.seq === seq);
       if (!write || write.kind !== 'batch') return Promise.resolve({ ok: false, error: this.closedError() });
-      return new Promise((resolve) => {
-        write.answer?.({ ok: false, error: SUPERSEDED });
-        write.answer = resolve;
-        write.duplicateAnswer = true;
-      });
+      return new Promise((resolve) => addWaiter(write.waiters, resolve));
     }
     if (seq > this.acceptedSeq + 1) {
       const expected = this.acceptedSeq + 1;
@@ -503,8 +514,7 @@ export class LiveSession {
         checkpoint,
         attempts: 0,
         stored: false,
-        duplicateAnswer: false,
-        answer: resolve,
+        waiters: [{ resolve, duplicate: false }],
       });
       this.emit(seq, cols, produced);
     });
@@ -603,10 +613,11 @@ export class LiveSession {
       this.dequeue();
       this.contiguousSeq = w.seq;
       if (w.checkpoint) this.saveCheckpoint(w.seq, w.checkpoint);
-      const value: BatchAnswer = { contiguousSeq: w.seq, duplicate: w.duplicateAnswer };
       // The alerts ride on the ack as well: the push may be lost between processes, the ack is not.
-      if (w.alerts.length) value.alerts = w.alerts.map((a) => ({ ...a, runId: this.clientRunId }));
-      w.answer?.({ ok: true, value });
+      const alerts = w.alerts.length ? w.alerts.map((a) => ({ ...a, runId: this.clientRunId })) : null;
+      for (const { resolve, duplicate } of w.waiters) {
+        resolve({ ok: true, value: { contiguousSeq: w.seq, duplicate, ...(alerts ? { alerts } : {}) } });
+      }
     }
   }
 
@@ -618,7 +629,7 @@ export class LiveSession {
     this.dequeue();
     const known = this.eventKeys.get(w.key);
     if (known) known.write = null;
-    w.answer?.({ ok: true, value: { t: w.event.t, duplicate: w.duplicateAnswer } });
+    for (const { resolve, duplicate } of w.waiters) resolve({ ok: true, value: { t: w.event.t, duplicate } });
   }
 
   /** Stores alerts (the log is idempotent by id) and cramp journal entries the engine raised. */
@@ -674,7 +685,7 @@ export class LiveSession {
     let error: LiveError = first;
     while (this.writes.length > 0) {
       const w = this.dequeue();
-      if (w.kind !== 'alerts') w.answer?.({ ok: false, error });
+      if (w.kind !== 'alerts') for (const { resolve } of w.waiters) resolve({ ok: false, error });
       error = this.closedError();
     }
     const waiters = this.flushWaiters;
@@ -729,11 +740,7 @@ export class LiveSession {
     if (known) {
       const write = known.write;
       if (!write || write.kind !== 'event') return Promise.resolve({ ok: true, value: { t: known.t, duplicate: true } });
-      return new Promise((resolve) => {
-        write.answer?.({ ok: false, error: SUPERSEDED });
-        write.answer = resolve;
-        write.duplicateAnswer = true;
-      });
+      return new Promise((resolve) => addWaiter(write.waiters, resolve));
     }
     if (this.unstoredEvents >= MAX_UNSTORED_EVENTS_PER_RUN) {
       return Promise.resolve({ ok: false, error: this.behind(`${this.unstoredEvents} events of this run wait to be stored`) });
@@ -745,7 +752,7 @@ export class LiveSession {
     while (i > 0 && this.pending[i - 1]!.t > effective.t) i--;
     this.pending.splice(i, 0, effective);
     return new Promise((resolve) => {
-      const write: Write = { kind: 'event', key, event: effective, attempts: 0, duplicateAnswer: false, answer: resolve };
+      const write: Write = { kind: 'event', key, event: effective, attempts: 0, waiters: [{ resolve, duplicate: false }] };
       this.eventKeys.set(key, { t: effective.t, write });
       this.enqueue(write);
     });

@@ -37,6 +37,8 @@ export interface RunningServer {
   readonly io: IoServer;
   readonly store: Store;
   readonly log: Logger;
+  /** The /watch service (live runs of this process). */
+  readonly watch: WatchService;
   /** Stops accepting, checkpoints open live runs, closes sockets, the pool and the store. */
   close(): Promise<void>;
 }
@@ -170,6 +172,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     io,
     store,
     log,
+    watch,
     close() {
       closing ??= (async () => {
         await watch!.close();

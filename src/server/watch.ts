@@ -579,6 +579,19 @@ export class WatchService {
     }
   }
 
+  /**
+   * Takes a watch's run out of memory now: `checkpoint` saves the engine and closes (as idle eviction does),
+   * `discard` drops it without saving (as a lost lease does). Its next message rebuilds it from the store.
+   * Returns whether a session was open. (Eviction under the run caps, and the drift stress test's rebuilds.)
+   */
+  async evict(athleteId: string, clientRunId: string, how: 'checkpoint' | 'discard' = 'checkpoint'): Promise<boolean> {
+    const s = this.sessions.get(this.key(athleteId, clientRunId));
+    if (!s?.isOpen()) return false;
+    if (how === 'discard') s.discard();
+    else await s.close();
+    return true;
+  }
+
   /** A run deleted over REST: forget its session. */
   forget(athleteId: string, runId: string): void {
     for (const s of this.sessions.values()) {

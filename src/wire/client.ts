@@ -384,11 +384,16 @@ export class WatchClient {
     if (this.resuming || !this.startAck || !this.socket.connected || this.failure) return;
     for (const item of this.outbox) {
       if (this.inflight >= this.opts.window) return;
-      if (item.sent === this.epoch) continue;
-      if (item.sent !== 0) this.stats.resends++;
-      item.sent = this.epoch;
-      this.inflight++;
-      this.send(item, this.epoch);
+      if (item.sent !== this.epoch) {
+        if (item.sent !== 0) this.stats.resends++;
+        item.sent = this.epoch;
+        this.inflight++;
+        this.send(item, this.epoch);
+      }
+      // An event is a barrier: no later batch goes out until the event is acked. The server applies an event
+      // that arrives after later samples at the last sample's time, so a refused event (RATE_LIMITED, a drop)
+      // overtaken by the next batch would shift it, and every prompt that depends on it, against `analyze`.
+      if (item.kind === 'event') return;
     }
   }
 
