@@ -17,6 +17,7 @@ const SOAK = {
   RELIABILITY_FUZZ_CASES: '10000', // hostile FIT uploads
   RELIABILITY_BAD_HANDSHAKES: '3000', // handshakes with bad tokens
   RELIABILITY_PROBE_BATCHES: '400', // quiet-run batches measured, calm and under attack
+  RELIABILITY_ASSERT_TIMING: '1', // latency figures asserted (npm test only prints them)
 };
 const env = { ...process.env };
 for (const [k, v] of Object.entries(SOAK)) env[k] ??= v;

@@ -3,7 +3,11 @@
  * never prompts, the same ticks give the same state, state survives the snapshot encoding and continues
  * identically, and the rings are allocated once.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CHANNELS } from '../../ingest/sample.js';
 import { DEFAULT_CONFIG } from '../../alerts/config.js';
 import { F, RISK_FACTORS, type EngineCtx, type Shared, type Signal, type Tick } from '../../alerts/detector.js';
 import { personalThresholds, resolveLimits } from '../../alerts/journal.js';
@@ -74,12 +78,46 @@ function run(detectorIndex: number, ticks: number, seed: number, ctx = makeCtx()
   return { s, ctx };
 }
 
+/** The file under alerts/detectors/ that defines the detector with this id. */
+function detectorFile(id: string): string {
+  const dir = join(import.meta.dirname, '..', '..', 'alerts', 'detectors');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f));
+  const found = files.filter((f) => readFileSync(f, 'utf8').includes(`id: '${id}'`));
+  expect(found, `the file defining ${id}`).toHaveLength(1);
+  return found[0]!;
+}
+
+/** The `@default` of each field of the file's exported `…Config` interface, as numbers. */
+function documentedDefaults(source: string): Record<string, number> {
+  const body = /export interface \w+Config \{([\s\S]*?)\n\}/.exec(source)?.[1] ?? '';
+  const out: Record<string, number> = {};
+  for (const m of body.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*?)\*\/\s*(\w+)\??:/g)) {
+    const value = /@default\s+(-?[\d.e+-]+)/.exec(m[1]!)?.[1];
+    out[m[2]!] = value === undefined ? NaN : Number(value);
+  }
+  return out;
+}
+
 describe.each(DETECTORS.map((d, i) => [d.id, i] as const))('detector %s', (_id, i) => {
   const d = DETECTORS[i]!;
 
-  it('declares its causes, its inputs and a header-documented config section', () => {
+  it('declares causes the policy orders, channels that exist, and a header-documented config section', async () => {
     expect(d.causes.length).toBeGreaterThan(0);
-    expect(d.inputs.length).toBeGreaterThan(5);
+    for (const c of d.causes) expect(PRIORITY, `${d.id}: cause ${c} has no place in PRIORITY`).toContain(c);
+    for (const ch of [...d.needs, ...(d.needsOneOf ?? [])]) expect(CHANNELS).toContain(ch);
+    // Its file: the header comment (method, reference, messy-data rule, limits), then a config interface whose
+    // every field says its default, and that default is the one the engine uses.
+    const file = detectorFile(d.id);
+    const source = readFileSync(file, 'utf8');
+    const header = /^\/\*\*([\s\S]*?)\*\//.exec(source)?.[1] ?? '';
+    for (const part of ['Method', 'Reference', 'Messy data', 'Limits']) expect(header, `${file}: header`).toMatch(new RegExp(`^ \\* ${part}`, 'm'));
+    const documented = documentedDefaults(source);
+    expect(Object.keys(documented).length, `${file}: config fields with @default`).toBeGreaterThan(0);
+    const defaultsName = /export const (\w+_DEFAULTS)\b/.exec(source)?.[1];
+    expect(defaultsName, `${file}: a *_DEFAULTS constant`).toBeDefined();
+    const defaults = ((await import(pathToFileURL(file).href)) as Record<string, Record<string, unknown>>)[defaultsName!]!;
+    expect(Object.keys(defaults).sort()).toEqual(Object.keys(documented).sort());
+    for (const [key, value] of Object.entries(defaults)) expect(value, `${file}: ${key}`).toBe(documented[key]);
   });
 
   it('all-missing input never throws and never prompts', () => {

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFit } from '../../ingest/fit.js';
 import type { WatchClient } from '../../src/wire/client.js';
 import { api, killChild, newAthlete, serveChild, sqliteBackend, startTestServer, type Backend, type ServedChild } from '../server/helpers.js';
-import { loadFleet, printFigures, promptProbe, runFleet, scale, tally } from './fleet.js';
+import { ASSERT_TIMING, loadFleet, printFigures, promptProbe, runFleet, scale, tally } from './fleet.js';
 import { createRandom } from '../../src/sim/random.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -124,9 +124,15 @@ describe('the SQLite file locked by another connection', () => {
     // The prompt reached the watch from memory before the lock was let go.
     expect(prompt).not.toBeNull();
     expect(prompt!.at).toBeLessThan(unlockedAt);
-    // Nothing waited for the lock on the event loop (it used to stall for the whole lock, up to 10 s).
-    expect(loopMaxMs).toBeLessThan(500);
-    expect(Math.max(...probes.map((p) => p.ms))).toBeLessThan(1000);
+    // Nothing waited for the lock on the event loop: it used to stall for the whole lock (up to 10 s), so a stall
+    // of half the lock or more is that bug, whatever the machine's load. The tight figures (500 ms loop, 1 s
+    // health check) are asserted in the soak only (ASSERT_TIMING); `npm test` prints them (above).
+    expect(loopMaxMs).toBeLessThan(LOCK_MS / 2);
+    expect(Math.max(...probes.map((p) => p.ms))).toBeLessThan(LOCK_MS / 2);
+    if (ASSERT_TIMING) {
+      expect(loopMaxMs).toBeLessThan(500);
+      expect(Math.max(...probes.map((p) => p.ms))).toBeLessThan(1000);
+    }
     expect(probes.some((p) => p.status === 503 && p.state === 'degraded')).toBe(true);
     expect(figures.samplesLost).toBe(0);
     expect(figures.samplesDoubled).toBe(0);

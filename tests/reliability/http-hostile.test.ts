@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenBuckets } from '../../src/server/rate-limit.js';
 import { api, newAthlete, sqliteBackend, startTestServer, type Backend, type TestServer } from '../server/helpers.js';
+import { ASSERT_TIMING } from './fleet.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SMALL_FIT = readFileSync(join(ROOT, 'fixtures', 'scenarios', 'ten-minute-run.fit'));
@@ -127,7 +128,9 @@ describe('hostile HTTP clients', () => {
       const ms = performance.now() - started;
       expect(answers.every((r) => r.status === 200)).toBe(true);
       console.log(`[reliability] slow client: 20 health checks answered in ${ms.toFixed(0)} ms while one client trickled headers`);
-      expect(ms).toBeLessThan(5000);
+      // Held up, they would wait for the trickle, which never ends: answered at all is the behaviour. How fast is
+      // a figure, asserted in the soak only (ASSERT_TIMING).
+      if (ASSERT_TIMING) expect(ms).toBeLessThan(5000);
     } finally {
       clearInterval(trickle);
       slow.destroy();
