@@ -175,6 +175,22 @@ CREATE INDEX runs_by_start ON runs (athlete_id, start_ms);
 CREATE INDEX runs_by_sort ON runs (athlete_id, sort_ms, n);
 `,
   },
+  {
+    version: 5,
+    name: 'run_summaries: one small row per run for the athlete model (src/athlete/), gone with its run',
+    // Rows are written when a run is stored or ends (and by re-analysis for runs stored before); the model is a
+    // fold over them, so no run is decoded again to learn from it.
+    sql: `
+CREATE TABLE run_summaries (
+  run_n {bigint} PRIMARY KEY REFERENCES runs(n) ON DELETE CASCADE,
+  athlete_id TEXT NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  body {json} NOT NULL,
+  created_at {bigint} NOT NULL
+);
+CREATE INDEX run_summaries_by_athlete ON run_summaries (athlete_id, run_n);
+`,
+  },
 ];
 
 /** The migrations with each placeholder replaced by the dialect's type. */

@@ -32,6 +32,7 @@ import {
   checkCheckpointSeq,
   checkEvents,
   checkJournalInput,
+  checkRunSummary,
   checkKey,
   checkSha256,
   checkUploadColumns,
@@ -58,6 +59,7 @@ import {
   toRunSummary,
   toStoreError,
   toStoredAlert,
+  toStoredRunSummary,
   uploadChunks,
   uploadedRunRecord,
   type RunProgress,
@@ -87,7 +89,9 @@ import {
   type StoreConfig,
   type StoredAlert,
   type StoredRunEvent,
+  type StoredRunSummary,
 } from './types.js';
+import type { RunSummary as RunSummaryRow } from '../athlete/summary.js';
 
 type Row = Record<string, unknown>;
 type Queryable = pg.Pool | pg.PoolClient;
@@ -862,6 +866,33 @@ export class PostgresStore implements Store {
     return this.#do(async (db) => {
       const result = await db.query('DELETE FROM journal WHERE athlete_id = $1 AND id = $2', [athleteId, id]);
       return (result.rowCount ?? 0) > 0;
+    });
+  }
+
+  // Athlete model ----------------------------------------------------------------------------------------
+
+  saveRunSummary(athleteId: string, runId: string, summary: RunSummaryRow): Promise<boolean> {
+    return this.#do(async (db) => {
+      const version = checkRunSummary(summary);
+      // One statement: a run deleted meanwhile inserts nothing (the SELECT finds no row).
+      const result = await db.query(
+        `INSERT INTO run_summaries (run_n, athlete_id, version, body, created_at)
+         SELECT n, athlete_id, $3, $4, $5 FROM runs WHERE id = $1 AND athlete_id = $2
+         ON CONFLICT (run_n) DO UPDATE SET version = excluded.version, body = excluded.body, created_at = excluded.created_at`,
+        [runId, athleteId, version, JSON.stringify(summary), Date.now()],
+      );
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
+  listRunSummaries(athleteId: string): Promise<StoredRunSummary[]> {
+    return this.#do(async (db) => {
+      const { rows } = await db.query(
+        `SELECT r.id AS run_id, s.version, s.body FROM run_summaries s JOIN runs r ON r.n = s.run_n
+         WHERE s.athlete_id = $1 AND r.athlete_id = s.athlete_id ORDER BY s.run_n`,
+        [athleteId],
+      );
+      return (rows as Row[]).map(toStoredRunSummary);
     });
   }
 }

@@ -20,6 +20,7 @@ import {
   type RunSummary,
   type SampleBatch,
   type StoredAlert,
+  type StoredRunSummary,
 } from './types.js';
 
 // Tokens ------------------------------------------------------------------------------------------------
@@ -418,4 +419,19 @@ export function toStoreError(error: unknown): StoreError {
     }
   }
   return new StoreError('STORE_UNAVAILABLE', `storage unavailable: ${detail}`, { cause: error });
+}
+
+// Athlete model ------------------------------------------------------------------------------------------
+
+/** A summary row is a plain JSON object with a numeric version (src/athlete/summary.ts). */
+export function checkRunSummary(summary: unknown): number {
+  const version = (summary as { version?: unknown } | null)?.version;
+  if (typeof summary !== 'object' || summary === null || Array.isArray(summary) || typeof version !== 'number' || !Number.isSafeInteger(version)) {
+    throw new StoreError('STORE_BAD_INPUT', 'a run summary must be an object with an integer version');
+  }
+  return version;
+}
+
+export function toStoredRunSummary(row: Row): StoredRunSummary {
+  return { runId: row.run_id as string, version: num(row.version), summary: json(row.body)! };
 }

@@ -36,6 +36,7 @@ import {
   checkCheckpointSeq,
   checkEvents,
   checkJournalInput,
+  checkRunSummary,
   checkKey,
   checkSha256,
   checkUploadColumns,
@@ -61,6 +62,7 @@ import {
   toRunSummary,
   toStoreError,
   toStoredAlert,
+  toStoredRunSummary,
   uploadChunks,
   uploadedRunRecord,
   type RunProgress,
@@ -90,7 +92,9 @@ import {
   type StoreConfig,
   type StoredAlert,
   type StoredRunEvent,
+  type StoredRunSummary,
 } from './types.js';
+import type { RunSummary as RunSummaryRow } from '../athlete/summary.js';
 
 type Row = Record<string, unknown>;
 
@@ -206,6 +210,14 @@ function prepareAll(db: Database.Database) {
       `SELECT ${JOURNAL_COLUMNS} FROM journal WHERE athlete_id = ? AND n < ? ORDER BY n DESC LIMIT ?`,
     ),
     deleteJournal: db.prepare('DELETE FROM journal WHERE athlete_id = ? AND id = ?'),
+    saveSummary: db.prepare(
+      `INSERT INTO run_summaries (run_n, athlete_id, version, body, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (run_n) DO UPDATE SET version = excluded.version, body = excluded.body, created_at = excluded.created_at`,
+    ),
+    listSummaries: db.prepare(
+      `SELECT r.id AS run_id, s.version, s.body FROM run_summaries s JOIN runs r ON r.n = s.run_n
+       WHERE s.athlete_id = ? AND r.athlete_id = s.athlete_id ORDER BY s.run_n`,
+    ),
     schemaVersion: db.prepare('SELECT MAX(version) FROM schema_migrations').pluck(),
   };
 }
@@ -719,5 +731,21 @@ export class SqliteStore implements Store {
 
   deleteJournalEntry(athleteId: string, id: string): Promise<boolean> {
     return this.#write(() => this.#s.deleteJournal.run(athleteId, id).changes > 0);
+  }
+
+  // Athlete model ----------------------------------------------------------------------------------------
+
+  saveRunSummary(athleteId: string, runId: string, summary: RunSummaryRow): Promise<boolean> {
+    return this.#write(() => {
+      const version = checkRunSummary(summary);
+      const n = this.#s.runN.get(runId, athleteId) as number | undefined;
+      if (n === undefined) return false;
+      this.#s.saveSummary.run(n, athleteId, version, JSON.stringify(summary), Date.now());
+      return true;
+    });
+  }
+
+  listRunSummaries(athleteId: string): Promise<StoredRunSummary[]> {
+    return this.#do(() => (this.#s.listSummaries.all(athleteId) as Row[]).map(toStoredRunSummary));
   }
 }

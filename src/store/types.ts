@@ -20,6 +20,7 @@
  */
 import type { NormalizedRun, RunEvent, RunMeta, SampleColumns } from '../../ingest/sample.js';
 import type { Alert, EngineOptions, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
+import type { RunSummary as RunSummaryRow } from '../athlete/summary.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors
@@ -305,6 +306,14 @@ export interface JournalEntry {
   createdAt: string;
 }
 
+/** A run's summary row for the athlete model (src/athlete/summary.ts), as stored. */
+export interface StoredRunSummary {
+  runId: string;
+  /** The summary's own version (`SUMMARY_VERSION` when it was computed). */
+  version: number;
+  summary: RunSummaryRow;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The store
 
@@ -406,6 +415,15 @@ export interface Store {
   listJournal(athleteId: string, options?: { limit?: number; before?: string }): Promise<Page<JournalEntry>>;
   getJournalEntry(athleteId: string, id: string): Promise<JournalEntry | null>;
   deleteJournalEntry(athleteId: string, id: string): Promise<boolean>;
+
+  // Athlete model ----------------------------------------------------------------------------------------
+  /**
+   * Stores (or replaces) the run's summary row for the athlete model. False for a missing/foreign run. The row
+   * goes when the run is deleted.
+   */
+  saveRunSummary(athleteId: string, runId: string, summary: RunSummaryRow): Promise<boolean>;
+  /** Every summary row of the athlete, in run creation order. */
+  listRunSummaries(athleteId: string): Promise<StoredRunSummary[]>;
 }
 
 /** Rows per stored chunk for uploaded runs. */

@@ -7,6 +7,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocColumns, SAMPLE_FIELDS, type NormalizedRun, type SampleColumns } from '../../ingest/sample.js';
 import type { Alert, Report } from '../../alerts/types.js';
+import { foldModel } from '../../src/athlete/model.js';
+import { summarizeRun } from '../../src/athlete/summary.js';
 import { LATEST_VERSION } from '../../src/store/migrations.js';
 import { StoreError, UPLOAD_CHUNK_ROWS, type SampleBatch, type Store } from '../../src/store/types.js';
 
@@ -707,6 +709,59 @@ export function runStoreContract(name: string, newLocation: () => Promise<StoreL
         expect((await store.addJournalEntry(b, { id: 'j-1', muscle: 'foot', severity: 2 }))?.muscle).toBe('foot');
         expect((await store.getJournalEntry(a, 'j-1'))?.muscle).toBe('calf');
         await expectStoreError(store.addJournalEntry(a, { muscle: '', severity: 1 }), 'STORE_BAD_INPUT');
+      });
+    });
+
+    describe('athlete model summaries', () => {
+      const upload = async (a: string, seed: number, startTime: string) => {
+        const run = normalizedRun(makeColumns(600 + seed * 7, seed));
+        run.meta.startTime = startTime;
+        const { run: stored } = await store.createUploadedRun(a, { fileSha256: sha(`summary-${a}-${seed}`), run, report: report(600) });
+        return { id: stored.id, run };
+      };
+
+      it('saves, replaces and lists summary rows per athlete; a foreign or missing run stores nothing', async () => {
+        const a = await athlete();
+        const b = await athlete();
+        const one = await upload(a, 1, '2026-05-01T07:00:00.000Z');
+        const summary = summarizeRun(one.run);
+        expect(await store.saveRunSummary(a, one.id, summary)).toBe(true);
+        expect(await store.listRunSummaries(a)).toEqual([{ runId: one.id, version: summary.version, summary }]);
+        const replaced = { ...summary, version: summary.version + 1 };
+        expect(await store.saveRunSummary(a, one.id, replaced)).toBe(true);
+        expect(await store.listRunSummaries(a)).toEqual([{ runId: one.id, version: replaced.version, summary: replaced }]);
+        expect(await store.saveRunSummary(b, one.id, summary)).toBe(false);
+        expect(await store.saveRunSummary(a, 'no-such-run', summary)).toBe(false);
+        expect(await store.listRunSummaries(b)).toEqual([]);
+        await expectStoreError(store.saveRunSummary(a, one.id, { nope: 1 } as never), 'STORE_BAD_INPUT');
+        expect(await store.deleteRun(a, one.id)).toBe(true);
+        expect(await store.listRunSummaries(a)).toEqual([]);
+      });
+
+      it('the model folded from stored rows equals a full recompute after any adds and deletes', async () => {
+        const a = await athlete();
+        const pool = await Promise.all(
+          [0, 1, 2, 3, 4, 5].map((i) => upload(a, i + 10, new Date(Date.UTC(2026, 4, 1 + i * 3, 7)).toISOString())),
+        );
+        const present = new Set<string>();
+        await fc.assert(
+          fc.asyncProperty(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: pool.length - 1 })), { minLength: 1, maxLength: 12 }), async (ops) => {
+            for (const [add, i] of ops) {
+              const r = pool[i]!;
+              if (add) {
+                await store.saveRunSummary(a, r.id, summarizeRun(r.run));
+                present.add(r.id);
+              } else {
+                await location.sql(`DELETE FROM run_summaries WHERE run_n = (SELECT n FROM runs WHERE id = '${r.id}')`);
+                present.delete(r.id);
+              }
+            }
+            const stored = (await store.listRunSummaries(a)).map((s) => ({ runId: s.runId, summary: s.summary }));
+            const full = pool.filter((r) => present.has(r.id)).map((r) => ({ runId: r.id, summary: summarizeRun(r.run) }));
+            expect(foldModel(stored)).toEqual(foldModel(full));
+          }),
+          { numRuns: 15 },
+        );
       });
     });
 
