@@ -33,6 +33,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`crampguard serve: could not start: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
     return 1;
   }
+  // The one line for a person (stdout carries the JSON logs): where to open the dashboard.
+  process.stderr.write(`crampguard serve: open ${server.openUrl} in a browser\n`);
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       server.log.info({ signal }, 'shutting down');

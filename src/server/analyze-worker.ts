@@ -1,25 +1,72 @@
 /**
  * Piscina worker: decodes a FIT file and analyses it off the event loop, so a large upload never delays live
- * prompts. Returns coded failures as data (an Error's class and code do not survive the thread boundary).
+ * prompts. Returns coded failures as data (an Error's class and code do not survive the thread boundary), and
+ * hands the decoded columns back by transfer, not by copy (a copy of a large run is deserialised on the event loop).
  * @module
  */
+import { Piscina } from 'piscina';
 import { decodeFit } from '../../ingest/fit.js';
 import { analyzeRun } from '../../alerts/engine.js';
 import type { EngineOptions, Report } from '../../alerts/types.js';
-import type { NormalizedRun } from '../../ingest/sample.js';
+import { SAMPLE_FIELDS, type NormalizedRun } from '../../ingest/sample.js';
+
+/** What one upload may be: checked after decoding, before the analysis. */
+export interface UploadCaps {
+  /** Most samples (records). */
+  maxSamples: number;
+  /** Longest elapsed time from the first record to the last, s. */
+  maxDurationS: number;
+}
 
 /** A FIT file to decode and analyse, or an already-normalised run (a live run that ended) to analyse. */
-export type AnalyzeTask = { bytes: Uint8Array; options: EngineOptions } | { run: NormalizedRun; options: EngineOptions };
+export type AnalyzeTask =
+  | { bytes: Uint8Array; options: EngineOptions; caps?: UploadCaps }
+  | { run: NormalizedRun; options: EngineOptions };
 
 export type AnalyzeResult =
   | { ok: true; run: NormalizedRun; report: Report }
   | { ok: false; code: string; message: string };
 
+/** Why a decoded upload is refused before it is analysed, or null. */
+export function capsProblem(run: NormalizedRun, caps: UploadCaps): { code: string; message: string } | null {
+  const n = run.samples.length;
+  if (n > caps.maxSamples) {
+    return { code: 'RUN_TOO_LARGE', message: `the run has ${n} records; this server stores at most ${caps.maxSamples} per upload` };
+  }
+  const elapsed = n > 0 ? run.samples.t[n - 1]! - run.samples.t[0]! : 0;
+  if (!(elapsed <= caps.maxDurationS)) {
+    const days = (caps.maxDurationS / 86_400).toFixed(0);
+    return { code: 'RUN_TOO_LONG', message: `the records span ${(elapsed / 86_400).toFixed(1)} days; a run may span at most ${days} days` };
+  }
+  return null;
+}
+
+/** The result with the run's column buffers listed for transfer (each buffer once). */
+function movable(result: AnalyzeResult & { ok: true }): unknown {
+  const buffers = new Set<ArrayBuffer>();
+  const take = (a: Float64Array) => {
+    if (a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) buffers.add(a.buffer);
+  };
+  for (const f of SAMPLE_FIELDS) take(result.run.samples[f]);
+  if (result.run.rr) {
+    take(result.run.rr.t);
+    take(result.run.rr.ms);
+  }
+  // piscina's transferable protocol: the list and the value under its two symbols.
+  const transferable = { [Piscina.transferableSymbol]: [...buffers], [Piscina.valueSymbol]: result };
+  return Piscina.move(transferable as unknown as Parameters<typeof Piscina.move>[0]);
+}
+
 export default async function analyzeFile(task: AnalyzeTask): Promise<AnalyzeResult> {
   try {
     const run = 'run' in task ? task.run : await decodeFit(task.bytes);
+    if ('bytes' in task && task.caps) {
+      const problem = capsProblem(run, task.caps);
+      if (problem) return { ok: false, ...problem };
+    }
     const report = analyzeRun(run, task.options);
-    return { ok: true, run, report };
+    // A live run's columns came from the event loop and are not needed back: only an upload's are moved.
+    return ('bytes' in task ? movable({ ok: true, run, report }) : { ok: true, run, report }) as AnalyzeResult;
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };
     if (typeof e?.code === 'string' && /^(FIT_|SAMPLE_)/.test(e.code)) {

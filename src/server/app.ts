@@ -4,12 +4,15 @@
  * `{error:{code,message}}` (never a stack trace).
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { ApiError, toClientError } from './errors.js';
+import { unstorableStringAt } from '../wire/schemas.js';
+import { tileOrigin } from './config.js';
+import { ApiError, badString, toClientError } from './errors.js';
 import type { LiveBacklog } from './live-run.js';
 import { buildOpenApi, DOCS_HTML, DOCS_JS } from './openapi.js';
 import { apiRouter, type ApiDeps } from './routes.js';
@@ -56,18 +59,109 @@ function setDashboardCaching(res: Response, path: string): void {
   res.setHeader('Cache-Control', dashboardCacheControl(path));
 }
 
+/** A request URL for the logs: the path, and each query parameter's name with its value redacted (`?token=…`). */
+export function redactedUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const names = url
+    .slice(q + 1)
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => `${pair.split('=', 1)[0]!.slice(0, 64)}=[redacted]`);
+  return `${url.slice(0, q)}?${names.join('&')}`;
+}
+
+/** An incoming X-Request-Id worth keeping (a proxy's id), else null: a fresh one is made. */
+const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/**
+ * The first middleware: an absolute-form request target (`GET http://host/path`, RFC 9112 §3.2.2) is reduced to
+ * its path and query, so nothing (a redirect's Location, the logs) ever echoes a host the client chose; a path or
+ * query holding a NUL or an unpaired surrogate once decoded is refused 400 BAD_STRING before any handler sees it.
+ */
+function normaliseTarget(req: Request, _res: Response, next: NextFunction): void {
+  if (!req.url.startsWith('/')) {
+    let target: URL;
+    try {
+      target = new URL(req.url);
+    } catch {
+      return next(new ApiError(400, 'BAD_REQUEST', 'the request target is not a path'));
+    }
+    req.url = `${target.pathname}${target.search}`;
+    req.originalUrl = req.url;
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(req.path);
+  } catch {
+    return next(new ApiError(400, 'BAD_REQUEST', 'the path is not valid percent-encoded UTF-8'));
+  }
+  if (unstorableStringAt(path) !== null) return next(badString('path'));
+  const at = unstorableStringAt(req.query);
+  next(at === null ? undefined : badString(`query ${at}`));
+}
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // TRUST_PROXY (src/server/config.ts): which peers' X-Forwarded-For names the client (req.ip).
+  app.set('trust proxy', deps.config.trustProxy);
+  // Request ids and the access log: one line per request, after it is answered or abandoned.
+  app.use((req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('X-Request-Id', id);
+    const started = performance.now();
+    res.once('close', () => {
+      deps.log.info(
+        {
+          reqId: id,
+          method: req.method,
+          url: redactedUrl(req.originalUrl),
+          status: res.statusCode,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          addr: req.ip,
+          ...(res.writableFinished ? {} : { aborted: true }),
+        },
+        'request',
+      );
+    });
+    next();
+  });
+  app.use(normaliseTarget);
   app.use(
     helmet({
       // The server speaks plain HTTP itself (TLS, if any, ends at a proxy): asking browsers to upgrade every
       // request to https would break the dashboard when it is opened over the LAN.
-      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+      // The route map's tiles are images from MAP_TILE_URL's origin.
+      contentSecurityPolicy: {
+        directives: {
+          upgradeInsecureRequests: null,
+          imgSrc: ["'self'", 'data:', ...(tileOrigin(deps.config.mapTileUrl) ? [tileOrigin(deps.config.mapTileUrl)!] : [])],
+        },
+      },
     }),
   );
 
+  // Liveness: the process is up and its event loop turns (an orchestrator restarts it only when this fails;
+  // a database outage is not a reason).
+  app.get('/livez', (_req, res) => {
+    res.json({ ok: true, status: 'live' });
+  });
+  // Readiness: the store answers, so this process can serve (a balancer sends traffic only while it says so).
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.store.ping();
+    } catch {
+      return void res
+        .status(503)
+        .set('Retry-After', '1')
+        .json({ ok: false, status: 'not_ready', store: deps.store.kind, error: { code: 'STORE_UNAVAILABLE', message: 'the store does not answer' } });
+    }
+    res.json({ ok: true, status: 'ready', store: deps.store.kind });
+  });
+  // /healthz (kept for compatibility): the store and the live path's write health together.
   app.get('/healthz', async (_req, res) => {
     const backlog = deps.backlog;
     const live = backlog ? { unstoredSamples: backlog.samples, unstoredWrites: backlog.writes } : {};
@@ -96,8 +190,8 @@ export function createApp(deps: AppDeps): Express {
     }
     res.json({ ok: true, status: 'ok', store: deps.store.kind, liveRuns: deps.metrics.liveRuns, ...live });
   });
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(deps.metrics.render());
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.contentType).send(await deps.metrics.render());
   });
 
   const openapi = JSON.stringify(buildOpenApi(deps.version));
@@ -135,11 +229,13 @@ export function createApp(deps: AppDeps): Express {
   // The one error middleware (four parameters: that is how express recognises it).
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = toClientError(err);
-    if (e.internal) deps.log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
-    else deps.log.debug({ code: e.code, method: req.method, url: req.originalUrl }, 'request refused');
+    const where = { reqId: res.locals.requestId as string, method: req.method, url: redactedUrl(req.originalUrl) };
+    if (e.internal) deps.log.error({ err, ...where }, 'request failed');
+    else deps.log.debug({ code: e.code, ...where }, 'request refused');
     if (res.headersSent) return void res.end();
-    // The store is unavailable (down, or its file locked): worth retrying shortly.
-    if (e.status === 503) res.set('Retry-After', '1');
+    // The store is unavailable (down, or its file locked): worth retrying shortly. A queue says when.
+    if (e.retryAfterS) res.set('Retry-After', String(e.retryAfterS));
+    else if (e.status === 503) res.set('Retry-After', '1');
     res.status(e.status).json({ error: { code: e.code, message: e.message } });
   });
   return app;

@@ -36,6 +36,12 @@ export interface AppConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Built dashboard files served at `/` when the folder exists. @default the package's dist/dashboard */
   readonly dashboardDir: string | undefined;
+  /**
+   * Map tiles behind the run page's route map: an http(s) URL template with {z}, {x} and {y} (and optionally
+   * {s}), served to the page by GET /api/config; '' = no tiles (the track is drawn alone). The page's CSP allows
+   * images from its origin. @default OpenStreetMap's https://tile.openstreetmap.org/{z}/{x}/{y}.png
+   */
+  readonly mapTileUrl: string;
   /** FIT decoding worker threads. @default 1 */
   readonly fitWorkers: number;
   /** HTTP API requests per minute per client address (token bucket, this process); 0 = no limit. @default 6000 */
@@ -71,6 +77,36 @@ export interface AppConfig {
   readonly liveBacklogRunSamples: number;
   /** The same over all live runs of this process (~80 bytes each). @default 1 000 000 (~80 MB) */
   readonly liveBacklogSamples: number;
+  /**
+   * Which peers are proxies whose `X-Forwarded-For` names the client (express's `trust proxy`): false (the TCP
+   * peer is the client), true (the left-most forwarded address), a hop count, or a comma-separated list of
+   * addresses, subnets and the names loopback, linklocal, uniquelocal. Used for every per-address budget (HTTP
+   * and the watch socket) and the logs. @default false
+   */
+  readonly trustProxy: boolean | number | string;
+  /** Time a client has to send a request's headers, ms (slowloris). @default 10 s */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send a whole request, body included, ms (32 MB at ~300 KB/s). @default 120 s */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long, ms. @default 5 s */
+  readonly keepAliveTimeoutMs: number;
+  /** Open TCP connections per client address (HTTP and sockets); beyond it a new one is closed at once. 0 = no cap. @default 256 */
+  readonly connectionsPerAddress: number;
+  /** Uploads admitted at once (receiving, waiting for the decoder, decoding); past it 429 UPLOAD_QUEUE_FULL. @default 16 */
+  readonly uploadQueueMax: number;
+  /** Uploads one athlete may have admitted at once; past it 429 UPLOAD_QUEUE_FULL. @default 2 */
+  readonly uploadsPerAthlete: number;
+  /** Most samples (records) one upload may store; past it 413 RUN_TOO_LARGE. @default 500 000 (5.8 days at 1 Hz) */
+  readonly uploadMaxSamples: number;
+}
+
+export const DEFAULT_MAP_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+
+/** The origin a tile URL template loads from (for the CSP), or null for none. */
+export function tileOrigin(mapTileUrl: string): string | null {
+  if (!mapTileUrl) return null;
+  const m = /^(https?:\/\/[^/]+)/.exec(mapTileUrl.replace('{s}', '*'));
+  return m ? m[1]! : null;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +148,11 @@ const EnvSchema = z.object({
   REGISTRATION: z.enum(['open', 'closed']).default('open'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DASHBOARD_DIR: z.string().trim().min(1).optional(),
+  MAP_TILE_URL: z
+    .string()
+    .trim()
+    .refine((v) => v === '' || (/^https?:\/\/[^\s/]+\/\S*$/.test(v) && ['{z}', '{x}', '{y}'].every((p) => v.includes(p))), 'must be empty or an http(s) URL with {z}, {x} and {y}')
+    .default(DEFAULT_MAP_TILE_URL),
   FIT_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
   RATE_LIMIT_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000),
   RATE_LIMIT_TOKEN_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(3000),
@@ -123,7 +164,27 @@ const EnvSchema = z.object({
   FIT_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
   LIVE_BACKLOG_RUN_SAMPLES: z.coerce.number().int().min(1).max(1_000_000).default(3600),
   LIVE_BACKLOG_SAMPLES: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .regex(/^(true|false|\d{1,2}|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, 'must be true, false, a hop count, or a comma-separated list of addresses, subnets, loopback, linklocal, uniquelocal')
+    .default('false'),
+  HTTP_HEADERS_TIMEOUT_S: z.coerce.number().positive().max(600).default(10),
+  HTTP_REQUEST_TIMEOUT_S: z.coerce.number().positive().max(3600).default(120),
+  HTTP_KEEPALIVE_TIMEOUT_S: z.coerce.number().positive().max(600).default(5),
+  CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(256),
+  UPLOAD_QUEUE_MAX: z.coerce.number().int().min(1).max(10_000).default(16),
+  UPLOADS_PER_ATHLETE: z.coerce.number().int().min(1).max(10_000).default(2),
+  UPLOAD_MAX_SAMPLES: z.coerce.number().int().min(1000).max(100_000_000).default(500_000),
 });
+
+/** TRUST_PROXY as express takes it: a boolean, a hop count, or the list as written. */
+function trustProxyValue(v: string): boolean | number | string {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
+}
 
 /** The variables read, for `serve --help`. */
 export const ENV_HELP = `environment:
@@ -140,6 +201,7 @@ export const ENV_HELP = `environment:
   REGISTRATION     open | closed: whether POST /api/athletes creates athletes (default open)
   LOG_LEVEL        fatal | error | warn | info | debug | trace | silent (default info)
   DASHBOARD_DIR    built dashboard files (default: the package's dist/dashboard)
+  MAP_TILE_URL     route-map tiles, a URL with {z} {x} {y} (default OpenStreetMap's; empty = the track without tiles)
   FIT_WORKERS      FIT decoding worker threads (default 1)
   RATE_LIMIT_ADDRESS_PER_MIN  API requests a minute per client address (default 6000; 0 = off)
   RATE_LIMIT_TOKEN_PER_MIN    API requests a minute per bearer token (default 3000; 0 = off)
@@ -151,6 +213,14 @@ export const ENV_HELP = `environment:
   FIT_WORKER_NICE             scheduling niceness added to FIT worker threads, so live prompts win the CPU (default 10; 0 = same as the server)
   LIVE_BACKLOG_RUN_SAMPLES    live samples one run may hold unstored while the database is unavailable (default 3600)
   LIVE_BACKLOG_SAMPLES        the same over all live runs of the process (default 1000000, ~80 MB)
+  TRUST_PROXY                 false | true | hop count | addresses/subnets: proxies whose X-Forwarded-For names the client (default false)
+  HTTP_HEADERS_TIMEOUT_S      time a client has to send its request headers (default 10)
+  HTTP_REQUEST_TIMEOUT_S      time a client has to send a whole request, body included (default 120)
+  HTTP_KEEPALIVE_TIMEOUT_S    idle keep-alive connections are closed after this (default 5)
+  CONNECTIONS_PER_ADDRESS     open connections per client address; more are closed at once (default 256; 0 = off)
+  UPLOAD_QUEUE_MAX            uploads admitted at once, queued or decoding; more get 429 UPLOAD_QUEUE_FULL (default 16)
+  UPLOADS_PER_ATHLETE         uploads one athlete may have admitted at once (default 2)
+  UPLOAD_MAX_SAMPLES          most records one upload may store; more get 413 RUN_TOO_LARGE (default 500000)
 `;
 
 /** Parses the environment once; throws a ConfigError naming every bad variable. */
@@ -181,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     registrationOpen: e.REGISTRATION === 'open',
     logLevel: e.LOG_LEVEL,
     dashboardDir: e.DASHBOARD_DIR,
+    mapTileUrl: e.MAP_TILE_URL,
     fitWorkers: e.FIT_WORKERS,
     rateLimitPerAddressPerMin: e.RATE_LIMIT_ADDRESS_PER_MIN,
     rateLimitPerTokenPerMin: e.RATE_LIMIT_TOKEN_PER_MIN,
@@ -192,5 +263,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     fitWorkerNice: e.FIT_WORKER_NICE,
     liveBacklogRunSamples: e.LIVE_BACKLOG_RUN_SAMPLES,
     liveBacklogSamples: e.LIVE_BACKLOG_SAMPLES,
+    trustProxy: trustProxyValue(e.TRUST_PROXY),
+    headersTimeoutMs: Math.round(e.HTTP_HEADERS_TIMEOUT_S * 1000),
+    requestTimeoutMs: Math.round(e.HTTP_REQUEST_TIMEOUT_S * 1000),
+    keepAliveTimeoutMs: Math.round(e.HTTP_KEEPALIVE_TIMEOUT_S * 1000),
+    connectionsPerAddress: e.CONNECTIONS_PER_ADDRESS,
+    uploadQueueMax: e.UPLOAD_QUEUE_MAX,
+    uploadsPerAthlete: e.UPLOADS_PER_ATHLETE,
+    uploadMaxSamples: e.UPLOAD_MAX_SAMPLES,
   });
 }

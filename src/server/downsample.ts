@@ -4,6 +4,7 @@
  * @module
  */
 import { SAMPLE_FIELDS, type SampleColumns, type SampleField } from '../../ingest/sample.js';
+import { SAMPLES_DEFAULT_POINTS, SAMPLES_MAX_ROWS } from '../wire/schemas.js';
 
 export function parseFields(spec: string | undefined): SampleField[] {
   if (!spec) return [...SAMPLE_FIELDS];
@@ -49,4 +50,50 @@ export function columnsForChart(
     columns[f] = out;
   }
   return { length: buckets, downsampled: true, columns };
+}
+
+/** The first row with t ≥ `t` (t is non-decreasing), or `length`. */
+function firstAtOrAfter(tCol: Float64Array, length: number, t: number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (tCol[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function rows(cols: SampleColumns, from: number, to: number): SampleColumns {
+  const out = { ...cols, length: to - from };
+  for (const f of SAMPLE_FIELDS) out[f] = cols[f].subarray(from, to);
+  return out;
+}
+
+export interface SampleWindowQuery {
+  maxPoints?: number | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+  limit?: number | undefined;
+}
+
+/**
+ * What GET /api/runs/:id/samples answers, never more than {@link SAMPLES_MAX_ROWS} rows: the rows with
+ * from ≤ t < to; with `limit`, that many raw rows and the `next` page's `from`; else downsampled to `maxPoints`,
+ * or, when none is named, every row of a short window and {@link SAMPLES_DEFAULT_POINTS} points of a longer one.
+ */
+export function sampleWindow(
+  cols: SampleColumns,
+  fields: readonly SampleField[],
+  q: SampleWindowQuery,
+): { length: number; downsampled: boolean; columns: Record<string, (number | null)[]>; next?: number | null } {
+  const start = q.from === undefined ? 0 : firstAtOrAfter(cols.t, cols.length, q.from);
+  const end = q.to === undefined ? cols.length : Math.max(start, firstAtOrAfter(cols.t, cols.length, q.to));
+  if (q.limit !== undefined) {
+    const stop = Math.min(end, start + q.limit);
+    return { ...columnsForChart(rows(cols, start, stop), fields, undefined), next: stop < end ? cols.t[stop]! : null };
+  }
+  const window = rows(cols, start, end);
+  const maxPoints = q.maxPoints ?? (window.length <= SAMPLES_MAX_ROWS ? undefined : SAMPLES_DEFAULT_POINTS);
+  return columnsForChart(window, fields, maxPoints);
 }

@@ -6,21 +6,29 @@
 import { z } from 'zod';
 import { IngestError } from '../../ingest/errors.js';
 import { StoreError } from '../store/types.js';
+import { BAD_STRING } from '../wire/schemas.js';
 
 /** An error meant for the client: a stable code, an HTTP status, one line of text. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
+  /** Seconds worth waiting before a retry: sent as `Retry-After`. */
+  readonly retryAfterS: number | undefined;
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { retryAfterS?: number },
   ) {
     super(message, options);
+    this.retryAfterS = options?.retryAfterS;
   }
 }
 
 export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `${what} not found`);
+
+/** 400 BAD_STRING: a string (at `where`) holds a NUL or an unpaired surrogate, which no store keeps as sent. */
+export const badString = (where: string) =>
+  new ApiError(400, BAD_STRING, `${where}: strings must not contain NUL characters or unpaired UTF-16 surrogates`);
 
 const INGEST_STATUS: Record<string, number> = {
   FIT_TOO_LARGE: 413,
@@ -32,6 +40,7 @@ const STORE_STATUS: Record<string, number> = {
   STORE_UNAVAILABLE: 503,
   STORE_FULL: 507,
   STORE_BAD_INPUT: 400,
+  STORE_CONFLICT: 409,
 };
 
 /** One line from the first zod issues: "profile.hrMax: Too big: expected number to be <=240". */
@@ -48,11 +57,15 @@ export interface ClientError {
   message: string;
   /** True when the server is at fault: log it with the stack. */
   internal: boolean;
+  /** Seconds worth waiting before a retry (`Retry-After`), when there is a figure. */
+  retryAfterS?: number;
 }
 
 /** Maps anything thrown by a handler to what the client sees. */
 export function toClientError(err: unknown): ClientError {
-  if (err instanceof ApiError) return { status: err.status, code: err.code, message: err.message, internal: false };
+  if (err instanceof ApiError) {
+    return { status: err.status, code: err.code, message: err.message, internal: false, ...(err.retryAfterS ? { retryAfterS: err.retryAfterS } : {}) };
+  }
   if (err instanceof IngestError) {
     return { status: INGEST_STATUS[err.code] ?? 400, code: err.code, message: err.message, internal: false };
   }
@@ -61,7 +74,8 @@ export function toClientError(err: unknown): ClientError {
     return { status, code: err.code, message: status === 500 ? 'storage failed' : err.message, internal: status >= 500 };
   }
   if (err instanceof z.ZodError) {
-    return { status: 400, code: 'BAD_REQUEST', message: describeZodError(err), internal: false };
+    const badString = err.issues.some((i) => i.code === 'custom' && (i.params as { code?: unknown } | undefined)?.code === BAD_STRING);
+    return { status: 400, code: badString ? BAD_STRING : 'BAD_REQUEST', message: describeZodError(err), internal: false };
   }
   const e = err as { type?: string; status?: number; code?: string; name?: string } | null;
   // body-parser (express.json / express.raw) errors.

@@ -1,54 +1,100 @@
 /**
- * Prometheus text metrics, hand-written (a handful of series do not need a client library): live runs,
- * samples/s, prompts by kind, upload latency and event-loop lag.
+ * Prometheus metrics through prom-client, one registry per server (tests start several in one process): the
+ * client's default process and Node metrics (CPU, memory, handles, GC, `nodejs_eventloop_lag_seconds`), and
+ * crampguard's own series: live runs, samples/s, prompts by kind, uploads, and the event-loop delay since the
+ * last scrape with the monitor's own sampling interval taken out (an idle loop reads ~0, not the interval).
  * @module
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ALERT_KINDS, type AlertKind } from '../../alerts/types.js';
 
 /** Upload latency buckets, seconds. */
 const UPLOAD_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** The event-loop monitor's timer interval, ms: each recorded delay includes it, so it is subtracted. */
+const LOOP_RESOLUTION_MS = 10;
 
 export class Metrics {
   liveRuns = 0;
   watchSockets = 0;
-  private samplesTotal = 0;
-  private readonly promptsByKind = new Map<AlertKind, number>(ALERT_KINDS.map((k) => [k, 0]));
-  private readonly uploadCounts = new Float64Array(UPLOAD_BUCKETS.length + 1);
-  private uploadSum = 0;
-  private uploadCount = 0;
-  private readonly uploadsByOutcome = new Map<string, number>();
+  /** Uploads admitted (receiving, queued or decoding), read at each scrape. */
+  uploadsAdmitted: () => number = () => 0;
+  readonly registry = new Registry();
+  private readonly samplesCounter: Counter;
+  private readonly promptsCounter: Counter<'kind'>;
+  private readonly uploadsCounter: Counter<'outcome'>;
+  private readonly uploadSeconds: Histogram;
   // Samples/s over a sliding 10 s window of 1 s buckets (ring + running sum).
   private readonly rateRing = new Float64Array(10);
-  private rateSecond = Math.floor(Date.now() / 1000);
+  private rateSecond: number;
   private readonly loopDelay: IntervalHistogram;
 
   constructor(private readonly now: () => number = Date.now) {
-    this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    this.rateSecond = Math.floor(now() / 1000);
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     this.loopDelay.enable();
+    const self = this;
+    new Gauge({ name: 'crampguard_live_runs', help: 'Live runs open on this process.', registers, collect() { this.set(self.liveRuns); } });
+    new Gauge({ name: 'crampguard_watch_sockets', help: 'Connected /watch sockets.', registers, collect() { this.set(self.watchSockets); } });
+    new Gauge({ name: 'crampguard_uploads_admitted', help: 'Uploads admitted now: receiving, queued or decoding.', registers, collect() { this.set(self.uploadsAdmitted()); } });
+    this.samplesCounter = new Counter({ name: 'crampguard_samples_total', help: 'Live samples accepted.', registers });
+    new Gauge({
+      name: 'crampguard_samples_per_second',
+      help: 'Live samples accepted per second, last 9 s.',
+      registers,
+      collect() {
+        this.set(self.samplesPerSecond());
+      },
+    });
+    this.promptsCounter = new Counter({ name: 'crampguard_prompts_total', help: 'Prompts sent to watches, by kind.', labelNames: ['kind'], registers });
+    for (const kind of ALERT_KINDS) this.promptsCounter.inc({ kind }, 0);
+    this.uploadsCounter = new Counter({ name: 'crampguard_uploads_total', help: 'Uploads by outcome.', labelNames: ['outcome'], registers });
+    this.uploadSeconds = new Histogram({
+      name: 'crampguard_upload_duration_seconds',
+      help: 'Upload latency, receipt to response.',
+      buckets: UPLOAD_BUCKETS,
+      registers,
+    });
+    // The three delay gauges are read together and the histogram reset after them (once per scrape).
+    const delay = (v: number) => (Number.isFinite(v) ? Math.max(0, v / 1e6 - LOOP_RESOLUTION_MS) / 1000 : 0);
+    let pending = 0;
+    const read = (pick: () => number) =>
+      function (this: Gauge) {
+        this.set(delay(pick()));
+        if (++pending === 3) {
+          pending = 0;
+          self.loopDelay.reset();
+        }
+      };
+    new Gauge({ name: 'crampguard_event_loop_lag_seconds', help: 'Event-loop delay beyond the monitor interval, mean since the last scrape.', registers, collect: read(() => this.loopDelay.mean) });
+    new Gauge({ name: 'crampguard_event_loop_lag_p99_seconds', help: 'Event-loop delay beyond the monitor interval, p99 since the last scrape.', registers, collect: read(() => this.loopDelay.percentile(99)) });
+    new Gauge({ name: 'crampguard_event_loop_lag_max_seconds', help: 'Event-loop delay beyond the monitor interval, max since the last scrape.', registers, collect: read(() => this.loopDelay.max) });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
   close(): void {
     this.loopDelay.disable();
+    this.registry.clear();
   }
 
   samples(n: number): void {
-    this.samplesTotal += n;
+    this.samplesCounter.inc(n);
     this.advance();
     this.rateRing[this.rateSecond % this.rateRing.length]! += n;
   }
 
   prompt(kind: AlertKind): void {
-    this.promptsByKind.set(kind, (this.promptsByKind.get(kind) ?? 0) + 1);
+    this.promptsCounter.inc({ kind });
   }
 
   upload(seconds: number, outcome: 'created' | 'duplicate' | 'rejected'): void {
-    let i = 0;
-    while (i < UPLOAD_BUCKETS.length && seconds > UPLOAD_BUCKETS[i]!) i++;
-    this.uploadCounts[i]! += 1;
-    this.uploadSum += seconds;
-    this.uploadCount++;
-    this.uploadsByOutcome.set(outcome, (this.uploadsByOutcome.get(outcome) ?? 0) + 1);
+    this.uploadSeconds.observe(seconds);
+    this.uploadsCounter.inc({ outcome });
   }
 
   /** Zeroes the buckets of the seconds that passed since the last sample. */
@@ -67,36 +113,8 @@ export class Metrics {
     return sum / (this.rateRing.length - 1);
   }
 
-  render(): string {
-    const lines: string[] = [];
-    const gauge = (name: string, help: string, value: number) =>
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`);
-    gauge('crampguard_live_runs', 'Live runs open on this process.', this.liveRuns);
-    gauge('crampguard_watch_sockets', 'Connected /watch sockets.', this.watchSockets);
-    lines.push('# HELP crampguard_samples_total Live samples accepted.', '# TYPE crampguard_samples_total counter');
-    lines.push(`crampguard_samples_total ${this.samplesTotal}`);
-    gauge('crampguard_samples_per_second', 'Live samples accepted per second, last 9 s.', this.samplesPerSecond());
-    lines.push('# HELP crampguard_prompts_total Prompts sent to watches, by kind.', '# TYPE crampguard_prompts_total counter');
-    for (const [kind, n] of this.promptsByKind) lines.push(`crampguard_prompts_total{kind="${kind}"} ${n}`);
-    lines.push('# HELP crampguard_uploads_total FIT uploads by outcome.', '# TYPE crampguard_uploads_total counter');
-    for (const [outcome, n] of this.uploadsByOutcome) lines.push(`crampguard_uploads_total{outcome="${outcome}"} ${n}`);
-    lines.push(
-      '# HELP crampguard_upload_duration_seconds FIT upload latency, receipt to response.',
-      '# TYPE crampguard_upload_duration_seconds histogram',
-    );
-    let cumulative = 0;
-    for (let i = 0; i < UPLOAD_BUCKETS.length; i++) {
-      cumulative += this.uploadCounts[i]!;
-      lines.push(`crampguard_upload_duration_seconds_bucket{le="${UPLOAD_BUCKETS[i]}"} ${cumulative}`);
-    }
-    lines.push(`crampguard_upload_duration_seconds_bucket{le="+Inf"} ${this.uploadCount}`);
-    lines.push(`crampguard_upload_duration_seconds_sum ${this.uploadSum}`);
-    lines.push(`crampguard_upload_duration_seconds_count ${this.uploadCount}`);
-    const ns = (v: number) => (Number.isFinite(v) ? v / 1e9 : 0);
-    gauge('crampguard_event_loop_lag_seconds', 'Event-loop delay, mean since the last scrape.', ns(this.loopDelay.mean));
-    gauge('crampguard_event_loop_lag_p99_seconds', 'Event-loop delay, p99 since the last scrape.', ns(this.loopDelay.percentile(99)));
-    gauge('crampguard_event_loop_lag_max_seconds', 'Event-loop delay, max since the last scrape.', ns(this.loopDelay.max));
-    this.loopDelay.reset();
-    return `${lines.join('\n')}\n`;
+  /** The Prometheus text exposition of every series. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

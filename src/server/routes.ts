@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import multer from 'multer';
 import type { EngineOptions } from '../../alerts/types.js';
 import { IngestError } from '../../ingest/errors.js';
@@ -14,10 +14,13 @@ import * as W from '../wire/schemas.js';
 import type { Analyzer } from './analyzer.js';
 import { athleteOf, requireAthlete } from './auth.js';
 import type { AppConfig } from './config.js';
-import { columnsForChart, parseFields } from './downsample.js';
-import { ApiError, notFound } from './errors.js';
+import { columnsForChart, parseFields, sampleWindow } from './downsample.js';
+import { ApiError, badString, notFound } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { runTimeline } from './run-view.js';
+import { findSameActivity } from './duplicates.js';
+import { registerRunExport } from './run-export.js';
+import { summariseRun } from './run-summary.js';
 
 export interface ApiDeps {
   config: AppConfig;
@@ -47,6 +50,8 @@ export function summaryJson(r: RunSummary): W.RunSummaryJson {
     distanceM: r.distanceM,
     prompts: ended ? r.prompts : null,
     peakRisk: ended ? r.peakRisk : null,
+    sport: r.sport,
+    paceSPerKm: ended ? r.paceSPerKm : null,
   };
 }
 
@@ -58,23 +63,39 @@ function crampJson(e: JournalEntry) {
   return { id: e.id, runId: e.runId, t: e.t, muscle: e.muscle, severity: e.severity, note: e.note, createdAt: e.createdAt, context: e.context };
 }
 
+/** 400 BAD_STRING for a JSON body holding a string no store can keep (a NUL, an unpaired surrogate). */
+function refuseUnstorableBody(req: Request, _res: Response, next: NextFunction): void {
+  const at = W.unstorableStringAt(req.body);
+  next(at === null ? undefined : badString(at || 'body'));
+}
+
 export function apiRouter(deps: ApiDeps): Router {
   const { config, store, analyzer, metrics } = deps;
   const router = express.Router();
   const auth = requireAthlete(store);
-  const json = express.json({ limit: '256kb' });
+  // Every string in a JSON body (keys too) must be storable by every store (src/wire/schemas.ts isStorableString).
+  const json: RequestHandler[] = [express.json({ limit: '256kb' }), refuseUnstorableBody];
   const raw = express.raw({ type: () => true, limit: config.uploadLimitBytes });
   const multipart = multer({ storage: multer.memoryStorage(), limits: { fileSize: config.uploadLimitBytes, files: 1, fields: 10 } }).single('file');
 
   /** Reads the upload as raw bytes or the multipart field `file`; refuses other media types. */
   function uploadBody(req: Request, res: Response, next: NextFunction): void {
-    if (req.is('multipart/form-data')) return void multipart(req, res, next);
+    if (req.is('multipart/form-data')) {
+      return void multipart(req, res, (err?: unknown) => {
+        // busboy's parse errors ("Unexpected end of form", "Malformed part header") are the client's, not ours.
+        if (err && (err as { name?: string }).name !== 'MulterError' && !(err as { status?: number }).status) {
+          return next(new ApiError(400, 'BAD_UPLOAD', 'the multipart body is malformed'));
+        }
+        if (!err && req.file && !W.isStorableString(req.file.originalname)) return next(badString('file name'));
+        next(err);
+      });
+    }
     if (!req.headers['content-type'] || req.is(FIT_MEDIA_TYPES)) return void raw(req, res, next);
     next(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the FIT file as application/octet-stream or multipart field `file`'));
   }
 
   // Accounts ------------------------------------------------------------------------------------------------
-  router.post('/athletes', json, async (req, res) => {
+  router.post('/athletes', ...json, async (req, res) => {
     if (!config.registrationOpen) throw new ApiError(403, 'REGISTRATION_CLOSED', 'registration is closed on this server');
     const body = W.CreateAthleteBody.parse(req.body ?? {});
     const { athlete, token } = await store.createAthlete({ name: body.name, ...(body.profile ? { profile: body.profile } : {}) });
@@ -85,7 +106,7 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json(athleteOf(res));
   });
 
-  router.put('/athletes/me', auth, json, async (req, res) => {
+  router.put('/athletes/me', auth, ...json, async (req, res) => {
     const me = athleteOf(res);
     const body = W.PutProfileBody.parse(req.body ?? {});
     if (body.name !== undefined && body.name !== me.name) {
@@ -96,10 +117,24 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json(updated);
   });
 
+  /**
+   * A place in the upload queue before the body is read (so queued uploads' bytes are bounded too): 429 with
+   * Retry-After past the queue or the athlete's share. Freed when the handler ends, or when the request ends first.
+   */
+  function admitUpload(_req: Request, res: Response, next: NextFunction): void {
+    const admission = analyzer.admit(athleteOf(res).id);
+    res.locals.admission = admission;
+    res.once('close', () => {
+      if (!res.locals.uploadHandled) admission.release();
+    });
+    next();
+  }
+
   // Runs ----------------------------------------------------------------------------------------------------
-  router.post('/runs', auth, uploadBody, async (req, res) => {
+  router.post('/runs', auth, admitUpload, uploadBody, async (req, res) => {
     const started = performance.now();
     let outcome: 'created' | 'duplicate' | 'rejected' = 'rejected';
+    res.locals.uploadHandled = true;
     try {
       const me = athleteOf(res);
       const query = W.UploadQuery.parse(req.query);
@@ -123,6 +158,16 @@ export function apiRouter(deps: ApiDeps): Router {
       }
       if (query.sessionKind) options.sessionKind = query.sessionKind;
       const { run, report } = await analyzer.analyze(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
+      // The same activity in other bytes (re-exported, another app's copy): 409 with the stored run's id.
+      const same = await findSameActivity(store, me.id, run.meta);
+      if (same) {
+        outcome = 'duplicate';
+        res.status(409).json({
+          error: { code: 'DUPLICATE_RUN', message: `this activity is already stored (run ${same.id}, started ${same.startTime})` },
+          id: same.id,
+        });
+        return;
+      }
       const stored = await store.createUploadedRun(me.id, {
         fileSha256: sha,
         run,
@@ -133,6 +178,7 @@ export function apiRouter(deps: ApiDeps): Router {
       outcome = stored.created ? 'created' : 'duplicate';
       res.status(stored.created ? 201 : 200).json({ id: stored.run.id, report: stored.run.report ?? report });
     } finally {
+      (res.locals.admission as { release(): void }).release();
       metrics.upload((performance.now() - started) / 1000, outcome);
     }
   });
@@ -149,14 +195,16 @@ export function apiRouter(deps: ApiDeps): Router {
     const me = athleteOf(res);
     const run = await store.getRun(me.id, String(req.params.id));
     if (!run) throw notFound('run');
-    res.json(runJson(run, await store.listEvents(me.id, run.id)));
+    const [events, samples] = await Promise.all([store.listEvents(me.id, run.id), store.readSamples(me.id, run.id)]);
+    const summary = samples ? summariseRun({ report: run.report, meta: run.meta, options: run.options, startTime: run.startTime, samples }) : null;
+    res.json({ ...runJson(run, events), replayOf: run.replayOf, summary });
   });
 
   router.get('/runs/:id/samples', auth, async (req, res) => {
     const q = W.SamplesQuery.parse(req.query);
     const cols = await store.readSamples(athleteOf(res).id, String(req.params.id));
     if (!cols) throw notFound('run');
-    res.json(columnsForChart(cols, parseFields(q.fields), q.maxPoints));
+    res.json(sampleWindow(cols, parseFields(q.fields), q));
   });
 
   router.delete('/runs/:id', auth, async (req, res) => {
@@ -167,8 +215,10 @@ export function apiRouter(deps: ApiDeps): Router {
     res.status(204).end();
   });
 
+  registerRunExport(router, { config, store, auth });
+
   // Cramp journal -------------------------------------------------------------------------------------------
-  router.post('/cramps', auth, json, async (req, res) => {
+  router.post('/cramps', auth, ...json, async (req, res) => {
     const body = W.CrampBody.parse(req.body ?? {});
     const entry = await store.addJournalEntry(athleteOf(res).id, {
       ...(body.id ? { id: body.id } : {}),

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -33,6 +34,8 @@ export interface RunningServer {
   readonly port: number;
   /** http://127.0.0.1:PORT */
   readonly url: string;
+  /** The address to open in a browser: the bound host (localhost when bound to every interface) and port. */
+  readonly openUrl: string;
   readonly http: HttpServer;
   readonly io: IoServer;
   readonly store: Store;
@@ -61,8 +64,31 @@ function packageVersion(root: string): string {
   }
 }
 
+/**
+ * Closes a new TCP connection at once when its peer address already has `cap` open (HTTP, keep-alive and
+ * websockets alike), so one address cannot take every descriptor. Behind a balancer every client shares its
+ * address: raise CONNECTIONS_PER_ADDRESS there (or 0), the balancer caps its own clients.
+ */
+export function capConnectionsPerAddress(http: HttpServer, cap: number): void {
+  const open = new Map<string, number>();
+  http.on('connection', (socket: Socket) => {
+    const addr = socket.remoteAddress ?? 'unknown';
+    const n = open.get(addr) ?? 0;
+    if (n >= cap) {
+      socket.destroy();
+      return;
+    }
+    open.set(addr, n + 1);
+    socket.once('close', () => {
+      const left = (open.get(addr) ?? 1) - 1;
+      if (left > 0) open.set(addr, left);
+      else open.delete(addr);
+    });
+  });
+}
+
 export async function startServer(config: AppConfig, options: StartOptions = {}): Promise<RunningServer> {
-  const log = pino({ level: config.logLevel, base: { svc: 'crampguard' } }, options.logDestination ?? pino.destination(1));
+  const log = pino({ level: config.logLevel, base: { svc: 'crampguard', pid: process.pid, hostname: hostname() } }, options.logDestination ?? pino.destination(1));
   const store =
     options.store ??
     (await openStore({
@@ -74,9 +100,21 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     timeLimitMs: config.fitTimeLimitMs,
     memoryLimitMb: config.fitMemoryLimitMb,
     nice: config.fitWorkerNice,
+    queueMax: config.uploadQueueMax,
+    perOwner: config.uploadsPerAthlete,
+    maxSamples: config.uploadMaxSamples,
   });
   const metrics = new Metrics();
-  const http = createServer();
+  metrics.uploadsAdmitted = () => analyzer.admitted;
+  const http = createServer({
+    // Slowloris: a client has this long for its headers and for its whole request; Node checks both every
+    // connectionsCheckingInterval (30 s by default, too coarse for a 10 s limit).
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+  });
+  if (config.connectionsPerAddress > 0) capConnectionsPerAddress(http, config.connectionsPerAddress);
   const root = packageRoot();
 
   let watch: WatchService | null = null;
@@ -162,12 +200,15 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     });
   });
   const port = (http.address() as AddressInfo).port;
-  log.info({ port, store: store.kind, redis: Boolean(config.redisUrl), registration: config.registrationOpen ? 'open' : 'closed' }, 'listening');
+  const shownHost = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const openUrl = `http://${shownHost}:${port}/`;
+  log.info({ port, url: openUrl, store: store.kind, redis: Boolean(config.redisUrl), registration: config.registrationOpen ? 'open' : 'closed' }, 'listening');
 
   let closing: Promise<void> | null = null;
   return {
     port,
     url: `http://127.0.0.1:${port}`,
+    openUrl,
     http,
     io,
     store,

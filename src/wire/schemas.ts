@@ -11,9 +11,50 @@ import { ALERT_KINDS } from '../../alerts/types.js';
 
 const finite = () => z.number().refine(Number.isFinite, 'must be a finite number');
 
+/** The stable code of a request refused because a string in it cannot be stored (400 on REST, an error ack live). */
+export const BAD_STRING = 'BAD_STRING';
+const BAD_STRING_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+// Code units, not code points (no `u` flag): a high surrogate not followed by a low one, or a low one alone.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Whether every store can keep `s` as it is: PostgreSQL refuses a NUL in text and jsonb and an unpaired surrogate
+ * in jsonb, and UTF-8 cannot encode either faithfully. The one check for strings from the network (REST bodies,
+ * queries, paths, file names, socket messages).
+ */
+export function isStorableString(s: string): boolean {
+  return !s.includes('\0') && !LONE_SURROGATE.test(s);
+}
+
+/**
+ * Where the first unstorable string is in a parsed message (keys included), as a dotted path (`''` for the value
+ * itself), or null when there is none. Walks at most `maxDepth` levels (deeper values are left to the schemas).
+ */
+export function unstorableStringAt(value: unknown, maxDepth = 8, path = ''): string | null {
+  if (typeof value === 'string') return isStorableString(value) ? null : path;
+  if (maxDepth <= 0 || value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const at = unstorableStringAt(value[i], maxDepth - 1, path ? `${path}.${i}` : String(i));
+      if (at !== null) return at;
+    }
+    return null;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const here = path ? `${path}.${key}` : key;
+    if (!isStorableString(key)) return here;
+    const at = unstorableStringAt(v, maxDepth - 1, here);
+    if (at !== null) return at;
+  }
+  return null;
+}
+
+/** A string every store can keep (see {@link isStorableString}); zod issues carry `params.code = 'BAD_STRING'`. */
+export const safeString = () => z.string().refine(isStorableString, { message: BAD_STRING_MESSAGE, params: { code: BAD_STRING } });
+
 export const CrampContextSchema = z.object({
   t: finite().min(0),
-  muscle: z.string().max(60).optional(),
+  muscle: safeString().max(60).optional(),
   severity: z.number().int().min(1).max(5).optional(),
   shareOfUsualLongRun: finite().optional(),
   decouplingPct: finite().optional(),
@@ -84,7 +125,7 @@ export const WireEventSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('cramp'),
       t: finite().min(0),
-      muscle: z.string().trim().min(1).max(60),
+      muscle: safeString().trim().min(1).max(60),
       severity: z.number().int().min(1).max(5),
     })
     .strict(),
@@ -137,7 +178,7 @@ export const ReportSchema = z
 // ---------------------------------------------------------------- REST
 
 export const CreateAthleteBody = z
-  .object({ name: z.string().trim().min(1).max(100), profile: ProfileSchema.optional() })
+  .object({ name: safeString().trim().min(1).max(100), profile: ProfileSchema.optional() })
   .strict();
 export const CreateAthleteResponse = z.object({
   id: z.string(),
@@ -147,7 +188,7 @@ export const AthleteSchema = z
   .object({ id: z.string(), name: z.string(), profile: ProfileSchema, createdAt: z.string() })
   .meta({ id: 'Athlete' });
 export const PutProfileBody = z
-  .object({ name: z.string().trim().min(1).max(100).optional(), profile: ProfileSchema })
+  .object({ name: safeString().trim().min(1).max(100).optional(), profile: ProfileSchema })
   .strict();
 
 const queryNumber = (min: number, max: number) => z.coerce.number().refine(Number.isFinite).pipe(z.number().min(min).max(max));
@@ -161,7 +202,7 @@ export const UploadResponse = z.object({ id: z.string(), report: ReportSchema })
 
 export const ListRunsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.string().max(200).optional().describe('Cursor: the `next` value of the previous page'),
+  before: safeString().max(200).optional().describe('Cursor: the `next` value of the previous page'),
   status: z.enum(['live', 'ended']).optional(),
 });
 export const RunSummarySchema = z
@@ -178,9 +219,52 @@ export const RunSummarySchema = z
     distanceM: z.number().nullable(),
     prompts: z.number().int().nullable().describe('Prompts in the report; null while there is no report'),
     peakRisk: z.number().nullable().describe('Highest cramp-risk score in the report (0–100); null without one'),
+    sport: z.string().nullable().describe('The file\'s sport (running, trail_running, …); null when unknown'),
+    paceSPerKm: z.number().nullable().describe('Average pace over the moving time, s/km; null without a distance or a report'),
   })
   .meta({ id: 'RunSummary' });
 export const ListRunsResponse = z.object({ runs: z.array(RunSummarySchema), next: z.string().nullable() });
+const SplitSchema = z
+  .object({
+    index: z.number().int(),
+    startT: z.number(),
+    endT: z.number(),
+    distanceM: z.number().nullable(),
+    movingTimeS: z.number(),
+    paceSPerKm: z.number().nullable(),
+    avgHr: z.number().nullable(),
+    maxHr: z.number().nullable(),
+    avgCadence: z.number().nullable(),
+    elevationGainM: z.number().nullable(),
+  })
+  .meta({ id: 'Split' });
+/** src/server/run-summary.ts `RunSummaryView`: the run page's cards, laps and splits. */
+export const RunPageSummarySchema = z
+  .object({
+    sport: z.string().nullable(),
+    subSport: z.string().nullable(),
+    device: z.string().nullable(),
+    startTime: z.string().nullable(),
+    distanceM: z.number().nullable(),
+    durationS: z.number().nullable(),
+    movingTimeS: z.number().nullable(),
+    avgPaceSPerKm: z.number().nullable(),
+    avgHr: z.number().nullable(),
+    maxHr: z.number().nullable(),
+    elevationGainM: z.number().nullable(),
+    avgCadence: z.number().nullable(),
+    weather: z.object({
+      tempC: z.number().nullable(),
+      tempSource: z.enum(['given', 'watch', 'assumed']),
+      humidity: z.number().nullable(),
+      humiditySource: z.enum(['given', 'assumed']),
+    }),
+    laps: z.array(SplitSchema),
+    splits: z.object({ km: z.array(SplitSchema), mi: z.array(SplitSchema) }),
+  })
+  .describe('Headline numbers (the report\'s where it has them, else from the samples), laps and per-km/mile splits')
+  .meta({ id: 'RunPageSummary' });
+
 export const RunResponse = z.object({
   id: z.string(),
   source: z.enum(['upload', 'live']),
@@ -190,30 +274,53 @@ export const RunResponse = z.object({
   laps: z.array(LapSchema).describe('From the file, or from the watch\'s lap events once a live run has ended'),
   pauses: z.array(PauseSchema).describe('Stopped stretches (timer paused or recording gaps)'),
   events: z.array(WireEventSchema).describe('Drinks, electrolytes, gels, cramps, pauses, resumes and laps, by time'),
+  replayOf: z.string().nullable().describe('A live run that replays a stored one (CLI replay, simulator): that run\'s id'),
+  summary: RunPageSummarySchema.nullable(),
 });
 
+/** Rows one samples response carries at most, raw or downsampled (~2 MB of JSON with every field). */
+export const SAMPLES_MAX_ROWS = 20_000;
+/** Points a long run is downsampled to when the request names no `maxPoints` and no `limit`. */
+export const SAMPLES_DEFAULT_POINTS = 5_000;
+
 export const SamplesQuery = z.object({
-  maxPoints: z.coerce.number().int().min(10).max(100_000).optional().describe('Downsample to at most this many points'),
+  maxPoints: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(SAMPLES_MAX_ROWS)
+    .optional()
+    .describe(`Downsample to at most this many points (bucket means). Default: every row of a run up to ${SAMPLES_MAX_ROWS} rows, ${SAMPLES_DEFAULT_POINTS} points for a longer one`),
   fields: z
     .string()
     .regex(/^[a-z]+(,[a-z]+)*$/)
     .optional()
     .describe('Comma-separated columns, e.g. `t,hr,speed` (default all)'),
+  from: z.coerce.number().refine(Number.isFinite).optional().describe('Only rows with t ≥ from (seconds since the first record)'),
+  to: z.coerce.number().refine(Number.isFinite).optional().describe('Only rows with t < to'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(SAMPLES_MAX_ROWS)
+    .optional()
+    .describe('Raw rows from `from` on, at most this many, never downsampled; `next` is the `from` of the following page'),
 });
 export const SamplesResponse = z.object({
   length: z.number(),
   downsampled: z.boolean(),
   columns: z.record(z.string(), z.array(z.number().nullable())).describe('One array per field; null = missing'),
+  next: z.number().nullable().optional().describe('With `limit`: the `from` of the next page, null on the last'),
 });
 
 export const CrampBody = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).optional().describe('Client-chosen id: a retry with the same id changes nothing'),
-    runId: z.string().min(1).max(100).optional(),
+    runId: safeString().min(1).max(100).optional(),
     t: finite().min(0).max(7 * 86_400).optional().describe('Seconds since the run started'),
-    muscle: z.string().trim().min(1).max(60),
+    muscle: safeString().trim().min(1).max(60),
     severity: z.number().int().min(1).max(5),
-    note: z.string().max(2000).default(''),
+    note: safeString().max(2000).default(''),
   })
   .strict();
 export const CrampSchema = z
@@ -230,11 +337,15 @@ export const CrampSchema = z
   .meta({ id: 'Cramp' });
 export const ListCrampsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.string().max(200).optional(),
+  before: safeString().max(200).optional(),
 });
 export const ListCrampsResponse = z.object({ cramps: z.array(CrampSchema), next: z.string().nullable() });
 
 // ---------------------------------------------------------------- /watch socket
+
+/** The range of a live run's `startTime`, epoch ms: past it a date cannot be what a watch measured. */
+const START_TIME_MIN_MS = 86_400_000;
+const START_TIME_MAX_MS = Date.UTC(2200, 0, 1);
 
 /** Client-chosen run id: the same id again resumes (idempotent start). */
 export const RunIdSchema = z
@@ -244,8 +355,13 @@ export const RunIdSchema = z
 export const StartRunMsg = z
   .object({
     runId: RunIdSchema,
-    /** ISO 8601 or epoch ms: when the run's first record was taken. */
-    startTime: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]),
+    /** ISO 8601 or epoch ms: when the run's first record was taken (1970-01-02 to 2200-01-01). */
+    startTime: z
+      .union([z.iso.datetime({ offset: true }), z.number().int().positive()])
+      .refine((v) => {
+        const ms = typeof v === 'number' ? v : Date.parse(v);
+        return ms >= START_TIME_MIN_MS && ms < START_TIME_MAX_MS;
+      }, 'startTime: must be between 1970-01-02 and 2200-01-01'),
     conditions: ConditionsSchema.optional(),
     sessionKind: SessionKindSchema.optional(),
     /** Overrides merged over the stored profile for this run only. */
@@ -265,4 +381,4 @@ export const SampleBatchMsgSchema = z
 export const EventMsgSchema = z
   .object({ runId: RunIdSchema, id: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/), event: WireEventSchema })
   .strict();
-export const FollowByIdMsg = z.object({ runId: z.string().min(1).max(128) }).strict();
+export const FollowByIdMsg = z.object({ runId: safeString().min(1).max(128) }).strict();
