@@ -3,11 +3,12 @@
  * the environment (src/server/config.ts); a bad value stops the start with one line and exit code 2.
  * @module
  */
-import { ConfigError, ENV_HELP, loadConfig } from '../server/config.js';
+import { ConfigError, loadConfig } from '../server/config.js';
+import { settingsHelp } from '../server/settings-doc.js';
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`usage: crampguard serve\n\nStarts the server (REST API under /api, socket.io namespace /watch, dashboard).\n\n${ENV_HELP}`);
+    process.stdout.write(`usage: crampguard serve\n\nStarts the server (REST API under /api, socket.io namespace /watch, dashboard).\n\n${settingsHelp()}`);
     return 0;
   }
   if (argv.length > 0) {

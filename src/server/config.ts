@@ -1,102 +1,103 @@
 /**
  * The service's configuration: the only reader of `process.env` in the server. Parsed once at start with zod
- * into a frozen object that is passed down explicitly; a bad value stops the start with one clear line.
+ * into a frozen object that is passed down explicitly; a bad value stops the start with one clear line. Defaults,
+ * allowed values and descriptions are written once, in {@link EnvSchema}; AppConfig's comments give the units.
  * @module
  */
 import { z } from 'zod';
 
 export interface AppConfig {
-  /** TCP port; 0 picks a free one (tests). @default 8080 */
+  /** TCP port; 0 picks a free one (tests). */
   readonly port: number;
-  /** Interface to bind. @default '0.0.0.0' */
+  /** Interface to bind. */
   readonly host: string;
-  /** Where the embedded SQLite store keeps its files. @default './data' */
+  /** Where the embedded SQLite store keeps its files. */
   readonly dataDir: string;
   /** PostgreSQL URL; when set the store uses PostgreSQL instead of SQLite. */
   readonly databaseUrl: string | undefined;
   /** Redis URL for the socket.io streams adapter (several processes). Unset = one process, in-memory adapter. */
   readonly redisUrl: string | undefined;
-  /** PostgreSQL schema to create and use (one database, several deployments or test runs). @default search_path */
+  /** PostgreSQL schema to create and use (one database, several deployments or test runs). */
   readonly databaseSchema: string | undefined;
-  /** Prefix of every Redis key and stream this deployment uses. @default 'crampguard' */
+  /** Prefix of every Redis key and stream this deployment uses. */
   readonly redisPrefix: string;
-  /** With Redis: lifetime of a run's lease, ms (how long a killed process blocks its runs). @default 6000 */
+  /** With Redis: lifetime of a run's lease, ms (how long a killed process blocks its runs). */
   readonly runLeaseMs: number;
   /**
    * With Redis: entries kept in the adapter's stream. Every push (samples to dashboards, risk, alerts) is one
    * entry; a process reading further behind than this loses pushes, and a recovering socket older than the
-   * oldest entry is not recovered. @default 100000
+   * oldest entry is not recovered.
    */
   readonly redisStreamMaxLen: number;
-  /** Largest FIT upload accepted, bytes. @default 32 MB */
+  /** Largest FIT upload accepted, bytes. */
   readonly uploadLimitBytes: number;
-  /** Whether POST /api/athletes accepts new athletes. @default true */
+  /** Whether POST /api/athletes accepts new athletes. */
   readonly registrationOpen: boolean;
-  /** pino level. @default 'info' */
+  /** pino level. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Built dashboard files served at `/` when the folder exists. @default the package's dist/dashboard */
+  /** Built dashboard files served at `/` when the folder exists. */
   readonly dashboardDir: string | undefined;
   /**
    * Map tiles behind the run page's route map: an http(s) URL template with {z}, {x} and {y} (and optionally
    * {s}), served to the page by GET /api/config; '' = no tiles (the track is drawn alone). The page's CSP allows
-   * images from its origin. @default OpenStreetMap's https://tile.openstreetmap.org/{z}/{x}/{y}.png
+   * images from its origin.
    */
   readonly mapTileUrl: string;
-  /** FIT decoding worker threads. @default 1 */
+  /** FIT decoding worker threads. */
   readonly fitWorkers: number;
-  /** HTTP API requests per minute per client address (token bucket, this process); 0 = no limit. @default 6000 */
+  /** HTTP API requests per minute per client address (token bucket, this process); 0 = no limit. */
   readonly rateLimitPerAddressPerMin: number;
-  /** HTTP API requests per minute per bearer token (token bucket, this process); 0 = no limit. @default 3000 */
+  /** HTTP API requests per minute per bearer token (token bucket, this process); 0 = no limit. */
   readonly rateLimitPerTokenPerMin: number;
   /**
    * Watch socket: samples a second per connection and per live run (token buckets of a quarter second's worth,
    * at least one full batch of 600), counted before a batch is parsed; over it a batch is refused RATE_LIMITED with
    * `retryAfterMs` and its seq stays free. A watch sends ~1 a second; replays at high speed are far below the
-   * default. 0 = no limit. @default 5000
+   * default. 0 = no limit.
    */
   readonly socketSamplesPerS: number;
-  /** Watch socket handshakes a minute per client address (token bucket, this process); 0 = no limit. @default 6000 */
+  /** Watch socket handshakes a minute per client address (token bucket, this process); 0 = no limit. */
   readonly socketHandshakesPerAddressPerMin: number;
   /**
    * Failed watch socket handshakes (no token, unknown token) a minute per client address; while the budget is
    * spent, every handshake from the address is refused RATE_LIMITED before its token is hashed or looked up.
-   * 0 = no limit. @default 60
+   * 0 = no limit.
    */
   readonly socketAuthFailuresPerAddressPerMin: number;
-  /** Longest an upload may take to decode and analyse before it is stopped (413 FIT_TOO_COMPLEX), ms. @default 30 s */
+  /** Longest an upload may take to decode and analyse before it is stopped (413 FIT_TOO_COMPLEX), ms. */
   readonly fitTimeLimitMs: number;
-  /** Heap limit of each FIT worker, MB. @default 1024 */
+  /** Heap limit of each FIT worker, MB. */
   readonly fitMemoryLimitMb: number;
   /** Niceness added to FIT worker threads (Linux: per thread), so decoding yields the CPU to live prompts. */
   readonly fitWorkerNice: number;
   /**
    * Live samples one run may hold in memory, stepped through its engine but not yet stored (the database is
    * unavailable or slow); beyond it new batches are refused (STORE_UNAVAILABLE during an outage, else
-   * RATE_LIMITED) and the watch keeps them. @default 3600 (an hour at 1 Hz, ~290 KB)
+   * RATE_LIMITED) and the watch keeps them.
    */
   readonly liveBacklogRunSamples: number;
-  /** The same over all live runs of this process (~80 bytes each). @default 1 000 000 (~80 MB) */
+  /** The same over all live runs of this process (~80 bytes each). */
   readonly liveBacklogSamples: number;
   /**
    * Which peers are proxies whose `X-Forwarded-For` names the client (express's `trust proxy`): false (the TCP
    * peer is the client), true (the left-most forwarded address), a hop count, or a comma-separated list of
    * addresses, subnets and the names loopback, linklocal, uniquelocal. Used for every per-address budget (HTTP
-   * and the watch socket) and the logs. @default false
+   * and the watch socket) and the logs.
    */
   readonly trustProxy: boolean | number | string;
-  /** Time a client has to send a request's headers, ms (slowloris). @default 10 s */
+  /** Time a client has to send a request's headers, ms (slowloris). */
   readonly headersTimeoutMs: number;
-  /** Time a client has to send a whole request, body included, ms (32 MB at ~300 KB/s). @default 120 s */
+  /** Time a client has to send a whole request, body included, ms (32 MB at ~300 KB/s). */
   readonly requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this long, ms. @default 5 s */
+  /** An idle keep-alive connection is closed after this long, ms. */
   readonly keepAliveTimeoutMs: number;
-  /** Open TCP connections per client address (HTTP and sockets); beyond it a new one is closed at once. 0 = no cap. @default 256 */
+  /** Open TCP connections per client address (HTTP and sockets); beyond it a new one is closed at once. 0 = no cap. */
   readonly connectionsPerAddress: number;
-  /** Uploads admitted at once (receiving, waiting for the decoder, decoding); past it 429 UPLOAD_QUEUE_FULL. @default 16 */
+  /** Uploads admitted at once (receiving, waiting for the decoder, decoding); past it 429 UPLOAD_QUEUE_FULL. */
   readonly uploadQueueMax: number;
-  /** Uploads one athlete may have admitted at once; past it 429 UPLOAD_QUEUE_FULL. @default 2 */
+  /** Uploads one athlete may have admitted at once; past it 429 UPLOAD_QUEUE_FULL. */
   readonly uploadsPerAthlete: number;
-  /** Most samples (records) one upload may store; past it 413 RUN_TOO_LARGE. @default 500 000 (5.8 days at 1 Hz) */
+  /** Most samples (records) one upload may store; past it 413 RUN_TOO_LARGE. */
   readonly uploadMaxSamples: number;
 }
 
@@ -126,56 +127,93 @@ const urlWithScheme = (schemes: string[]) =>
       }
     }, `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`);
 
-const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().trim().min(1).default('0.0.0.0'),
-  DATA_DIR: z.string().trim().min(1).default('./data'),
-  DATABASE_URL: urlWithScheme(['postgres', 'postgresql']).optional(),
-  REDIS_URL: urlWithScheme(['redis', 'rediss']).optional(),
+/**
+ * Every variable the server reads: its type, allowed values, default and (`.describe`) what it does — the one
+ * definition. `crampguard serve --help` and docs/settings.md are generated from it (src/server/settings-doc.ts).
+ */
+export const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080)
+    .describe('TCP port to listen on; 0 = any free port (the `listening` log line says which).'),
+  HOST: z.string().trim().min(1).default('0.0.0.0')
+    .describe('Interface to bind.'),
+  DATA_DIR: z.string().trim().min(1).default('./data')
+    .describe('Folder of the embedded SQLite store (`crampguard.sqlite`), created on first start.'),
+  DATABASE_URL: urlWithScheme(['postgres', 'postgresql']).optional()
+    .describe('`postgres://…`: use PostgreSQL instead of SQLite.'),
+  REDIS_URL: urlWithScheme(['redis', 'rediss']).optional()
+    .describe('`redis://…` (`rediss://` for TLS): the socket.io Redis streams adapter and run leases, so several processes work as one service.'),
   DATABASE_SCHEMA: z
     .string()
     .trim()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
-    .optional(),
+    .optional()
+    .describe('PostgreSQL schema to create and use (one database, several deployments); unset: the server\'s search_path.'),
   REDIS_PREFIX: z
     .string()
     .trim()
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -')
-    .default('crampguard'),
-  RUN_LEASE_MS: z.coerce.number().int().min(1000).max(120_000).default(6000),
-  REDIS_STREAM_MAXLEN: z.coerce.number().int().min(1000).max(10_000_000).default(100_000),
-  UPLOAD_LIMIT_MB: z.coerce.number().positive().max(1024).default(32),
-  REGISTRATION: z.enum(['open', 'closed']).default('open'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DASHBOARD_DIR: z.string().trim().min(1).optional(),
+    .default('crampguard')
+    .describe('Prefix of every Redis key and stream of this deployment; deployments sharing a Redis need different ones.'),
+  RUN_LEASE_MS: z.coerce.number().int().min(1000).max(120_000).default(6000)
+    .describe('With `REDIS_URL`: a live run\'s lease lifetime, ms (renewed every third): how long a killed process\'s runs wait before they move.'),
+  REDIS_STREAM_MAXLEN: z.coerce.number().int().min(1000).max(10_000_000).default(100_000)
+    .describe('With `REDIS_URL`: entries kept in the socket.io stream; a process reading further behind loses pushes, and a socket older than the oldest entry is not recovered.'),
+  UPLOAD_LIMIT_MB: z.coerce.number().positive().max(1024).default(32)
+    .describe('Largest upload, MB; larger ones get 413.'),
+  REGISTRATION: z.enum(['open', 'closed']).default('open')
+    .describe('`closed`: `POST /api/athletes` answers 403.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+    .describe('JSON logs (pino) on stdout at this level and above.'),
+  DASHBOARD_DIR: z.string().trim().min(1).optional()
+    .describe('Folder of built dashboard files served at `/`; unset: the package\'s `dist/dashboard`.'),
   MAP_TILE_URL: z
     .string()
     .trim()
     .refine((v) => v === '' || (/^https?:\/\/[^\s/]+\/\S*$/.test(v) && ['{z}', '{x}', '{y}'].every((p) => v.includes(p))), 'must be empty or an http(s) URL with {z}, {x} and {y}')
-    .default(DEFAULT_MAP_TILE_URL),
-  FIT_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
-  RATE_LIMIT_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000),
-  RATE_LIMIT_TOKEN_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(3000),
-  SOCKET_SAMPLES_PER_S: z.coerce.number().int().min(0).max(10_000_000).default(5000),
-  SOCKET_HANDSHAKES_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000),
-  SOCKET_AUTH_FAILURES_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(60),
-  FIT_TIME_LIMIT_S: z.coerce.number().positive().max(3600).default(30),
-  FIT_MEMORY_LIMIT_MB: z.coerce.number().int().min(64).max(65_536).default(1024),
-  FIT_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
-  LIVE_BACKLOG_RUN_SAMPLES: z.coerce.number().int().min(1).max(1_000_000).default(3600),
-  LIVE_BACKLOG_SAMPLES: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
+    .default(DEFAULT_MAP_TILE_URL)
+    .describe('Route-map tiles: an http(s) URL template with `{z}`, `{x}` and `{y}` (optionally `{s}`); empty: the track is drawn without tiles.'),
+  FIT_WORKERS: z.coerce.number().int().min(1).max(16).default(1)
+    .describe('Threads decoding and analysing uploads (piscina).'),
+  RATE_LIMIT_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000)
+    .describe('API requests a minute per client address (token bucket, per process); over it 429 `RATE_LIMITED` with `Retry-After`; 0 = off.'),
+  RATE_LIMIT_TOKEN_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(3000)
+    .describe('API requests a minute per bearer token (per process); 0 = off.'),
+  SOCKET_SAMPLES_PER_S: z.coerce.number().int().min(0).max(10_000_000).default(5000)
+    .describe('Watch samples a second per connection and per live run, in bursts of a quarter second (at least one 600-sample batch); over it a batch gets `RATE_LIMITED` with `retryAfterMs` and its seq stays free; 0 = off.'),
+  SOCKET_HANDSHAKES_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000)
+    .describe('Watch socket handshakes a minute per client address; 0 = off.'),
+  SOCKET_AUTH_FAILURES_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(60)
+    .describe('Failed watch handshakes (no or unknown token) a minute per client address; while spent, the address\'s handshakes are refused `RATE_LIMITED` before any token lookup; 0 = off.'),
+  FIT_TIME_LIMIT_S: z.coerce.number().positive().max(3600).default(30)
+    .describe('Longest an upload\'s decode and analysis may take, s: then 413 `FIT_TOO_COMPLEX`.'),
+  FIT_MEMORY_LIMIT_MB: z.coerce.number().int().min(64).max(65_536).default(1024)
+    .describe('Heap limit of each decoding worker, MB.'),
+  FIT_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10)
+    .describe('Niceness added to the decoding threads (Linux applies it per thread), so on a busy machine live prompts get the CPU before an upload\'s decode; 0 = the server\'s.'),
+  LIVE_BACKLOG_RUN_SAMPLES: z.coerce.number().int().min(1).max(1_000_000).default(3600)
+    .describe('Live samples one run may hold stepped but not yet stored (database down or slow: an hour at 1 Hz, ~290 KB); past it new batches are refused and the watch keeps them.'),
+  LIVE_BACKLOG_SAMPLES: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000)
+    .describe('The same over all live runs of the process (~80 bytes a sample).'),
   TRUST_PROXY: z
     .string()
     .trim()
     .regex(/^(true|false|\d{1,2}|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, 'must be true, false, a hop count, or a comma-separated list of addresses, subnets, loopback, linklocal, uniquelocal')
-    .default('false'),
-  HTTP_HEADERS_TIMEOUT_S: z.coerce.number().positive().max(600).default(10),
-  HTTP_REQUEST_TIMEOUT_S: z.coerce.number().positive().max(3600).default(120),
-  HTTP_KEEPALIVE_TIMEOUT_S: z.coerce.number().positive().max(600).default(5),
-  CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(256),
-  UPLOAD_QUEUE_MAX: z.coerce.number().int().min(1).max(10_000).default(16),
-  UPLOADS_PER_ATHLETE: z.coerce.number().int().min(1).max(10_000).default(2),
-  UPLOAD_MAX_SAMPLES: z.coerce.number().int().min(1000).max(100_000_000).default(500_000),
+    .default('false')
+    .describe('Proxies whose `X-Forwarded-For` names the client (express\'s `trust proxy`): `false` (the TCP peer is the client), `true`, a hop count, or a comma-separated list of addresses, subnets and `loopback`, `linklocal`, `uniquelocal`; used for every per-address budget and the logs.'),
+  HTTP_HEADERS_TIMEOUT_S: z.coerce.number().positive().max(600).default(10)
+    .describe('Time a client has to send a request\'s headers, s (slowloris).'),
+  HTTP_REQUEST_TIMEOUT_S: z.coerce.number().positive().max(3600).default(120)
+    .describe('Time a client has to send a whole request, body included, s.'),
+  HTTP_KEEPALIVE_TIMEOUT_S: z.coerce.number().positive().max(600).default(5)
+    .describe('An idle keep-alive connection is closed after this long, s.'),
+  CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(256)
+    .describe('Open TCP connections per client address (HTTP and sockets); more are closed at once; 0 = no cap.'),
+  UPLOAD_QUEUE_MAX: z.coerce.number().int().min(1).max(10_000).default(16)
+    .describe('Uploads admitted at once (receiving, queued or decoding); more get 429 `UPLOAD_QUEUE_FULL`.'),
+  UPLOADS_PER_ATHLETE: z.coerce.number().int().min(1).max(10_000).default(2)
+    .describe('Uploads one athlete may have admitted at once; more get 429 `UPLOAD_QUEUE_FULL`.'),
+  UPLOAD_MAX_SAMPLES: z.coerce.number().int().min(1000).max(100_000_000).default(500_000)
+    .describe('Most records one upload may store; more get 413 `RUN_TOO_LARGE`.'),
 });
 
 /** TRUST_PROXY as express takes it: a boolean, a hop count, or the list as written. */
@@ -185,43 +223,6 @@ function trustProxyValue(v: string): boolean | number | string {
   if (/^\d+$/.test(v)) return Number(v);
   return v;
 }
-
-/** The variables read, for `serve --help`. */
-export const ENV_HELP = `environment:
-  PORT             port to listen on (default 8080; 0 = any free port)
-  HOST             interface to bind (default 0.0.0.0)
-  DATA_DIR         folder of the embedded SQLite store (default ./data)
-  DATABASE_URL     postgres://… to use PostgreSQL instead of SQLite
-  REDIS_URL        redis://… to share live sessions between processes
-  DATABASE_SCHEMA  PostgreSQL schema to create and use (default: the server's search_path)
-  REDIS_PREFIX     prefix of the Redis keys and streams of this deployment (default crampguard)
-  RUN_LEASE_MS     with REDIS_URL: a live run's lease lifetime, ms (default 6000; renewed every third)
-  REDIS_STREAM_MAXLEN  with REDIS_URL: entries kept in the socket.io stream (default 100000)
-  UPLOAD_LIMIT_MB  largest FIT upload (default 32)
-  REGISTRATION     open | closed: whether POST /api/athletes creates athletes (default open)
-  LOG_LEVEL        fatal | error | warn | info | debug | trace | silent (default info)
-  DASHBOARD_DIR    built dashboard files (default: the package's dist/dashboard)
-  MAP_TILE_URL     route-map tiles, a URL with {z} {x} {y} (default OpenStreetMap's; empty = the track without tiles)
-  FIT_WORKERS      FIT decoding worker threads (default 1)
-  RATE_LIMIT_ADDRESS_PER_MIN  API requests a minute per client address (default 6000; 0 = off)
-  RATE_LIMIT_TOKEN_PER_MIN    API requests a minute per bearer token (default 3000; 0 = off)
-  SOCKET_SAMPLES_PER_S        watch samples a second per connection and per live run (default 5000; 0 = off)
-  SOCKET_HANDSHAKES_ADDRESS_PER_MIN     watch socket handshakes a minute per client address (default 6000; 0 = off)
-  SOCKET_AUTH_FAILURES_ADDRESS_PER_MIN  failed watch handshakes (bad or no token) a minute per address (default 60; 0 = off)
-  FIT_TIME_LIMIT_S            longest decode+analysis of one upload before 413 FIT_TOO_COMPLEX (default 30)
-  FIT_MEMORY_LIMIT_MB         heap limit of each FIT worker (default 1024)
-  FIT_WORKER_NICE             scheduling niceness added to FIT worker threads, so live prompts win the CPU (default 10; 0 = same as the server)
-  LIVE_BACKLOG_RUN_SAMPLES    live samples one run may hold unstored while the database is unavailable (default 3600)
-  LIVE_BACKLOG_SAMPLES        the same over all live runs of the process (default 1000000, ~80 MB)
-  TRUST_PROXY                 false | true | hop count | addresses/subnets: proxies whose X-Forwarded-For names the client (default false)
-  HTTP_HEADERS_TIMEOUT_S      time a client has to send its request headers (default 10)
-  HTTP_REQUEST_TIMEOUT_S      time a client has to send a whole request, body included (default 120)
-  HTTP_KEEPALIVE_TIMEOUT_S    idle keep-alive connections are closed after this (default 5)
-  CONNECTIONS_PER_ADDRESS     open connections per client address; more are closed at once (default 256; 0 = off)
-  UPLOAD_QUEUE_MAX            uploads admitted at once, queued or decoding; more get 429 UPLOAD_QUEUE_FULL (default 16)
-  UPLOADS_PER_ATHLETE         uploads one athlete may have admitted at once (default 2)
-  UPLOAD_MAX_SAMPLES          most records one upload may store; more get 413 RUN_TOO_LARGE (default 500000)
-`;
 
 /** Parses the environment once; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -237,6 +238,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`bad configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  // node:http refuses a headers timeout longer than the request timeout it is part of.
+  if (e.HTTP_HEADERS_TIMEOUT_S > e.HTTP_REQUEST_TIMEOUT_S) {
+    throw new ConfigError('bad configuration: HTTP_HEADERS_TIMEOUT_S must not exceed HTTP_REQUEST_TIMEOUT_S');
+  }
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
