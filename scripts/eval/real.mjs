@@ -137,9 +137,18 @@ export function amountOf(a, unit) {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * Hours of running in a report: the engine's own moving time of the running legs where it reports one (a file with
+ * a clock jump claims a moving time of years), else the file's moving time.
+ */
+export function hoursOf(r) {
+  const s = Number.isFinite(r.metrics?.engineMovingTimeS) ? r.metrics.engineMovingTimeS : (r.movingTimeS ?? r.durationS ?? 0);
+  return s / 3600;
+}
+
 /** The rule checks of one analysed file: [{rule, ok, detail}]. */
 export function ruleChecks(r, { running, session }) {
-  const hours = (r.movingTimeS ?? r.durationS ?? 0) / 3600;
+  const hours = hoursOf(r);
   const alerts = (r.alerts ?? []).slice().sort((a, b) => a.t - b.t);
   const checks = [];
   const add = (rule, ok, detail) => checks.push({ rule, ok, detail });
@@ -245,7 +254,7 @@ export async function evaluate({ fast = false, only = null } = {}) {
     } else if (r.ok === false) {
       row.status = `refused ${r.error?.code}`;
     } else {
-      const hours = (r.movingTimeS ?? r.durationS ?? 0) / 3600;
+      const hours = hoursOf(r);
       row.sport = r.sport ?? null;
       row.durationS = r.durationS;
       row.movingTimeS = r.movingTimeS;

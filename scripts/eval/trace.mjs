@@ -7,21 +7,20 @@
 //   --step S   seconds per line (default 60)
 //   --prompts  also print the engine's prompts (defaults, no profile) at the line they fall in
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
 
-/** The decoder for a path: FIT always; GPX/TCX when the build has a dispatcher that reads them, else null. */
+/** The decoder for a path: FIT always; GPX/TCX when the build has the format dispatcher (dist/ingest/decode.js), else null. */
 export async function decoderFor(path) {
   if (/\.fit$/i.test(path)) return (await import(dist('ingest/fit-file.js'))).decodeFitFile;
-  for (const [mod, names] of [['ingest/decode.js', ['decodeFile', 'decodeActivityFile', 'decode']]]) {
-    if (!existsSync(join(root, 'dist', mod))) continue;
-    const m = await import(dist(mod));
-    for (const n of names) if (typeof m[n] === 'function') return m[n];
-  }
-  return null;
+  if (!existsSync(join(root, 'dist', 'ingest', 'decode.js'))) return null;
+  const m = await import(dist('ingest/decode.js'));
+  if (typeof m.decodeActivity !== 'function') return null;
+  return async (p) => m.decodeActivity(new Uint8Array(await readFile(p)));
 }
 
 const hms = (s) => `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
@@ -63,7 +62,7 @@ async function main() {
   const stepAt = args.indexOf('--step');
   const step = stepAt >= 0 ? Number(args[stepAt + 1]) : 60;
   const withPrompts = args.includes('--prompts');
-  const files = args.filter((a, k) => !a.startsWith('--') && k !== stepAt + 1);
+  const files = args.filter((a, k) => !a.startsWith('--') && (stepAt < 0 || k !== stepAt + 1));
   if (!files.length || !(step > 0)) {
     console.error('usage: node scripts/eval/trace.mjs FILE… [--step S] [--prompts]');
     process.exit(2);
