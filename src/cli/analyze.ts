@@ -6,38 +6,11 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
 import { analyzeRun } from '../../alerts/engine.js';
 import { formatDuration } from '../../alerts/journal.js';
 import type { EngineOptions, Profile, Report, SessionKind } from '../../alerts/types.js';
 import { decodeFitFile, errorJson } from '../../ingest/fit-file.js';
-
-const CrampContextSchema = z.object({
-  t: z.number().nonnegative(),
-  muscle: z.string().optional(),
-  severity: z.number().optional(),
-  shareOfUsualLongRun: z.number().optional(),
-  decouplingPct: z.number().optional(),
-  cadenceChangePct: z.number().optional(),
-  fluidDeficitMl: z.number().optional(),
-  sodiumDeficitMg: z.number().optional(),
-  temperatureC: z.number().optional(),
-  intensity: z.number().optional(),
-});
-
-const ProfileSchema = z.object({
-  massKg: z.number().min(25).max(250).optional(),
-  hrMax: z.number().min(100).max(240).optional(),
-  hrRest: z.number().min(25).max(120).optional(),
-  lthr: z.number().min(60).max(240).optional(),
-  sex: z.enum(['male', 'female']).optional(),
-  age: z.number().min(5).max(110).optional(),
-  usualLongRunMin: z.number().positive().max(2000).optional(),
-  easyPaceMps: z.number().positive().max(8).optional(),
-  sweatRateMlPerH: z.number().positive().max(5000).optional(),
-  sweatSodiumMmolPerL: z.number().positive().max(150).optional(),
-  crampHistory: z.union([z.number().int().nonnegative(), z.array(CrampContextSchema)]).optional(),
-});
+import { ProfileSchema } from '../wire/schemas.js';
 
 class UsageError extends Error {
   constructor(
