@@ -60,8 +60,8 @@ export interface AppConfig {
   readonly socketHandshakesPerAddressPerMin: number;
   /**
    * Failed watch socket handshakes (no token, unknown token) a minute per client address; while the budget is
-   * spent, every handshake from the address is refused RATE_LIMITED before its token is hashed or looked up.
-   * 0 = no limit.
+   * spent, the address's failures are answered RATE_LIMITED with `retryAfterMs` instead of BAD_TOKEN (a valid
+   * token still gets in). 0 = no limit.
    */
   readonly socketAuthFailuresPerAddressPerMin: number;
   /** Longest an upload may take to decode and analyse before it is stopped (413 FIT_TOO_COMPLEX), ms. */
@@ -99,6 +99,26 @@ export interface AppConfig {
   readonly uploadsPerAthlete: number;
   /** Most samples (records) one upload may store; past it 413 RUN_TOO_LARGE. */
   readonly uploadMaxSamples: number;
+  /** Live runs one athlete may have open in this process; past it `start` gets TOO_MANY_RUNS. 0 = no cap. */
+  readonly liveRunsPerAthlete: number;
+  /** Live runs one watch connection may have started and open (a watch has one or two). 0 = no cap. */
+  readonly liveRunsPerSocket: number;
+  /** Live runs open in this process, all athletes (~27 KB each). 0 = no cap. */
+  readonly liveRunsPerProcess: number;
+  /** A live run quiet this long may be checkpointed out of memory to make room under a cap, ms. */
+  readonly liveRunEvictableMs: number;
+  /** A live run quiet this long is checkpointed out of memory, ms (its next message rebuilds it). */
+  readonly liveRunIdleEvictMs: number;
+  /** Watch samples a second per athlete over all its connections and runs (RR values count too). 0 = off. */
+  readonly socketAthleteSamplesPerS: number;
+  /** Watch messages a second per connection (bursts of four seconds' worth). */
+  readonly socketMessagesPerS: number;
+  /** Watch messages a second per athlete over all its connections. 0 = off. */
+  readonly socketAthleteMessagesPerS: number;
+  /** Failed watch handshakes a minute with one presented token; past it refused before the lookup. 0 = off. */
+  readonly socketAuthFailuresPerTokenPerMin: number;
+  /** How long socket.io keeps a dropped watch connection's state (rooms, missed alerts) to recover it, ms. */
+  readonly socketRecoveryMs: number;
 }
 
 export const DEFAULT_MAP_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
@@ -183,7 +203,7 @@ export const EnvSchema = z.object({
   SOCKET_HANDSHAKES_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000)
     .describe('Watch socket handshakes a minute per client address; 0 = off.'),
   SOCKET_AUTH_FAILURES_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(60)
-    .describe('Failed watch handshakes (no or unknown token) a minute per client address; while spent, the address\'s handshakes are refused `RATE_LIMITED` before any token lookup; 0 = off.'),
+    .describe('Failed watch handshakes (no or unknown token) a minute per client address; while spent, its failures are answered `RATE_LIMITED` with `retryAfterMs` (a valid token still gets in); 0 = off.'),
   FIT_TIME_LIMIT_S: z.coerce.number().positive().max(3600).default(30)
     .describe('Longest an upload\'s decode and analysis may take, s: then 413 `FIT_TOO_COMPLEX`.'),
   FIT_MEMORY_LIMIT_MB: z.coerce.number().int().min(64).max(65_536).default(1024)
@@ -214,6 +234,26 @@ export const EnvSchema = z.object({
     .describe('Uploads one athlete may have admitted at once; more get 429 `UPLOAD_QUEUE_FULL`.'),
   UPLOAD_MAX_SAMPLES: z.coerce.number().int().min(1000).max(100_000_000).default(500_000)
     .describe('Most records one upload may store; more get 413 `RUN_TOO_LARGE`.'),
+  LIVE_RUNS_PER_ATHLETE: z.coerce.number().int().min(0).max(1_000_000).default(4)
+    .describe('Live runs one athlete may have open in a process; a `start` past it sets aside the quietest run if it has been quiet LIVE_RUN_EVICTABLE_S, else gets `TOO_MANY_RUNS` with `retryAfterMs`; 0 = no cap.'),
+  LIVE_RUNS_PER_SOCKET: z.coerce.number().int().min(0).max(1_000_000).default(2)
+    .describe('Live runs one watch connection may have open (a watch has one or two); the same rule; 0 = no cap.'),
+  LIVE_RUNS_PER_PROCESS: z.coerce.number().int().min(0).max(10_000_000).default(20_000)
+    .describe('Live runs open in one process, all athletes (~27 KB each: ~540 MB at the default); the same rule; 0 = no cap.'),
+  LIVE_RUN_EVICTABLE_S: z.coerce.number().int().min(1).max(86_400).default(60)
+    .describe('A live run quiet this long may be checkpointed out of memory to make room for a new one under a cap, s.'),
+  LIVE_RUN_IDLE_EVICT_S: z.coerce.number().int().min(10).max(86_400).default(900)
+    .describe('A live run quiet this long is checkpointed out of memory (its next message rebuilds it), s.'),
+  SOCKET_ATHLETE_SAMPLES_PER_S: z.coerce.number().int().min(0).max(10_000_000).default(10_000)
+    .describe('Watch samples a second per athlete over all its connections and runs (RR values count as samples), in bursts of a quarter second; 0 = off.'),
+  SOCKET_MESSAGES_PER_S: z.coerce.number().int().min(1).max(1_000_000).default(50)
+    .describe('Watch messages a second per connection, in bursts of four seconds\' worth; over it `RATE_LIMITED`.'),
+  SOCKET_ATHLETE_MESSAGES_PER_S: z.coerce.number().int().min(0).max(10_000_000).default(200)
+    .describe('Watch messages a second per athlete over all its connections, bursts of four seconds\' worth; 0 = off.'),
+  SOCKET_AUTH_FAILURES_TOKEN_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(10)
+    .describe('Failed watch handshakes a minute with one presented token; past it that token is refused `RATE_LIMITED` before any lookup; 0 = off.'),
+  SOCKET_RECOVERY_S: z.coerce.number().int().min(0).max(3600).default(120)
+    .describe('How long socket.io keeps a dropped watch connection\'s state (rooms, missed alerts) to recover it, s; 0 = no recovery.'),
 });
 
 /** TRUST_PROXY as express takes it: a boolean, a hop count, or the list as written. */
@@ -276,5 +316,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     uploadQueueMax: e.UPLOAD_QUEUE_MAX,
     uploadsPerAthlete: e.UPLOADS_PER_ATHLETE,
     uploadMaxSamples: e.UPLOAD_MAX_SAMPLES,
+    liveRunsPerAthlete: e.LIVE_RUNS_PER_ATHLETE,
+    liveRunsPerSocket: e.LIVE_RUNS_PER_SOCKET,
+    liveRunsPerProcess: e.LIVE_RUNS_PER_PROCESS,
+    liveRunEvictableMs: e.LIVE_RUN_EVICTABLE_S * 1000,
+    liveRunIdleEvictMs: e.LIVE_RUN_IDLE_EVICT_S * 1000,
+    socketAthleteSamplesPerS: e.SOCKET_ATHLETE_SAMPLES_PER_S,
+    socketMessagesPerS: e.SOCKET_MESSAGES_PER_S,
+    socketAthleteMessagesPerS: e.SOCKET_ATHLETE_MESSAGES_PER_S,
+    socketAuthFailuresPerTokenPerMin: e.SOCKET_AUTH_FAILURES_TOKEN_PER_MIN,
+    socketRecoveryMs: e.SOCKET_RECOVERY_S * 1000,
   });
 }

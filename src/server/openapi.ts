@@ -8,7 +8,7 @@ import * as W from '../wire/schemas.js';
 
 type Io = 'input' | 'output';
 interface Operation {
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   auth?: boolean;
@@ -23,6 +23,8 @@ const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'strin
 
 const OPERATIONS: Operation[] = [
   { method: 'get', path: '/healthz', summary: 'Liveness and store readiness', auth: false, responses: { 200: { description: 'healthy (status: ok)' }, 503: { description: 'store unavailable (status: degraded, STORE_UNAVAILABLE)' } } },
+  { method: 'get', path: '/livez', summary: 'Liveness: the process is up (stays 200 during a database outage)', auth: false, responses: { 200: { description: 'live' } } },
+  { method: 'get', path: '/readyz', summary: 'Readiness: the store answers', auth: false, responses: { 200: { description: 'ready' }, 503: { description: 'store unavailable (STORE_UNAVAILABLE)', schema: W.ErrorBodySchema } } },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics (text format)', auth: false, responses: { 200: { description: 'metrics' } } },
   {
     method: 'post', path: '/api/athletes', summary: 'Create an athlete; the token is shown once', auth: false, body: W.CreateAthleteBody,
@@ -30,6 +32,10 @@ const OPERATIONS: Operation[] = [
   },
   { method: 'get', path: '/api/athletes/me', summary: 'The caller and the profile the engine uses', responses: { 200: { description: 'athlete', schema: W.AthleteSchema } } },
   { method: 'put', path: '/api/athletes/me', summary: 'Replace the profile (and optionally the name)', body: W.PutProfileBody, responses: { 200: { description: 'athlete', schema: W.AthleteSchema } } },
+  {
+    method: 'patch', path: '/api/athletes/me', summary: 'Change some profile fields; the merged profile is checked whole', body: W.PatchProfileBody,
+    responses: { 200: { description: 'athlete', schema: W.AthleteSchema }, 400: { description: 'invalid field (BAD_REQUEST, BAD_STRING) or an invalid merged profile (BAD_PROFILE)', schema: W.ErrorBodySchema } },
+  },
   {
     method: 'post', path: '/api/runs', summary: 'Upload a FIT file (raw body or multipart field `file`) and get its report', query: W.UploadQuery,
     rawBody: {
@@ -40,9 +46,10 @@ const OPERATIONS: Operation[] = [
       201: { description: 'analysed and stored', schema: W.UploadResponse },
       200: { description: 'the same bytes were uploaded before: the same run', schema: W.UploadResponse },
       400: { description: 'corrupt or not an activity', schema: W.ErrorBodySchema },
-      413: { description: 'larger than the upload limit (PAYLOAD_TOO_LARGE), or too complex to decode within FIT_TIME_LIMIT_S (FIT_TOO_COMPLEX)', schema: W.ErrorBodySchema },
+      413: { description: 'larger than the upload limit (PAYLOAD_TOO_LARGE), too complex to decode within FIT_TIME_LIMIT_S (FIT_TOO_COMPLEX), or more records than UPLOAD_MAX_SAMPLES (RUN_TOO_LARGE)', schema: W.ErrorBodySchema },
+      422: { description: 'the records span more than 7 days (RUN_TOO_LONG)', schema: W.ErrorBodySchema },
       415: { description: 'not a FIT file / unsupported media type', schema: W.ErrorBodySchema },
-      429: { description: 'rate limited (RATE_LIMITED): see Retry-After; applies to every /api operation', schema: W.ErrorBodySchema },
+      429: { description: 'rate limited (RATE_LIMITED), or the upload queue or the caller\'s share of it is full (UPLOAD_QUEUE_FULL): see Retry-After', schema: W.ErrorBodySchema },
       507: { description: 'storage is full (STORE_FULL): nothing was stored', schema: W.ErrorBodySchema },
     },
   },

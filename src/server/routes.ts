@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import multer from 'multer';
-import type { EngineOptions } from '../../alerts/types.js';
 import { IngestError } from '../../ingest/errors.js';
 import type { JournalEntry, RunRecord, RunSummary, Store, StoredRunEvent } from '../store/types.js';
 import * as W from '../wire/schemas.js';
@@ -21,6 +20,9 @@ import { runTimeline } from './run-view.js';
 import { findSameActivity } from './duplicates.js';
 import { registerRunExport } from './run-export.js';
 import { summariseRun } from './run-summary.js';
+import { AthleteService, recordRunSummary, stampReport } from './athlete.js';
+import { registerAthleteRoutes } from './athlete-routes.js';
+import { Reanalyzer } from './reanalyze.js';
 
 export interface ApiDeps {
   config: AppConfig;
@@ -71,6 +73,8 @@ function refuseUnstorableBody(req: Request, _res: Response, next: NextFunction):
 
 export function apiRouter(deps: ApiDeps): Router {
   const { config, store, analyzer, metrics } = deps;
+  // The athlete model: the profile the engine gets (typed > learned > default, the journal's cramps).
+  const athletes = new AthleteService(store, analyzer);
   const router = express.Router();
   const auth = requireAthlete(store);
   // Every string in a JSON body (keys too) must be storable by every store (src/wire/schemas.ts isStorableString).
@@ -130,6 +134,16 @@ export function apiRouter(deps: ApiDeps): Router {
     next();
   }
 
+  router.patch('/athletes/me', auth, ...json, async (req, res) => {
+    const me = athleteOf(res);
+    const body = W.PatchProfileBody.parse(req.body ?? {});
+    const merged = W.mergeProfile(me.profile, body.profile);
+    if (!merged.ok) throw new ApiError(400, 'BAD_PROFILE', merged.message);
+    const updated = await store.updateAthleteProfile(me.id, merged.profile);
+    if (!updated) throw notFound('athlete');
+    res.json(updated);
+  });
+
   // Runs ----------------------------------------------------------------------------------------------------
   router.post('/runs', auth, admitUpload, uploadBody, async (req, res) => {
     const started = performance.now();
@@ -149,7 +163,7 @@ export function apiRouter(deps: ApiDeps): Router {
         res.status(200).json({ id: known.id, report: known.report });
         return;
       }
-      const options: EngineOptions = { profile: me.profile };
+      const { options } = await athletes.engineOptions(me.id, me.profile);
       if (query.temp !== undefined || query.humidity !== undefined) {
         options.conditions = {
           ...(query.temp !== undefined ? { tempC: query.temp } : {}),
@@ -158,6 +172,7 @@ export function apiRouter(deps: ApiDeps): Router {
       }
       if (query.sessionKind) options.sessionKind = query.sessionKind;
       const { run, report } = await analyzer.analyze(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
+      stampReport(report, options);
       // The same activity in other bytes (re-exported, another app's copy): 409 with the stored run's id.
       const same = await findSameActivity(store, me.id, run.meta);
       if (same) {
@@ -176,6 +191,7 @@ export function apiRouter(deps: ApiDeps): Router {
         ...(req.file?.originalname ? { name: req.file.originalname.slice(0, 200) } : {}),
       });
       outcome = stored.created ? 'created' : 'duplicate';
+      if (stored.created) await recordRunSummary(store, me.id, stored.run.id, run);
       res.status(stored.created ? 201 : 200).json({ id: stored.run.id, report: stored.run.report ?? report });
     } finally {
       (res.locals.admission as { release(): void }).release();
@@ -220,13 +236,20 @@ export function apiRouter(deps: ApiDeps): Router {
   // Cramp journal -------------------------------------------------------------------------------------------
   router.post('/cramps', auth, ...json, async (req, res) => {
     const body = W.CrampBody.parse(req.body ?? {});
-    const entry = await store.addJournalEntry(athleteOf(res).id, {
+    const me = athleteOf(res);
+    // Logged against a run and a time in it: the context comes from that run's own data at that time.
+    const context =
+      body.runId && typeof body.t === 'number'
+        ? await athletes.crampContextFor(me.id, body.runId, body.t, { muscle: body.muscle, severity: body.severity }, me.profile)
+        : null;
+    const entry = await store.addJournalEntry(me.id, {
       ...(body.id ? { id: body.id } : {}),
       runId: body.runId ?? null,
       t: body.t ?? null,
       muscle: body.muscle,
       severity: body.severity,
       note: body.note,
+      ...(context ? { context: context as unknown as Record<string, unknown> } : {}),
     });
     if (!entry) throw notFound('run');
     res.status(201).json(crampJson(entry));
@@ -237,6 +260,8 @@ export function apiRouter(deps: ApiDeps): Router {
     const page = await store.listJournal(athleteOf(res).id, { limit: q.limit, ...(q.before ? { before: q.before } : {}) });
     res.json({ cramps: page.items.map(crampJson), next: page.nextCursor });
   });
+
+  registerAthleteRoutes(router, { store, athletes, reanalyzer: new Reanalyzer(store, analyzer, athletes) });
 
   return router;
 }

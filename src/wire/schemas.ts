@@ -191,6 +191,23 @@ export const PutProfileBody = z
   .object({ name: safeString().trim().min(1).max(100).optional(), profile: ProfileSchema })
   .strict();
 
+/** PATCH /api/athletes/me: the fields given replace the stored ones; the merged profile is checked whole. */
+export const PatchProfileBody = z.object({ profile: ProfileSchema }).strict();
+
+/**
+ * `overrides` over `stored`, checked whole: each part may be valid alone and the merge not (a stored hrMax 150
+ * with an hrRest 160 override). The one merge for the REST PATCH and a live run's `start` overrides.
+ * @returns the merged profile, or the one-line problem with it.
+ */
+export function mergeProfile<P extends object>(stored: P, overrides: object | undefined): { ok: true; profile: P } | { ok: false; message: string } {
+  if (!overrides) return { ok: true, profile: stored };
+  const merged = { ...stored, ...overrides };
+  const checked = ProfileSchema.safeParse(merged);
+  if (checked.success) return { ok: true, profile: merged };
+  const issue = checked.error.issues[0]!;
+  return { ok: false, message: `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message} (in the merged profile)` };
+}
+
 const queryNumber = (min: number, max: number) => z.coerce.number().refine(Number.isFinite).pipe(z.number().min(min).max(max));
 
 export const UploadQuery = z.object({
