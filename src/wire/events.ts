@@ -52,6 +52,11 @@ export type WatchErrorCode =
   | 'STORE_UNAVAILABLE'
   /** Several processes: another process holds this run's lease (its engine is there): send start again shortly. */
   | 'RUN_ELSEWHERE'
+  /**
+   * `start`: the athlete (or this connection, or the server) has as many live runs open as allowed and none has
+   * been quiet long enough to be set aside: end one, or send start again after `retryAfterMs`.
+   */
+  | 'TOO_MANY_RUNS'
   | 'INTERNAL';
 
 export interface WatchError {
@@ -156,7 +161,32 @@ export interface ServerToClientEvents {
   ended: (info: RunEnded) => void;
 }
 
-/** The connect_error `data` when the handshake is refused. */
+/**
+ * The connect_error `data` when the handshake is refused. RATE_LIMITED comes with `retryAfterMs`;
+ * RECOVERY_REFUSED: the connection state socket.io would recover belongs to another athlete or socket, connect
+ * again (it is forgotten: the next attempt is a fresh connection, then send start).
+ */
 export interface HandshakeErrorData {
-  code: 'UNAUTHENTICATED' | 'BAD_TOKEN' | 'STORE_UNAVAILABLE';
+  code: HandshakeErrorCode;
+  retryAfterMs?: number;
 }
+
+/** Stable codes of a refused handshake (connect_error `data.code`). */
+export type HandshakeErrorCode = 'UNAUTHENTICATED' | 'BAD_TOKEN' | 'STORE_UNAVAILABLE' | 'RATE_LIMITED' | 'RECOVERY_REFUSED';
+
+/**
+ * Every {@link WatchErrorCode} and {@link HandshakeErrorCode}, as values (for tests, docs and clients that check
+ * a code they received). The checks below fail to compile when a list and its union disagree.
+ */
+export const WATCH_ERROR_CODES = [
+  'BAD_MESSAGE', 'SAMPLE_INVALID', 'SAMPLE_BATCH_TOO_LARGE', 'UNKNOWN_RUN', 'RUN_ENDED', 'SEQ_GAP', 'RATE_LIMITED',
+  'STORE_UNAVAILABLE', 'RUN_ELSEWHERE', 'TOO_MANY_RUNS', 'INTERNAL',
+] as const satisfies readonly WatchErrorCode[];
+export const HANDSHAKE_ERROR_CODES = [
+  'UNAUTHENTICATED', 'BAD_TOKEN', 'STORE_UNAVAILABLE', 'RATE_LIMITED', 'RECOVERY_REFUSED',
+] as const satisfies readonly HandshakeErrorCode[];
+type Exhaustive<Union, Listed> = [Exclude<Union, Listed>] extends [never] ? true : never;
+const watchCodesListed: Exhaustive<WatchErrorCode, (typeof WATCH_ERROR_CODES)[number]> = true;
+const handshakeCodesListed: Exhaustive<HandshakeErrorCode, (typeof HANDSHAKE_ERROR_CODES)[number]> = true;
+void watchCodesListed;
+void handshakeCodesListed;
