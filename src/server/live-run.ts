@@ -55,6 +55,7 @@ import {
 } from '../../ingest/sample.js';
 import { StoreError, type RunRecord, type SampleBatch, type SampleBatchResult, type Store } from '../store/types.js';
 import type { Analyzer } from './analyzer.js';
+import { recordRunSummary, stampReport } from './athlete.js';
 import type { Metrics } from './metrics.js';
 
 /** Save an engine checkpoint every this many batches, so a restart replays at most that many. */
@@ -89,6 +90,8 @@ export class LiveError extends Error {
     readonly code: string,
     message: string,
     readonly expectedSeq?: number,
+    /** How long to wait before sending again, ms (refusals that know it). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -787,9 +790,13 @@ export class LiveSession {
       ]);
       if (!cols || !events || !record) throw new LiveError('UNKNOWN_RUN', 'the run was deleted');
       const run = liveRunToNormalized(cols, events.map((e) => e.event), record.startTime, this.normalizer);
-      const report = await analyzer.analyzeRun(run, this.options);
+      const report = stampReport(await analyzer.analyzeRun(run, this.options), this.options);
       const ended = await store.endLiveRun(this.athleteId, this.id, { report, meta: run.meta });
       if (!ended) throw new LiveError('UNKNOWN_RUN', 'the run was deleted');
+      // The athlete model learns from the run (its summary row); a failure here loses no run data.
+      await recordRunSummary(store, this.athleteId, this.id, run).catch((err: unknown) => {
+        this.deps.log.warn({ err, runId: this.id }, 'athlete model: run summary not stored (re-analysis adds it)');
+      });
       this.ended = true;
       this.deps.output.ended(this);
       this.onClose?.();

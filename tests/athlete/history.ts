@@ -66,12 +66,24 @@ const DAY_MS = 86_400_000;
  * 25 min at threshold pace, 10 min cool-down), Saturday intervals (6 × 3 min at 5 m/s), Sunday long run at
  * 2.9 m/s of `longMin(week)` minutes (default 95–105 min).
  */
-export function history(weeks: number, options: { start?: string; longMin?: (week: number) => number; tempC?: number; seed?: number } = {}): HistoryRun[] {
+export function history(weeks: number, options: HistoryOptions = {}): HistoryRun[] {
+  return historyConfigs(weeks, options).map(({ id, kind, config }) => ({ id, kind, run: toNormalized(config) }));
+}
+
+export interface HistoryOptions {
+  start?: string;
+  longMin?: (week: number) => number;
+  tempC?: number;
+  seed?: number;
+}
+
+/** The simulator configurations of {@link history} (for tests that upload them as FIT files). */
+export function historyConfigs(weeks: number, options: HistoryOptions = {}): Array<{ id: string; kind: HistoryRun['kind']; config: SimConfig }> {
   const start = Date.parse(options.start ?? '2026-08-03T00:00:00Z');
   const longMin = options.longMin ?? ((w: number) => [100, 95, 105, 100, 98, 102, 100, 96, 104, 100][w % 10]!);
   const tempC = options.tempC ?? 12;
   const seed = options.seed ?? 1000;
-  const out: HistoryRun[] = [];
+  const out: Array<{ id: string; kind: HistoryRun['kind']; config: SimConfig }> = [];
   const plans: Array<[number, HistoryRun['kind'], (w: number) => PlanSegment[]]> = [
     [1, 'easy', () => [run(45, EASY_MPS)]],
     [3, 'tempo', () => [run(10, 2.8), run(25, THRESHOLD_MPS), run(10, 2.8)]],
@@ -82,7 +94,7 @@ export function history(weeks: number, options: { start?: string; longMin?: (wee
     for (const [day, kind, plan] of plans) {
       const at = start + (w * 7 + day) * DAY_MS + 7 * 3600_000;
       const config: SimConfig = { seed: seed + out.length, startTime: new Date(at).toISOString(), tempC, humidity: 60, plan: plan(w) };
-      out.push({ id: `run-${String(out.length).padStart(3, '0')}`, run: toNormalized(config), kind });
+      out.push({ id: `run-${String(out.length).padStart(3, '0')}`, kind, config });
     }
   }
   return out;

@@ -1,0 +1,95 @@
+/**
+ * The athlete model on the server: the one place uploads, live runs, the cramp journal and re-analysis get the
+ * profile the engine uses (typed > learned > default, src/athlete/profile-merge.ts), the model it came from, and
+ * the summary row a stored run adds. The model is folded from the stored summary rows on each use (no cache to
+ * go stale across processes): the same stored runs give the same model, and so the same `athleteModel` stamp,
+ * to a live start and an upload at the same moment.
+ * @module
+ */
+import type { CrampContext, EngineOptions, Profile, Report } from '../../alerts/types.js';
+import type { NormalizedRun } from '../../ingest/sample.js';
+import { contextFromReport, runUpToCramp } from '../athlete/cramp-context.js';
+import { foldModel, type AthleteModel } from '../athlete/model.js';
+import { mergeProfile, modelStamp, type ModelStamp } from '../athlete/profile-merge.js';
+import { storedRunToNormalized } from '../athlete/stored-run.js';
+import { summarizeRun } from '../athlete/summary.js';
+import type { Store } from '../store/types.js';
+import type { Analyzer } from './analyzer.js';
+
+/** Engine options as the server stores them with a run: plus the model the profile was merged from. */
+export type ServerEngineOptions = EngineOptions & { athleteModel?: ModelStamp };
+
+/** Journal entries read to build the cramp history (the engine keeps the latest 10 contexts). */
+const JOURNAL_PAGES = 5;
+
+function isContext(c: unknown): c is CrampContext {
+  return typeof c === 'object' && c !== null && Number.isFinite((c as { t?: unknown }).t);
+}
+
+/** The report records the model it was analysed with (`athleteModel`: version, key, runs). */
+export function stampReport(report: Report, options: ServerEngineOptions): Report {
+  if (options.athleteModel) report.athleteModel = options.athleteModel;
+  return report;
+}
+
+/** Stores the run's summary row (computed here from its normalised samples: O(n), a few ms for a long run). */
+export async function recordRunSummary(store: Store, athleteId: string, runId: string, run: NormalizedRun): Promise<void> {
+  await store.saveRunSummary(athleteId, runId, summarizeRun(run));
+}
+
+export class AthleteService {
+  constructor(
+    private readonly store: Store,
+    private readonly analyzer: Pick<Analyzer, 'analyzeRun'>,
+  ) {}
+
+  async model(athleteId: string): Promise<AthleteModel> {
+    const rows = await this.store.listRunSummaries(athleteId);
+    return foldModel(rows.map((r) => ({ runId: r.runId, summary: r.summary })));
+  }
+
+  /** The athlete's recorded cramp contexts, oldest first; those of `excludeRunId` left out (its own re-analysis). */
+  async crampContexts(athleteId: string, excludeRunId?: string): Promise<CrampContext[]> {
+    const out: CrampContext[] = [];
+    let before: string | undefined;
+    for (let page = 0; page < JOURNAL_PAGES; page++) {
+      const { items, nextCursor } = await this.store.listJournal(athleteId, { limit: 200, ...(before ? { before } : {}) });
+      for (const e of items) {
+        if (excludeRunId !== undefined && e.runId === excludeRunId) continue;
+        if (isContext(e.context)) out.push(e.context);
+      }
+      if (!nextCursor) break;
+      before = nextCursor;
+    }
+    return out.reverse();
+  }
+
+  /** Engine options for a new analysis: `typed` merged with the model and the cramp journal, and the model's stamp. */
+  async engineOptions(athleteId: string, typed: Profile, excludeRunId?: string): Promise<{ options: ServerEngineOptions; model: AthleteModel }> {
+    const [model, cramps] = await Promise.all([this.model(athleteId), this.crampContexts(athleteId, excludeRunId)]);
+    return { options: { profile: mergeProfile(typed, model, cramps), athleteModel: modelStamp(model) }, model };
+  }
+
+  /**
+   * The context of a cramp logged against a stored run at `t` s: the engine run again (in the analysis pool) over
+   * the run's samples and events up to `t`, with the athlete's current profile. Null when the run has no samples
+   * up to then.
+   */
+  async crampContextFor(athleteId: string, runId: string, t: number, cramp: { muscle: string; severity: number }, typed: Profile): Promise<CrampContext | null> {
+    const [record, cols, events] = await Promise.all([
+      this.store.getRun(athleteId, runId),
+      this.store.readSamples(athleteId, runId),
+      this.store.listEvents(athleteId, runId),
+    ]);
+    if (!record || !cols || !events || cols.length === 0 || cols.t[0]! > t) return null;
+    const run = storedRunToNormalized(record, cols, events.map((e) => e.event));
+    const { options } = await this.engineOptions(athleteId, typed, runId);
+    const stored = (record.options ?? {}) as EngineOptions;
+    const report = await this.analyzer.analyzeRun(runUpToCramp(run, t, cramp), {
+      ...options,
+      ...(stored.conditions ? { conditions: stored.conditions } : {}),
+      ...(stored.sessionKind ? { sessionKind: stored.sessionKind } : {}),
+    });
+    return contextFromReport(report, t, cramp);
+  }
+}
