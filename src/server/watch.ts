@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Namespace, Server, Socket } from 'socket.io';
-import type { Alert, EngineOptions, Profile } from '../../alerts/types.js';
+import type { Alert, Profile } from '../../alerts/types.js';
 import { MAX_BATCH_SAMPLES, parseWireBatch } from '../../ingest/live.js';
 import type { RunEvent } from '../../ingest/sample.js';
 import type { Store } from '../store/types.js';
@@ -29,6 +29,7 @@ import { bearerToken } from './auth.js';
 import { describeZodError } from './errors.js';
 import { GroupCommit, LiveBacklog, LiveError, LiveSession, type LiveDeps, type Outcome } from './live-run.js';
 import type { Analyzer } from './analyzer.js';
+import { AthleteService } from './athlete.js';
 import type { RunLeases } from './lease.js';
 import type { Metrics } from './metrics.js';
 import { TokenBuckets, type HandshakeLimiter } from './rate-limit.js';
@@ -126,6 +127,8 @@ export class WatchService {
   private readonly nsp: WatchNamespace;
   private readonly sweeper: NodeJS.Timeout;
   private readonly liveDeps: LiveDeps;
+  /** The profile a live run's engine gets: typed (and the watch's overrides) > learned > default, with the journal. */
+  private readonly athletes: AthleteService;
 
   /** With a cross-process adapter the local room list is not the whole picture. */
   private readonly clustered: boolean;
@@ -146,6 +149,7 @@ export class WatchService {
     this.clustered = deps.clustered ?? false;
     this.commit = new GroupCommit(deps.store);
     this.nsp = io.of('/watch') as unknown as WatchNamespace;
+    this.athletes = new AthleteService(deps.store, deps.analyzer);
     this.liveDeps = {
       store: deps.store,
       commit: this.commit,
@@ -462,7 +466,7 @@ export class WatchService {
     const msg = parsed.data;
     const athlete = await this.deps.store.getAthlete(athleteId);
     if (!athlete) return fail('UNKNOWN_RUN', 'the athlete no longer exists');
-    const options: EngineOptions = { profile: mergeProfile(athlete.profile, msg.profile) };
+    const { options } = await this.athletes.engineOptions(athleteId, mergeProfile(athlete.profile, msg.profile));
     if (msg.conditions) options.conditions = msg.conditions;
     if (msg.sessionKind) options.sessionKind = msg.sessionKind;
     const startTime = new Date(msg.startTime).toISOString();
