@@ -28,7 +28,7 @@ export interface AppDeps extends ApiDeps {
   backlog?: LiveBacklog;
   /** The watch protocol over HTTP (src/server/watch-http.ts), mounted at /api/watch. */
   watchHttp?: RequestHandler;
-  /** Where the built phone companion is (served at /companion). @default the dashboard folder's companion/ */
+  /** Where the built phone companion is (served at /companion when it holds an index.html). */
   companionDir?: string;
 }
 
@@ -211,10 +211,10 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', (_req, _res, next) => next(new ApiError(404, 'NOT_FOUND', 'no such endpoint')));
 
   const dashboard = deps.config.dashboardDir ? resolve(deps.config.dashboardDir) : deps.defaultDashboardDir;
-  // The phone companion (src/companion/web): its own folder under the dashboard's build. Its service worker is
+  // The phone companion (src/companion/web, built to dist/companion). Its service worker and manifest are
   // revalidated like index.html, so a new version reaches phones on their next load.
-  const companion = deps.companionDir ?? resolve(dashboard, 'companion');
-  if (existsSync(resolve(companion, 'index.html'))) {
+  const companion = deps.companionDir;
+  if (companion && existsSync(resolve(companion, 'index.html'))) {
     app.use('/companion', express.static(companion, { index: 'index.html', cacheControl: false, setHeaders: setCompanionCaching }));
   }
   if (existsSync(resolve(dashboard, 'index.html'))) {

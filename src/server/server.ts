@@ -128,6 +128,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     log,
     version: packageVersion(root),
     defaultDashboardDir: join(root, 'dist', 'dashboard'),
+    companionDir: join(root, 'dist', 'companion'),
     onRunDeleted: (athleteId, runId) => watch?.forget(athleteId, runId),
     backlog,
     watchHttp: watchHttpRouter({ store, log, watch: () => watch }),

@@ -54,6 +54,23 @@ export interface WatchClientOptions {
   onRisk?: (risk: WireRisk) => void;
   /** A message the server refused for good (bad data): it is dropped. */
   onRejected?: (what: string, error: WatchError['error']) => void;
+  /** What a previous client of this run had not sent or had not had acked (`pending()`, kept across a reload). */
+  restore?: PendingState;
+  /** Called whenever what `pending()` returns may have changed (a sample added, a batch acked...). */
+  onPendingChange?: () => void;
+}
+
+/** A message not yet acked, as `pending()` hands it out. */
+export type PendingItem = { kind: 'batch'; seq: number; samples: WireSample[] } | { kind: 'event'; id: string; event: WireEvent };
+
+/** Everything a client holds that the server has not acked: enough to carry on after the app is reloaded. */
+export interface PendingState {
+  /** The seq the next batch gets. */
+  nextSeq: number;
+  /** Batches and events in the order they were added. */
+  items: PendingItem[];
+  /** Samples not yet in a batch. */
+  buffer: WireSample[];
 }
 
 type Item =
@@ -112,6 +129,11 @@ export class WatchClient {
   constructor(options: WatchClientOptions) {
     this.opts = { batchSize: 30, window: 4, ackTimeoutMs: 5000, ...options };
     this.urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+    if (options.restore) {
+      this.outbox = options.restore.items.map((i) => ({ ...i, sent: 0 }));
+      this.buffer = [...options.restore.buffer];
+      this.nextSeq = options.restore.nextSeq;
+    }
     if (this.urls.length === 0) throw new WatchClientError('USAGE', 'give at least one server URL');
     this.open(this.urls[0]!);
   }
@@ -230,12 +252,14 @@ export class WatchClient {
   addSample(sample: WireSample): void {
     this.buffer.push(sample);
     if (this.buffer.length >= this.opts.batchSize) this.flush();
+    else this.opts.onPendingChange?.();
   }
 
   /** Queues an event after every sample added so far (that is the engine's ordering rule). */
   addEvent(event: WireEvent, id = `e${++this.eventCounter}`): void {
     this.flush();
     this.outbox.push({ kind: 'event', id, event, sent: 0 });
+    this.opts.onPendingChange?.();
     this.pump();
   }
 
@@ -244,6 +268,7 @@ export class WatchClient {
     if (this.buffer.length === 0) return;
     this.outbox.push({ kind: 'batch', seq: this.nextSeq++, samples: this.buffer, sent: 0 });
     this.buffer = [];
+    this.opts.onPendingChange?.();
     this.pump();
   }
 
@@ -255,6 +280,15 @@ export class WatchClient {
     return new Promise((resolve, reject) => {
       this.idleWaiters.push(() => (this.failure ? reject(this.failure) : resolve()));
     });
+  }
+
+  /** What is not acked yet, copied (store it to carry on after a reload: pass it back as `restore`). */
+  pending(): PendingState {
+    return {
+      nextSeq: this.nextSeq,
+      items: this.outbox.map((i) => (i.kind === 'batch' ? { kind: 'batch', seq: i.seq, samples: i.samples } : { kind: 'event', id: i.id, event: i.event })),
+      buffer: [...this.buffer],
+    };
   }
 
   /** Items waiting for an ack (for back-pressure in simulators). */
@@ -377,6 +411,7 @@ export class WatchClient {
   private acked(contiguousSeq: number): void {
     const before = this.outbox.length;
     this.outbox = this.outbox.filter((i) => i.kind !== 'batch' || i.seq > contiguousSeq);
+    if (before !== this.outbox.length) this.opts.onPendingChange?.();
     if (before !== this.outbox.length && this.outbox.length === 0) this.wakeIdle();
   }
 
@@ -476,6 +511,7 @@ export class WatchClient {
             }
           }
           this.nextSeq--;
+          this.opts.onPendingChange?.();
         }
         this.pump();
     }
@@ -484,6 +520,7 @@ export class WatchClient {
   private remove(item: Item): void {
     const i = this.outbox.indexOf(item);
     if (i >= 0) this.outbox.splice(i, 1);
+    this.opts.onPendingChange?.();
     if (this.outbox.length === 0) this.wakeIdle();
   }
 }
