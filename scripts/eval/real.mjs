@@ -10,11 +10,13 @@
 // Files: fixtures/fit/**, ../shared/fit/** and ../shared/realruns/** (../shared relative to the repo root; a folder
 // that is absent is skipped with a note). A GPX or TCX file that the CLI refuses as not FIT counts as "format
 // not supported yet", so those files are picked up by themselves once `crampguard analyze` reads them.
-// usage: node scripts/eval/real.mjs [--fast] [--report-only] [--json] [--verbose] [--only SUBSTRING]
+// usage: node scripts/eval/real.mjs [--fast] [--report-only] [--json | --markdown] [--verbose] [--only SUBSTRING]
 //   --fast         only the labelled files marked "fast" (the subset `npm test` runs, tests/eval/real-runs.test.ts)
 //   --report-only  always exit 0 (otherwise the exit status is 1 when a rule or a label fails)
 //   --json         print one JSON object with every result instead of the table
+//   --markdown     print the table and totals as Markdown (for docs/evaluation.md)
 //   --verbose      print every label check, not only the failed ones
+//   --only S       only the files whose key contains S
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -173,7 +175,7 @@ export function ruleChecks(r, { running, session }) {
   add('sodium within own loss estimate', sodium <= naLoss + 50, `${sodium} mg advised against ${Number.isFinite(naLoss) ? Math.round(naLoss) : '?'} mg`);
   if (running && EASY_SESSIONS.includes(session) && hours > 0) {
     const f = alerts.filter((a) => FATIGUE_KINDS.includes(a.kind)).length / hours;
-    add('fatigue prompts on an easy run ≤ 0.2/h', f <= MAX_EASY_FATIGUE_PER_H, `${f.toFixed(2)}/h (${session})`);
+    add('fatigue prompts on an easy or steady run ≤ 0.2/h', f <= MAX_EASY_FATIGUE_PER_H, `${f.toFixed(2)}/h (${session})`);
   }
   return checks;
 }
@@ -329,8 +331,10 @@ function printTable({ notes, files, ruleFails, totals }, verbose) {
   if (labelled.length) {
     console.log('\nlabels');
     for (const f of labelled) {
+      const unscored = f.labels.filter((c) => c.ok === null);
+      if (unscored.length && !verbose) console.log(`  ${f.key}: ${unscored.length} checks not scored (${unscored[0].problems.join('; ')})`);
       for (const c of f.labels) {
-        if (c.ok === true && !verbose) continue;
+        if ((c.ok === true || c.ok === null) && !verbose) continue;
         const tag = c.ok === null ? 'unscored' : c.ok ? 'ok' : 'FAILED';
         console.log(`  ${f.key}: ${tag} ${c.check}: ${c.problems.join('; ') || 'met'}${c.seen.length ? ` [${c.seen.slice(0, 6).join(', ')}${c.seen.length > 6 ? ', …' : ''}]` : ''}${c.ok === false || verbose ? `\n      reason: ${c.reason}` : ''}`);
       }
@@ -345,11 +349,35 @@ function printTable({ notes, files, ruleFails, totals }, verbose) {
   console.log(`labels: ${t.labelsMet}/${t.labelChecks} checks met on ${t.labelledFiles} labelled files (${t.labelsFailed} failed, ${t.labelsNotScored} not scored: format not supported yet)`);
 }
 
+/** The table and totals as Markdown, for docs/evaluation.md: running files row by row, the others summed up. */
+function printMarkdown({ files, ruleFails, totals: t }) {
+  const cell = (x) => String(x).replace(/\|/g, '/');
+  const kinds = (b) => KINDS.filter((k) => b[k]).map((k) => `${k} ${b[k]}`).join(', ');
+  console.log('| File (under ../shared) | Sport | Duration | Prompts | /h | By kind | Rules | Labels |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const f of files.filter((x) => (x.running && x.status !== 'format not supported yet') || x.labelled)) {
+    const lab = f.labels.length ? `${f.labels.filter((c) => c.ok === true).length}/${f.labels.length}${f.labels.some((c) => c.ok === null) ? ' (not scored)' : ''}` : '';
+    const rules = f.rules.filter((c) => !c.ok).map((c) => c.rule).join('; ') || 'ok';
+    if (f.status !== 'analysed') console.log(`| \`${f.key}\` | ${cell(f.sourceSport ?? '')} | ${f.status} | | | | ${f.status === 'crash' ? 'crash' : ''} | ${lab} |`);
+    else console.log(`| \`${f.key}\` | ${cell(f.running ? (f.sourceSport ?? f.sport) : `not running: ${f.sourceSport ?? f.sport}`)} | ${hms(f.durationS)} | ${f.prompts} | ${f.perHour.toFixed(1)} | ${kinds(f.byKind)} | ${rules} | ${lab} |`);
+  }
+  const others = files.filter((x) => !x.running && !x.labelled);
+  const later = files.filter((x) => x.status === 'format not supported yet' && !x.labelled);
+  console.log(`\nNot in the table: ${others.length} files not running and not labelled (${others.reduce((n, x) => n + x.prompts, 0)} prompts); ` +
+    `${later.length} unlabelled GPX/TCX files whose format the CLI does not read yet.`);
+  console.log(`\n**Totals.** ${t.files} files: ${t.analysed} analysed (${t.running} running, ${t.nonRunning} not running), ${t.unsupported} format not supported yet, ${t.refused} refused, ${t.crashes} crashes. ` +
+    `${t.promptsPerHour.toFixed(2)} prompts/h and ${t.fatiguePerHour.toFixed(2)} fatigue prompts/h over ${t.runningHours.toFixed(1)} running hours; ${t.promptsOnNonRunning} prompts on non-running files. ` +
+    `Rules: ${t.ruleFailures} failures. Labels: ${t.labelsMet}/${t.labelChecks} checks met on ${t.labelledFiles} files (${t.labelsFailed} failed, ${t.labelsNotScored} not scored).`);
+  if (ruleFails.length) for (const c of ruleFails) console.log(`- rule failed: \`${c.key}\`: ${c.rule}: ${c.detail}`);
+  for (const f of files) for (const c of f.labels.filter((x) => x.ok === false)) console.log(`- label failed: \`${f.key}\`: ${c.check}: ${c.problems.join('; ')}${c.seen.length ? ` [${c.seen.join(', ')}]` : ''}`);
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const onlyAt = args.indexOf('--only');
   const result = await evaluate({ fast: args.includes('--fast'), only: onlyAt >= 0 ? args[onlyAt + 1] : null });
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else if (args.includes('--markdown')) printMarkdown(result);
   else printTable(result, args.includes('--verbose'));
   const failed = result.totals.crashes + result.totals.ruleFailures + result.totals.labelsFailed > 0;
   process.exit(failed && !args.includes('--report-only') ? 1 : 0);
