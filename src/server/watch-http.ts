@@ -38,6 +38,7 @@ export const WATCH_ERROR_STATUS: Record<WatchErrorCode, number> = {
   RATE_LIMITED: 429,
   STORE_UNAVAILABLE: 503,
   RUN_ELSEWHERE: 503,
+  TOO_MANY_RUNS: 429,
   INTERNAL: 500,
 };
 
