@@ -235,7 +235,7 @@ export function runApiSuite(backend: Backend): void {
       expect(list.body.runs).toHaveLength(5);
       for (const item of list.body.runs) {
         // The same keys in the same order as before the summaries carried the highlights.
-        expect(Object.keys(item)).toEqual(['id', 'source', 'status', 'name', 'startTime', 'createdAt', 'endedAt', 'sampleCount', 'durationS', 'distanceM', 'prompts', 'peakRisk']);
+        expect(Object.keys(item)).toEqual(['id', 'source', 'status', 'name', 'startTime', 'createdAt', 'endedAt', 'sampleCount', 'durationS', 'distanceM', 'prompts', 'peakRisk', 'sport', 'paceSPerKm']);
         const run = (await api(base, 'GET', `/api/runs/${item.id}`, { token })).body;
         const samples = (await api(base, 'GET', `/api/runs/${item.id}/samples?fields=t`, { token })).body;
         // What the list used to compute from each ended run's report.
@@ -255,6 +255,8 @@ export function runApiSuite(backend: Backend): void {
           distanceM: report ? report.distanceM : null,
           prompts: report ? report.alerts.length : null,
           peakRisk: peak,
+          sport: report ? report.sport : null,
+          paceSPerKm: report ? (report.metrics.avgPaceSPerKm ?? report.movingTimeS / (report.distanceM / 1000)) : null,
         });
       }
       expect(list.body.runs.filter((r: { prompts: number | null }) => (r.prompts ?? 0) > 0).length).toBeGreaterThanOrEqual(2);
