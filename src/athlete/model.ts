@@ -257,6 +257,15 @@ export function foldModel(input: readonly SummaryRow[]): AthleteModel {
       model.easyEfficiency = learned((dist / (secs / 60)) / (beats / (secs / 60)), used, 3);
     }
   }
+  // Without HR in the easy band (no HR, or a runner whose HR never sits there: the HRmax seen is then below the
+  // true one): the pace rule, the slower 40th percentile of the recent runs' mean running speeds.
+  if (model.easyPaceMps === null) {
+    const paced = recent.filter((r) => r.summary.runningSpeedMps != null && r.summary.runningS >= 600);
+    if (paced.length >= 3) {
+      const speeds = paced.map((r) => r.summary.runningSpeedMps!).sort((a, b) => a - b);
+      model.easyPaceMps = learned(speeds[Math.floor(0.4 * (speeds.length - 1))]!, paced, 3);
+    }
+  }
 
   // Threshold: the hardest steady 20-min windows of the last 12 weeks at ≥ 85 % of HRmax. LTHR = the highest
   // mean HR of such a window; threshold pace = the fastest such window (Friel's 20-min rule, science.md §2.5).
@@ -311,8 +320,9 @@ export function foldModel(input: readonly SummaryRow[]): AthleteModel {
   const loads = new Map<string, number>();
   const perMin: number[] = [];
   for (const r of rows) {
-    if (hrMax !== null && r.summary.hrCoverage >= 0.8 && r.summary.movingS > 0) {
-      const l = trimp(r.summary, hrMax);
+    if (hrMax !== null && r.summary.hrCoverage >= 0.5 && r.summary.movingS > 0) {
+      // HR on part of the run (sparse GPX/TCX points): the histogram scaled up to the whole moving time.
+      const l = trimp(r.summary, hrMax) / r.summary.hrCoverage;
       loads.set(r.runId, l);
       perMin.push(l / (r.summary.movingS / 60));
     }

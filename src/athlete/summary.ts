@@ -12,7 +12,7 @@
  */
 import type { NormalizedRun } from '../../ingest/sample.js';
 
-export const SUMMARY_VERSION = 1;
+export const SUMMARY_VERSION = 2;
 
 /** A time step longer than this is a gap (a pause or lost records) and counts as no time, s. */
 export const MAX_STEP_S = 5;
@@ -28,6 +28,10 @@ export const HR_PEAK_WINDOW_S = 30;
 export const THRESHOLD_WINDOW_S = 1200;
 /** A window is "steady" when speed varies less than this coefficient of variation (intervals are not). */
 export const STEADY_CV = 0.1;
+/** Least share of a window the speed must cover to count (GPS speed is rarely missing). */
+export const SPEED_COVER = 0.9;
+/** Least share of a window the HR must cover to count (GPX and TCX files often carry HR on only some points). */
+export const HR_COVER = 0.5;
 /** HR histogram bin width, bpm. */
 export const HR_BIN_BPM = 2;
 
@@ -55,6 +59,9 @@ export interface RunSummary {
   /** Time with records (gaps over MAX_STEP_S left out), s. */
   movingS: number;
   distanceM: number | null;
+  /** Time running (valid speed at least RUNNING_SPEED_MPS), s, and the mean speed over it, m/s. */
+  runningS: number;
+  runningSpeedMps: number | null;
   /** Share of the moving time with a valid heart rate (0–1). */
   hrCoverage: number;
   /** Highest 30-s rolling mean of clean HR (spikes, jumps and optical cadence lock removed), bpm. */
@@ -84,7 +91,7 @@ function validSpeed(v: number): boolean {
 /**
  * Best mean of a value over windows of at least `durS` of time, from cumulative sums: `T` elapsed moving
  * time, `V` Σ value·dt and `W` Σ dt where the value is valid. A window counts only when the value covers at
- * least 90 % of it. With `V2` (Σ value²·dt) windows whose coefficient of variation exceeds `maxCv` are skipped.
+ * least `cover` of it. With `V2` (Σ value²·dt) windows whose coefficient of variation exceeds `maxCv` are skipped.
  * Returns the best mean and the window's [start, end] indices, or null.
  */
 function bestWindow(
@@ -92,6 +99,7 @@ function bestWindow(
   V: Float64Array,
   W: Float64Array,
   durS: number,
+  cover: number,
   V2?: Float64Array,
   maxCv = Infinity,
 ): { mean: number; from: number; to: number } | null {
@@ -103,7 +111,7 @@ function bestWindow(
     // The shortest window ending at i that is still at least durS long.
     while (j + 1 < i && T[i]! - T[j + 1]! >= durS) j++;
     const w = W[i]! - W[j]!;
-    if (w < 0.9 * (T[i]! - T[j]!) || w <= 0) continue;
+    if (w < cover * (T[i]! - T[j]!) || w <= 0) continue;
     const mean = (V[i]! - V[j]!) / w;
     if (V2 !== undefined) {
       const variance = (V2[i]! - V2[j]!) / w - mean * mean;
@@ -162,6 +170,8 @@ export function summarizeRun(run: NormalizedRun): RunSummary {
   const HW = new Float64Array(n); // Σ dt with clean hr
   const bins = new Map<number, HrBin>();
   const cad: CadenceSums = { w: 0, v: 0, c: 0, vv: 0, vc: 0 };
+  let runT = 0;
+  let runD = 0;
   const locked = cadenceLock(cols);
   let hrTime = 0;
   let prevHr = NaN;
@@ -184,6 +194,10 @@ export function summarizeRun(run: NormalizedRun): RunSummary {
     HV[i] = HV[i - 1]! + (clean ? h * dt : 0);
     HW[i] = HW[i - 1]! + (clean ? dt : 0);
     const running = okV && v >= RUNNING_SPEED_MPS;
+    if (running) {
+      runT += dt;
+      runD += v * dt;
+    }
     if (clean && dt > 0) {
       hrTime += dt;
       const bpm = Math.floor(h / HR_BIN_BPM) * HR_BIN_BPM;
@@ -211,20 +225,20 @@ export function summarizeRun(run: NormalizedRun): RunSummary {
 
   const mmp: Record<string, number> = {};
   for (const d of MMP_DURATIONS_S) {
-    const best = bestWindow(T, SV, SW, d);
+    const best = bestWindow(T, SV, SW, d, SPEED_COVER);
     if (best) mmp[String(d)] = round(best.mean, 4);
   }
   let hrPeak30: number | null = null;
-  const peak = bestWindow(T, HV, HW, HR_PEAK_WINDOW_S);
+  const peak = bestWindow(T, HV, HW, HR_PEAK_WINDOW_S, HR_COVER);
   if (peak) hrPeak30 = round(peak.mean, 1);
 
   // Steady 20-min windows: the fastest (threshold pace) and the highest-HR one (threshold HR).
   let steady20: RunSummary['steady20'] = null;
-  const fast = bestWindow(T, SV, SW, THRESHOLD_WINDOW_S, SV2, STEADY_CV);
+  const fast = bestWindow(T, SV, SW, THRESHOLD_WINDOW_S, SPEED_COVER, SV2, STEADY_CV);
   if (fast) {
     const w = HW[fast.to]! - HW[fast.from]!;
     const span = T[fast.to]! - T[fast.from]!;
-    steady20 = { speedMps: round(fast.mean, 4), hr: w >= 0.9 * span ? round((HV[fast.to]! - HV[fast.from]!) / w, 1) : null };
+    steady20 = { speedMps: round(fast.mean, 4), hr: w >= HR_COVER * span ? round((HV[fast.to]! - HV[fast.from]!) / w, 1) : null };
   }
   let steadyHr20: number | null = null;
   if (fast) {
@@ -236,7 +250,7 @@ export function summarizeRun(run: NormalizedRun): RunSummary {
       const span = T[i]! - T[j]!;
       const hw = HW[i]! - HW[j]!;
       const sw = SW[i]! - SW[j]!;
-      if (hw < 0.9 * span || sw < 0.9 * span) continue;
+      if (hw < HR_COVER * span || sw < SPEED_COVER * span) continue;
       const mv = (SV[i]! - SV[j]!) / sw;
       const cv = Math.sqrt(Math.max(0, (SV2[i]! - SV2[j]!) / sw - mv * mv)) / mv;
       if (!(mv >= RUNNING_SPEED_MPS) || cv > STEADY_CV) continue;
@@ -274,6 +288,8 @@ export function summarizeRun(run: NormalizedRun): RunSummary {
     durationS: round(run.meta.elapsedS > 0 ? run.meta.elapsedS : n > 0 ? t[n - 1]! - t[0]! : 0, 1),
     movingS: round(movingS, 1),
     distanceM: distance === null ? null : round(distance, 1),
+    runningS: round(runT, 1),
+    runningSpeedMps: runT > 0 ? round(runD / runT, 4) : null,
     hrCoverage: movingS > 0 ? round(hrTime / movingS, 3) : 0,
     hrPeak30,
     mmp,
