@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   analyze: { summary: 'analyse FIT files: metrics, risk and the prompts that would have fired', load: () => import('./analyze.js') },
   serve: { summary: 'start the server (REST API, watch socket, dashboard)', load: () => import('./serve.js') },
   replay: { summary: 'play a recorded run to a server as a watch would', load: () => import('./replay.js') },
+  export: { summary: 'convert an activity file to FIT, GPX or CSV, or its report to JSON', load: () => import('./export.js') },
 };
 
 function usage(): string {
