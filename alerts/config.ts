@@ -7,11 +7,13 @@ import { CADENCE_DEFAULTS, type CadenceConfig } from './detectors/cadence.js';
 import { CRAMP_SUSPECT_DEFAULTS, type CrampSuspectConfig } from './detectors/cramp-suspect.js';
 import { DRIFT_DEFAULTS, type DriftConfig } from './detectors/drift.js';
 import { EFFORT_SPIKE_DEFAULTS, type EffortSpikeConfig } from './detectors/effort-spike.js';
+import { FADING_DEFAULTS, type FadingConfig } from './detectors/fading.js';
 import { FAST_START_DEFAULTS, type FastStartConfig } from './detectors/fast-start.js';
 import { HYDRATION_DEFAULTS, type HydrationConfig } from './detectors/hydration.js';
 import { OVERLOAD_DEFAULTS, type OverloadConfig } from './detectors/overload.js';
 import { RESPIRATION_DEFAULTS, type RespirationConfig } from './detectors/respiration.js';
 import { SODIUM_DEFAULTS, type SodiumConfig } from './detectors/sodium.js';
+import { WORKOUT_DEFAULTS, type WorkoutConfig } from './detectors/workout.js';
 import { JOURNAL_DEFAULTS, type JournalConfig } from './journal.js';
 import { SWEAT_DEFAULTS, type SweatModelConfig } from './physiology.js';
 import { POLICY_DEFAULTS, type PolicyConfig } from './policy.js';
@@ -43,6 +45,21 @@ export interface CoreConfig {
   defaultHumidityPct: number;
   /** How often a risk point is emitted, s of run time. @default 10 */
   riskEveryS: number;
+  /** Longest stretch searched back for a grade on slow ground (a hike up a steep trail covers 20 m slowly), s. @default 60 */
+  gradeMaxWindowS: number;
+  /**
+   * The detectors see the median HR of this stretch of ticks, so optical spikes shorter than half of it never
+   * reach them, s. @default 35
+   */
+  hrMedianS: number;
+  /** A tick this far above the last trusted HR is an artefact (a wrist spike to 203)… bpm. @default 20 */
+  hrJumpBpm: number;
+  /** …unless the new level lasts this long (a real surge), s. @default 30 */
+  hrJumpAcceptS: number;
+  /** Altitude gained over `climbWindowS` that counts as climbing (HR lags a climb by a minute or two), m. @default 8 */
+  climbGainM: number;
+  /** Stretch over which the climb gain is measured, s. @default 120 */
+  climbWindowS: number;
 }
 
 export const CORE_DEFAULTS: CoreConfig = {
@@ -58,6 +75,12 @@ export const CORE_DEFAULTS: CoreConfig = {
   defaultTempC: 20,
   defaultHumidityPct: 50,
   riskEveryS: 10,
+  gradeMaxWindowS: 60,
+  hrMedianS: 35,
+  hrJumpBpm: 20,
+  hrJumpAcceptS: 30,
+  climbGainM: 8,
+  climbWindowS: 120,
 };
 
 export interface EngineConfig {
@@ -73,6 +96,8 @@ export interface EngineConfig {
   sodium: SodiumConfig;
   respiration: RespirationConfig;
   effortSpike: EffortSpikeConfig;
+  fading: FadingConfig;
+  workout: WorkoutConfig;
   crampSuspect: CrampSuspectConfig;
   risk: RiskConfig;
   policy: PolicyConfig;
@@ -91,6 +116,8 @@ export const DEFAULT_CONFIG: Readonly<EngineConfig> = {
   sodium: SODIUM_DEFAULTS,
   respiration: RESPIRATION_DEFAULTS,
   effortSpike: EFFORT_SPIKE_DEFAULTS,
+  fading: FADING_DEFAULTS,
+  workout: WORKOUT_DEFAULTS,
   crampSuspect: CRAMP_SUSPECT_DEFAULTS,
   risk: RISK_DEFAULTS,
   policy: POLICY_DEFAULTS,

@@ -42,6 +42,8 @@ export interface Tick {
   resp: number;
   /** Air temperature used for the sweat model, °C. */
   airTempC: number;
+  /** Moving time since the runner last climbed (HR lags a climb by a minute or two), s (large when never). */
+  sinceClimbS: number;
 }
 
 /** What a detector tells the policy and the risk score about one cause, rewritten on every tick. */
@@ -85,6 +87,25 @@ export interface Shared {
   risk: number;
   /** Time of the last reported cramp, s (NaN before any). */
   crampT: number;
+  /** `t` of the first sample the engine analysed (a file's running leg may start late), s. */
+  startT: number;
+  /** Drink advice given and not yet matched by a logged drink, mL: advice counts as offered. */
+  advisedMl: number;
+  /** All drink advice given, mL. */
+  advisedTotalMl: number;
+  /** Time of the first drink advice, s (NaN before any). */
+  firstAdviceT: number;
+  /** Sodium advice given and not yet matched by logged electrolytes, mg. */
+  sodiumAdvisedMg: number;
+  /** All sodium advice given, mg. */
+  sodiumAdvisedTotalMg: number;
+  /** Ticks whose sweat came from speed and grade, and from heart rate (for the report). */
+  sweatFromSpeedTicks: number;
+  sweatFromHrTicks: number;
+  /** 1 while the run looks like a structured workout (repeated surges and recoveries: intervals, fartlek). */
+  structured: number;
+  /** Surges recognised so far (for the report). */
+  surges: number;
 }
 
 /** Named contributions to the risk score, each 0–1, written by the detectors on every tick. */
@@ -128,6 +149,8 @@ export interface Detector<S> {
   readonly causes: readonly AlertCause[];
   /** Channels it cannot work without: all of them must be present. */
   readonly needs: readonly Channel[];
+  /** Channels of which at least one must be present (e.g. speed or HR for the sweat model). */
+  readonly needsOneOf?: readonly Channel[];
   /** Why it is off for this session regardless of channels (e.g. a session kind), or null. */
   off?(ctx: EngineCtx, channels: ReadonlySet<Channel>): string | null;
   /** What it runs on, for the report. */

@@ -9,8 +9,9 @@
  * Per sample: O(1), no allocation. State: a few KB of numbers and rings, whatever the run's length.
  * @module
  */
-import { fillRespirationFromRr } from '../ingest/respiration.js';
-import { emptySample, readRow, type Channel, type NormalizedRun, type Sample, CHANNELS } from '../ingest/sample.js';
+import { runFeed } from '../ingest/feed.js';
+import { isRunningSport, sportLabel } from '../ingest/sport.js';
+import { type Channel, type NormalizedRun, type Sample, CHANNELS } from '../ingest/sample.js';
 import { resolveConfig, type EngineConfig } from './config.js';
 import { F, RISK_FACTORS, type EngineCtx, type Shared, type Signal, type Tick } from './detector.js';
 import { personalThresholds, resolveLimits, type Limits, type PersonalThresholds } from './journal.js';
@@ -39,7 +40,7 @@ import type {
 } from './types.js';
 import { ALERT_KINDS } from './types.js';
 
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 /** Samples accumulated in the open tick. */
 interface TickAcc {
@@ -77,6 +78,14 @@ interface EngineState {
   /** Altitude and distance of recent ticks, for grade. */
   gradeAlt: Ring;
   gradeDist: Ring;
+  /** Raw per-tick HR of the last ticks: the detectors see their median (spikes shorter than half of it vanish). */
+  hrRaw: Ring;
+  /** Last HR the detectors saw, and how many ticks in a row raw HR has jumped far above it. */
+  hrFiltered: number;
+  hrJumpTicks: number;
+  /** Altitude over the last `climbWindowS`, for "just climbed" (HR lags a climb). */
+  climbAlt: Ring;
+  sinceClimbS: number;
   shared: Shared;
   signals: Record<AlertCause, Signal>;
   factors: Float64Array;
@@ -107,13 +116,23 @@ function newShared(): Shared {
     maxDecouplingPct: NaN,
     risk: 0,
     crampT: -1e9,
+    startT: NaN,
+    advisedMl: 0,
+    advisedTotalMl: 0,
+    firstAdviceT: NaN,
+    sodiumAdvisedMg: 0,
+    sodiumAdvisedTotalMg: 0,
+    sweatFromSpeedTicks: 0,
+    sweatFromHrTicks: 0,
+    structured: 0,
+    surges: 0,
   };
 }
 
 function newTick(): Tick {
   return {
     k: -1, t: 0, dt: 0, moving: false, running: false, paused: false, sinceResumeS: 1e9, hr: NaN, hrOk: false,
-    speed: NaN, gas: NaN, grade: NaN, cadence: NaN, cadenceSd: NaN, resp: NaN, airTempC: NaN,
+    speed: NaN, gas: NaN, grade: NaN, cadence: NaN, cadenceSd: NaN, resp: NaN, airTempC: NaN, sinceClimbS: 1e9,
   };
 }
 
@@ -126,6 +145,10 @@ interface Setup {
   limits: Limits;
   on: boolean[];
   status: DetectorStatus[];
+  /** False for a sport the engine does not analyse (cycling, swimming…): no detector runs, no prompt. */
+  analysed: boolean;
+  /** "not analysed: cycling" when `analysed` is false. */
+  notAnalysed: string | null;
 }
 
 function setup(options: EngineOptions): Setup {
@@ -138,15 +161,18 @@ function setup(options: EngineOptions): Setup {
   );
   const channels = new Set<Channel>(options.channels ?? CHANNELS);
   const probe = { cfg, profile, personal, limits, session: options.sessionKind ?? null } as EngineCtx;
+  const analysed = isRunningSport(options.sport);
+  const notAnalysed = analysed ? null : `not analysed: ${sportLabel(options.sport)}`;
   const on: boolean[] = [];
   const status: DetectorStatus[] = [];
   for (const d of DETECTORS) {
     const missing = d.needs.filter((c) => !channels.has(c));
-    const reason = missing.length ? `no ${missing.join(', ')} in this run` : (d.off?.(probe, channels) ?? null);
+    const needsOne = d.needsOneOf && !d.needsOneOf.some((c) => channels.has(c)) ? `no ${d.needsOneOf.join(' or ')} in this run` : null;
+    const reason = notAnalysed ?? (missing.length ? `no ${missing.join(', ')} in this run` : (needsOne ?? d.off?.(probe, channels) ?? null));
     on.push(reason === null);
     status.push({ id: d.id, on: reason === null, note: reason ?? d.inputs });
   }
-  return { options, cfg, profile, personal, limits, on, status };
+  return { options, cfg, profile, personal, limits, on, status, analysed, notAnalysed };
 }
 
 function finiteOr(x: number | undefined, fallback: number): number {
@@ -165,6 +191,8 @@ class RiskEngine implements Engine {
   /** Copied out of the config once: read on every sample. */
   private readonly tickS: number;
   private readonly pauseGapS: number;
+  /** Scratch for the HR median (never serialised). */
+  private readonly hrSorted: Float64Array;
 
   constructor(
     private readonly su: Setup,
@@ -179,6 +207,7 @@ class RiskEngine implements Engine {
     this.riskEveryTicks = Math.max(1, Math.round(su.cfg.engine.riskEveryS / su.cfg.engine.tickS));
     this.tickS = su.cfg.engine.tickS;
     this.pauseGapS = su.cfg.engine.pauseGapS;
+    this.hrSorted = new Float64Array(st.hrRaw.buf.length);
   }
 
   /** Which detectors ran, and the assumptions behind the profile (for the report). */
@@ -200,6 +229,7 @@ class RiskEngine implements Engine {
     if (!st.started) {
       st.started = true;
       st.k = k;
+      st.shared.startT = t;
     } else if (k > st.k) {
       this.closeTick(st.k, true);
       if (t - st.lastT > this.pauseGapS) {
@@ -258,13 +288,15 @@ class RiskEngine implements Engine {
           sh.drankMl += e.ml;
           sh.sweatSinceDrinkMl = 0;
           sh.lastDrinkT = e.t;
+          // A logged drink takes the place of advice already counted as offered.
+          sh.advisedMl = sh.advisedMl > e.ml ? sh.advisedMl - e.ml : 0;
         }
         break;
       case 'electrolyte':
-        if (e.sodiumMg > 0) sh.sodiumIntakeMg += e.sodiumMg;
+        if (e.sodiumMg > 0) this.tookSodium(e.sodiumMg);
         break;
       case 'gel':
-        if (e.sodiumMg !== undefined && e.sodiumMg > 0) sh.sodiumIntakeMg += e.sodiumMg;
+        if (e.sodiumMg !== undefined && e.sodiumMg > 0) this.tookSodium(e.sodiumMg);
         break;
       case 'pause':
         st.pausedByEvent = true;
@@ -279,6 +311,12 @@ class RiskEngine implements Engine {
       case 'lap':
         break;
     }
+  }
+
+  private tookSodium(mg: number): void {
+    const sh = this.st.shared;
+    sh.sodiumIntakeMg += mg;
+    sh.sodiumAdvisedMg = sh.sodiumAdvisedMg > mg ? sh.sodiumAdvisedMg - mg : 0;
   }
 
   snapshot(): EngineSnapshot {
@@ -323,9 +361,86 @@ class RiskEngine implements Engine {
 
   private fire(index: number, t: number, severity: Alert['severity'], escalated: boolean, detail: string): void {
     const cause = PRIORITY[index]!;
-    const { message, why } = composeMessage(cause, this.tables.signals[index]!, escalated, this.su.profile, detail);
+    const sig = this.tables.signals[index]!;
+    const { message, why } = composeMessage(cause, sig, escalated, this.su.profile, detail);
     recordFired(this.st.policy, this.tables, index, this.st.shared, t);
-    this.sink.alert({ id: `${cause}-${t}`, t, kind: KIND_OF[cause], cause, message, why, severity });
+    const alert: Alert = { id: `${cause}-${t}`, t, kind: KIND_OF[cause], cause, message, why, severity };
+    // Advice counts as offered: what was advised is not advised again (science.md §1.5, §3.1).
+    const sh = this.st.shared;
+    if (cause === 'fluid_gap') {
+      alert.amountMl = sig.a;
+      sh.advisedMl += sig.a;
+      sh.advisedTotalMl += sig.a;
+      if (!(sh.firstAdviceT === sh.firstAdviceT)) sh.firstAdviceT = t;
+    } else if (cause === 'sodium_loss') {
+      alert.sodiumMg = sig.a;
+      sh.sodiumAdvisedMg += sig.a;
+      sh.sodiumAdvisedTotalMg += sig.a;
+    }
+    this.sink.alert(alert);
+  }
+
+  /**
+   * Artefact rejection before any detector sees HR: a tick far above the last trusted HR (a wrist spike) is left
+   * out unless it lasts `hrJumpAcceptS`; the detectors get the median of the last `hrMedianS` of ticks.
+   */
+  private filterHr(tick: Tick): void {
+    const st = this.st;
+    const ec = this.su.cfg.engine;
+    const raw = tick.hr;
+    let x = raw;
+    if (x === x && st.hrFiltered === st.hrFiltered && x - st.hrFiltered > ec.hrJumpBpm) {
+      st.hrJumpTicks++;
+      if (st.hrJumpTicks * ec.tickS < ec.hrJumpAcceptS) x = NaN;
+    } else {
+      st.hrJumpTicks = 0;
+    }
+    const r = st.hrRaw;
+    r.next = x;
+    ringPush(r);
+    const buf = r.buf;
+    const sorted = this.hrSorted;
+    let n = 0;
+    for (let j = 0; j < buf.length; j++) {
+      const v = buf[j]!;
+      if (!(v === v)) continue;
+      let m = n++;
+      while (m > 0 && sorted[m - 1]! > v) {
+        sorted[m] = sorted[m - 1]!;
+        m--;
+      }
+      sorted[m] = v;
+    }
+    // Fields, not a return value: a double returned from a call V8 does not inline is boxed (see ring.ts).
+    if (n === 0 || !(raw === raw)) {
+      tick.hr = NaN;
+      return;
+    }
+    st.hrFiltered = n % 2 === 1 ? sorted[(n - 1) >> 1]! : 0.5 * (sorted[n / 2 - 1]! + sorted[n / 2]!);
+    tick.hr = st.hrFiltered;
+  }
+
+  /** Grade over the shortest recent stretch of at least `gradeWindowS` and `minGradeDistanceM` (slow climbs too). */
+  private gradeOf(tick: Tick, a: TickAcc): void {
+    const st = this.st;
+    const ec = this.su.cfg.engine;
+    const alt = a.alt;
+    const dist = a.dist;
+    tick.grade = NaN;
+    if (!(alt === alt && dist === dist)) return;
+    const ga = st.gradeAlt.buf;
+    const gd = st.gradeDist.buf;
+    const cap = ga.length;
+    const minBack = Math.max(1, Math.round(ec.gradeWindowS / ec.tickS));
+    for (let back = minBack; back < cap; back++) {
+      const j = (st.gradeAlt.i - 1 - back + 2 * cap) % cap;
+      const dd = dist - gd[j]!;
+      if (dd >= ec.minGradeDistanceM) {
+        const g = (alt - ga[j]!) / dd;
+        if (g === g) tick.grade = g > 0.45 ? 0.45 : g < -0.45 ? -0.45 : g;
+        return;
+      }
+    }
   }
 
   private closeTick(k: number, fromAcc: boolean): void {
@@ -335,7 +450,9 @@ class RiskEngine implements Engine {
     const tick = st.tick;
     const a = st.acc;
     if (fromAcc) {
-      tick.hr = a.hrN > 0 ? a.hrSum / a.hrN : NaN;
+      tick.hr = NaN;
+      if (a.hrN > 0) tick.hr = a.hrSum / a.hrN;
+      this.filterHr(tick);
       tick.speed = a.speedN > 0 ? a.speedSum / a.speedN : NaN;
       if (a.cadN > 0) {
         const m = a.cadSum / a.cadN;
@@ -352,15 +469,14 @@ class RiskEngine implements Engine {
       ringPush(st.gradeAlt);
       st.gradeDist.next = a.dist;
       ringPush(st.gradeDist);
-      // Grade over the stretch the grade ring spans: the oldest slot is the one about to be overwritten next.
-      const oldAlt = st.gradeAlt.buf[st.gradeAlt.i]!;
-      const oldDist = st.gradeDist.buf[st.gradeDist.i]!;
-      const dd = a.dist - oldDist;
-      let grade = dd >= ec.minGradeDistanceM ? (a.alt - oldAlt) / dd : NaN;
-      if (grade > 0.3) grade = 0.3;
-      else if (grade < -0.3) grade = -0.3;
-      tick.grade = grade;
+      this.gradeOf(tick, a);
       gradeAdjust(tick, ec);
+      // Climbing now: altitude up by `climbGainM` since the oldest slot of the climb window (about to be replaced).
+      const ca = st.climbAlt;
+      const oldest = ca.buf[ca.i]!;
+      if (a.alt - oldest >= ec.climbGainM) st.sinceClimbS = 0;
+      ca.next = a.alt;
+      ringPush(ca);
       // Reset the accumulator in place (no allocation).
       a.hrSum = a.hrN = a.cadSum = a.cadSq = a.cadN = a.speedSum = a.speedN = a.respSum = a.respN = a.tempSum = a.tempN = 0;
       a.alt = NaN;
@@ -381,6 +497,8 @@ class RiskEngine implements Engine {
     }
     if (tick.moving) st.sinceResumeS += tick.dt;
     tick.sinceResumeS = st.sinceResumeS;
+    if (tick.moving) st.sinceClimbS += tick.dt;
+    tick.sinceClimbS = st.sinceClimbS;
     const sh = st.shared;
     if (tick.moving) sh.movingS += tick.dt;
     st.hr1m.next = NaN;
@@ -399,6 +517,10 @@ class RiskEngine implements Engine {
 
     const dets = DETECTORS;
     const ctx = this.ctx;
+    if (!su.analysed) {
+      st.closedTicks++;
+      return;
+    }
     for (let i = 0; i < dets.length; i++) {
       if (su.on[i]) dets[i]!.step(st.detectors[i], tick, ctx);
     }
@@ -430,7 +552,8 @@ function initialState(su: Setup, ctxProbe: (st: EngineState) => EngineCtx): Engi
   for (const c of PRIORITY) signals[c] = { active: false, value: NaN, a: NaN, b: NaN };
   const factors = new Float64Array(RISK_FACTORS.length);
   factors[F.cramp_history] = su.profile.priorCramps > 0 ? 1 : 0;
-  const gradeTicks = Math.max(2, Math.round(su.cfg.engine.gradeWindowS / su.cfg.engine.tickS));
+  const ec = su.cfg.engine;
+  const gradeTicks = Math.max(2, Math.round(ec.gradeMaxWindowS / ec.tickS) + 1);
   const st: EngineState = {
     started: false,
     lastT: NaN,
@@ -448,6 +571,11 @@ function initialState(su: Setup, ctxProbe: (st: EngineState) => EngineCtx): Engi
     gas1m: createRing(60 / su.cfg.engine.tickS),
     gradeAlt: createRing(gradeTicks),
     gradeDist: createRing(gradeTicks),
+    hrRaw: createRing(Math.max(1, Math.round(ec.hrMedianS / ec.tickS))),
+    hrFiltered: NaN,
+    hrJumpTicks: 0,
+    climbAlt: createRing(Math.max(1, Math.round(ec.climbWindowS / ec.tickS))),
+    sinceClimbS: 1e9,
     shared: newShared(),
     signals,
     factors,
@@ -508,37 +636,11 @@ export class EngineError extends Error {
 }
 
 /**
- * A run whose respiration channel is missing but which has RR intervals gets the channel estimated from them
- * (ingest/respiration.ts, the same estimator the live path uses), on a copy: the caller's run is not changed.
+ * The whole-file path: the same engine fed through the one feed (ingest/feed.ts: running legs only, the ordering
+ * rule, the closing tick), plus the post-run metrics. A file with no running leg gets a report that says
+ * "not analysed: cycling" and no prompts.
  */
-function withRespirationFromRr(run: NormalizedRun): NormalizedRun {
-  if (run.channels.includes('respiration') || run.rr === null || run.rr.ms.length === 0) return run;
-  const samples = { ...run.samples, respiration: run.samples.respiration.slice() };
-  const filled = fillRespirationFromRr(samples, run.rr);
-  if (filled === 0) return run;
-  return {
-    ...run,
-    samples,
-    channels: [...run.channels, 'respiration'],
-    warnings: [...run.warnings, { code: 'respiration_from_rr', message: 'respiration rate estimated from RR intervals', count: filled }],
-  };
-}
-
-/** Running legs of a run as [startT, endT] pairs; null when the whole run is to be analysed. */
-function runningSpans(run: NormalizedRun): Array<[number, number]> | null {
-  const legs = run.meta.legs ?? [];
-  if (legs.length <= 1) return null;
-  const running = legs.filter((l) => l.running);
-  if (running.length === 0 || running.length === legs.length) return null;
-  return running.map((l) => [l.startT, l.endT]);
-}
-
-/**
- * The whole-file path: the same engine fed the run's samples (running legs only) and events in time order,
- * plus the post-run metrics.
- */
-export function analyzeRun(original: NormalizedRun, options: EngineOptions): Report {
-  const run = withRespirationFromRr(original);
+export function analyzeRun(run: NormalizedRun, options: EngineOptions): Report {
   const alerts: Alert[] = [];
   const risk: RiskPoint[] = [];
   const fluid: FluidPoint[] = [];
@@ -552,28 +654,30 @@ export function analyzeRun(original: NormalizedRun, options: EngineOptions): Rep
     cramp: (c) => cramps.push(c),
     reuseRiskPoint: true,
   };
-  const engine = createEngine({ ...options, channels: options.channels ?? run.channels }, sink) as RiskEngine;
-  const spans = runningSpans(run);
-  const inSpan = (t: number): boolean => spans === null || spans.some(([a, b]) => t >= a && t <= b);
-  const events = run.events.map((e, i) => ({ e, i })).sort((x, y) => x.e.t - y.e.t || x.i - y.i);
-  const row = emptySample();
-  const cols = run.samples;
-  let ei = 0;
-  for (let i = 0; i < cols.length; i++) {
-    readRow(cols, i, row);
-    while (ei < events.length && events[ei]!.e.t < row.t) engine.event(events[ei++]!.e);
-    if (inSpan(row.t)) engine.push(row);
-  }
-  while (ei < events.length) engine.event(events[ei++]!.e);
+  const feed = runFeed(run);
+  const engine = createEngine(
+    { ...options, channels: options.channels ?? run.channels, sport: options.sport ?? feed.sport },
+    sink,
+  ) as RiskEngine;
+  feed.play(engine);
   engine.finish();
   const su = engine.setup;
   const sh = engine.shared;
-  const metrics = computeMetrics(run, inSpan, su.profile, su.cfg, sh);
+  const metrics = computeMetrics(run, feed.inSpan, su.profile, su.cfg, sh);
   const warnings = [...run.warnings];
-  if (spans !== null) warnings.push({ code: 'multisport', message: `analysed the ${spans.length} running leg(s) of a multi-sport file` });
+  if (feed.spans !== null) warnings.push({ code: 'multisport', message: `analysed the ${feed.spans.length} running leg(s) of a multi-sport file` });
+  const assumptions = su.analysed
+    ? su.profile.notes.concat(
+        Number.isFinite(options.conditions?.tempC) ? [] : [run.channels.includes('temperature') ? 'air temperature from the watch sensor (reads warm when worn)' : `air temperature assumed ${su.cfg.engine.defaultTempC} °C`],
+        Number.isFinite(options.conditions?.humidity) ? [] : [`humidity assumed ${su.cfg.engine.defaultHumidityPct} %`],
+        sweatMethodNote(sh),
+      )
+    : [];
   return {
     ok: true,
     sport: run.meta.sport,
+    analysed: su.analysed,
+    ...(su.notAnalysed ? { notAnalysed: su.notAnalysed } : {}),
     startTime: run.meta.startTime,
     durationS: run.meta.elapsedS,
     movingTimeS: run.meta.timerS > 0 ? run.meta.timerS : sh.movingS,
@@ -585,11 +689,20 @@ export function analyzeRun(original: NormalizedRun, options: EngineOptions): Rep
     risk,
     fluid,
     detectors: engine.status,
-    assumptions: su.profile.notes.concat(
-      Number.isFinite(options.conditions?.tempC) ? [] : [run.channels.includes('temperature') ? 'air temperature from the watch sensor (reads warm when worn)' : `air temperature assumed ${su.cfg.engine.defaultTempC} °C`],
-      Number.isFinite(options.conditions?.humidity) ? [] : [`humidity assumed ${su.cfg.engine.defaultHumidityPct} %`],
-    ),
+    assumptions,
     personal: su.personal.sentence,
     cramps,
+    sessionKind: options.sessionKind ?? null,
+    structured: sh.surges >= 2 ? { surges: sh.surges, note: 'repeated surges and recoveries: read as a structured workout (intervals or fartlek); fatigue prompts held back' } : null,
   };
+}
+
+/** Which model the sweat estimate rests on, for the report. */
+function sweatMethodNote(sh: Readonly<Shared>): string[] {
+  const n = sh.sweatFromSpeedTicks + sh.sweatFromHrTicks;
+  if (n === 0) return [];
+  const hrPct = Math.round((100 * sh.sweatFromHrTicks) / n);
+  if (hrPct === 0) return ['sweat estimated from speed and grade (ACSM, Minetti 2002) and the weather (Gonzalez 2009)'];
+  if (hrPct === 100) return ['sweat estimated from heart rate (Keytel 2005; no usable speed) and the weather (Gonzalez 2009)'];
+  return [`sweat estimated from speed and grade (ACSM, Minetti 2002) for ${100 - hrPct} % of the run and from heart rate (Keytel 2005) for ${hrPct} %, where speed did not explain the effort`];
 }

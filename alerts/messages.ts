@@ -20,6 +20,7 @@ export const KIND_OF: Readonly<Record<AlertCause, AlertKind>> = {
   effort_spike: 'breathe',
   cramp_reported: 'cramp_care',
   cramp_suspected: 'cramp_care',
+  fading: 'slow_down',
 };
 
 /** The watch screen's limit. */
@@ -40,50 +41,50 @@ export function composeMessage(
 ): { message: string; why: string } {
   switch (cause) {
     case 'fast_start': {
+      const message = escalated ? 'Slow down now: start easier' : 'Slow down: ease into the run';
+      // a > 0: the HR case (a = ceiling, bpm; value = HR as % of reserve); a < 0: the pace case (−reference speed).
       if (sig.a > 0) {
         const hr = r(p.hrRest + (sig.value / 100) * (p.hrMax - p.hrRest));
-        return {
-          message: escalated ? 'Slow down now: start easier' : 'Slow down: ease into the run',
-          why: `HR ${hr} bpm is above your easy ceiling of ${r(sig.a)} bpm ${r(sig.b)} min into the run.`,
-        };
+        const ceiling = Math.floor(sig.a);
+        const basis = p.hrMaxKnown ? `your easy ceiling of ${ceiling} bpm` : `${ceiling} bpm, high for most runners this early (your HRmax is not known: a guess)`;
+        return { message, why: `HR ${Math.max(hr, ceiling + 1)} bpm is above ${basis} ${r(sig.b)} min into the run.` };
       }
-      return {
-        message: escalated ? 'Slow down now: start easier' : 'Slow down: ease into the run',
-        why: `Pace is ${r(sig.value - 100)}% faster than your easy ${pace(-sig.a)} ${r(sig.b)} min into the run.`,
-      };
+      const ref = -sig.a;
+      const which = ref === p.easyPaceMps ? 'easy pace' : ref === p.thresholdPaceMps ? 'threshold pace' : 'critical-speed pace';
+      return { message, why: `Pace ${pace((sig.value * ref) / 100)} is ${r(sig.value - 100)}% faster than your ${which} of ${pace(ref)} ${r(sig.b)} min into the run.` };
     }
+    case 'fading':
+      return {
+        message: escalated ? 'Ease off: still fading, fuel now' : 'Fading: ease off, take carbs & water',
+        why: `Pace down ${r(sig.value)}% and HR down ${r(sig.a)} bpm together since ${r(sig.b)} min ago: energy running low (the wall); an easier pace and carbohydrate help.`,
+      };
     case 'cardiac_drift':
       return {
         message: escalated ? 'Slow down more: HR still drifting' : 'Slow down: HR drifting up',
-        why: `HR up ${r(sig.value)}% (${r(sig.a)} bpm) at the same pace for ${Math.max(1, r(sig.b))} min.`,
+        why: `HR ${r(sig.a)} bpm (${r(sig.value)}%) above what this pace took early in the run, for ${Math.max(1, r(sig.b))} min.`,
       };
     case 'cadence_fatigue':
-      return sig.b === sig.b
-        ? {
-            message: escalated ? 'Slow down more: stride unsteady' : 'Slow down: stride getting unsteady',
-            why: `Cadence varies ${sig.b.toFixed(1)}× more than early in the run, a sign of tiring legs.`,
-          }
-        : {
-            message: escalated ? 'Slow down more: legs tiring' : 'Slow down: your legs are tiring',
-            why: `Cadence down ${sig.value.toFixed(1)}% at a similar pace (${sig.a >= 0 ? '+' : ''}${sig.a.toFixed(1)}%), a sign of tiring legs.`,
-          };
+      return {
+        message: escalated ? 'Slow down more: legs tiring' : 'Slow down: your legs are tiring',
+        why: `Cadence down ${sig.value.toFixed(1)}% at a similar pace (${sig.a >= 0 ? '+' : ''}${sig.a.toFixed(1)}%), a sign of tiring legs.`,
+      };
     case 'overload':
       return {
         message: escalated ? 'Slow down now: well past your usual' : 'Slow down: longer than usual today',
         why:
           sig.value >= 100
-            ? `${r(sig.value)}% of your usual ${formatDuration(sig.b * 60)} long run${sig.a >= 1 ? ` with ${r(sig.a)} min above threshold` : ''}: cramps cluster late in long efforts.`
-            : `${r(sig.a)} min above threshold HR so far and still above it: cramps follow overreaching.`,
+            ? `${r(sig.value)}% of your usual ${formatDuration(sig.b * 60)} long run${sig.a >= 1 ? ` with ${r(sig.a)} min above your threshold HR` : ''}: cramps cluster late in long efforts.`
+            : `${r(sig.a)} min above your threshold HR (${r(p.lthr)} bpm) so far and still above it: cramps follow overreaching.`,
       };
     case 'fluid_gap':
       return {
         message: `Drink ~${r(sig.a)} ml`,
-        why: `About ${r(sig.value / 10) * 10} ml of sweat lost since ${detail} (${r(sig.b)} min ago), not covered by drinks.`,
+        why: `About ${r(sig.value / 10) * 10} ml of sweat not yet replaced (estimated${detail ? `; ${r(sig.b)} min since ${detail}` : ''}); no more than that in all.`,
       };
     case 'sodium_loss':
       return {
         message: `Electrolytes: ~${r(sig.a)} mg sodium`,
-        why: `About ${r(sig.value / 10) * 10} mg of sodium lost in sweat beyond the ${r(sig.b)} mg taken; it may help salty sweaters, it is no cramp cure.`,
+        why: `About ${r(sig.value / 10) * 10} mg of sodium lost in sweat and not yet replaced (estimated); it may help salty sweaters, it is no cramp cure.`,
       };
     case 'respiration':
       return {

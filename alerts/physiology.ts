@@ -21,9 +21,46 @@ export function acsmVo2(speedMps: number, grade: number, walkRunMps: number): nu
   return speedMps >= walkRunMps ? 0.2 * v + 0.9 * v * g + 3.5 : 0.1 * v + 1.8 * v * g + 3.5;
 }
 
-/** Metabolic rate, W, from the ACSM oxygen cost. */
+/** Metabolic rate on the flat, W, from the ACSM oxygen cost. */
 export function metabolicWatts(speedMps: number, grade: number, massKg: number, walkRunMps: number): number {
   return acsmVo2(speedMps, grade, walkRunMps) * massKg * W_PER_ML_O2_PER_MIN;
+}
+
+/**
+ * Energy cost of running on a gradient relative to the flat (Minetti et al. 2002: C(i) = 155.4i⁵ − 30.4i⁴ −
+ * 43.3i³ + 46.3i² + 19.5i + 3.6 J·kg⁻¹·m⁻¹, measured for −0.45 ≤ i ≤ 0.45; science.md §3.6). Downhill costs less
+ * down to about −0.2, then more again. NaN grade (no altitude) counts as flat.
+ */
+export function minettiFactor(grade: number): number {
+  if (!(grade === grade)) return 1;
+  const i = grade > 0.45 ? 0.45 : grade < -0.45 ? -0.45 : grade;
+  const i2 = i * i;
+  const c = 155.4 * i2 * i2 * i - 30.4 * i2 * i2 - 43.3 * i2 * i + 46.3 * i2 + 19.5 * i + 3.6;
+  return c / 3.6;
+}
+
+/**
+ * Metabolic rate while moving on a gradient, W: the ACSM flat cost (the level the sweat model was checked at)
+ * scaled by Minetti's gradient cost. Below `walkRunMps` the ACSM walking equation with its own grade term is used.
+ */
+export function movingMetabolicWatts(speedMps: number, grade: number, massKg: number, walkRunMps: number): number {
+  if (!(speedMps >= walkRunMps)) return metabolicWatts(speedMps, grade, massKg, walkRunMps);
+  const rest = 3.5 * massKg * W_PER_ML_O2_PER_MIN;
+  return rest + (metabolicWatts(speedMps, 0, massKg, walkRunMps) - rest) * minettiFactor(grade);
+}
+
+/**
+ * Energy expenditure from heart rate, W (Keytel et al. 2005, kJ/min = −55.0969 + 0.6309·HR + 0.1988·mass +
+ * 0.2017·age for men, −20.4022 + 0.4472·HR − 0.1263·mass + 0.074·age for women; the mean of the two when sex
+ * is unknown; age 35 when unknown). Derived at 57–90 % of HRmax; individual error is large, so the engine uses it
+ * only where speed is missing or clearly under-explains the effort (science.md §3.6).
+ */
+export function keytelWatts(hr: number, massKg: number, age: number | null, sex: 'male' | 'female' | null): number {
+  const a = age ?? 35;
+  const men = -55.0969 + 0.6309 * hr + 0.1988 * massKg + 0.2017 * a;
+  const women = -20.4022 + 0.4472 * hr - 0.1263 * massKg + 0.074 * a;
+  const kjPerMin = sex === 'male' ? men : sex === 'female' ? women : (men + women) / 2;
+  return kjPerMin > 0 ? (kjPerMin * 1000) / 60 : 0;
 }
 
 /** Body surface area, m², from mass alone (Livingston & Scott 2005: 0.1173·m^0.6466), for when height is unknown. */
@@ -100,7 +137,18 @@ export function sweatRateMlPerH(
   humidityPct: number,
   c: SweatModelConfig,
 ): number {
-  const heatWPerM2 = (c.heatShare * metabolicWatts(speedMps, grade, massKg, c.walkRunMps)) / bsaM2;
+  return sweatRateFromWatts(movingMetabolicWatts(speedMps, grade, massKg, c.walkRunMps), bsaM2, tempC, humidityPct, c);
+}
+
+/** The same sweat equation from a metabolic rate in W (from speed and grade, or from HR). */
+export function sweatRateFromWatts(
+  metabolicW: number,
+  bsaM2: number,
+  tempC: number,
+  humidityPct: number,
+  c: SweatModelConfig,
+): number {
+  const heatWPerM2 = (c.heatShare * metabolicW) / bsaM2;
   const dryWPerM2 = (6.45 * (tempC - c.skinTempC)) / c.clo;
   const eReq = heatWPerM2 + dryWPerM2;
   const pa = (humidityPct / 100) * vapourMemo(0, tempC);

@@ -44,7 +44,7 @@ export interface PolicyConfig {
 
 export const POLICY_DEFAULTS: PolicyConfig = {
   minGapS: 60,
-  cooldownS: { cramp_care: 300, breathe: 600, slow_down: 900, hydrate: 900, electrolytes: 1800 },
+  cooldownS: { cramp_care: 300, breathe: 600, slow_down: 900, hydrate: 900, electrolytes: 2700 },
   escalateRisePct: 20,
   maxEscalations: 2,
   slowDownRiseRisk: 10,
@@ -60,6 +60,7 @@ export const PRIORITY: readonly AlertCause[] = [
   'respiration',
   'effort_spike',
   'fast_start',
+  'fading',
   'cardiac_drift',
   'cadence_fatigue',
   'overload',
@@ -70,6 +71,7 @@ export const PRIORITY: readonly AlertCause[] = [
 /** Causes that repeat only by escalation. */
 const ESCALATING: ReadonlySet<AlertCause> = new Set<AlertCause>([
   'fast_start',
+  'fading',
   'cardiac_drift',
   'cadence_fatigue',
   'overload',

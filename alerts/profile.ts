@@ -14,6 +14,8 @@ export interface ResolvedProfile {
   hrMaxKnown: boolean;
   hrRest: number;
   lthr: number;
+  /** Threshold HR came from the athlete (typed or learned), not from a share of an assumed reserve. */
+  lthrKnown: boolean;
   sex: 'male' | 'female' | null;
   age: number | null;
   usualLongRunS: number;
@@ -21,6 +23,12 @@ export interface ResolvedProfile {
   usualLongRunKnown: boolean;
   /** Easy pace as speed, m/s; NaN when unknown (the pace part of the fast-start check is then off). */
   easyPaceMps: number;
+  /** Threshold pace as speed, m/s; NaN when unknown. */
+  thresholdPaceMps: number;
+  /** Critical speed, m/s; NaN when unknown. */
+  criticalSpeedMps: number;
+  /** Something about this athlete's capability is known (typed or learned): HRmax, threshold, easy pace… */
+  anyKnown: boolean;
   /** Measured sweat rate, mL/h; NaN when unknown (the Gonzalez model is used instead). */
   sweatRateMlPerH: number;
   sweatSodiumMmolPerL: number;
@@ -61,12 +69,19 @@ function positive(x: unknown, lo: number, hi: number): number | null {
 export function resolveProfile(p: Profile | undefined, d: ProfileDefaults): ResolvedProfile {
   const notes: string[] = [];
   const profile = p ?? {};
+  const learned = profile.learned ?? {};
+  // A learned value is stated with where it came from, so the report never passes it off as typed.
+  const say = (field: keyof typeof learned, what: string): void => {
+    const from = learned[field];
+    if (typeof from === 'string' && from) notes.push(`${what} ${from}`);
+  };
   const mass = positive(profile.massKg, 25, 250);
   const massKg = mass ?? d.massKg;
   if (mass === null) notes.push(`body mass assumed ${d.massKg} kg`);
   const age = positive(profile.age, 5, 110);
   let hrMax = positive(profile.hrMax, 100, 240);
   const hrMaxKnown = hrMax !== null;
+  if (hrMax !== null) say('hrMax', `HRmax ${hrMax} bpm`);
   if (hrMax === null) {
     if (age !== null) {
       hrMax = Math.round(208 - 0.7 * age);
@@ -80,18 +95,27 @@ export function resolveProfile(p: Profile | undefined, d: ProfileDefaults): Reso
   if (hrRest === null || hrRest >= hrMax - 20) {
     hrRest = d.hrRest;
     notes.push(`resting HR assumed ${d.hrRest} bpm`);
-  }
+  } else say('hrRest', `resting HR ${hrRest} bpm`);
   let lthr = positive(profile.lthr, hrRest + 10, hrMax);
+  const lthrKnown = lthr !== null;
+  if (lthr !== null) say('lthr', `threshold HR ${lthr} bpm`);
   if (lthr === null) {
     lthr = Math.round(hrRest + d.lthrHrrShare * (hrMax - hrRest));
     notes.push(`threshold HR estimated ${lthr} bpm (${Math.round(d.lthrHrrShare * 100)} % of HR reserve)`);
   }
   const longMin = positive(profile.usualLongRunMin, 10, 2000);
   if (longMin === null) notes.push(`usual long run assumed ${d.usualLongRunMin} min`);
+  else say('usualLongRunMin', `usual long run ${Math.round(longMin)} min`);
+  const easy = positive(profile.easyPaceMps, 0.5, 8);
+  if (easy !== null) say('easyPaceMps', `easy pace ${paceText(easy)}`);
+  const threshold = positive(profile.thresholdPaceMps, 1, 8);
+  if (threshold !== null) say('thresholdPaceMps', `threshold pace ${paceText(threshold)}`);
+  const cs = positive(profile.criticalSpeedMps, 1, 8);
+  if (cs !== null) say('criticalSpeedMps', `critical speed ${paceText(cs)}`);
   const sodium = positive(profile.sweatSodiumMmolPerL, 5, 150);
   if (sodium === null) notes.push(`sweat sodium assumed ${d.sweatSodiumMmolPerL} mmol/L`);
   const sweat = positive(profile.sweatRateMlPerH, 50, 5000);
-  if (sweat === null) notes.push('sweat rate estimated from speed, body mass and weather (Gonzalez 2009)');
+  if (sweat !== null) say('sweatRateMlPerH', `sweat rate ${Math.round(sweat)} ml/h`);
   const contexts = Array.isArray(profile.crampHistory)
     ? profile.crampHistory.filter((c): c is CrampContext => typeof c === 'object' && c !== null && Number.isFinite(c.t))
     : [];
@@ -102,11 +126,15 @@ export function resolveProfile(p: Profile | undefined, d: ProfileDefaults): Reso
     hrMaxKnown,
     hrRest,
     lthr,
+    lthrKnown,
     sex: profile.sex === 'male' || profile.sex === 'female' ? profile.sex : null,
     age,
     usualLongRunS: (longMin ?? d.usualLongRunMin) * 60,
     usualLongRunKnown: longMin !== null,
-    easyPaceMps: positive(profile.easyPaceMps, 0.5, 8) ?? NaN,
+    easyPaceMps: easy ?? NaN,
+    thresholdPaceMps: threshold ?? NaN,
+    criticalSpeedMps: cs ?? NaN,
+    anyKnown: hrMaxKnown || lthrKnown || easy !== null || threshold !== null || cs !== null,
     sweatRateMlPerH: sweat ?? NaN,
     sweatSodiumMmolPerL: sodium ?? d.sweatSodiumMmolPerL,
     priorCramps: count,
@@ -114,4 +142,9 @@ export function resolveProfile(p: Profile | undefined, d: ProfileDefaults): Reso
     crampContexts: contexts.slice(-10),
     notes,
   };
+}
+
+function paceText(speedMps: number): string {
+  const s = Math.round(1000 / speedMps);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}/km`;
 }

@@ -19,7 +19,8 @@ export type AlertCause =
   | 'respiration'
   | 'effort_spike'
   | 'cramp_reported'
-  | 'cramp_suspected';
+  | 'cramp_suspected'
+  | 'fading';
 
 export type Severity = 'info' | 'warning' | 'urgent';
 
@@ -36,6 +37,10 @@ export interface Alert {
   /** One sentence for the phone, e.g. "HR up 7% at the same pace for 6 min". */
   why: string;
   severity: Severity;
+  /** For hydrate prompts: the amount advised, mL (the same number the message shows). */
+  amountMl?: number;
+  /** For electrolytes prompts: the sodium advised, mg. */
+  sodiumMg?: number;
 }
 
 /** The cramp-risk gauge, emitted every few seconds of run time. */
@@ -126,6 +131,11 @@ export type SessionKind = 'easy' | 'long' | 'race' | 'intervals';
 
 export interface EngineOptions {
   profile?: Profile;
+  /**
+   * The activity's sport as the source names it (FIT sport, GPX type, TCX Sport, a live start's `sport`). Only
+   * running is analysed: any other sport gets no prompt (see ingest/sport.ts). Absent = running.
+   */
+  sport?: string | null;
   conditions?: Conditions;
   sessionKind?: SessionKind;
   /**

@@ -3,8 +3,9 @@
  * Method: a post-warm-up baseline of cadence, speed and within-tick cadence SD; over a trailing window the cadence
  * expected at the window's speed is baseline + `spmPerMps` × (speed − baseline speed). A drop beyond `dropPct`
  * (÷ sensitivity), with speed within ±`maxSpeedChangePct` of baseline, sustained `sustainS` → slow_down, cause
- * `cadence_fatigue`. The SD of cadence rising to `sdRise` × baseline prompts only together with at least half the
- * drop threshold (alone it is too noisy from 1 Hz watch cadence); it always feeds the risk gauge.
+ * `cadence_fatigue`, on steady ground and pace (window speed CV ≤ 0.1, |grade| ≤ 6 %). The SD of cadence rising to
+ * `sdRise` × baseline feeds the risk gauge only: from 1 Hz watch cadence and with stop-and-go it read as fatigue on
+ * real runs that were not fatigued. Structured sessions (surges, reps) are not judged.
  * Reference: speed, step length and cadence fall with fatigue late in marathons (Hanley 2020); cadence change is
  * largely explained by speed, so correct for speed first (Zandbergen 2023); stride-rate variance rose from 30 km
  * in a debut marathon (Norris 2016) (science.md §2.4).
@@ -28,11 +29,11 @@ export interface CadenceConfig {
   dropPct: number;
   /** Drop below which the condition clears (hysteresis), %. @default 2.5 */
   offPct: number;
-  /** Time above the threshold before prompting, s. @default 120 */
+  /** Time above the threshold before prompting, s. @default 300 */
   sustainS: number;
   /** Cadence change per m/s of speed, steps/min per m/s. @default 8 */
   spmPerMps: number;
-  /** Largest speed change from baseline still "comparable", %. @default 10 */
+  /** Largest speed change from baseline still "comparable", %. @default 8 */
   maxSpeedChangePct: number;
   /** Cadence SD ratio (window ÷ baseline) that counts as rhythm breaking down. @default 2 */
   sdRise: number;
@@ -50,9 +51,9 @@ export const CADENCE_DEFAULTS: CadenceConfig = {
   windowS: 180,
   dropPct: 4,
   offPct: 2.5,
-  sustainS: 120,
+  sustainS: 300,
   spmPerMps: 8,
-  maxSpeedChangePct: 10,
+  maxSpeedChangePct: 8,
   sdRise: 2,
   minBaseSd: 1,
   minCadence: 120,
@@ -94,7 +95,7 @@ export const cadence = defineDetector<CadenceState>({
   step(s, tick, ctx) {
     const c = ctx.cfg.cadence;
     const sh = ctx.shared;
-    const valid = tick.running && tick.cadence >= c.minCadence && tick.sinceResumeS >= 60;
+    const valid = tick.running && tick.cadence >= c.minCadence && tick.sinceResumeS >= 60 && sh.structured === 0 && !(Math.abs(tick.grade) > 0.06);
     const baseEnd = c.warmupS + c.baselineS;
     if (valid && sh.movingS > c.warmupS && sh.movingS <= baseEnd) {
       s.baseCadSum += tick.cadence;
@@ -131,16 +132,17 @@ export const cadence = defineDetector<CadenceState>({
     }
     const thr = ctx.limits.cadenceDropPct / sh.sens;
     const drop = -change;
-    const unsteady = sdRatio >= c.sdRise && drop > thr / 2;
-    if (drop > thr || unsteady) s.overS += tick.dt;
+    // Rhythm breaking down (cadence SD rising) is research-grade (science.md §2.4: its direction depends on the
+    // protocol) and stop-and-go inflates it: it weighs on the risk score but never prompts on its own.
+    if (drop > thr && s.speed.cv <= 0.1) s.overS += tick.dt;
     else if (!(drop > c.offPct / sh.sens)) s.overS = 0;
     sh.cadenceChangePct = change;
     ctx.factors[F.cadence_fatigue] = Math.max(clamp01(drop / (2 * thr)), clamp01((sdRatio - 1) / (2 * (c.sdRise - 1))));
     const sig = ctx.signals.cadence_fatigue;
     sig.active = s.overS >= c.sustainS;
-    sig.value = drop > thr || !unsteady ? drop : sdRatio * 100;
-    // a: the speed change (%); b: the SD ratio when rhythm, not the drop, is the reason (else NaN).
+    sig.value = drop;
+    // a: the speed change (%); b: unused (NaN).
     sig.a = speedChange;
-    sig.b = drop > thr || !unsteady ? NaN : sdRatio;
+    sig.b = NaN;
   },
 });

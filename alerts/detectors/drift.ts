@@ -30,12 +30,20 @@ export interface DriftConfig {
   thresholdPct: number;
   /** Decoupling below which the condition clears (hysteresis), %. @default 3.5 */
   offPct: number;
-  /** Time above the threshold before prompting, s. @default 180 */
+  /** Time above the threshold before prompting, s. @default 300 */
   sustainS: number;
-  /** Largest coefficient of variation of speed in a window still judged as steady. @default 0.15 */
+  /** Largest coefficient of variation of speed in a window still judged as steady. @default 0.1 */
   maxSpeedCv: number;
   /** Steepest grade still used (|grade|, fraction). @default 0.1 */
   maxAbsGrade: number;
+  /** Largest difference between the window's pace and the baseline's still "the same pace", %. @default 8 */
+  maxPaceChangePct: number;
+  /** Least HR above the expected HR that prompts, bpm (5 % of a low HR is within optical noise). @default 7 */
+  minRiseBpm: number;
+  /** Moving time after a climb before ticks count again (HR lags the climb), s. @default 180 */
+  skipAfterClimbS: number;
+  /** Decoupling that prompts in a race, % (drift at race effort is expected). @default 8 */
+  raceThresholdPct: number;
   /** Moving time after a pause before ticks count again, s. @default 90 */
   skipAfterResumeS: number;
   /** Share of valid ticks a window or the baseline needs. @default 0.6 */
@@ -48,9 +56,13 @@ export const DRIFT_DEFAULTS: DriftConfig = {
   windowS: 600,
   thresholdPct: 5,
   offPct: 3.5,
-  sustainS: 180,
-  maxSpeedCv: 0.15,
+  sustainS: 300,
+  maxSpeedCv: 0.1,
   maxAbsGrade: 0.1,
+  maxPaceChangePct: 8,
+  minRiseBpm: 7,
+  skipAfterClimbS: 180,
+  raceThresholdPct: 8,
   skipAfterResumeS: 90,
   minValidShare: 0.6,
 };
@@ -78,7 +90,12 @@ export const drift = defineDetector<DriftState>({
     const c = ctx.cfg.drift;
     const sh = ctx.shared;
     const valid =
-      tick.running && tick.hrOk && tick.sinceResumeS >= c.skipAfterResumeS && !(Math.abs(tick.grade) > c.maxAbsGrade);
+      tick.running &&
+      tick.hrOk &&
+      sh.structured === 0 &&
+      tick.sinceResumeS >= c.skipAfterResumeS &&
+      tick.sinceClimbS >= c.skipAfterClimbS &&
+      !(Math.abs(tick.grade) > c.maxAbsGrade);
     const baseEnd = c.warmupS + c.baselineS;
     if (valid && sh.movingS > c.warmupS && sh.movingS <= baseEnd) {
       s.baseSpeedSum += tick.gas;
@@ -96,20 +113,23 @@ export const drift = defineDetector<DriftState>({
     const baseReady = sh.movingS > baseEnd && s.baseN >= (c.minValidShare * c.baselineS) / ctx.cfg.engine.tickS;
     if (baseReady && s.hr.validShare >= c.minValidShare && s.speed.cv <= c.maxSpeedCv) {
       const baseNetHr = s.baseHrSum / s.baseN - ctx.profile.hrRest;
-      if (baseNetHr > 10) {
-        const efNet = s.baseSpeedSum / s.baseN / baseNetHr;
+      const baseSpeed = s.baseSpeedSum / s.baseN;
+      // Decoupling compares like with like: at a different pace the HR–speed line is not that of the baseline.
+      if (baseNetHr > 10 && Math.abs(100 * (s.speed.mean / baseSpeed - 1)) <= c.maxPaceChangePct) {
+        const efNet = baseSpeed / baseNetHr;
         hrExpected = ctx.profile.hrRest + s.speed.mean / efNet;
         dec = 100 * (1 - hrExpected / s.hr.mean);
+        if (s.hr.mean - hrExpected < c.minRiseBpm) dec = Math.min(dec, c.offPct);
       }
     }
-    const thr = ctx.limits.driftPct / sh.sens;
+    const thr = (ctx.session === 'race' ? Math.max(ctx.limits.driftPct, c.raceThresholdPct) : ctx.limits.driftPct) / sh.sens;
     if (dec > thr) s.overS += tick.dt;
     else if (!(dec > c.offPct / sh.sens)) s.overS = 0;
     sh.decouplingPct = dec;
     if (dec === dec && !(dec <= sh.maxDecouplingPct)) sh.maxDecouplingPct = dec;
     ctx.factors[F.cardiac_drift] = clamp01(dec / (2 * thr));
     const sig = ctx.signals.cardiac_drift;
-    sig.active = s.overS >= c.sustainS;
+    sig.active = s.overS >= c.sustainS && sh.structured === 0;
     sig.value = dec;
     sig.a = s.hr.mean - hrExpected;
     sig.b = s.overS / 60;

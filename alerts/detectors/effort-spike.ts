@@ -31,6 +31,8 @@ export interface EffortSpikeConfig {
   warmupS: number;
   /** Moving time after a pause before it judges again, s. @default 300 */
   afterResumeS: number;
+  /** Moving time after a climb before it judges again (HR lags the climb), s. @default 180 */
+  afterClimbS: number;
   /** Continuous running needed before the older window starts, s. @default 60 */
   settleS: number;
   /** Time the condition must last, s. @default 30 */
@@ -48,6 +50,7 @@ export const EFFORT_SPIKE_DEFAULTS: EffortSpikeConfig = {
   maxAbsGrade: 0.04,
   warmupS: 600,
   afterResumeS: 300,
+  afterClimbS: 180,
   settleS: 60,
   sustainS: 30,
   minValidShare: 0.8,
@@ -75,7 +78,13 @@ export const effortSpike = defineDetector<EffortSpikeState>({
   step(s, tick, ctx) {
     const c = ctx.cfg.effortSpike;
     s.runStreakS = tick.running ? s.runStreakS + tick.dt : 0;
-    const ok = tick.running && tick.hrOk && !(Math.abs(tick.grade) > c.maxAbsGrade) && tick.sinceResumeS >= c.afterResumeS;
+    const ok =
+      tick.running &&
+      tick.hrOk &&
+      ctx.shared.structured === 0 &&
+      !(Math.abs(tick.grade) > c.maxAbsGrade) &&
+      tick.sinceResumeS >= c.afterResumeS &&
+      tick.sinceClimbS >= c.afterClimbS;
     s.hr.next = NaN;
     if (ok) s.hr.next = tick.hr;
     lagPush(s.hr);

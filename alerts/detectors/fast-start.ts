@@ -1,15 +1,20 @@
 /**
- * Too-fast start: effort in the first minutes above an easy ceiling.
- * Method: over moving time [fromS, untilS], the last minute's mean HR above `hrrCeiling` of HR reserve
- * (Karvonen: rest + share × (max − rest)), sustained for `sustainS` → slow_down, cause `fast_start`. When the
- * athlete's easy pace is known (and the session is not a race), the last minute's grade-adjusted speed must also
- * be above `paceFactor` × easy pace: high HR at an easy flat-equivalent pace is the terrain or the weather, not
- * a fast start. Without HR, the pace test alone decides.
+ * Too-fast start: effort in the first minutes above what this athlete can start at easily.
+ * Method: over moving time [fromS, untilS], judged against the athlete's own numbers (typed or learned):
+ * - pace, when an easy pace, threshold pace or critical speed is known (and the session is not a race): the last
+ *   minute's grade-adjusted speed above `paceFactor` × easy pace, or above `thresholdShare` × threshold pace (or
+ *   critical speed), sustained for `sustainS` — and, when HRmax or threshold HR is known too, HR above its ceiling;
+ * - else HR, when HRmax or threshold HR is known: the last minute's HR above `hrrCeiling` of HR reserve (Karvonen)
+ *   or `lthrShare` of threshold HR, whichever is lower;
+ * - with nothing known, a far more conservative guess: HR above `unknownHrrCeiling` of an assumed reserve for
+ *   `unknownSustainS` (the message says it is a guess). An even hard effort from the gun (a tempo, a race) is
+ *   otherwise indistinguishable from a fast start of an easy run.
  * Reference: fast starters hit the wall more and finish slower (Smyth, > 400k Chicago finishers); a faster first
- * half predicted cramps in a 56 km race (Schwellnus 2011); ACSM warm-up at light-to-moderate effort
- * (science.md §5). The 80 % HRR ceiling is the top of the ACSM 60–80 % HRR training range (§2.5).
- * Messy data: HR stuck at the cadence (optical lock) or missing does not count; the first `fromS` are skipped
- * because optical HR often overshoots at the start. Race sessions use a higher ceiling; intervals turn it off.
+ * half predicted cramps in a 56 km race (Schwellnus 2011); "faster than own capability" is the risk signal, not
+ * HR against an age formula (science.md §5, §6, §2.5: age formulas miss by 7–11 bpm).
+ * Messy data: HR is the engine's filtered HR (spikes and cadence lock removed); the first `fromS` are skipped because
+ * optical HR often overshoots at the start. Race sessions use a higher ceiling; intervals and recognised structured
+ * workouts turn it off.
  * Limits: no HR kinetics model, so a very fast start is seen only once HR has risen (about a minute).
  * @module
  */
@@ -20,17 +25,20 @@ export interface FastStartConfig {
   fromS: number;
   /** End of the watched window, s of moving time. @default 900 */
   untilS: number;
-  /** Easy ceiling as a share of HR reserve. @default 0.8 */
+  /** Easy ceiling as a share of HR reserve (HRmax known). @default 0.8 */
   hrrCeiling: number;
+  /** Easy ceiling as a share of threshold HR (threshold HR known). @default 0.95 */
+  lthrShare: number;
   /** Ceiling for race sessions, share of HR reserve. @default 0.9 */
   raceHrrCeiling: number;
-  /**
-   * Added to the ceiling when HRmax is estimated rather than known: age formulas miss by 7–11 bpm, and a
-   * false "too fast" on an easy start is the nag we most want to avoid. @default 0.05
-   */
-  estimatedHrMaxMargin: number;
+  /** Ceiling when nothing about the athlete is known, share of an assumed HR reserve. @default 0.92 */
+  unknownHrrCeiling: number;
+  /** How long the guess must hold, s. @default 120 */
+  unknownSustainS: number;
   /** Pace ceiling as a multiple of easy-pace speed. @default 1.15 */
   paceFactor: number;
+  /** Pace ceiling as a share of threshold speed (or critical speed). @default 0.97 */
+  thresholdShare: number;
   /** How long the effort must stay above the ceiling, s. @default 60 */
   sustainS: number;
 }
@@ -39,9 +47,12 @@ export const FAST_START_DEFAULTS: FastStartConfig = {
   fromS: 120,
   untilS: 900,
   hrrCeiling: 0.8,
+  lthrShare: 0.95,
   raceHrrCeiling: 0.9,
-  estimatedHrMaxMargin: 0.05,
+  unknownHrrCeiling: 0.92,
+  unknownSustainS: 120,
   paceFactor: 1.15,
+  thresholdShare: 0.97,
   sustainS: 60,
 };
 
@@ -55,33 +66,52 @@ export const fastStart = defineDetector<FastStartState>({
   id: 'fast-start',
   causes: ['fast_start'],
   needs: [],
-  inputs: 'HR vs HR reserve; speed vs easy pace when the profile has one',
+  inputs: 'pace vs easy/threshold pace when known; else HR vs known HRmax or threshold HR; else a conservative HR guess',
   off(ctx, channels) {
     if (ctx.session === 'intervals') return 'off for interval sessions';
-    if (!channels.has('hr') && !(channels.has('speed') && ctx.profile.easyPaceMps > 0)) return 'needs HR, or speed and an easy pace';
+    const p = ctx.profile;
+    const paceRef = p.easyPaceMps > 0 || p.thresholdPaceMps > 0 || p.criticalSpeedMps > 0;
+    if (!channels.has('hr') && !(channels.has('speed') && paceRef)) return 'needs HR, or speed and an easy or threshold pace';
     return null;
   },
   init: () => ({ overS: 0, excess: 0 }),
   step(s, tick, ctx) {
     const c = ctx.cfg.fastStart;
     const sh = ctx.shared;
-    const ceiling = (ctx.session === 'race' ? c.raceHrrCeiling : c.hrrCeiling) + (ctx.profile.hrMaxKnown ? 0 : c.estimatedHrMaxMargin);
-    const inWindow = sh.movingS >= c.fromS && sh.movingS <= c.untilS;
-    const easy = ctx.profile.easyPaceMps;
+    const p = ctx.profile;
+    const race = ctx.session === 'race';
+    const inWindow = sh.movingS >= c.fromS && sh.movingS <= c.untilS && sh.structured === 0;
+    // Pace reference: easy pace first (a start above it is too fast), else threshold / critical speed.
+    const easy = p.easyPaceMps;
+    const thr = p.thresholdPaceMps > 0 ? p.thresholdPaceMps : p.criticalSpeedMps;
+    const paceLimit = race ? NaN : easy > 0 ? easy * c.paceFactor : thr > 0 ? thr * c.thresholdShare : NaN;
+    const paceRef = easy > 0 ? easy : thr;
+    const byPace = paceLimit === paceLimit && sh.gas1m === sh.gas1m;
+    // HR ceiling, as a share of HR reserve.
+    const reserve = p.hrMax - p.hrRest;
+    const known = p.hrMaxKnown || p.lthrKnown;
+    let ceiling = race ? c.raceHrrCeiling : c.hrrCeiling;
+    if (!race && p.lthrKnown) {
+      const byLthr = (c.lthrShare * p.lthr - p.hrRest) / reserve;
+      if (byLthr < ceiling || !p.hrMaxKnown) ceiling = byLthr;
+    }
+    if (!known) ceiling = race ? Math.max(c.unknownHrrCeiling, c.raceHrrCeiling) + 0.04 : c.unknownHrrCeiling;
     const hrOver = sh.hrrFrac > ceiling;
-    const paceKnown = easy > 0 && ctx.session !== 'race' && sh.gas1m === sh.gas1m;
-    const paceOver = paceKnown && sh.gas1m > easy * c.paceFactor;
-    const over = paceKnown ? paceOver && (hrOver || !(sh.hrrFrac === sh.hrrFrac)) : hrOver;
+    // With both a pace reference and known HR numbers, both must say "too fast": high HR at an easy flat-equivalent
+    // pace is the terrain or the weather, and a fast pace at an easy HR is a good day.
+    const hrSays = known && sh.hrrFrac === sh.hrrFrac ? hrOver : true;
+    const over = byPace ? sh.gas1m > paceLimit && hrSays : hrOver;
     if (inWindow && tick.moving && over) s.overS += tick.dt;
     else if (tick.moving || !inWindow) s.overS = 0;
     const level = clamp01((sh.hrrFrac - (ceiling - 0.1)) / 0.2);
     if (inWindow && level > s.excess) s.excess = level;
     ctx.factors[F.fast_start] = inWindow ? level : 0.5 * s.excess;
     const sig = ctx.signals.fast_start;
-    sig.active = inWindow && s.overS >= c.sustainS;
-    sig.value = hrOver ? sh.hrrFrac * 100 : easy > 0 ? (100 * sh.gas1m) / easy : 0;
-    // a: ceiling in bpm (HR case) or the easy speed (pace case, negative to tell them apart); b: minutes in.
-    sig.a = hrOver ? ctx.profile.hrRest + ceiling * (ctx.profile.hrMax - ctx.profile.hrRest) : -easy;
+    const sustain = byPace || known ? c.sustainS : c.unknownSustainS;
+    sig.active = inWindow && s.overS >= sustain;
+    sig.value = byPace ? (100 * sh.gas1m) / paceRef : sh.hrrFrac * 100;
+    // a: ceiling in bpm (HR case) or the reference speed, negative (pace case); b: minutes in.
+    sig.a = byPace ? -paceRef : p.hrRest + ceiling * reserve;
     sig.b = sh.movingS / 60;
   },
 });

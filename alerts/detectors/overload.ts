@@ -73,9 +73,15 @@ export const overload = defineDetector<OverloadState>({
     ctx.factors[F.duration] = clamp01((share - 0.5) / 0.75);
     ctx.factors[F.time_above_threshold] = aboveLevel;
     const sig = ctx.signals.overload;
-    const hardNow = (share >= 1 || sh.aboveThresholdS >= c.maxAboveThresholdS) && s.consecutiveAboveS >= c.promptAboveS;
+    // "Above threshold" is only said against a threshold the athlete's own numbers give (typed or learned).
+    const thresholdKnown = ctx.profile.lthrKnown || ctx.profile.hrMaxKnown;
+    const hardNow =
+      thresholdKnown &&
+      ctx.session !== 'race' &&
+      (share >= 1 || sh.aboveThresholdS >= c.maxAboveThresholdS) &&
+      s.consecutiveAboveS >= c.promptAboveS;
     const tooLong = ctx.profile.usualLongRunKnown && share >= c.promptShare;
-    sig.active = ctx.session !== 'intervals' && tick.moving && (hardNow || tooLong);
+    sig.active = ctx.session !== 'intervals' && sh.structured === 0 && tick.moving && (hardNow || tooLong);
     // value: the share of the usual long run, % (escalation = a further 20 % of it without easing off).
     sig.value = share * 100;
     sig.a = sh.aboveThresholdS / 60;

@@ -68,6 +68,7 @@ export const respiration = defineDetector<RespirationState>({
   causes: ['respiration'],
   needs: ['respiration', 'speed'],
   inputs: 'respiration rate, speed, HR when present',
+  off: (ctx) => (ctx.session === 'intervals' ? 'off for interval sessions' : null),
   init(ctx) {
     const c = ctx.cfg.respiration;
     const w = c.widthS / ctx.cfg.engine.tickS;
@@ -76,7 +77,7 @@ export const respiration = defineDetector<RespirationState>({
   },
   step(s, tick, ctx) {
     const c = ctx.cfg.respiration;
-    const ok = tick.running;
+    const ok = tick.running && ctx.shared.structured === 0;
     const ms = ctx.shared.movingS;
     if (ok && tick.resp === tick.resp && tick.gas === tick.gas && ms > c.warmupS && ms <= c.warmupS + c.baselineS) {
       s.baseResp += tick.resp;

@@ -1,8 +1,10 @@
 /**
  * Electrolytes: estimated sodium lost in sweat, minus logged intake, on long or hot runs.
  * Method: sodium loss = sweat (from the hydration detector, which runs first) × sweat sodium (measured, else
- * 40 mmol/L) × 23 mg/mmol. When the uncovered loss passes `thresholdMg` and the run is long (≥ `minMovingS`) or
- * hot (air ≥ `hotC` and ≥ `hotMinMovingS`) → electrolytes, cause `sodium_loss`, suggesting `adviceMg`.
+ * 40 mmol/L) × 23 mg/mmol. Advice counts as offered: sodium advised and not yet matched by logged electrolytes is
+ * covered too, so the advised total never exceeds the estimated loss. When the uncovered loss passes `thresholdMg`
+ * and the run is long (≥ `minMovingS`) or hot (air ≥ `hotC` and ≥ `hotMinMovingS`) → electrolytes, cause
+ * `sodium_loss`, suggesting up to `adviceMg` (as data: `sodiumMg`), never more than what is uncovered.
  * Reference: sweat sodium 36–43 mmol/L on average, 7–96 range (Baker 2016, Lara 2016; science.md §3.3);
  * whether sodium loss causes cramps is contested (§1.5): most cohorts find no link, but salty sweaters in heat may
  * get whole-body sodium-deficit cramps (Bergeron) and water without electrolytes after ~2 % loss made muscles more
@@ -40,21 +42,22 @@ export const sodium = defineDetector<Record<string, never>>({
   causes: ['sodium_loss'],
   needs: [],
   inputs: 'estimated sweat loss × sweat sodium, minus logged electrolytes and gels',
-  off: (ctx, channels) =>
-    channels.has('speed') || ctx.profile.sweatRateMlPerH > 0 ? null : 'needs speed or a measured sweat rate',
+  needsOneOf: ['speed', 'hr'],
   init: () => ({}),
   step(_s, tick, ctx) {
     const c = ctx.cfg.sodium;
     const sh = ctx.shared;
     sh.sodiumLossMg = sodiumMg(sh.sweatMl, ctx.profile.sweatSodiumMmolPerL);
-    const uncovered = sh.sodiumLossMg - sh.sodiumIntakeMg;
+    const deficit = sh.sodiumLossMg - sh.sodiumIntakeMg;
+    const uncovered = deficit - sh.sodiumAdvisedMg;
     const thr = ctx.limits.sodiumMg;
     const longEnough = sh.movingS >= c.minMovingS || (tick.airTempC >= c.hotC && sh.movingS >= c.hotMinMovingS);
-    ctx.factors[F.sodium_deficit] = clamp01(uncovered / (2 * thr));
+    ctx.factors[F.sodium_deficit] = clamp01(deficit / (2 * thr));
+    const advice = Math.floor(Math.min(c.adviceMg, uncovered) / 50) * 50;
     const sig = ctx.signals.sodium_loss;
-    sig.active = longEnough && uncovered >= thr;
+    sig.active = longEnough && uncovered >= thr && advice >= 100;
     sig.value = uncovered;
-    sig.a = c.adviceMg;
+    sig.a = advice;
     sig.b = sh.sodiumIntakeMg;
   },
 });

@@ -6,6 +6,7 @@
  * writes its timer events after all records, so events are sorted by time before pairing.
  * @module
  */
+import { isRunningSport } from '../sport.js';
 import { getFitGarminProductName, getFitManufacturerName, getFitSportName, getFitSubSportName } from 'fit-file-parser';
 import type { Lap, Leg, RunEvent, RunMeta } from '../sample.js';
 import { enumName, num, timeMs } from './values.js';
@@ -63,7 +64,7 @@ function sportOf(m: FitMessage | undefined): { sport: string | null; subSport: s
 }
 
 function isRunning(sport: string | null): boolean {
-  return sport === 'running';
+  return sport !== null && isRunningSport(sport);
 }
 
 function device(msgs: SummaryMessages): { manufacturer: string | null; product: string | null } {

@@ -98,11 +98,16 @@ function documentedDefaults(source: string): Record<string, number> {
   return out;
 }
 
+it('every prompting cause but a reported cramp is raised by exactly one detector', () => {
+  for (const cause of PRIORITY.filter((c) => c !== 'cramp_reported')) {
+    expect(DETECTORS.filter((d) => d.causes.includes(cause)).map((d) => d.id), cause).toHaveLength(1);
+  }
+});
+
 describe.each(DETECTORS.map((d, i) => [d.id, i] as const))('detector %s', (_id, i) => {
   const d = DETECTORS[i]!;
 
   it('declares causes the policy orders, channels that exist, and a header-documented config section', async () => {
-    expect(d.causes.length).toBeGreaterThan(0);
     for (const c of d.causes) expect(PRIORITY, `${d.id}: cause ${c} has no place in PRIORITY`).toContain(c);
     for (const ch of [...d.needs, ...(d.needsOneOf ?? [])]) expect(CHANNELS).toContain(ch);
     // Its file: the header comment (method, reference, messy-data rule, limits), then a config interface whose

@@ -146,7 +146,7 @@ describe('detectors on telling inputs', () => {
     const slow = replay(run, { profile: athlete, conditions: { tempC: 12, humidity: 50 } }).alerts.filter((a) => a.cause === 'cardiac_drift');
     expect(slow.length).toBeGreaterThanOrEqual(1);
     expect(slow[0]!.t).toBeGreaterThan(1800);
-    expect(slow[0]!.why).toMatch(/^HR up \d+% \(\d+ bpm\) at the same pace for \d+ min\.$/);
+    expect(slow[0]!.why).toMatch(/^HR \d+ bpm \(\d+%\) above what this pace took early in the run, for \d+ min\.$/);
   });
 
   it('the same drift with HR locked onto the cadence is ignored (optical cadence lock)', () => {
