@@ -264,6 +264,8 @@ export async function evaluate({ fast = false, only = null } = {}) {
       row.perHour = hours > 0 ? r.alerts.length / hours : 0;
       for (const a of r.alerts) row.byKind[a.kind] = (row.byKind[a.kind] ?? 0) + 1;
       row.fatigue = r.alerts.filter((a) => FATIGUE_KINDS.includes(a.kind)).length;
+      row.fatiguePerHour = hours > 0 ? row.fatigue / hours : 0;
+      row.perHourByKind = Object.fromEntries(Object.entries(row.byKind).map(([k, n]) => [k, hours > 0 ? n / hours : 0]));
       row.hours = hours;
       row.session = label?.session ?? r.sessionKind ?? null;
       row.rules = ruleChecks(r, { running, session: row.session });
@@ -312,7 +314,7 @@ function printTable({ notes, files, ruleFails, totals }, verbose) {
   const w = Math.min(64, Math.max(...files.map((f) => f.key.length)));
   const short = (k) => (k.length > w ? `…${k.slice(-(w - 1))}` : k);
   const kinds = (b) => KINDS.map((k) => (b[k] ? `${k.replace('slow_down', 'slow').replace('electrolytes', 'elec').replace('cramp_care', 'cramp').replace('hydrate', 'hyd').replace('breathe', 'br')}${b[k]}` : '')).filter(Boolean).join(' ');
-  console.log(`${'file'.padEnd(w)}  ${'sport'.padEnd(10)} ${'dur'.padStart(7)} ${'n'.padStart(3)} ${'/h'.padStart(5)}  ${'by kind'.padEnd(26)} rules  labels`);
+  console.log(`${'file'.padEnd(w)}  ${'sport'.padEnd(10)} ${'dur'.padStart(7)} ${'n'.padStart(3)} ${'/h'.padStart(5)} ${'fat/h'.padStart(5)}  ${'by kind'.padEnd(26)} rules  labels`);
   for (const f of files) {
     const sport = (f.running ? (f.sport ?? f.sourceSport ?? '?') : `(${(f.sourceSport ?? f.sport ?? '?').split('/')[0]})`).slice(0, 10);
     const rulesBad = f.rules.filter((c) => !c.ok).length;
@@ -321,7 +323,7 @@ function printTable({ notes, files, ruleFails, totals }, verbose) {
       console.log(`${short(f.key).padEnd(w)}  ${sport.padEnd(10)} ${f.status}${rulesBad ? '  RULE FAIL' : ''}${lab ? `  labels ${lab}` : ''}`);
       continue;
     }
-    console.log(`${short(f.key).padEnd(w)}  ${sport.padEnd(10)} ${hms(f.durationS).padStart(7)} ${String(f.prompts).padStart(3)} ${f.perHour.toFixed(1).padStart(5)}  ${kinds(f.byKind).padEnd(26)} ${rulesBad ? `FAIL${rulesBad}` : 'ok   '}  ${lab}`);
+    console.log(`${short(f.key).padEnd(w)}  ${sport.padEnd(10)} ${hms(f.durationS).padStart(7)} ${String(f.prompts).padStart(3)} ${f.perHour.toFixed(1).padStart(5)} ${f.fatiguePerHour.toFixed(1).padStart(5)}  ${kinds(f.byKind).padEnd(26)} ${rulesBad ? `FAIL${rulesBad}` : 'ok   '}  ${lab}`);
   }
   if (ruleFails.length) {
     console.log('\nrule failures');
@@ -353,13 +355,13 @@ function printTable({ notes, files, ruleFails, totals }, verbose) {
 function printMarkdown({ files, ruleFails, totals: t }) {
   const cell = (x) => String(x).replace(/\|/g, '/');
   const kinds = (b) => KINDS.filter((k) => b[k]).map((k) => `${k} ${b[k]}`).join(', ');
-  console.log('| File (under ../shared) | Sport | Duration | Prompts | /h | By kind | Rules | Labels |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| File (under ../shared) | Sport | Duration | Prompts | /h | Fatigue /h | By kind | Rules | Labels |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const f of files.filter((x) => (x.running && x.status !== 'format not supported yet') || x.labelled)) {
     const lab = f.labels.length ? `${f.labels.filter((c) => c.ok === true).length}/${f.labels.length}${f.labels.some((c) => c.ok === null) ? ' (not scored)' : ''}` : '';
     const rules = f.rules.filter((c) => !c.ok).map((c) => c.rule).join('; ') || 'ok';
-    if (f.status !== 'analysed') console.log(`| \`${f.key}\` | ${cell(f.sourceSport ?? '')} | ${f.status} | | | | ${f.status === 'crash' ? 'crash' : ''} | ${lab} |`);
-    else console.log(`| \`${f.key}\` | ${cell(f.running ? (f.sourceSport ?? f.sport) : `not running: ${f.sourceSport ?? f.sport}`)} | ${hms(f.durationS)} | ${f.prompts} | ${f.perHour.toFixed(1)} | ${kinds(f.byKind)} | ${rules} | ${lab} |`);
+    if (f.status !== 'analysed') console.log(`| \`${f.key}\` | ${cell(f.sourceSport ?? '')} | ${f.status} | | | | | ${f.status === 'crash' ? 'crash' : ''} | ${lab} |`);
+    else console.log(`| \`${f.key}\` | ${cell(f.running ? (f.sourceSport ?? f.sport) : `not running: ${f.sourceSport ?? f.sport}`)} | ${hms(f.durationS)} | ${f.prompts} | ${f.perHour.toFixed(1)} | ${f.fatiguePerHour.toFixed(1)} | ${kinds(f.byKind)} | ${rules} | ${lab} |`);
   }
   const others = files.filter((x) => !x.running && !x.labelled);
   const later = files.filter((x) => x.status === 'format not supported yet' && !x.labelled);
