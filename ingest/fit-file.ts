@@ -1,5 +1,6 @@
 /**
- * Decoding a FIT file from a path (CLI, scripts): the read error becomes an IngestError like any other.
+ * Decoding a FIT file, FIT only, from a path: the read error becomes an IngestError like any other. Any format
+ * (FIT, GPX, TCX, gzipped), and standard input: ingest/activity-file.ts, which the CLI uses.
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -21,9 +22,4 @@ export async function decodeFitFile(path: string, options?: DecodeFitOptions): P
   return decodeFit(await readFitFile(path), options);
 }
 
-/** `{ error: { code, message } }` for any failure, with a one-line message and never a stack. */
-export function errorJson(err: unknown): { error: { code: string; message: string } } {
-  if (err instanceof IngestError) return { error: err.toJSON() };
-  const message = err instanceof Error ? err.message : String(err);
-  return { error: { code: 'FIT_DECODE_FAILED', message: message.split('\n')[0] ?? 'unknown error' } };
-}
+export { errorJson } from './activity-file.js';

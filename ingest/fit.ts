@@ -5,7 +5,7 @@
  * decodes only the first file of a chain and, with its default `force: true`, skips CRC checks.
  *
  * `decodeFit` is a pure function of the bytes and returns plain objects and typed arrays, so it runs
- * unchanged in a worker thread (ingest/fit-worker.ts) and its result survives structured cloning.
+ * unchanged in a worker thread (ingest/activity-worker.ts) and its result survives structured cloning.
  * @module
  */
 import { Buffer } from 'node:buffer';
@@ -144,9 +144,12 @@ export function decodeFitSync(bytes: Uint8Array, options: DecodeFitOptions = {})
     const data = segmentBytes(bytes, seg);
     const parsed = parseSegment(data);
     const segRecords = list(parsed.records);
-    const restored = restoreNativeRecordFields(parsed, data, parseSegment);
-    if (restored.length > 0) {
-      warnings.add('developer_field_collision', `developer fields named ${restored.join(', ')} hid native values; native values used`);
+    const restored = restoreNativeRecordFields(parsed, data, parseSegment, seg.mismatchedRecordFields);
+    if (restored.colliding.length > 0) {
+      warnings.add('developer_field_collision', `developer fields named ${restored.colliding.join(', ')} hid native values; native values used`);
+    }
+    if (restored.mismatched.length > 0) {
+      warnings.add('field_type_mismatch', `record fields ${restored.mismatched.join(', ')} declared with a base type other than the FIT profile's; read by their declared type`);
     }
     for (const anchor of seg.hrvAfterRecord) hrvAnchorRecord.push(records.length + anchor - 1);
     if (records.length === 0) records = segRecords; // the parser's own array: no copy for one segment

@@ -16,10 +16,10 @@
  */
 import { z } from 'zod';
 import { IngestError, type IngestCode } from './errors.js';
-import { MAX_TIME_JUMP_MS } from './fit/records.js';
+import { MAX_TIME_JUMP_MS } from './columns.js';
 import { IMPLAUSIBLE_CODE, PLAUSIBLE } from './plausible.js';
 import { createRespirationFromRr, type RespirationEstimator, type RespirationState } from './respiration.js';
-import { CHANNELS, emptySample, type Channel, type IngestWarning, type Sample } from './sample.js';
+import { CHANNELS, emptySample, isPosition, type Channel, type IngestWarning, type Sample } from './sample.js';
 
 /** Most samples one batch may carry (10 min at 1 Hz). Bigger batches are refused: split them. */
 export const MAX_BATCH_SAMPLES = 600;
@@ -53,6 +53,8 @@ export const WireSampleSchema = z
     temperature: measured('Temperature the device measured, °C'),
     respiration: measured('Respiration rate, breaths/min'),
     power: measured('Power, W'),
+    lat: z.number().min(-90).max(90).nullable().optional().describe('Latitude, degrees (WGS 84); with `lon`, else ignored'),
+    lon: z.number().min(-180).max(180).nullable().optional().describe('Longitude, degrees (WGS 84); with `lat`, else ignored'),
     rr: z
       .array(z.number())
       .max(MAX_RR_PER_SAMPLE)
@@ -330,6 +332,12 @@ export function createLiveNormalizer(init?: Partial<LiveNormalizerState>): LiveN
       s.temperature = w.temperature ?? NaN;
       s.respiration = w.respiration ?? NaN;
       s.power = w.power ?? NaN;
+      // A position is both halves or neither; (0, 0) is a receiver without a fix (as in the FIT path).
+      const lat = w.lat ?? NaN;
+      const lon = w.lon ?? NaN;
+      const fix = isPosition(lat, lon);
+      s.lat = fix ? lat : NaN;
+      s.lon = fix ? lon : NaN;
       if (!(s.hr >= hrLo && s.hr <= hrHi) && s.hr === s.hr) implausible(st, out, s, 'hr');
       if (!(s.cadence >= cadenceLo && s.cadence <= cadenceHi) && s.cadence === s.cadence) implausible(st, out, s, 'cadence');
       if (!(s.speed >= speedLo && s.speed <= speedHi) && s.speed === s.speed) implausible(st, out, s, 'speed');

@@ -29,6 +29,10 @@ export interface Sample {
   respiration: number;
   /** Power, W. */
   power: number;
+  /** Latitude, degrees (WGS 84), NaN without a fix. Not a channel: the engine never reads it. */
+  lat: number;
+  /** Longitude, degrees (WGS 84), NaN without a fix. */
+  lon: number;
 }
 
 /** The measured channels of a sample (everything but time). */
@@ -44,6 +48,13 @@ export const CHANNELS = [
 ] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/**
+ * Position columns: kept with the samples (a map, a GPX export) but not channels, so the risk engine, which
+ * iterates CHANNELS, never sees them. A run has a position when {@link hasPosition} says so.
+ */
+export const POSITION_FIELDS = ['lat', 'lon'] as const;
+export type PositionField = (typeof POSITION_FIELDS)[number];
+
 /** A fresh sample with every channel missing. */
 export function emptySample(): Sample {
   return {
@@ -57,12 +68,14 @@ export function emptySample(): Sample {
     temperature: NaN,
     respiration: NaN,
     power: NaN,
+    lat: NaN,
+    lon: NaN,
   };
 }
 
 /**
- * A run's samples as columns: one typed array per field, NaN where missing. About 80 bytes a record,
- * so a 24-hour ultra at 1 Hz stays under 7 MB.
+ * A run's samples as columns: one typed array per field, NaN where missing. About 96 bytes a record,
+ * so a 24-hour ultra at 1 Hz stays under 9 MB.
  */
 export interface SampleColumns {
   length: number;
@@ -76,9 +89,12 @@ export interface SampleColumns {
   temperature: Float64Array;
   respiration: Float64Array;
   power: Float64Array;
+  lat: Float64Array;
+  lon: Float64Array;
 }
 
-export const SAMPLE_FIELDS = ['t', 'timestamp', ...CHANNELS] as const;
+/** Every column, in a fixed order (the store codec's bit order: new fields are only ever appended). */
+export const SAMPLE_FIELDS = ['t', 'timestamp', ...CHANNELS, ...POSITION_FIELDS] as const;
 export type SampleField = (typeof SAMPLE_FIELDS)[number];
 
 /** Columns of `length` rows, every value missing (NaN); `allMissing: false` leaves them 0 for a caller that writes every row. */
@@ -96,6 +112,8 @@ export function allocColumns(length: number, allMissing = true): SampleColumns {
     temperature: column(),
     respiration: column(),
     power: column(),
+    lat: column(),
+    lon: column(),
   };
 }
 
@@ -119,7 +137,20 @@ export function readRow(cols: SampleColumns, i: number, out: Sample): Sample {
   out.temperature = cols.temperature[i]!;
   out.respiration = cols.respiration[i]!;
   out.power = cols.power[i]!;
+  out.lat = cols.lat[i]!;
+  out.lon = cols.lon[i]!;
   return out;
+}
+
+/** True when at least one row has both a latitude and a longitude. */
+export function hasPosition(cols: SampleColumns): boolean {
+  for (let i = 0; i < cols.length; i++) if (cols.lat[i] === cols.lat[i] && cols.lon[i] === cols.lon[i]) return true;
+  return false;
+}
+
+/** Valid WGS 84 degrees; (0, 0), what some recorders write without a fix, counts as no position. */
+export function isPosition(lat: number, lon: number): boolean {
+  return lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180 && (lat !== 0 || lon !== 0);
 }
 
 /** RR intervals (beat-to-beat times) from FIT hrv messages or a BLE heart-rate strap. */

@@ -7,6 +7,7 @@
  * The walk only reads record headers and definition messages, so it costs a few ms per MB.
  * @module
  */
+import { mismatchedRecordField } from './native.js';
 import { IngestError } from '../errors.js';
 
 /** FIT global message numbers the normaliser cares about. */
@@ -35,6 +36,11 @@ export interface FitSegment {
    * timestamp, so this anchors their RR intervals to the record they follow.
    */
   hrvAfterRecord: number[];
+  /**
+   * Record fields read by the project that a definition declares with a base type other than the profile's:
+   * fit-file-parser drops them (ingest/fit/native.ts restores them).
+   */
+  mismatchedRecordFields: string[];
 }
 
 export interface FitFrame {
@@ -168,6 +174,10 @@ function walkRecords(
       for (let f = 0; f < fieldCount; f++, q += 3) {
         if (f === 0 && bytes[q] === 253) leadingTimestamp = bytes[q + 1]!;
         size += bytes[q + 1]!;
+        if (global === MESG_RECORD) {
+          const name = mismatchedRecordField(bytes[q]!, bytes[q + 2]!);
+          if (name !== null && !seg.mismatchedRecordFields.includes(name)) seg.mismatchedRecordFields.push(name);
+        }
       }
       if ((header & 0x20) !== 0) {
         if (q + 1 > dataEnd) return p;
@@ -234,6 +244,7 @@ export function frameFit(bytes: Uint8Array): FitFrame {
       crcOk: null,
       recordCount: 0,
       hrvAfterRecord: [],
+      mismatchedRecordFields: [],
     };
     const walkedTo = walkRecords(bytes, dataStart, Math.min(declaredEnd, bytes.length), seg, st);
     seg.completeDataSize = walkedTo - dataStart;

@@ -1,11 +1,13 @@
 /**
- * Piscina worker: decodes a FIT file and analyses it off the event loop, so a large upload never delays live
- * prompts. Returns coded failures as data (an Error's class and code do not survive the thread boundary), and
- * hands the decoded columns back by transfer, not by copy (a copy of a large run is deserialised on the event loop).
+ * Piscina worker: decodes an activity file (FIT, GPX, TCX, gzipped or not: ingest/decode.ts) and analyses it
+ * off the event loop, so a large upload never delays live prompts. Returns coded failures as data (an Error's
+ * class and code do not survive the thread boundary), and hands the decoded columns back by transfer, not by
+ * copy (a copy of a large run is deserialised on the event loop).
  * @module
  */
 import { Piscina } from 'piscina';
-import { decodeFit } from '../../ingest/fit.js';
+import { decodeActivity } from '../../ingest/decode.js';
+import { isActivityErrorCode } from '../../ingest/errors.js';
 import { analyzeRun } from '../../alerts/engine.js';
 import type { EngineOptions, Report } from '../../alerts/types.js';
 import { SAMPLE_FIELDS, type NormalizedRun } from '../../ingest/sample.js';
@@ -18,7 +20,7 @@ export interface UploadCaps {
   maxDurationS: number;
 }
 
-/** A FIT file to decode and analyse, or an already-normalised run (a live run that ended) to analyse. */
+/** An activity file to decode and analyse, or an already-normalised run (a live run that ended) to analyse. */
 export type AnalyzeTask =
   | { bytes: Uint8Array; options: EngineOptions; caps?: UploadCaps }
   | { run: NormalizedRun; options: EngineOptions };
@@ -59,7 +61,7 @@ function movable(result: AnalyzeResult & { ok: true }): unknown {
 
 export default async function analyzeFile(task: AnalyzeTask): Promise<AnalyzeResult> {
   try {
-    const run = 'run' in task ? task.run : await decodeFit(task.bytes);
+    const run = 'run' in task ? task.run : await decodeActivity(task.bytes);
     if ('bytes' in task && task.caps) {
       const problem = capsProblem(run, task.caps);
       if (problem) return { ok: false, ...problem };
@@ -69,7 +71,7 @@ export default async function analyzeFile(task: AnalyzeTask): Promise<AnalyzeRes
     return ('bytes' in task ? movable({ ok: true, run, report }) : { ok: true, run, report }) as AnalyzeResult;
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };
-    if (typeof e?.code === 'string' && /^(FIT_|SAMPLE_)/.test(e.code)) {
+    if (isActivityErrorCode(e?.code) || (typeof e?.code === 'string' && e.code.startsWith('SAMPLE_'))) {
       return { ok: false, code: e.code, message: String(e.message) };
     }
     return { ok: false, code: 'FIT_DECODE_FAILED', message: `could not analyse the file: ${String(e?.message ?? err)}` };

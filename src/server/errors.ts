@@ -32,7 +32,10 @@ export const badString = (where: string) =>
 
 const INGEST_STATUS: Record<string, number> = {
   FIT_TOO_LARGE: 413,
+  XML_TOO_LARGE: 413,
+  GZIP_TOO_LARGE: 413,
   FIT_NOT_FIT: 415,
+  XML_UNSUPPORTED: 415,
   FIT_EMPTY: 400,
 };
 

@@ -847,6 +847,8 @@ function toColumns(samples: readonly Sample[]): SampleColumns {
     cols.t[i] = s.t;
     cols.timestamp[i] = s.timestamp;
     for (const c of CHANNELS) cols[c][i] = s[c];
+    cols.lat[i] = s.lat;
+    cols.lon[i] = s.lon;
   }
   return cols;
 }

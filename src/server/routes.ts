@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import multer from 'multer';
 import { IngestError } from '../../ingest/errors.js';
+import { hasPosition } from '../../ingest/sample.js';
 import type { JournalEntry, RunRecord, RunSummary, Store, StoredRunEvent } from '../store/types.js';
 import * as W from '../wire/schemas.js';
 import type { Analyzer } from './analyzer.js';
@@ -33,7 +34,19 @@ export interface ApiDeps {
   onRunDeleted?: (athleteId: string, runId: string) => void;
 }
 
-const FIT_MEDIA_TYPES = ['application/octet-stream', 'application/vnd.ant.fit', 'application/fit'];
+/** Media types an activity upload may be sent as; the content, not the type, decides the format (ingest/decode.ts). */
+const ACTIVITY_MEDIA_TYPES = [
+  'application/octet-stream',
+  'application/vnd.ant.fit',
+  'application/fit',
+  'application/gpx+xml',
+  'application/vnd.garmin.tcx+xml',
+  'application/tcx+xml',
+  'application/xml',
+  'text/xml',
+  'application/gzip',
+  'application/x-gzip',
+];
 
 /** A list item: the stored summary, with the prompt count and peak risk the store keeps from the report. */
 export function summaryJson(r: RunSummary): W.RunSummaryJson {
@@ -94,8 +107,8 @@ export function apiRouter(deps: ApiDeps): Router {
         next(err);
       });
     }
-    if (!req.headers['content-type'] || req.is(FIT_MEDIA_TYPES)) return void raw(req, res, next);
-    next(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the FIT file as application/octet-stream or multipart field `file`'));
+    if (!req.headers['content-type'] || req.is(ACTIVITY_MEDIA_TYPES)) return void raw(req, res, next);
+    next(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the FIT, GPX or TCX file (or it gzipped) as application/octet-stream or multipart field `file`'));
   }
 
   // Accounts ------------------------------------------------------------------------------------------------
@@ -154,7 +167,7 @@ export function apiRouter(deps: ApiDeps): Router {
       const query = W.UploadQuery.parse(req.query);
       const bytes: Buffer | undefined = req.file ? req.file.buffer : Buffer.isBuffer(req.body) ? req.body : undefined;
       if (!bytes || bytes.length === 0) {
-        throw new IngestError('FIT_EMPTY', req.file || req.is(FIT_MEDIA_TYPES) ? 'the file is empty' : 'no file: send the FIT bytes as the body or as multipart field `file`');
+        throw new IngestError('FIT_EMPTY', req.file || req.is(ACTIVITY_MEDIA_TYPES) ? 'the file is empty' : 'no file: send the FIT, GPX or TCX bytes as the body or as multipart field `file`');
       }
       const sha = createHash('sha256').update(bytes).digest('hex');
       const known = await store.findRunByFileSha(me.id, sha);
@@ -220,7 +233,9 @@ export function apiRouter(deps: ApiDeps): Router {
     const q = W.SamplesQuery.parse(req.query);
     const cols = await store.readSamples(athleteOf(res).id, String(req.params.id));
     if (!cols) throw notFound('run');
-    res.json(sampleWindow(cols, parseFields(q.fields), q));
+    // Every field unless asked for some; lat/lon only for a run with a position (a map, a GPX export).
+    const fields = q.fields || hasPosition(cols) ? parseFields(q.fields) : parseFields(undefined).filter((f) => f !== 'lat' && f !== 'lon');
+    res.json(sampleWindow(cols, fields, q));
   });
 
   router.delete('/runs/:id', auth, async (req, res) => {

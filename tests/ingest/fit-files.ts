@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { IngestCode } from '../../ingest/errors.js';
 import { PLAUSIBLE } from '../../ingest/plausible.js';
-import { CHANNELS } from '../../ingest/sample.js';
+import { CHANNELS, isPosition, SAMPLE_FIELDS } from '../../ingest/sample.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
 import { fitCrc } from '../../ingest/fit/frame.js';
 
@@ -73,7 +73,7 @@ export function checkRun(run: NormalizedRun): void {
   const s = run.samples;
   expect(s.length).toBeGreaterThan(0);
   expect(s.t[0]).toBe(0);
-  for (const f of ['t', 'timestamp', ...CHANNELS] as const) expect(s[f].length).toBe(s.length);
+  for (const f of SAMPLE_FIELDS) expect(s[f].length).toBe(s.length);
   // Plain loops: an expect() per sample would cost seconds on the 100k-record file.
   for (let i = 1; i < s.length; i++) {
     if (!(s.t[i]! >= s.t[i - 1]!)) throw new Error(`t goes back at ${i}`);
@@ -89,6 +89,12 @@ export function checkRun(run: NormalizedRun): void {
       if (v < min || v > max) throw new Error(`${c}[${i}] = ${v} outside ${min}..${max}`);
     }
     expect(run.channels.includes(c), `channel ${c} listed iff it has a value`).toBe(valid > 0);
+  }
+  for (let i = 0; i < s.length; i++) {
+    const lat = s.lat[i]!;
+    const lon = s.lon[i]!;
+    if (Number.isNaN(lat) !== Number.isNaN(lon)) throw new Error(`half a position at ${i}`);
+    if (!Number.isNaN(lat) && !isPosition(lat, lon)) throw new Error(`position ${lat},${lon} at ${i}`);
   }
   expect(run.meta.elapsedS).toBe(s.t[s.length - 1]);
   expect(run.meta.timerS).toBeLessThanOrEqual(run.meta.elapsedS);

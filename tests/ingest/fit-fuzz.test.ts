@@ -80,9 +80,9 @@ describe('mutated and truncated real files: a clean result or a clean IngestErro
   });
 });
 
-describe('fit-worker (piscina)', () => {
+describe('activity-worker (piscina)', () => {
   const pool = new Piscina({
-    filename: fileURLToPath(new URL('../../dist/ingest/fit-worker.js', import.meta.url)),
+    filename: fileURLToPath(new URL('../../dist/ingest/activity-worker.js', import.meta.url)),
     maxThreads: 1,
   });
   afterAll(() => pool.destroy());

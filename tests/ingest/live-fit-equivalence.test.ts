@@ -40,6 +40,8 @@ function toWire(r: RawRecord): WireSample | null {
     temperature: value(r.temperature),
     respiration: value(r.enhanced_respiration_rate) ?? value(r.respiration_rate),
     power: value(r.power),
+    lat: value(r.position_lat), // degrees: fit-file-parser converts the semicircles
+    lon: value(r.position_long),
   };
 }
 

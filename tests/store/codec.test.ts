@@ -19,6 +19,8 @@ const column = (length: number) =>
     fc.tuple(fc.integer({ min: 0, max: 1e6 }), fc.constant(0.1)).map(([first, step]) =>
       Array.from({ length }, (_, i) => Math.round((first + i * step) * 10) / 10), // decimal steps: rarely exact
     ),
+    fc.array(fc.oneof(fc.integer({ min: -(2 ** 31) + 2, max: 2 ** 31 - 2 }).map((k) => k * (180 / 2 ** 31)), fc.constant(NaN)), { minLength: length, maxLength: length }), // FIT positions
+    fc.array(fc.oneof(fc.integer({ min: -1_800_000_000, max: 1_800_000_000 }).map((k) => Number((k / 1e7).toFixed(7))), fc.constant(NaN)), { minLength: length, maxLength: length }), // GPX positions
   );
 
 describe('sample chunk codec', () => {
@@ -69,6 +71,40 @@ describe('sample chunk codec', () => {
     expect(decodeChunks([blob]).speed).toEqual(cols.speed);
     cols.t[50] = 50.5; // breaks the progression: float32 then (50.5 is exact in float32)
     expect(encodeChunk(cols).byteLength).toBe(16 + 100 * 4 + 16 + 100 * 4 + 100 * 8);
+  });
+
+  it('positions: FIT semicircle degrees and GPX 7-place decimals as int32, anything else as float64', () => {
+    const cols = allocColumns(50);
+    for (let i = 0; i < 50; i++) {
+      cols.t[i] = i;
+      cols.lat[i] = (477_123_456 + i * 37) * (180 / 2 ** 31); // what fit-file-parser gives for semicircles
+      cols.lon[i] = Number.parseFloat((8.5123456 + i * 1e-7).toFixed(7)); // what a GPX lon="8.5123457" parses to
+    }
+    cols.lat[7] = NaN;
+    cols.lon[7] = NaN;
+    const blob = encodeChunk(cols);
+    expect(blob[0]).toBe(3);
+    expect(blob.byteLength).toBe(16 + 16 + 50 * 4 + 50 * 4);
+    const back = decodeChunks([blob]);
+    for (const f of ['lat', 'lon'] as const) for (let i = 0; i < 50; i++) expect(Object.is(back[f][i], cols[f][i])).toBe(true);
+    cols.lon[3] = 8.512345678912345; // gpxpy writes 15 digits: no int32 is exact
+    expect(encodeChunk(cols).byteLength).toBe(16 + 16 + 50 * 4 + 50 * 8);
+  });
+
+  it('still reads version-2 chunks (no position fields: they come back NaN)', () => {
+    const v2 = Buffer.alloc(16 + 16 + 3 * 4);
+    v2[0] = 2;
+    v2.writeUInt16LE(0b101, 2); // t (progression) and hr (float32)
+    v2.writeUInt32LE(3, 4);
+    v2.writeUInt16LE(0b100, 8);
+    v2.writeUInt16LE(0b001, 10);
+    v2.writeDoubleLE(0, 16);
+    v2.writeDoubleLE(1, 24);
+    [150, NaN, 152].forEach((v, i) => v2.writeFloatLE(v, 32 + i * 4));
+    const back = decodeChunks([v2]);
+    expect(Array.from(back.t)).toEqual([0, 1, 2]);
+    expect(Array.from(back.hr)).toEqual([150, NaN, 152]);
+    expect(Array.from(back.lat)).toEqual([NaN, NaN, NaN]);
   });
 
   it('still reads version-1 chunks (float64 columns, 8-byte header)', () => {

@@ -92,7 +92,7 @@ export function riskBadge(score: number | null): HTMLElement {
 function uploadCard(): HTMLElement {
   const status = statusLine();
   const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
-  const input = h('input', { type: 'file', id: 'fit-file', accept: '.fit,application/octet-stream', class: 'sr-only' });
+  const input = h('input', { type: 'file', id: 'fit-file', accept: '.fit,.gpx,.tcx,.gz,application/octet-stream,application/gpx+xml,application/vnd.garmin.tcx+xml,application/gzip', class: 'sr-only' });
   const temp = h('input', { id: 'temp', type: 'number', min: -30, max: 50, step: '0.5', inputmode: 'decimal', placeholder: 'e.g. 24' });
   const humidity = h('input', { id: 'humidity', type: 'number', min: 0, max: 100, step: '1', inputmode: 'numeric', placeholder: 'e.g. 60' });
   const zone = h(
