@@ -62,7 +62,7 @@ export interface AnalyzerLimits {
   queueMax?: number;
   /** Uploads one owner may have admitted at once. @default 2 */
   perOwner?: number;
-  /** Most samples one upload may have (413 RUN_TOO_LARGE). @default 500 000 */
+  /** Most samples one upload may have (413 RUN_TOO_LARGE). @default 200 000 */
   maxSamples?: number;
 }
 
@@ -106,7 +106,7 @@ export function createAnalyzer(threads: number, limits: AnalyzerLimits = {}): An
   const slots = new Slots(threads);
   const queueMax = limits.queueMax ?? 16;
   const perOwner = limits.perOwner ?? 2;
-  const caps: UploadCaps = { maxSamples: limits.maxSamples ?? 500_000, maxDurationS: MAX_RUN_DURATION_S };
+  const caps: UploadCaps = { maxSamples: limits.maxSamples ?? 200_000, maxDurationS: MAX_RUN_DURATION_S };
   const byOwner = new Map<string, number>();
   let admitted = 0;
   // Mean seconds an upload holds a worker (exponentially weighted), for Retry-After.

@@ -232,8 +232,8 @@ export const EnvSchema = z.object({
     .describe('Uploads admitted at once (receiving, queued or decoding); more get 429 `UPLOAD_QUEUE_FULL`.'),
   UPLOADS_PER_ATHLETE: z.coerce.number().int().min(1).max(10_000).default(2)
     .describe('Uploads one athlete may have admitted at once; more get 429 `UPLOAD_QUEUE_FULL`.'),
-  UPLOAD_MAX_SAMPLES: z.coerce.number().int().min(1000).max(100_000_000).default(500_000)
-    .describe('Most records one upload may store; more get 413 `RUN_TOO_LARGE`.'),
+  UPLOAD_MAX_SAMPLES: z.coerce.number().int().min(1000).max(100_000_000).default(200_000)
+    .describe('Most records one upload may store (200,000: 55 h at one a second); more get 413 `RUN_TOO_LARGE`. Storing and reading a run costs the event loop in proportion to its records.'),
   LIVE_RUNS_PER_ATHLETE: z.coerce.number().int().min(0).max(1_000_000).default(4)
     .describe('Live runs one athlete may have open in a process; a `start` past it sets aside the quietest run if it has been quiet LIVE_RUN_EVICTABLE_S, else gets `TOO_MANY_RUNS` with `retryAfterMs`; 0 = no cap.'),
   LIVE_RUNS_PER_SOCKET: z.coerce.number().int().min(0).max(1_000_000).default(2)

@@ -87,6 +87,9 @@ describe.skipIf(!PG_URL)('PostgreSQL unavailable for a while', () => {
     let prompt = null as { ms: number; at: number } | null;
     let upAt = 0;
     const health: { status: number; code?: string; state?: string; at: number }[] = [];
+    // The orchestrator's probes: liveness must stay 200 (a restart would not bring the database back), readiness not.
+    const livez: number[] = [];
+    const readyz: number[] = [];
     let reconnect = { recovered: false };
     const outage = async () => {
       await probe.warmUp(30);
@@ -100,6 +103,8 @@ describe.skipIf(!PG_URL)('PostgreSQL unavailable for a while', () => {
       while (performance.now() - t0 < OUTAGE_MS) {
         const h = await api(server.url, 'GET', '/healthz');
         health.push({ status: h.status, code: h.body?.error?.code, state: h.body?.status, at: performance.now() - t0 });
+        livez.push((await api(server.url, 'GET', '/livez')).status);
+        readyz.push((await api(server.url, 'GET', '/readyz')).status);
         await new Promise((r) => setTimeout(r, 250));
       }
       proxy.up();
@@ -124,6 +129,8 @@ describe.skipIf(!PG_URL)('PostgreSQL unavailable for a while', () => {
       promptMs: prompt?.ms ?? -1,
       healthChecksDuringOutage: health.length,
       health503: health.filter((h) => h.status === 503).length,
+      livez200: livez.filter((s) => s === 200).length,
+      readyz503: readyz.filter((s) => s === 503).length,
       ...figures,
       wallS: (performance.now() - started) / 1000,
     });
@@ -134,6 +141,10 @@ describe.skipIf(!PG_URL)('PostgreSQL unavailable for a while', () => {
     expect(prompt!.at).toBeLessThan(upAt);
     expect(figures.samplesStored).toBe(figures.samplesSent);
     expect(health.filter((h) => h.status === 503 && h.code === 'STORE_UNAVAILABLE' && h.state === 'degraded').length).toBeGreaterThan(0);
+    expect(livez.length).toBeGreaterThan(2);
+    expect(livez.every((s) => s === 200)).toBe(true);
+    expect(readyz.filter((s) => s === 503).length).toBeGreaterThan(0);
+    expect((await api(server.url, 'GET', '/readyz')).status).toBe(200);
     expect(figures.samplesLost).toBe(0);
     expect(figures.samplesDoubled).toBe(0);
     expect(mismatches).toEqual([]);
