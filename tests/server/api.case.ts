@@ -36,8 +36,12 @@ export function runApiSuite(backend: Backend): void {
       expect(doc.body.components.schemas.Profile.properties.hrMax.maximum).toBe(240);
       const refs = JSON.stringify(doc.body).match(/"#\/components\/schemas\/[A-Za-z]+"/g) ?? [];
       for (const ref of refs) expect(doc.body.components.schemas).toHaveProperty(ref.slice(22, -1));
+      // The page renders the document with its own same-origin script (tests/dashboard/api-docs.browser.test.ts
+      // reads it in Chromium).
       const page = await fetch(`${base}/api/docs`).then((r) => r.text());
-      expect(page).toContain('/api/openapi.json');
+      expect(page).toContain('<script src="/api/docs.js">');
+      const script = await fetch(`${base}/api/docs.js`).then((r) => r.text());
+      expect(script).toContain('/api/openapi.json');
     });
 
     it('creates athletes with a token shown once and guards every call with it', async () => {

@@ -10,6 +10,8 @@ import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import { commonErrors, operationFor } from '../../src/server/openapi.js';
+import { ErrorBodySchema } from '../../src/wire/schemas.js';
 
 /** Labelled synthetic runs committed in the repository. */
 export const SCENARIOS = join(import.meta.dirname, '..', '..', 'fixtures', 'scenarios');
@@ -115,7 +117,29 @@ export async function api(
   } catch {
     /* not JSON */
   }
+  checkAgainstOpenApi(method, path, res.status, parsed);
   return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/**
+ * Every answer a test gets from a documented operation must be one the OpenAPI document declares for it
+ * (src/server/openapi.ts, made from the same zod schemas): a declared status, and a body its schema accepts (an
+ * error body for the errors). Paths the document does not know (hostile ones, 404s) are not checked here.
+ */
+export function checkAgainstOpenApi(method: string, path: string, status: number, body: unknown): void {
+  const op = operationFor(method, path);
+  if (!op) return;
+  const declared = op.responses[status];
+  if (!declared && !(status in commonErrors(op))) {
+    throw new Error(`${method} ${path} answered ${status}, which the OpenAPI document does not declare for ${op.operationId}`);
+  }
+  const schema = declared?.schema ?? (status >= 400 ? ErrorBodySchema : undefined);
+  if (!schema || (declared?.mediaType !== undefined && declared.mediaType !== 'application/json')) return;
+  const checked = schema.safeParse(body);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new Error(`${method} ${path} → ${status} does not match ${op.operationId}'s schema: ${issue?.path.join('.') || 'body'}: ${issue?.message}`);
+  }
 }
 
 export async function newAthlete(base: string, name = 'Ada', profile?: object): Promise<{ id: string; token: string }> {
