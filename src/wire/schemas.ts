@@ -390,6 +390,11 @@ export const EndRunMsg = z.object({ runId: RunIdSchema }).strict();
 
 
 export type RunSummaryJson = z.infer<typeof RunSummarySchema>;
+/** The answers' types, for clients (the dashboard's src/dashboard/web/src/api.ts) that must not restate them. */
+export type RunPageSummaryJson = z.infer<typeof RunPageSummarySchema>;
+export type SplitJson = RunPageSummaryJson['laps'][number];
+export type CrampJson = z.infer<typeof CrampSchema>;
+export type NewCrampJson = z.input<typeof CrampBody>;
 
 /** Sample batch message (the samples themselves are checked by ingest/live.ts `parseWireBatch`). */
 export const SampleBatchMsgSchema = z

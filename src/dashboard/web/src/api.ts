@@ -4,6 +4,7 @@
  */
 import type { Profile, Report } from '../../../../alerts/types.js';
 import type { RunEvent } from '../../../../ingest/sample.js';
+import type { CrampJson, NewCrampJson, RunPageSummaryJson, SplitJson } from '../../../wire/schemas.js';
 import { toRunSummary, toSampleSeries, type RunSummary, type SampleSeries } from './shapes.js';
 
 export { peakRisk, type RunSummary, type SampleSeries } from './shapes.js';
@@ -14,10 +15,24 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error body's other fields (e.g. a DUPLICATE_RUN's `id`: the run already stored). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }
 }
+
+/** Settings the server serves to the page (GET /api/config). */
+export interface ServerConfig {
+  uploadLimitBytes: number;
+  mapTileUrl: string;
+  mapAttribution: string;
+}
+
+/** One split or lap row of the run summary, and the run page's cards, laps and splits (GET /api/runs/:id): the
+ * types of the schemas the server answers with (src/wire/schemas.ts), not a copy of them. */
+export type SplitRow = SplitJson;
+export type RunPageSummary = RunPageSummaryJson;
 
 const TOKEN_KEY = 'crampguard.token';
 
@@ -58,34 +73,21 @@ export interface StoredRun {
   laps?: { startT: number; endT: number; distanceM: number | null }[];
   pauses?: { startT: number; endT: number }[];
   events?: RunEvent[];
+  /** GET /api/runs/:id only: headline numbers, laps and splits. */
+  summary?: RunPageSummary | null;
+  replayOf?: string | null;
 }
 
 
-/** A journal entry as the server returns it (src/wire/schemas.ts `CrampSchema`). */
-export interface CrampEntry {
-  id: string;
-  runId: string | null;
-  t: number | null;
-  muscle: string;
-  severity: number;
-  note: string;
-  createdAt: string;
-  context: Record<string, unknown>;
-}
-
-export interface NewCramp {
-  id?: string;
-  runId?: string;
-  t?: number;
-  muscle: string;
-  severity: number;
-  note?: string;
-}
+/** A journal entry as the server returns it, and one to record (src/wire/schemas.ts `CrampSchema`, `CrampBody`). */
+export type CrampEntry = CrampJson;
+export type NewCramp = NewCrampJson;
 
 function errorFromBody(status: number, body: unknown, fallback: string): ApiError {
   const err = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
   if (err && typeof err.code === 'string') {
-    return new ApiError(status, err.code, typeof err.message === 'string' ? err.message : fallback);
+    const { error: _error, ...extra } = body as Record<string, unknown>;
+    return new ApiError(status, err.code, typeof err.message === 'string' ? err.message : fallback, extra);
   }
   return new ApiError(status, `HTTP_${status}`, fallback);
 }
@@ -123,7 +125,40 @@ async function request<T>(method: string, path: string, body?: unknown, auth = t
   return parsed as T;
 }
 
+let configPromise: Promise<ServerConfig> | null = null;
+
 export const api = {
+  /** The server's settings for the page, fetched once per page load. */
+  config(): Promise<ServerConfig> {
+    configPromise ??= request<ServerConfig>('GET', '/api/config', undefined, false).catch((err: unknown) => {
+      configPromise = null;
+      throw err;
+    });
+    return configPromise;
+  },
+  /** A run as a file (the token goes in a header, never a URL, so this fetches and hands back a blob). */
+  async exportRun(id: string, format: 'fit' | 'gpx' | 'csv' | 'json'): Promise<{ blob: Blob; filename: string }> {
+    const headers: Record<string, string> = {};
+    const token = session.token();
+    if (token) headers.authorization = `Bearer ${token}`;
+    let response: Response;
+    try {
+      response = await fetch(`/api/runs/${encodeURIComponent(id)}/export?format=${format}`, { headers });
+    } catch {
+      throw new ApiError(0, 'NETWORK', 'Cannot reach the server. Check your connection and try again.');
+    }
+    if (!response.ok) {
+      let body: unknown = null;
+      try {
+        body = await response.json();
+      } catch {
+        body = null;
+      }
+      throw errorFromBody(response.status, body, `Export failed (${response.status}).`);
+    }
+    const filename = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? `run.${format}`;
+    return { blob: await response.blob(), filename };
+  },
   createAthlete(name: string, profile?: Profile): Promise<{ id: string; token: string }> {
     return request('POST', '/api/athletes', { name, ...(profile ? { profile } : {}) }, false);
   },
