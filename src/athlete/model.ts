@@ -174,8 +174,18 @@ export function criticalSpeed(mmp: Record<string, number>): { cs: number; dPrime
   return { cs, dPrime, points: n };
 }
 
+export interface FoldOptions {
+  /**
+   * Also the training view's series (`weeks`, `history`: every run's load). Off, only the runs of the last 28 days
+   * get a load (for the load ratio) and the series stay empty: what an analysis needs, at a fraction of the cost.
+   * @default true
+   */
+  training?: boolean;
+}
+
 /** The model from every stored summary of the athlete. Order of `rows` does not matter. */
-export function foldModel(input: readonly SummaryRow[]): AthleteModel {
+export function foldModel(input: readonly SummaryRow[], options: FoldOptions = {}): AthleteModel {
+  const training = options.training ?? true;
   const rows = input
     .filter((r) => r.summary.startMs !== null && Number.isFinite(r.summary.startMs))
     .sort((a, b) => a.summary.startMs! - b.summary.startMs! || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
@@ -316,22 +326,25 @@ export function foldModel(input: readonly SummaryRow[]): AthleteModel {
     model.cadence = { ...learned(spm, cadRows, 1), atSpeedMps: at, slopePerMps: slope === null ? null : round(slope, 2) };
   }
 
-  // Load per run: TRIMP when HR covers most of it; otherwise minutes × the athlete's median TRIMP per minute.
+  // Load per run: TRIMP when HR covers at least half of it (scaled up to the moving time: sparse GPX/TCX HR);
+  // otherwise minutes × the median TRIMP per minute of the last 28 days' HR runs (1 without any).
   const loads = new Map<string, number>();
   const perMin: number[] = [];
-  for (const r of rows) {
+  const lastMonth = within(28);
+  const loaded = training ? rows : lastMonth;
+  const inMonth = new Set(lastMonth.map((r) => r.runId));
+  for (const r of loaded) {
     if (hrMax !== null && r.summary.hrCoverage >= 0.5 && r.summary.movingS > 0) {
-      // HR on part of the run (sparse GPX/TCX points): the histogram scaled up to the whole moving time.
       const l = trimp(r.summary, hrMax) / r.summary.hrCoverage;
       loads.set(r.runId, l);
-      perMin.push(l / (r.summary.movingS / 60));
+      if (inMonth.has(r.runId)) perMin.push(l / (r.summary.movingS / 60));
     }
   }
   const rate = perMin.length ? median(perMin) : 1;
-  for (const r of rows) if (!loads.has(r.runId)) loads.set(r.runId, rate * (r.summary.movingS / 60));
+  for (const r of loaded) if (!loads.has(r.runId)) loads.set(r.runId, rate * (r.summary.movingS / 60));
 
   const weeks = new Map<number, WeekRow>();
-  for (const r of rows) {
+  for (const r of training ? rows : []) {
     const ws = weekStart(r.summary.startMs!);
     let w = weeks.get(ws);
     if (!w) weeks.set(ws, (w = { week: isoDate(ws), runs: 0, distanceKm: 0, movingMin: 0, longestMin: 0, load: 0 }));
@@ -344,7 +357,7 @@ export function foldModel(input: readonly SummaryRow[]): AthleteModel {
   model.weeks = [...weeks.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([, w]) => ({ ...w, distanceKm: round(w.distanceKm, 2), movingMin: round(w.movingMin, 1), longestMin: round(w.longestMin, 1), load: round(w.load, 1) }));
-  model.history = rows.map((r) => ({
+  model.history = (training ? rows : []).map((r) => ({
     runId: r.runId,
     date: new Date(r.summary.startMs!).toISOString(),
     movingMin: round(r.summary.movingS / 60, 1),
@@ -356,7 +369,7 @@ export function foldModel(input: readonly SummaryRow[]): AthleteModel {
   if (asOfMs - rows[0]!.summary.startMs! >= 21 * DAY_MS) {
     let acute = 0;
     let chronic = 0;
-    for (const r of rows) {
+    for (const r of loaded) {
       const age = asOfMs - r.summary.startMs!;
       if (age < 7 * DAY_MS) acute += loads.get(r.runId)!;
       if (age < 28 * DAY_MS) chronic += loads.get(r.runId)!;

@@ -33,7 +33,7 @@ export function registerAthleteRoutes(router: Router, deps: { store: Store; athl
 
   router.get('/athletes/me/model', auth, async (_req, res) => {
     const me = athleteOf(res);
-    const { options, model } = await deps.athletes.engineOptions(me.id, me.profile);
+    const [{ options }, model] = await Promise.all([deps.athletes.engineOptions(me.id, me.profile), deps.athletes.trainingModel(me.id)]);
     res.json({ model, profile: options.profile, sources: profileSources(me.profile, options.profile ?? {}) });
   });
 

@@ -1,9 +1,11 @@
 /**
  * The athlete model on the server: the one place uploads, live runs, the cramp journal and re-analysis get the
  * profile the engine uses (typed > learned > default, src/athlete/profile-merge.ts), the model it came from, and
- * the summary row a stored run adds. The model is folded from the stored summary rows on each use (no cache to
- * go stale across processes): the same stored runs give the same model, and so the same `athleteModel` stamp,
- * to a live start and an upload at the same moment.
+ * the summary row a stored run adds. The model is folded from the stored summary rows, checked against the store
+ * on every use: the rows' stamps (run, version, time stored; no bodies) are read, and only rows this process has
+ * not parsed yet are fetched, so adding a run costs one row and one fold, and a row added or deleted by another
+ * process is seen at once. The same stored runs give the same model, and so the same `athleteModel` stamp, to a
+ * live start and an upload at the same moment.
  * @module
  */
 import type { CrampContext, EngineOptions, Profile, Report } from '../../alerts/types.js';
@@ -13,7 +15,8 @@ import { foldModel, type AthleteModel } from '../athlete/model.js';
 import { mergeProfile, modelStamp, type ModelStamp } from '../athlete/profile-merge.js';
 import { storedRunToNormalized } from '../athlete/stored-run.js';
 import { summarizeRun } from '../athlete/summary.js';
-import type { Store } from '../store/types.js';
+import type { Store, StoredRunSummary } from '../store/types.js';
+import type { SummaryRow } from '../athlete/model.js';
 import type { Analyzer } from './analyzer.js';
 
 /** Engine options as the server stores them with a run: plus the model the profile was merged from. */
@@ -37,13 +40,53 @@ export async function recordRunSummary(store: Store, athleteId: string, runId: s
   await store.saveRunSummary(athleteId, runId, summarizeRun(run));
 }
 
+/** Athletes whose parsed rows are kept (least recently used go first). */
+const CACHED_ATHLETES = 200;
+
+interface Cached {
+  rows: Map<string, { stamp: string; row: SummaryRow }>;
+  /** Stamps of every row the model was folded from, in order, and the model. */
+  signature: string;
+  model: AthleteModel;
+}
+
+const stampOf = (s: Omit<StoredRunSummary, 'summary'>) => `${s.version}:${s.savedAtMs}`;
+
 export class AthleteService {
+  private readonly cache = new Map<string, Cached>();
+
   constructor(
     private readonly store: Store,
     private readonly analyzer: Pick<Analyzer, 'analyzeRun'>,
   ) {}
 
   async model(athleteId: string): Promise<AthleteModel> {
+    const stamps = await this.store.listRunSummaryStamps(athleteId);
+    const signature = stamps.map((s) => `${s.runId}@${stampOf(s)}`).join(',');
+    const cached = this.cache.get(athleteId);
+    this.cache.delete(athleteId);
+    if (cached && cached.signature === signature) {
+      this.cache.set(athleteId, cached);
+      return cached.model;
+    }
+    const old = cached?.rows ?? new Map<string, { stamp: string; row: SummaryRow }>();
+    const missing = stamps.filter((s) => old.get(s.runId)?.stamp !== stampOf(s)).map((s) => s.runId);
+    const fetched = missing.length ? await this.store.listRunSummaries(athleteId, { runIds: missing }) : [];
+    const rows = new Map<string, { stamp: string; row: SummaryRow }>();
+    const fresh = new Map(fetched.map((f) => [f.runId, f]));
+    for (const s of stamps) {
+      const f = fresh.get(s.runId);
+      const entry = f ? { stamp: stampOf(f), row: { runId: f.runId, summary: f.summary } } : old.get(s.runId);
+      if (entry) rows.set(s.runId, entry);
+    }
+    const model = foldModel([...rows.values()].map((e) => e.row), { training: false });
+    this.cache.set(athleteId, { rows, signature, model });
+    while (this.cache.size > CACHED_ATHLETES) this.cache.delete(this.cache.keys().next().value!);
+    return model;
+  }
+
+  /** The model with the training view's series (weekly volume, every run's load and decoupling): not cached. */
+  async trainingModel(athleteId: string): Promise<AthleteModel> {
     const rows = await this.store.listRunSummaries(athleteId);
     return foldModel(rows.map((r) => ({ runId: r.runId, summary: r.summary })));
   }

@@ -60,6 +60,7 @@ import {
   toStoreError,
   toStoredAlert,
   toStoredRunSummary,
+  toRunSummaryStamp,
   uploadChunks,
   uploadedRunRecord,
   type RunProgress,
@@ -885,14 +886,26 @@ export class PostgresStore implements Store {
     });
   }
 
-  listRunSummaries(athleteId: string): Promise<StoredRunSummary[]> {
+  listRunSummaries(athleteId: string, options: { runIds?: readonly string[] } = {}): Promise<StoredRunSummary[]> {
+    return this.#do(async (db) => {
+      const some = options.runIds !== undefined;
+      const { rows } = await db.query(
+        `SELECT r.id AS run_id, s.version, s.body, s.created_at FROM run_summaries s JOIN runs r ON r.n = s.run_n
+         WHERE s.athlete_id = $1 AND r.athlete_id = s.athlete_id ${some ? 'AND r.id = ANY($2::text[])' : ''} ORDER BY s.run_n`,
+        some ? [athleteId, [...options.runIds!]] : [athleteId],
+      );
+      return (rows as Row[]).map(toStoredRunSummary);
+    });
+  }
+
+  listRunSummaryStamps(athleteId: string): Promise<Array<Omit<StoredRunSummary, 'summary'>>> {
     return this.#do(async (db) => {
       const { rows } = await db.query(
-        `SELECT r.id AS run_id, s.version, s.body FROM run_summaries s JOIN runs r ON r.n = s.run_n
+        `SELECT r.id AS run_id, s.version, s.created_at FROM run_summaries s JOIN runs r ON r.n = s.run_n
          WHERE s.athlete_id = $1 AND r.athlete_id = s.athlete_id ORDER BY s.run_n`,
         [athleteId],
       );
-      return (rows as Row[]).map(toStoredRunSummary);
+      return (rows as Row[]).map(toRunSummaryStamp);
     });
   }
 }

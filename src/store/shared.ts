@@ -433,5 +433,9 @@ export function checkRunSummary(summary: unknown): number {
 }
 
 export function toStoredRunSummary(row: Row): StoredRunSummary {
-  return { runId: row.run_id as string, version: num(row.version), summary: json(row.body)! };
+  return { runId: row.run_id as string, version: num(row.version), summary: json(row.body)!, savedAtMs: num(row.created_at) };
+}
+
+export function toRunSummaryStamp(row: Row): Omit<StoredRunSummary, 'summary'> {
+  return { runId: row.run_id as string, version: num(row.version), savedAtMs: num(row.created_at) };
 }

@@ -63,6 +63,7 @@ import {
   toStoreError,
   toStoredAlert,
   toStoredRunSummary,
+  toRunSummaryStamp,
   uploadChunks,
   uploadedRunRecord,
   type RunProgress,
@@ -215,7 +216,15 @@ function prepareAll(db: Database.Database) {
        ON CONFLICT (run_n) DO UPDATE SET version = excluded.version, body = excluded.body, created_at = excluded.created_at`,
     ),
     listSummaries: db.prepare(
-      `SELECT r.id AS run_id, s.version, s.body FROM run_summaries s JOIN runs r ON r.n = s.run_n
+      `SELECT r.id AS run_id, s.version, s.body, s.created_at FROM run_summaries s JOIN runs r ON r.n = s.run_n
+       WHERE s.athlete_id = ? AND r.athlete_id = s.athlete_id ORDER BY s.run_n`,
+    ),
+    listSomeSummaries: db.prepare(
+      `SELECT r.id AS run_id, s.version, s.body, s.created_at FROM run_summaries s JOIN runs r ON r.n = s.run_n
+       WHERE s.athlete_id = ? AND r.athlete_id = s.athlete_id AND r.id IN (SELECT value FROM json_each(?)) ORDER BY s.run_n`,
+    ),
+    summaryStamps: db.prepare(
+      `SELECT r.id AS run_id, s.version, s.created_at FROM run_summaries s JOIN runs r ON r.n = s.run_n
        WHERE s.athlete_id = ? AND r.athlete_id = s.athlete_id ORDER BY s.run_n`,
     ),
     schemaVersion: db.prepare('SELECT MAX(version) FROM schema_migrations').pluck(),
@@ -745,7 +754,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  listRunSummaries(athleteId: string): Promise<StoredRunSummary[]> {
-    return this.#do(() => (this.#s.listSummaries.all(athleteId) as Row[]).map(toStoredRunSummary));
+  listRunSummaries(athleteId: string, options: { runIds?: readonly string[] } = {}): Promise<StoredRunSummary[]> {
+    return this.#do(() => {
+      const rows = options.runIds
+        ? (this.#s.listSomeSummaries.all(athleteId, JSON.stringify(options.runIds)) as Row[])
+        : (this.#s.listSummaries.all(athleteId) as Row[]);
+      return rows.map(toStoredRunSummary);
+    });
+  }
+
+  listRunSummaryStamps(athleteId: string): Promise<Array<Omit<StoredRunSummary, 'summary'>>> {
+    return this.#do(() => (this.#s.summaryStamps.all(athleteId) as Row[]).map(toRunSummaryStamp));
   }
 }

@@ -312,6 +312,8 @@ export interface StoredRunSummary {
   /** The summary's own version (`SUMMARY_VERSION` when it was computed). */
   version: number;
   summary: RunSummaryRow;
+  /** When the row was stored (epoch ms; a replaced row gets a new one): with `version`, what a cache checks. */
+  savedAtMs: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -422,8 +424,10 @@ export interface Store {
    * goes when the run is deleted.
    */
   saveRunSummary(athleteId: string, runId: string, summary: RunSummaryRow): Promise<boolean>;
-  /** Every summary row of the athlete, in run creation order. */
-  listRunSummaries(athleteId: string): Promise<StoredRunSummary[]>;
+  /** The athlete's summary rows in run creation order: all, or only those of `runIds`. */
+  listRunSummaries(athleteId: string, options?: { runIds?: readonly string[] }): Promise<StoredRunSummary[]>;
+  /** The same rows without their bodies (cheap): what a cache of parsed rows compares against. */
+  listRunSummaryStamps(athleteId: string): Promise<Array<Omit<StoredRunSummary, 'summary'>>>;
 }
 
 /** Rows per stored chunk for uploaded runs. */

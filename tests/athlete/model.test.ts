@@ -123,6 +123,13 @@ describe('the fold', () => {
     );
   });
 
+  test('without the training series the fold gives the same model otherwise', () => {
+    const lean = foldModel(rows, { training: false });
+    expect(lean.weeks).toEqual([]);
+    expect(lean.history).toEqual([]);
+    expect({ ...lean, weeks: model.weeks, history: model.history }).toEqual(model);
+  });
+
   test('the key changes when a run is added or deleted, and only then', () => {
     const k = foldModel(rows).key;
     expect(foldModel([...rows].reverse()).key).toBe(k);
