@@ -119,6 +119,8 @@ export interface AppConfig {
   readonly socketAuthFailuresPerTokenPerMin: number;
   /** How long socket.io keeps a dropped watch connection's state (rooms, missed alerts) to recover it, ms. */
   readonly socketRecoveryMs: number;
+  /** Broadcasts kept for recovering connections, at most (one process; with Redis, REDIS_STREAM_MAXLEN). */
+  readonly socketRecoveryMaxPackets: number;
 }
 
 export const DEFAULT_MAP_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
@@ -254,6 +256,8 @@ export const EnvSchema = z.object({
     .describe('Failed watch handshakes a minute with one presented token; past it that token is refused `RATE_LIMITED` before any lookup; 0 = off.'),
   SOCKET_RECOVERY_S: z.coerce.number().int().min(0).max(3600).default(120)
     .describe('How long socket.io keeps a dropped watch connection\'s state (rooms, missed alerts) to recover it, s; 0 = no recovery.'),
+  SOCKET_RECOVERY_MAX_PACKETS: z.coerce.number().int().min(100).max(10_000_000).default(50_000)
+    .describe('Pushes kept for recovering watch connections, at most (one process, the oldest dropped first; risk pushes are never kept); with REDIS_URL the stream\'s REDIS_STREAM_MAXLEN bounds it instead.'),
 });
 
 /** TRUST_PROXY as express takes it: a boolean, a hop count, or the list as written. */
@@ -326,5 +330,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     socketAthleteMessagesPerS: e.SOCKET_ATHLETE_MESSAGES_PER_S,
     socketAuthFailuresPerTokenPerMin: e.SOCKET_AUTH_FAILURES_TOKEN_PER_MIN,
     socketRecoveryMs: e.SOCKET_RECOVERY_S * 1000,
+    socketRecoveryMaxPackets: e.SOCKET_RECOVERY_MAX_PACKETS,
   });
 }

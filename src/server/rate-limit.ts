@@ -13,6 +13,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { bearerToken } from './auth.js';
+import { clientAddress, type TrustProxy } from './client-address.js';
 
 interface Bucket {
   tokens: number;
@@ -129,7 +130,8 @@ export function rateLimiter(settings: RateLimitSettings): RequestHandler | null 
     let r: TakeResult = { ok: true, remaining: Number.POSITIVE_INFINITY, retryAfterS: 0, retryAfterMs: 0, resetS: 0 };
     let limit = 0;
     if (byAddress) {
-      r = byAddress.take(`a:${req.socket.remoteAddress ?? 'unknown'}`, now);
+      // req.ip: the client's address as TRUST_PROXY says (the TCP peer's when it is off).
+      r = byAddress.take(`a:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`, now);
       limit = byAddress.capacity;
     }
     const token = byToken ? bearerToken(req.get('authorization')) : null;
@@ -156,6 +158,8 @@ export interface HandshakeLimitSettings {
   perAddressPerMin: number;
   /** Failed socket handshakes (no or unknown token) a minute per client address; 0 = no limit. */
   authFailuresPerAddressPerMin: number;
+  /** Failed handshakes a minute with one presented token (the same bad token again and again). @default 10 */
+  authFailuresPerTokenPerMin?: number;
 }
 
 /** A refused handshake: what the watch is told. */
@@ -165,70 +169,113 @@ export interface HandshakeRefusal {
   retryAfterS: number;
 }
 
+/** How long a token (or an address) that authenticated counts as known-good, ms. */
+const KNOWN_GOOD_MS = 10 * 60_000;
+/** Known-good tokens and addresses remembered (least recently seen forgotten first). */
+const KNOWN_GOOD_MAX = 50_000;
+
+/** A bounded map of key → when last seen good, least recently seen first. */
+class KnownGood {
+  private readonly at = new Map<string, number>();
+  add(key: string, now: number): void {
+    this.at.delete(key);
+    this.at.set(key, now);
+    if (this.at.size > KNOWN_GOOD_MAX) this.at.delete(this.at.keys().next().value!);
+  }
+  has(key: string, now: number): boolean {
+    const t = this.at.get(key);
+    return t !== undefined && now - t < KNOWN_GOOD_MS;
+  }
+}
+
 /**
- * Budgets for socket handshakes per client address, checked before a token is hashed or looked up:
- * - every handshake takes one from `perAddressPerMin`;
- * - a failed one (no token, unknown token) also takes one from `authFailuresPerAddressPerMin`, and while that
- *   budget is spent every handshake from the address is refused (a good token waits like everyone behind the
- *   address; the budget refills continuously, so nobody is locked out for longer than `retryAfterMs`);
+ * Budgets for socket handshakes, checked before a token is looked up where they can be:
+ * - every handshake takes one from its address's `perAddressPerMin`; past it the handshake is refused
+ *   RATE_LIMITED, except with a token that authenticated recently (a watch behind a busy address gets in);
+ * - a presented token that failed `authFailuresPerTokenPerMin` times is refused RATE_LIMITED before its lookup;
+ * - a failed handshake (no token, unknown token) takes one from its address's `authFailuresPerAddressPerMin`;
+ *   past it a failure is answered RATE_LIMITED with `retryAfterMs` instead of BAD_TOKEN. Failures never shut a
+ *   valid token out: behind one address (a NAT, a balancer without TRUST_PROXY) 60 bad handshakes of one client
+ *   used to lock every watch there out for the minute;
  * - a refusal is a socket.io `connect_error` with `data: {code: 'RATE_LIMITED', retryAfterMs}`. An address that
- *   goes on regardless (more than `REFUSALS_PER_MIN` such refusals a minute) is then turned away at the HTTP
- *   upgrade, before a websocket, an engine.io socket or a socket.io client exists for it: `429` with
- *   `Retry-After` (see {@link guardUpgrades}). Those cost the event loop a fraction of a full handshake.
+ *   goes on regardless (more than `REFUSALS_PER_MIN` such refusals a minute) and has had no good handshake in
+ *   the last 10 minutes is then turned away at the HTTP upgrade, before a websocket, an engine.io socket or a
+ *   socket.io client exists for it: `429` with `Retry-After` (see {@link guardUpgrades}). An address with good
+ *   watches behind it is never refused at the upgrade (the token is not known there).
  *
- * The address is the TCP peer's, as for the HTTP limits (`trust proxy` is off): behind a proxy, every watch
- * shares the proxy's budgets. Per process, like the HTTP limits.
+ * The address is the client's as `TRUST_PROXY` says (src/server/client-address.ts). Per process, like the HTTP
+ * limits.
  */
 export class HandshakeLimiter {
   /** Coded refusals an address gets a minute before it is refused at the HTTP upgrade instead. */
   static readonly REFUSALS_PER_MIN = 30;
   private readonly all: TokenBuckets | null;
   private readonly failures: TokenBuckets | null;
+  private readonly tokenFailures: TokenBuckets | null;
   private readonly refusals = new TokenBuckets(HandshakeLimiter.REFUSALS_PER_MIN);
+  private readonly goodTokens = new KnownGood();
+  private readonly goodAddresses = new KnownGood();
 
   constructor(settings: HandshakeLimitSettings) {
     this.all = settings.perAddressPerMin > 0 ? new TokenBuckets(settings.perAddressPerMin) : null;
     this.failures = settings.authFailuresPerAddressPerMin > 0 ? new TokenBuckets(settings.authFailuresPerAddressPerMin) : null;
+    const perToken = settings.authFailuresPerTokenPerMin ?? 10;
+    this.tokenFailures = perToken > 0 && this.failures ? new TokenBuckets(perToken) : null;
   }
 
   get enabled(): boolean {
     return this.all !== null || this.failures !== null;
   }
 
-  /** At the socket.io handshake: null to go on (then call `failed` if the token is refused), or the refusal. */
-  admit(address: string, now = performance.now()): HandshakeRefusal | null {
-    const all = this.all?.take(address, now);
-    if (all && !all.ok) {
-      return { message: `too many connections from this address: retry in ${all.retryAfterS} s`, retryAfterMs: all.retryAfterMs, retryAfterS: all.retryAfterS };
+  /**
+   * At the socket.io handshake, before the token is looked up: null to go on (then call `failed` or
+   * `succeeded`), or the refusal. `token` is the presented token (null: none).
+   */
+  admit(address: string, token: string | null, now = performance.now()): HandshakeRefusal | null {
+    const key = token === null ? null : tokenKey(token);
+    if (key !== null && this.tokenFailures) {
+      const f = this.tokenFailures.peek(key, now);
+      if (!f.ok) return refusal('this token failed too often: retry', f);
     }
-    return this.failureRefusal(address, now);
+    const all = this.all?.take(address, now);
+    if (all && !all.ok && !(key !== null && this.goodTokens.has(key, now))) {
+      return refusal('too many connections from this address', all);
+    }
+    return null;
   }
 
-  /** A handshake from `address` failed (no token, unknown token). */
-  failed(address: string): void {
-    this.failures?.take(address);
+  /**
+   * A handshake from `address` failed (no token, unknown token): null to answer with the failure's own code,
+   * or a RATE_LIMITED refusal when the address has failed too often (it should wait, not retry at once).
+   */
+  failed(address: string, token: string | null, now = performance.now()): HandshakeRefusal | null {
+    if (token !== null) this.tokenFailures?.take(tokenKey(token), now);
+    const f = this.failures?.take(address, now);
+    return f && !f.ok ? refusal('too many failed handshakes from this address', f) : null;
+  }
+
+  /** A handshake from `address` authenticated with `token`. */
+  succeeded(address: string, token: string, now = performance.now()): void {
+    this.goodTokens.add(tokenKey(token), now);
+    this.goodAddresses.add(address, now);
   }
 
   /**
    * At the HTTP upgrade, before socket.io: null to let the handshake go on, or the refusal when the address is
-   * over a budget and has used up its coded refusals (it does not wait as told). A handshake let through while
-   * the address is over a budget uses one coded refusal (socket.io will refuse it with a code).
+   * over a budget, has used up its coded refusals (it does not wait as told), and no good watch has connected
+   * from it lately. A handshake let through while the address is over a budget uses one coded refusal.
    */
   shunned(address: string, now = performance.now()): HandshakeRefusal | null {
     const all = this.all?.peek(address, now);
-    const refusal =
-      all && !all.ok
-        ? { message: 'too many connections from this address', retryAfterMs: all.retryAfterMs, retryAfterS: all.retryAfterS }
-        : this.failureRefusal(address, now);
-    if (!refusal || this.refusals.take(address, now).ok) return null;
-    return refusal;
+    const failures = this.failures?.peek(address, now);
+    const over = all && !all.ok ? all : failures && !failures.ok ? failures : null;
+    if (!over || this.goodAddresses.has(address, now) || this.refusals.take(address, now).ok) return null;
+    return refusal('too many connections from this address', over);
   }
+}
 
-  private failureRefusal(address: string, now: number): HandshakeRefusal | null {
-    const f = this.failures?.peek(address, now);
-    if (!f || f.ok) return null;
-    return { message: `too many failed handshakes from this address: retry in ${f.retryAfterS} s`, retryAfterMs: f.retryAfterMs, retryAfterS: f.retryAfterS };
-  }
+function refusal(what: string, r: TakeResult): HandshakeRefusal {
+  return { message: `${what}: retry in ${r.retryAfterS} s`, retryAfterMs: r.retryAfterMs, retryAfterS: r.retryAfterS };
 }
 
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -238,11 +285,11 @@ type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => v
  * shuns gets `429 Too Many Requests` with `Retry-After` and `{error:{code:'RATE_LIMITED'}}`, and the socket is
  * closed before socket.io sees the request. Call after socket.io has attached to `http`.
  */
-export function guardUpgrades(http: HttpServer, limiter: HandshakeLimiter): void {
+export function guardUpgrades(http: HttpServer, limiter: HandshakeLimiter, trust: TrustProxy = () => false): void {
   const listeners = http.listeners('upgrade') as UpgradeListener[];
   http.removeAllListeners('upgrade');
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refusal = limiter.shunned(req.socket.remoteAddress ?? 'unknown');
+    const refusal = limiter.shunned(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trust));
     if (refusal) {
       const body = JSON.stringify({ error: { code: 'RATE_LIMITED', message: refusal.message, retryAfterMs: refusal.retryAfterMs } });
       socket.on('error', () => {});

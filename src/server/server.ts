@@ -19,6 +19,7 @@ import { LiveBacklog } from './live-run.js';
 import type { AppConfig } from './config.js';
 import { RunLeases, type LeaseRedis } from './lease.js';
 import { Metrics } from './metrics.js';
+import { compileTrustProxy } from './client-address.js';
 import { guardUpgrades, HandshakeLimiter, rateLimiter } from './rate-limit.js';
 import { WatchService } from './watch.js';
 import { watchHttpRouter } from './watch-http.js';
@@ -143,19 +144,21 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     perMessageDeflate: false,
     maxHttpBufferSize: 1_000_000,
     serveClient: false,
-    connectionStateRecovery: {
-      maxDisconnectionDuration: 2 * 60_000,
-      // A recovered socket keeps the athlete it authenticated as (socket.data is restored with it).
-      skipMiddlewares: true,
-    },
+    // Recovery (rooms and missed alerts after a short drop) goes through the handshake's token check like any
+    // connection: a recovery id alone let sockets in with no token or another athlete's (WatchService).
+    ...(config.socketRecoveryMs > 0
+      ? { connectionStateRecovery: { maxDisconnectionDuration: config.socketRecoveryMs, skipMiddlewares: false } }
+      : {}),
   });
+  const trustProxy = compileTrustProxy(config.trustProxy);
   // Handshake budgets per client address: refused with a code at the socket.io handshake, and an address that
   // keeps on regardless at the HTTP upgrade (cheaper), before socket.io sees it.
   const handshakes = new HandshakeLimiter({
     perAddressPerMin: config.socketHandshakesPerAddressPerMin,
     authFailuresPerAddressPerMin: config.socketAuthFailuresPerAddressPerMin,
+    authFailuresPerTokenPerMin: config.socketAuthFailuresPerTokenPerMin,
   });
-  if (handshakes.enabled) guardUpgrades(http, handshakes);
+  if (handshakes.enabled) guardUpgrades(http, handshakes, trustProxy);
   let redis: { quit(): Promise<unknown> } | null = null;
   let leases: RunLeases | undefined;
   if (config.redisUrl) {
@@ -189,7 +192,19 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     backlog,
     clustered: Boolean(config.redisUrl),
     samplesPerS: config.socketSamplesPerS,
+    athleteSamplesPerS: config.socketAthleteSamplesPerS,
+    messagesPerS: config.socketMessagesPerS,
+    athleteMessagesPerS: config.socketAthleteMessagesPerS,
+    recoveryMaxPackets: config.socketRecoveryMaxPackets,
+    runLimits: {
+      perAthlete: config.liveRunsPerAthlete,
+      perSocket: config.liveRunsPerSocket,
+      perProcess: config.liveRunsPerProcess,
+      evictableAfterMs: config.liveRunEvictableMs,
+      idleEvictMs: config.liveRunIdleEvictMs,
+    },
     handshakes,
+    trustProxy,
     ...(leases ? { leases } : {}),
   });
 

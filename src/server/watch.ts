@@ -32,11 +32,37 @@ import type { Analyzer } from './analyzer.js';
 import { AthleteService } from './athlete.js';
 import type { RunLeases } from './lease.js';
 import type { Metrics } from './metrics.js';
+import { clientAddress, type TrustProxy } from './client-address.js';
 import { TokenBuckets, type HandshakeLimiter } from './rate-limit.js';
 
 interface SocketData {
   athleteId: string;
 }
+
+/** Caps on the live runs in memory (LIVE_RUNS_* settings); 0 = no cap. */
+export interface LiveRunLimits {
+  /** Open live runs one athlete may have in this process. @default 4 */
+  perAthlete: number;
+  /** Open live runs one connection may have started (a watch has one or two). @default 2 */
+  perSocket: number;
+  /** Open live runs in this process, all athletes. @default 20 000 (~27 KB each: ~540 MB) */
+  perProcess: number;
+  /** A run with no message for this long may be evicted (checkpointed) to make room for a new one, ms. @default 60 s */
+  evictableAfterMs: number;
+  /** A run with no message for this long is checkpointed and dropped from memory by the sweeper, ms. @default 15 min */
+  idleEvictMs: number;
+}
+export const DEFAULT_LIVE_RUN_LIMITS: LiveRunLimits = {
+  perAthlete: 4,
+  perSocket: 2,
+  perProcess: 20_000,
+  evictableAfterMs: 60_000,
+  idleEvictMs: 15 * 60_000,
+};
+/** Broadcasts socket.io keeps for recovering connections, at most (SOCKET_RECOVERY_MAX_PACKETS). */
+export const DEFAULT_RECOVERY_MAX_PACKETS = 50_000;
+/** A packet socket.io buffered for a recovering connection: the event name, its arguments, the offset last. */
+type MissedPacket = unknown[];
 type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type WatchNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
@@ -45,8 +71,8 @@ export const FLOOD_RATE_PER_S = 50;
 export const FLOOD_BURST = 200;
 /** The events a watch or dashboard may send; anything else is answered BAD_MESSAGE. */
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(['start', 'samples', 'event', 'end', 'follow', 'unfollow']);
-/** A session with no message for this long is checkpointed and dropped from memory (a resume rebuilds it). */
-const IDLE_EVICT_MS = 15 * 60_000;
+/** At the process cap, how often the registry looks through every run for one to evict, ms. */
+const PROCESS_SCAN_EVERY_MS = 1000;
 /** Server-side event (through the adapter) asking a run's lease owner to let it go: its watch moved here. */
 const RELEASE_RUN = 'crampguard:release-run';
 /**
@@ -60,8 +86,23 @@ const FOLLOW_ANNOUNCE_MS = 10_000;
 const FOLLOW_FRESH_MS = 3 * FOLLOW_ANNOUNCE_MS;
 
 export interface WatchDeps {
-  /** Samples a second per connection and per live run, counted before a batch is parsed; 0 = no limit. @default 0 */
+  /**
+   * Samples a second per connection and per live run, counted before a batch is parsed (each RR value counts
+   * as a sample too); 0 = no limit. @default 0
+   */
   samplesPerS?: number;
+  /** The same budget per athlete, over all its connections and runs (this process); 0 = no limit. @default 0 */
+  athleteSamplesPerS?: number;
+  /** Messages a second per connection (bursts of 4 s worth). @default {@link FLOOD_RATE_PER_S} */
+  messagesPerS?: number;
+  /** Messages a second per athlete over all its connections (bursts of 4 s worth); 0 = no limit. @default 0 */
+  athleteMessagesPerS?: number;
+  /** Broadcasts kept for connection state recovery, at most (in-memory adapter). @default 50 000 */
+  recoveryMaxPackets?: number;
+  /** Caps on the live runs in memory. @default {@link DEFAULT_LIVE_RUN_LIMITS} */
+  runLimits?: Partial<LiveRunLimits>;
+  /** Whose address a handshake comes from behind proxies (TRUST_PROXY). @default the TCP peer's */
+  trustProxy?: TrustProxy;
   /** Handshake budgets per client address, checked before a token is looked up. @default none */
   handshakes?: HandshakeLimiter;
   /** True when a cross-process adapter (Redis) is in use. @default false */
@@ -105,10 +146,25 @@ function fail(code: WatchErrorCode, message: string, expectedSeq?: number, retry
   };
 }
 
-/** How many samples a raw `samples` message claims to carry (before anything is parsed): what it costs. */
+/** How many samples a raw `samples` message claims to carry (before anything is parsed). */
 function claimedSamples(raw: unknown): number {
   const samples = (raw as { samples?: unknown } | null)?.samples;
   return Array.isArray(samples) ? Math.max(1, samples.length) : 1;
+}
+
+/**
+ * What a raw batch costs the samples budget: its samples plus the RR values they claim to carry (a sample may
+ * carry 256: counting samples only let a batch of 600 carry 153,600 values for the price of 600).
+ */
+function claimedCost(raw: unknown, samples: number): number {
+  const list = (raw as { samples?: unknown } | null)?.samples;
+  if (!Array.isArray(list)) return samples;
+  let rr = 0;
+  for (const s of list) {
+    const r = (s as { rr?: unknown } | null)?.rr;
+    if (Array.isArray(r)) rr += r.length;
+  }
+  return samples + rr;
 }
 
 function unwrap<T>(o: Outcome<T>): T {
@@ -141,6 +197,19 @@ export class WatchService {
   private readonly loadingIds = new Set<string>();
   /** Samples budget: keys `c:<socket id>` (per connection) and `r:<athlete>\0<run id>` (per live run). */
   private readonly sampleBudget: TokenBuckets | null;
+  /** Samples budget per athlete, keyed by athlete id. */
+  private readonly athleteSampleBudget: TokenBuckets | null;
+  /** Messages budget per athlete, keyed by athlete id. */
+  private readonly athleteMessages: TokenBuckets | null;
+  private readonly limits: LiveRunLimits;
+  /** Session keys per athlete and per connection (those of closed sessions are pruned when counted). */
+  private readonly athleteRuns = new Map<string, Set<string>>();
+  private readonly connRuns = new Map<string, Set<string>>();
+  /** Keys given a slot under the caps whose session is being opened. */
+  private readonly reserved = new Set<string>();
+  private lastProcessScan = 0;
+  /** Packets socket.io kept for a recovering connection, by recovery id: sent once its token checks out. */
+  private readonly heldPackets = new Map<string, MissedPacket[]>();
 
   constructor(
     io: Server,
@@ -161,8 +230,11 @@ export class WatchService {
         alerts: (s, alerts) => {
           for (const a of alerts) this.nsp.to(`run:${s.id}`).emit('alert', { ...a, runId: s.clientRunId });
         },
+        // The newest point of a batch only (a risk point is superseded by the next), and it is not kept for
+        // connection state recovery (see boundRecoveryBuffer).
         risk: (s, points) => {
-          for (const p of points) this.nsp.to(`run:${s.id}`).emit('risk', { ...p, runId: s.clientRunId });
+          const p = points.at(-1);
+          if (p) this.nsp.to(`run:${s.id}`).emit('risk', { ...p, runId: s.clientRunId });
         },
         wantsSamples: (s) => (this.nsp.adapter.rooms.get(`follow:${s.id}`)?.size ?? 0) > 0 || this.followedElsewhere(s),
         samples: (s, seq, samples) => {
@@ -183,31 +255,52 @@ export class WatchService {
     // a burst of big batches, all stepped through the engine in one go, would hold up every other run meanwhile.
     const capacity = Math.max(Math.ceil(rate / 4), MAX_BATCH_SAMPLES);
     this.sampleBudget = rate > 0 ? new TokenBuckets(capacity, capacity / rate) : null;
+    const athleteRate = deps.athleteSamplesPerS ?? 0;
+    const athleteCapacity = Math.max(Math.ceil(athleteRate / 4), MAX_BATCH_SAMPLES);
+    this.athleteSampleBudget = athleteRate > 0 ? new TokenBuckets(athleteCapacity, athleteCapacity / athleteRate) : null;
+    const athleteMessages = deps.athleteMessagesPerS ?? 0;
+    this.athleteMessages = athleteMessages > 0 ? new TokenBuckets(athleteMessages * 4, 4) : null;
+    this.limits = { ...DEFAULT_LIVE_RUN_LIMITS, ...deps.runLimits };
+    this.holdMissedPackets();
+    this.boundRecoveryBuffer(deps.recoveryMaxPackets ?? DEFAULT_RECOVERY_MAX_PACKETS);
     const handshakes = deps.handshakes?.enabled ? deps.handshakes : null;
+    const trust = deps.trustProxy ?? (() => false);
     this.nsp.use((socket, next) => {
       const refuse = (code: string, message: string, retryAfterMs?: number) => {
         const err = new Error(message) as Error & { data: { code: string; retryAfterMs?: number } };
         err.data = retryAfterMs === undefined ? { code } : { code, retryAfterMs };
         next(err);
       };
-      // Budgets per client address (the TCP peer's, as for the HTTP limits), checked before the token is hashed
-      // or looked up; a failed handshake counts against its address.
-      const address = socket.handshake.address || 'unknown';
-      const refusal = handshakes?.admit(address);
-      if (refusal) return refuse('RATE_LIMITED', refusal.message, refusal.retryAfterMs);
-      const failed = (code: string, message: string) => {
-        handshakes?.failed(address);
-        refuse(code, message);
-      };
+      // Every handshake is authenticated, a recovered one too (socket.io's recovery id alone let a socket in with
+      // no token, a bogus one or another athlete's). Budgets per client address (as TRUST_PROXY says) and per
+      // presented token come first; a good token is never locked out by other clients' failures.
+      const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], trust);
       const token = bearerToken(`Bearer ${String((socket.handshake.auth as { token?: unknown })?.token ?? '')}`);
+      const pid = (socket.handshake.auth as { pid?: unknown })?.pid;
+      const recoveryId = socket.recovered && typeof pid === 'string' ? pid : null;
+      const refusal = handshakes?.admit(address, token);
+      if (refusal) return this.refuseRecovery(recoveryId, () => refuse('RATE_LIMITED', refusal.message, refusal.retryAfterMs));
+      const failed = (code: string, message: string) => {
+        const limited = handshakes?.failed(address, token);
+        this.refuseRecovery(recoveryId, () => (limited ? refuse('RATE_LIMITED', limited.message, limited.retryAfterMs) : refuse(code, message)));
+      };
       if (!token) return failed('UNAUTHENTICATED', 'send auth: { token }');
       deps.store.authenticate(token).then(
         (athlete) => {
           if (!athlete) return failed('BAD_TOKEN', 'unknown token');
+          handshakes?.succeeded(address, token);
+          if (recoveryId !== null) {
+            // A recovery id is the athlete's it was issued to, and one socket's: another athlete's token, or a
+            // second socket while the first holds it, is refused (the watch connects again, afresh).
+            const restored = (socket.data as Partial<SocketData>).athleteId;
+            if (restored !== athlete.id || this.nsp.sockets.has(socket.id)) {
+              return this.refuseRecovery(recoveryId, () => refuse('RECOVERY_REFUSED', 'this connection cannot be recovered: connect again'));
+            }
+          }
           socket.data.athleteId = athlete.id;
           next();
         },
-        () => refuse('STORE_UNAVAILABLE', 'the store does not answer: retry'),
+        () => this.refuseRecovery(recoveryId, () => refuse('STORE_UNAVAILABLE', 'the store does not answer: retry')),
       );
     });
     this.nsp.on('connection', (socket) => this.onConnection(socket));
@@ -236,8 +329,113 @@ export class WatchService {
     return this.sessions.size;
   }
 
+  /**
+   * socket.io sends a recovering connection the packets it missed while building its socket, before any
+   * middleware runs: the rooms' alerts would reach a socket whose token is not checked yet. The missed packets
+   * are held here instead and sent once the handshake is authenticated (see onConnection), and a recovery id
+   * is used once (the in-memory adapter kept it for any number of sockets; the Redis one deletes it on use).
+   */
+  private holdMissedPackets(): void {
+    const adapter = this.nsp.adapter as unknown as {
+      restoreSession?: (pid: string, offset: string) => Promise<{ missedPackets: MissedPacket[] } | null>;
+      sessions?: Map<string, unknown>;
+    };
+    const restore = adapter.restoreSession?.bind(adapter);
+    if (!restore) return;
+    adapter.restoreSession = async (pid: string, offset: string) => {
+      const session = await restore(pid, offset);
+      adapter.sessions?.delete(pid);
+      if (!session) return session;
+      this.heldPackets.set(pid, session.missedPackets);
+      return { ...session, missedPackets: [] };
+    };
+  }
+
+  /**
+   * socket.io's in-memory adapter keeps every broadcast for connection state recovery, for the whole
+   * SOCKET_RECOVERY_S whether anyone is disconnected or not: a flood of risk pushes grew it to 4.3 GB. Risk
+   * pushes are not kept (the next one supersedes a missed one; `follow` answers the latest), and the buffer
+   * keeps at most `maxPackets` (the oldest go first: a connection older than those is not recovered, its watch
+   * sends start and gets the alert log). With Redis the stream is bounded by REDIS_STREAM_MAXLEN instead.
+   */
+  private boundRecoveryBuffer(maxPackets: number): void {
+    type Broadcast = (packet: { data?: unknown[] }, opts: unknown) => void;
+    const adapter = this.nsp.adapter as unknown as { broadcast: Broadcast; packets?: unknown[] };
+    const packets = adapter.packets;
+    if (!Array.isArray(packets)) return;
+    const keep = adapter.broadcast.bind(adapter);
+    // The base adapter's broadcast: sends without keeping.
+    const send = (Object.getPrototypeOf(Object.getPrototypeOf(adapter)) as { broadcast?: Broadcast }).broadcast;
+    const slack = Math.max(1, Math.ceil(maxPackets / 10));
+    adapter.broadcast = (packet, opts) => {
+      if (send && packet.data?.[0] === 'risk') return send.call(adapter, packet, opts);
+      keep(packet, opts);
+      if (packets.length > maxPackets + slack) packets.splice(0, packets.length - maxPackets);
+    };
+  }
+
+  /** A recovering handshake refused: its held packets are dropped with it. */
+  private refuseRecovery(recoveryId: string | null, refuse: () => void): void {
+    if (recoveryId !== null) this.heldPackets.delete(recoveryId);
+    refuse();
+  }
+
+  /**
+   * Makes room under the caps for a run about to open for `athleteId` on connection `connId`: evicts (with a
+   * checkpoint) the least recently active run of a full group when it has been quiet for `evictableAfterMs`,
+   * else refuses TOO_MANY_RUNS with the wait until one would be. Returns the release of the reservation.
+   */
+  private async makeRoom(key: string, athleteId: string, connId: string): Promise<() => void> {
+    const L = this.limits;
+    const groups: Array<[Map<string, Set<string>>, string, number, string]> = [
+      [this.connRuns, connId, L.perSocket, 'this connection'],
+      [this.athleteRuns, athleteId, L.perAthlete, 'this athlete'],
+    ];
+    for (const [index, id, cap, what] of groups) {
+      if (cap <= 0) continue;
+      let keys = index.get(id);
+      if (!keys) index.set(id, (keys = new Set<string>()));
+      for (;;) {
+        for (const k of keys) if (!this.sessions.get(k)?.isOpen() && !this.reserved.has(k)) keys.delete(k);
+        if (keys.size < cap || keys.has(key)) break;
+        const open = [...keys].map((k) => this.sessions.get(k)).filter((x): x is LiveSession => x !== undefined);
+        await this.evictOne(open, `${keys.size} live runs are open for ${what} (at most ${cap})`);
+      }
+    }
+    if (L.perProcess > 0 && this.sessions.size + this.reserved.size >= L.perProcess) {
+      const now = Date.now();
+      const why = `this server has ${this.sessions.size} live runs open (at most ${L.perProcess})`;
+      if (now - this.lastProcessScan < PROCESS_SCAN_EVERY_MS) {
+        throw new LiveError('TOO_MANY_RUNS', `${why}: send start again later`, undefined, PROCESS_SCAN_EVERY_MS);
+      }
+      this.lastProcessScan = now;
+      await this.evictOne([...this.sessions.values()], why);
+    }
+    this.reserved.add(key);
+    this.connRuns.get(connId)?.add(key);
+    this.athleteRuns.get(athleteId)?.add(key);
+    return () => this.reserved.delete(key);
+  }
+
+  /** Checkpoints and closes the least recently active of `candidates` if it is quiet enough, else refuses. */
+  private async evictOne(candidates: LiveSession[], why: string): Promise<void> {
+    let lru: LiveSession | null = null;
+    for (const s of candidates) if (s.isOpen() && (!lru || s.lastActivity < lru.lastActivity)) lru = s;
+    const waitMs = lru ? lru.lastActivity + this.limits.evictableAfterMs - Date.now() : this.limits.evictableAfterMs;
+    if (!lru || waitMs > 0) {
+      throw new LiveError('TOO_MANY_RUNS', `${why}: end one, or send start again in ${Math.ceil(waitMs / 1000)} s`, undefined, Math.max(1, waitMs));
+    }
+    this.deps.log.info({ runId: lru.id, idleMs: Date.now() - lru.lastActivity }, 'quiet live run evicted to make room for a new one');
+    await lru.close();
+  }
+
   /** The open session, loading (rebuilding) it from the store when a live run is not in memory. */
-  private async session(athleteId: string, clientRunId: string, create?: Parameters<Store['startLiveRun']>[1]): Promise<LiveSession | null> {
+  private async session(
+    athleteId: string,
+    clientRunId: string,
+    create?: Parameters<Store['startLiveRun']>[1],
+    connId = '',
+  ): Promise<LiveSession | null> {
     const key = this.key(athleteId, clientRunId);
     const open = this.sessions.get(key);
     if (open?.isOpen()) {
@@ -246,7 +444,7 @@ export class WatchService {
       // stored batches of this run meanwhile, and this engine has not seen them. That needs this session's own
       // writes done first (while the store is unavailable they are not: the watch retries its start).
       if (!(await open.settled(START_SETTLE_MS))) {
-        if (!open.isOpen()) return this.session(athleteId, clientRunId, create);
+        if (!open.isOpen()) return this.session(athleteId, clientRunId, create, connId);
         throw new LiveError('STORE_UNAVAILABLE', 'the store is not keeping up: send start again shortly');
       }
       const current = await this.deps.store.getRun(athleteId, open.id);
@@ -258,14 +456,27 @@ export class WatchService {
     }
     const inFlight = this.loading.get(key);
     if (inFlight) return inFlight;
+    if (!create) return null;
+    // Room under the caps first, before the store makes a record: a refused start costs nothing kept. The slot
+    // stays reserved until the session is registered (or its opening failed).
+    const release = await this.makeRoom(key, athleteId, connId);
     let record;
-    if (create) {
+    try {
+      const again = this.loading.get(key);
+      if (again) {
+        release();
+        return await again;
+      }
       record = (await this.deps.store.startLiveRun(athleteId, create)).run;
-    } else {
-      return null;
+      if (record.status !== 'live') {
+        release();
+        return null;
+      }
+      await this.lease(record.id, null);
+    } catch (err) {
+      release();
+      throw err;
     }
-    if (record.status !== 'live') return null;
-    await this.lease(record.id, null);
     this.loadingIds.add(record.id);
     const loading = LiveSession.load(this.liveDeps, record).then((s) => {
       if (record.contiguousSeq > 0) {
@@ -290,6 +501,7 @@ export class WatchService {
     } finally {
       this.loading.delete(key);
       this.loadingIds.delete(record.id);
+      release();
     }
   }
 
@@ -349,21 +561,35 @@ export class WatchService {
     socket.on('disconnect', (reason) => {
       metrics.watchSockets--;
       this.sampleBudget?.delete(`c:${socket.id}`);
+      // Its runs stay open (the watch resumes them), counted per athlete; they are evictable once quiet.
+      this.connRuns.delete(socket.id);
       log.debug({ sid: socket.id, reason }, 'watch disconnected');
     });
+    // A recovered connection gets what it missed now that its token checked out (see holdMissedPackets).
+    const pid = (socket.handshake.auth as { pid?: unknown })?.pid;
+    const held = socket.recovered && typeof pid === 'string' ? this.heldPackets.get(pid) : undefined;
+    if (held) {
+      this.heldPackets.delete(pid as string);
+      const raw = socket as unknown as { emit(...args: unknown[]): boolean };
+      for (const packet of held) raw.emit(...packet);
+    }
 
-    let tokens = FLOOD_BURST;
+    const ratePerS = this.deps.messagesPerS ?? FLOOD_RATE_PER_S;
+    const burst = ratePerS * (FLOOD_BURST / FLOOD_RATE_PER_S);
+    let tokens = burst;
     let refilledAt = performance.now();
     const allow = (): boolean => {
       const now = performance.now();
-      tokens = Math.min(FLOOD_BURST, tokens + ((now - refilledAt) / 1000) * FLOOD_RATE_PER_S);
+      tokens = Math.min(burst, tokens + ((now - refilledAt) / 1000) * ratePerS);
       refilledAt = now;
       if (tokens < 1) return false;
+      // The athlete's budget over all its connections (a flood spread over many sockets).
+      if (this.athleteMessages && !this.athleteMessages.take(athleteId, now).ok) return false;
       tokens -= 1;
       return true;
     };
     const tooMany = () =>
-      fail('RATE_LIMITED', 'too many messages: slow down and resend', undefined, Math.ceil(((1 - tokens) / FLOOD_RATE_PER_S) * 1000));
+      fail('RATE_LIMITED', 'too many messages: slow down and resend', undefined, Math.max(20, Math.ceil(((1 - tokens) / ratePerS) * 1000)));
 
     /** Wraps a handler: requires an ack callback, applies flood control, maps any throw to an error ack. */
     const handle = <T>(name: keyof ClientToServerEvents, fn: (msg: unknown) => Promise<Ack<T>>) => {
@@ -447,7 +673,7 @@ export class WatchService {
 
   /** The error ack for a handler's throw: a LiveError's code, STORE_UNAVAILABLE, or INTERNAL (logged). */
   private errorAck(err: unknown, event: string): WatchError {
-    if (err instanceof LiveError) return fail(err.code as WatchErrorCode, err.message, err.expectedSeq);
+    if (err instanceof LiveError) return fail(err.code as WatchErrorCode, err.message, err.expectedSeq, err.retryAfterMs);
     const code = (err as { code?: string })?.code === 'STORE_UNAVAILABLE' ? 'STORE_UNAVAILABLE' : 'INTERNAL';
     this.deps.log.error({ err, event }, 'watch message failed');
     return fail(code, code === 'INTERNAL' ? 'internal error' : 'the store does not answer: resend later');
@@ -470,7 +696,7 @@ export class WatchService {
     if (msg.conditions) options.conditions = msg.conditions;
     if (msg.sessionKind) options.sessionKind = msg.sessionKind;
     const startTime = new Date(msg.startTime).toISOString();
-    const session = await this.session(athleteId, msg.runId, { clientRunId: msg.runId, options, startTime });
+    const session = await this.session(athleteId, msg.runId, { clientRunId: msg.runId, options, startTime }, conn.id);
     if (!session) {
       // The run exists and has ended: hand back its report so a watch that missed the end ack can finish.
       const { run } = await this.deps.store.startLiveRun(athleteId, { clientRunId: msg.runId, options, startTime });
@@ -510,7 +736,8 @@ export class WatchService {
     if (claimed > MAX_BATCH_SAMPLES) {
       return fail('SAMPLE_BATCH_TOO_LARGE', `batch has ${claimed} samples; at most ${MAX_BATCH_SAMPLES} are accepted, split it`);
     }
-    const overBudget = this.takeSamples(conn.id, conn.athleteId, raw, claimed);
+    const cost = claimedCost(raw, claimed);
+    const overBudget = this.takeSamples(conn.id, conn.athleteId, raw, cost);
     if (overBudget) return overBudget;
     const parsed = SampleBatchMsgSchema.safeParse(raw);
     if (!parsed.success) return fail('BAD_MESSAGE', `samples: ${describeZodError(parsed.error)}`);
@@ -544,21 +771,32 @@ export class WatchService {
    * Takes a batch's samples from its connection's and its run's budgets, or answers RATE_LIMITED (taking
    * nothing: the seq stays free) with the wait until the batch would fit.
    */
-  private takeSamples(connId: string, athleteId: string, raw: unknown, count: number) {
+  private takeSamples(connId: string, athleteId: string, raw: unknown, cost: number) {
     const budget = this.sampleBudget;
-    if (!budget) return null;
+    const byAthlete = this.athleteSampleBudget;
+    if (!budget && !byAthlete) return null;
+    const most = Math.min(budget?.capacity ?? Infinity, byAthlete?.capacity ?? Infinity);
+    if (cost > most) {
+      // Only reachable with RR values: a batch this large would never fit the budget, so say split it.
+      return fail('SAMPLE_BATCH_TOO_LARGE', `batch costs ${cost} (samples + RR values); at most ${most} are accepted at once, split it`);
+    }
     const now = performance.now();
     const connKey = `c:${connId}`;
     const runId = (raw as { runId?: unknown } | null)?.runId;
     const runKey = typeof runId === 'string' ? `r:${athleteId}\u0000${runId.slice(0, 64)}` : null;
-    const byConn = budget.peek(connKey, now, count);
-    const byRun = runKey ? budget.peek(runKey, now, count) : byConn;
-    if (!byConn.ok || !byRun.ok) {
-      const waitMs = Math.max(byConn.retryAfterMs, byRun.retryAfterMs);
-      return fail('RATE_LIMITED', `over ${this.deps.samplesPerS} samples/s: resend in ${waitMs} ms (the seq stays free)`, undefined, waitMs);
+    const checks = [
+      ...(budget ? [budget.peek(connKey, now, cost), ...(runKey ? [budget.peek(runKey, now, cost)] : [])] : []),
+      ...(byAthlete ? [byAthlete.peek(athleteId, now, cost)] : []),
+    ];
+    const waitMs = Math.max(0, ...checks.filter((c) => !c.ok).map((c) => c.retryAfterMs));
+    if (checks.some((c) => !c.ok)) {
+      return fail('RATE_LIMITED', `over the samples budget: resend in ${waitMs} ms (the seq stays free)`, undefined, Math.max(1, waitMs));
     }
-    budget.take(connKey, now, count);
-    if (runKey) budget.take(runKey, now, count);
+    if (budget) {
+      budget.take(connKey, now, cost);
+      if (runKey) budget.take(runKey, now, cost);
+    }
+    byAthlete?.take(athleteId, now, cost);
     return null;
   }
 
@@ -604,7 +842,7 @@ export class WatchService {
   }
 
   private evictIdle(): void {
-    const cutoff = Date.now() - IDLE_EVICT_MS;
+    const cutoff = Date.now() - this.limits.idleEvictMs;
     for (const s of this.sessions.values()) if (s.lastActivity < cutoff) void s.close();
   }
 

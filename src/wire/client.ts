@@ -382,6 +382,11 @@ export class WatchClient {
             await sleep(500);
             continue;
           }
+          if (r.error.code === 'TOO_MANY_RUNS') {
+            // Every run slot of this athlete is busy: one frees up when a run ends or goes quiet.
+            await sleep(Math.min(5000, Math.max(500, r.retryAfterMs ?? 1000)));
+            continue;
+          }
           if (r.error.code === 'RUN_ELSEWHERE') {
             // Another server process still holds the run (its lease lapses within seconds if it died).
             this.stats.elsewhere++;

@@ -1,6 +1,6 @@
-// The watch socket's budgets (src/server/rate-limit.ts, src/server/watch.ts): failed handshakes per address, then
-// RATE_LIMITED with a retry hint before any token lookup, then 429 at the HTTP upgrade for an address that keeps
-// on; a good watch from the same address gets in once the budget has refilled. Samples per second per run:
+// The watch socket's budgets (src/server/rate-limit.ts, src/server/watch.ts): failed handshakes per address
+// (then RATE_LIMITED with a retry hint, while a valid token still gets in), per presented token, per forwarded
+// client behind TRUST_PROXY, and 429 at the HTTP upgrade for an address that only forges and keeps on. Samples per second per run:
 // over-budget batches are refused RATE_LIMITED with retryAfterMs, their seq stays free, and a replay still
 // completes through the client, which waits as told.
 import { io, type Socket } from 'socket.io-client';
@@ -16,8 +16,12 @@ type Refusal = { code: string; retryAfterMs?: number };
 type Ack = { ok: boolean; error?: { code: string }; retryAfterMs?: number; contiguousSeq?: number };
 
 /** One handshake: 'CONNECTED' (socket returned open), or the refusal's code (`HTTP_<status>` at the upgrade). */
-async function handshake(url: string, token: string | undefined): Promise<{ code: string; data?: Refusal; socket?: Socket }> {
-  const s = io(`${url}/watch`, { transports: ['websocket'], auth: token ? { token } : {}, reconnection: false, forceNew: true });
+async function handshake(
+  url: string,
+  token: string | undefined,
+  headers: Record<string, string> = {},
+): Promise<{ code: string; data?: Refusal; socket?: Socket }> {
+  const s = io(`${url}/watch`, { transports: ['websocket'], auth: token ? { token } : {}, reconnection: false, forceNew: true, extraHeaders: headers });
   return new Promise((resolve) => {
     s.once('connect', () => resolve({ code: 'CONNECTED', socket: s }));
     s.once('connect_error', (err: Error & { data?: Refusal; description?: { message?: string } }) => {
@@ -28,10 +32,13 @@ async function handshake(url: string, token: string | undefined): Promise<{ code
   });
 }
 /** A bare websocket upgrade request: the status, headers and body the server answers with. */
-function rawUpgrade(url: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function rawUpgrade(
+  url: string,
+  extra: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}/socket.io/?EIO=4&transport=websocket`, {
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...extra },
     });
     req.on('upgrade', (_res, socket) => {
       socket.destroy();
@@ -48,41 +55,73 @@ function rawUpgrade(url: string): Promise<{ status: number; headers: Record<stri
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('socket handshake budget per address', () => {
+describe('socket handshake budgets: per address and per token, never locking a valid token out', () => {
   let server: TestServer;
   const FAILURES_PER_MIN = 120; // 2 a second: a refill within the test
   beforeAll(async () => {
-    server = await startTestServer(sqliteBackend, { SOCKET_AUTH_FAILURES_ADDRESS_PER_MIN: String(FAILURES_PER_MIN) });
+    server = await startTestServer(sqliteBackend, {
+      SOCKET_AUTH_FAILURES_ADDRESS_PER_MIN: String(FAILURES_PER_MIN),
+      SOCKET_AUTH_FAILURES_TOKEN_PER_MIN: '10',
+      // The test's sockets come through "a balancer" on loopback that names the client in X-Forwarded-For.
+      TRUST_PROXY: 'loopback',
+    });
   });
   afterAll(async () => server?.drop());
 
-  it('answers BAD_TOKEN until the budget is spent, then RATE_LIMITED, then 429; a good watch gets in after the wait', async () => {
+  it('answers BAD_TOKEN until the address\'s budget is spent, then RATE_LIMITED; a good token behind it still gets in', async () => {
     const { token } = await newAthlete(server.url, 'Ada');
     const codes: string[] = [];
-    for (let i = 0; i < FAILURES_PER_MIN + 5; i++) codes.push((await handshake(server.url, `cg_forged-${i}-${'x'.repeat(30)}`)).code);
+    let limited: Awaited<ReturnType<typeof handshake>> | null = null;
+    // The budget refills at 2 a second while the handshakes go on: a few more than 120 fail as BAD_TOKEN.
+    for (let i = 0; i < FAILURES_PER_MIN + 40 && !limited; i++) {
+      const h = await handshake(server.url, `cg_forged-${i}-${'x'.repeat(30)}`);
+      codes.push(h.code);
+      if (h.code === 'RATE_LIMITED') limited = h;
+    }
     expect(codes.slice(0, FAILURES_PER_MIN).every((c) => c === 'BAD_TOKEN')).toBe(true);
-    expect(codes.slice(FAILURES_PER_MIN)).toEqual(Array(5).fill('RATE_LIMITED'));
-    // Refused before the token is looked at: a good token from the same address waits too, and is told how long.
-    const waiting = await handshake(server.url, token);
-    expect(waiting.code).toBe('RATE_LIMITED');
-    expect(waiting.data?.retryAfterMs).toBeGreaterThan(0);
-    expect(waiting.data?.retryAfterMs).toBeLessThanOrEqual(60_000 / FAILURES_PER_MIN + 50);
-    // An address that keeps on past its coded refusals is turned away at the HTTP upgrade.
-    let last = '';
-    for (let i = 0; i < 40 && last !== 'HTTP_429'; i++) last = (await handshake(server.url, 'cg_still-forging-xxxxxxxxxxxxxxxxxxx')).code;
-    expect(last).toBe('HTTP_429');
-    const res = await rawUpgrade(server.url);
-    expect(res.status).toBe(429);
-    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
-    expect(JSON.parse(res.body).error.code).toBe('RATE_LIMITED');
-    // Not locked out for good: after the wait the budget has refilled and the good token connects.
-    await sleep(1200);
+    expect(codes.slice(0, -1).every((c) => c === 'BAD_TOKEN')).toBe(true);
+    expect(limited?.data?.retryAfterMs).toBeGreaterThan(0);
+    expect(limited?.data?.retryAfterMs).toBeLessThanOrEqual(60_000 / FAILURES_PER_MIN + 50);
+    // 60 bad handshakes from one address used to lock every watch behind it out: a valid token connects.
     const ok = await handshake(server.url, token);
     expect(ok.code).toBe('CONNECTED');
     ok.socket?.close();
-    // No token also counts as a failure, and is answered UNAUTHENTICATED while there is budget.
-    expect((await handshake(server.url, undefined)).code).toBe('UNAUTHENTICATED');
+    // An address with good watches behind it is never turned away at the HTTP upgrade (the token is not known
+    // there): its forgers go on getting coded refusals.
+    let last = '';
+    for (let i = 0; i < 40; i++) last = (await handshake(server.url, `cg_still-forging-${i}-xxxxxxxxxxxxxxxxxxx`)).code;
+    expect(last).toBe('RATE_LIMITED');
+    expect((await handshake(server.url, token)).code).toBe('CONNECTED');
   }, 30_000);
+
+  it('behind TRUST_PROXY each forwarded client has its own budget; one that only forges is turned away at the upgrade', async () => {
+    const { token } = await newAthlete(server.url, 'Bo');
+    const forger = { 'x-forwarded-for': '203.0.113.7' };
+    const other = { 'x-forwarded-for': '198.51.100.20' };
+    let last = '';
+    for (let i = 0; i < FAILURES_PER_MIN + 60 && last !== 'HTTP_429'; i++) last = (await handshake(server.url, `cg_forger-${i}-${'x'.repeat(30)}`, forger)).code;
+    expect(last).toBe('HTTP_429');
+    const res = await rawUpgrade(server.url, forger);
+    expect(res.status).toBe(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(JSON.parse(res.body).error.code).toBe('RATE_LIMITED');
+    // Another client behind the same balancer: its own budget (a bad token is still told BAD_TOKEN), and a
+    // good watch connects.
+    expect((await handshake(server.url, `cg_typo-${'x'.repeat(30)}`, other)).code).toBe('BAD_TOKEN');
+    const ok = await handshake(server.url, token, other);
+    expect(ok.code).toBe('CONNECTED');
+    ok.socket?.close();
+    // No token also counts as a failure, and is answered UNAUTHENTICATED while there is budget.
+    expect((await handshake(server.url, undefined, { 'x-forwarded-for': '198.51.100.21' })).code).toBe('UNAUTHENTICATED');
+  }, 30_000);
+
+  it('one presented token that keeps failing is refused before its lookup, from any address', async () => {
+    const same = `cg_the-same-bad-token-${'x'.repeat(30)}`;
+    const codes: string[] = [];
+    for (let i = 0; i < 12; i++) codes.push((await handshake(server.url, same, { 'x-forwarded-for': `192.0.2.${i + 1}` })).code);
+    expect(codes.slice(0, 10)).toEqual(Array(10).fill('BAD_TOKEN'));
+    expect(codes.slice(10)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+  });
 });
 
 describe('socket samples budget per run', () => {
