@@ -310,6 +310,23 @@ describe('9. smaller live findings', () => {
     s.close();
   });
 
+  it('a poison string in a live cramp event is BAD_MESSAGE at the edge; the run goes on and ends', async () => {
+    const a = await newAthlete(server.url, 'Poison');
+    const s = await open(server.url, a.token);
+    await s.emitWithAck('start', { runId: 'poison-run-1', startTime: START });
+    expect(await s.emitWithAck('samples', { runId: 'poison-run-1', seq: 1, samples: samples(0, 30) })).toMatchObject({ ok: true });
+    for (const muscle of ['calf\u0000', 'ham\ud800string', '\udc00']) {
+      const r = await s.emitWithAck('event', { runId: 'poison-run-1', id: `bad-${muscle.length}`, event: { type: 'cramp', t: 29, muscle, severity: 3 } });
+      expect(codeOf(r)).toBe('BAD_MESSAGE');
+    }
+    // Nothing wedged: the next batch, a good cramp and the end are answered, and the store is healthy.
+    expect(await s.emitWithAck('samples', { runId: 'poison-run-1', seq: 2, samples: samples(30, 30) })).toMatchObject({ ok: true, contiguousSeq: 2 });
+    expect(await s.emitWithAck('event', { runId: 'poison-run-1', id: 'good-1', event: { type: 'cramp', t: 59, muscle: 'calf', severity: 3 } })).toMatchObject({ ok: true });
+    expect(await s.emitWithAck('end', { runId: 'poison-run-1' })).toMatchObject({ ok: true });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    s.close();
+  });
+
   it('the same seq from two sockets of the athlete: each sender gets its own ack', async () => {
     const a = await newAthlete(server.url, 'Two senders');
     const [one, two] = await Promise.all([open(server.url, a.token), open(server.url, a.token)]);
