@@ -39,7 +39,7 @@ export interface AppConfig {
   readonly dashboardDir: string | undefined;
   /**
    * Map tiles behind the run page's route map: an http(s) URL template with {z}, {x} and {y} (and optionally
-   * {s}), served to the page by GET /api/config; '' = no tiles (the track is drawn alone). The page's CSP allows
+   * {s}), served to the page by GET /api/config; '' = no tiles (MAP_TILE_URL empty or `none`: the track is drawn alone). The page's CSP allows
    * images from its origin.
    */
   readonly mapTileUrl: string;
@@ -191,7 +191,7 @@ export const EnvSchema = z.object({
   MAP_TILE_URL: z
     .string()
     .trim()
-    .refine((v) => v === '' || (/^https?:\/\/[^\s/]+\/\S*$/.test(v) && ['{z}', '{x}', '{y}'].every((p) => v.includes(p))), 'must be empty or an http(s) URL with {z}, {x} and {y}')
+    .refine((v) => v === 'none' || (/^https?:\/\/[^\s/]+\/\S*$/.test(v) && ['{z}', '{x}', '{y}'].every((p) => v.includes(p))), 'must be none (or empty) or an http(s) URL with {z}, {x} and {y}')
     .default(DEFAULT_MAP_TILE_URL)
     .describe('Route-map tiles: an http(s) URL template with `{z}`, `{x}` and `{y}` (optionally `{s}`); empty: the track is drawn without tiles.'),
   FIT_WORKERS: z.coerce.number().int().min(1).max(16).default(1)
@@ -300,7 +300,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     registrationOpen: e.REGISTRATION === 'open',
     logLevel: e.LOG_LEVEL,
     dashboardDir: e.DASHBOARD_DIR,
-    mapTileUrl: e.MAP_TILE_URL,
+    // Unlike the other variables, an empty value is meaningful here: no tiles (as `none`).
+    mapTileUrl: env.MAP_TILE_URL === '' || e.MAP_TILE_URL === 'none' ? '' : e.MAP_TILE_URL,
     fitWorkers: e.FIT_WORKERS,
     rateLimitPerAddressPerMin: e.RATE_LIMIT_ADDRESS_PER_MIN,
     rateLimitPerTokenPerMin: e.RATE_LIMIT_TOKEN_PER_MIN,

@@ -61,6 +61,9 @@ import type { Metrics } from './metrics.js';
 /** Save an engine checkpoint every this many batches, so a restart replays at most that many. */
 const CHECKPOINT_EVERY_BATCHES = 20;
 
+/** Risk points a live session keeps for followers (a day at one point per 10 s). */
+export const RISK_HISTORY_MAX = 8640;
+
 /**
  * How many batches a run waits for its first checkpoint: 1–20, fixed per run id. Runs that started together
  * (a bench, a server restart rebuilding every session) would otherwise all checkpoint on the same batch: 5,000
@@ -305,6 +308,12 @@ export class LiveSession {
   private batchesUntilCheckpoint: number;
   private ended = false;
   latestRisk: RiskPoint | null = null;
+  /**
+   * The risk points this process has seen for the run (the whole run, or since the checkpoint it was rebuilt
+   * from), so a dashboard that opens mid-run gets the history (`follow` ack). Thinned to every other point past
+   * {@link RISK_HISTORY_MAX}: amortised O(1) a batch, bounded memory (~1 MB).
+   */
+  readonly riskHistory: RiskPoint[] = [];
   /** How the session was opened: the checkpoint seq it restored from (0 = none) and the batches replayed. */
   rebuild = { checkpointSeq: 0, replayedSamples: 0 };
   lastActivity = Date.now();
@@ -384,6 +393,7 @@ export class LiveSession {
     if (rebuilt.alerts.length) await store.appendAlerts(record.athleteId, record.id, rebuilt.alerts);
     for (const c of rebuilt.cramps) await session.journalCramp(c);
     session.latestRisk = rebuilt.risk.at(-1) ?? null;
+    session.keepRisk(rebuilt.risk);
     return session;
   }
 
@@ -523,10 +533,20 @@ export class LiveSession {
     });
   }
 
+  keepRisk(points: readonly RiskPoint[]): void {
+    for (const p of points) this.riskHistory.push(p);
+    if (this.riskHistory.length > RISK_HISTORY_MAX) {
+      let w = 0;
+      for (let r = 0; r < this.riskHistory.length; r += 2) this.riskHistory[w++] = this.riskHistory[r]!;
+      this.riskHistory.length = w;
+    }
+  }
+
   /** Sends what the engine just produced to the watch and followers: before it is stored. */
   private emit(seq: number, cols: SampleColumns | null, produced: { alerts: Alert[]; risk: RiskPoint[] }): void {
     const { output, metrics } = this.deps;
     if (produced.risk.length) this.latestRisk = produced.risk.at(-1)!;
+    if (produced.risk.length) this.keepRisk(produced.risk);
     if (cols && output.wantsSamples(this)) output.samples(this, seq, columnsToSamples(cols));
     if (produced.risk.length) output.risk(this, produced.risk);
     if (produced.alerts.length) {

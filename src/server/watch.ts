@@ -644,6 +644,7 @@ export class WatchService {
         status: run.status,
         alerts,
         risk: session?.latestRisk ?? null,
+        riskHistory: session ? [...session.riskHistory] : [],
       };
     });
 

@@ -125,6 +125,11 @@ export interface FollowAck {
   alerts: Alert[];
   /** Latest risk point, if any. */
   risk: RiskPoint | null;
+  /**
+   * The risk points before this follow, oldest first (each with its fluid-deficit estimate), as far as the
+   * process holding the run has them; empty for an ended run (its report has them) or one held elsewhere.
+   */
+  riskHistory?: RiskPoint[];
 }
 
 /** A prompt for the runner. `id` is stable: the same alert sent again has the same id. */

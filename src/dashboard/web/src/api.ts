@@ -6,6 +6,9 @@ import type { Profile, Report } from '../../../../alerts/types.js';
 import type { RunEvent } from '../../../../ingest/sample.js';
 import type { CrampJson, NewCrampJson, RunPageSummaryJson, SplitJson } from '../../../wire/schemas.js';
 import { toRunSummary, toSampleSeries, type RunSummary, type SampleSeries } from './shapes.js';
+import type { AthleteModel } from '../../../athlete/model.js';
+import type { ValueSource } from '../../../athlete/profile-merge.js';
+import type { ReanalyzeJob } from '../../../athlete/reanalysis.js';
 
 export { peakRisk, type RunSummary, type SampleSeries } from './shapes.js';
 
@@ -81,6 +84,14 @@ export interface StoredRun {
 
 /** A journal entry as the server returns it, and one to record (src/wire/schemas.ts `CrampSchema`, `CrampBody`). */
 export type CrampEntry = CrampJson;
+
+/** GET /api/athletes/me/model (src/server/athlete-routes.ts). */
+export interface AthleteModelJson {
+  model: AthleteModel;
+  profile: Profile;
+  sources: Record<string, ValueSource>;
+}
+export type { ReanalyzeJob, ValueSource };
 export type NewCramp = NewCrampJson;
 
 function errorFromBody(status: number, body: unknown, fallback: string): ApiError {
@@ -195,6 +206,17 @@ export const api = {
   },
   addCramp(entry: NewCramp): Promise<CrampEntry> {
     return request('POST', '/api/cramps', entry);
+  },
+  /** The model learned from the athlete's runs, the profile the engine gets, and where each value comes from. */
+  athleteModel(): Promise<AthleteModelJson> {
+    return request('GET', '/api/athletes/me/model');
+  },
+  /** Starts (or joins) the re-analysis of every run with the current profile and model. */
+  reanalyze(): Promise<ReanalyzeJob> {
+    return request('POST', '/api/reanalyze');
+  },
+  reanalyzeStatus(id: string): Promise<ReanalyzeJob> {
+    return request('GET', `/api/reanalyze/${encodeURIComponent(id)}`);
   },
 
   /** Upload a FIT file with progress (fetch cannot report upload progress; XHR can). */

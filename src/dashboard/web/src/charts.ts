@@ -29,6 +29,21 @@ export interface PanelSpec {
    * (pace of 20 min/km) does not flatten the rest of the run.
    */
   robust?: boolean;
+  /** Tick steps a reader takes in at a glance (e.g. 15 s, 30 s, 1 min of pace); uPlot's own when absent. */
+  incrs?: number[];
+  /** Least span of the y axis (e.g. 20 bpm): a flat line still gets several ticks. */
+  minSpan?: number;
+  /** No tick or range below this (pace and heart rate are never negative). */
+  floor?: number;
+}
+
+/** What the shared x axis shows: run time (s), or distance in the reader's unit. */
+export interface XAxis {
+  id: 'time' | 'distance';
+  format: (v: number) => string;
+  incrs: number[];
+  /** Smallest zoom window, in x units. */
+  minSpan: number;
 }
 
 export interface PanelData {
@@ -41,7 +56,10 @@ export interface PanelData {
 export type Tone = 'info' | 'warning' | 'urgent';
 
 export interface TimeMarker {
+  /** Where on the x axis (run time, or distance when the axis shows distance). */
   t: number;
+  /** The moment as a runner reads it ("1:02:05"); the x value formatted when absent. */
+  when?: string;
   glyph: string;
   label: string;
   detail: string;
@@ -59,6 +77,22 @@ const PANEL_HEIGHT = 150;
 const MARKER_PX = 26;
 /** Time-axis steps a runner reads at a glance: seconds when zoomed in, then whole minutes and hours. */
 const TIME_TICKS_S = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 5400, 7200, 10800, 14400, 21600, 43200];
+/** Distance-axis steps (km or mi). */
+const DISTANCE_TICKS = [0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 20, 25, 50, 100];
+
+export const TIME_AXIS: XAxis = { id: 'time', format: (v) => formatDuration(v), incrs: TIME_TICKS_S, minSpan: 30 };
+
+export function distanceAxis(unit: string): XAxis {
+  return {
+    id: 'distance',
+    format: (v) => {
+      const digits = Math.abs(v - Math.round(v)) < 1e-6 ? 0 : Math.abs(v * 10 - Math.round(v * 10)) < 1e-6 ? 1 : 2;
+      return `${v.toFixed(digits)} ${unit}`;
+    },
+    incrs: DISTANCE_TICKS,
+    minSpan: 0.1,
+  };
+}
 
 interface Mounted {
   spec: PanelSpec;
@@ -83,6 +117,7 @@ export class ChartStack {
   private syncing = false;
   private readonly resizeObserver: ResizeObserver;
   private pinned: HTMLButtonElement | null = null;
+  private xAxis: XAxis = TIME_AXIS;
 
   constructor(container: HTMLElement, specs: PanelSpec[], opts: { syncKey?: string } = {}) {
     const syncKey = opts.syncKey ?? `cg-${Math.random().toString(36).slice(2)}`;
@@ -127,6 +162,17 @@ export class ChartStack {
     this.element.remove();
   }
 
+  /** Switches what the x axis shows; the caller then sets panels and markers in the new x units. */
+  setXAxis(axis: XAxis): void {
+    this.xAxis = axis;
+    this.range = null;
+    this.element.dataset.xAxis = axis.id;
+  }
+
+  get xAxisId(): XAxis['id'] {
+    return this.xAxis.id;
+  }
+
   setPanel(id: string, data: PanelData): void {
     this.setPanels([[id, data]]);
   }
@@ -156,7 +202,7 @@ export class ChartStack {
       panel.figure.hidden = data.t.length === 0;
       panel.empty.hidden = any;
       panel.plot.root.hidden = !any;
-      panel.yRange = panel.spec.robust ? robustRange(data.values) : null;
+      panel.yRange = panel.spec.robust ? robustRange(data.values, panel.spec) : null;
       panel.plot.setData([Array.from(data.t), Array.from(data.values)] as uPlot.AlignedData, false);
     }
     this.applyRange();
@@ -173,7 +219,7 @@ export class ChartStack {
   /** Centre the view on `t` (a prompt chosen from the list). */
   focusTime(t: number, spanS = 600): void {
     const [lo, hi] = this.extent();
-    const half = Math.min(spanS, hi - lo) / 2;
+    const half = Math.min(this.xAxis.id === 'time' ? spanS : spanS / 300, hi - lo) / 2;
     this.range = { min: Math.max(lo, t - half), max: Math.min(hi, t + half) };
     this.applyRange();
   }
@@ -182,7 +228,7 @@ export class ChartStack {
     const [lo, hi] = this.extent();
     const cur = this.range ?? { min: lo, max: hi };
     const mid = (cur.min + cur.max) / 2;
-    const half = Math.max(15, ((cur.max - cur.min) * factor) / 2);
+    const half = Math.max(this.xAxis.minSpan / 2, ((cur.max - cur.min) * factor) / 2);
     if (half * 2 >= hi - lo) return this.reset();
     this.range = { min: Math.max(lo, mid - half), max: Math.min(hi, mid + half) };
     this.applyRange();
@@ -256,15 +302,28 @@ export class ChartStack {
         y: spec.range
           ? { range: spec.range, dir: spec.invert ? -1 : 1 }
           : spec.robust
-            ? { dir: spec.invert ? -1 : 1, range: (u, min, max) => stack.panels.find((p) => p.plot === u)?.yRange ?? paddedRange(min, max) }
+            ? { dir: spec.invert ? -1 : 1, range: (u, min, max) => stack.panels.find((p) => p.plot === u)?.yRange ?? paddedRange(min, max, spec) }
             : { dir: spec.invert ? -1 : 1 },
       },
       axes: [
-        { font: axisFont, size: 30, space: 56, incrs: TIME_TICKS_S, values: (_u, ticks) => ticks.map((v) => formatDuration(v)), stroke: '#444', grid: { stroke: '#e8e8e8' } },
-        { font: axisFont, size: 56, values: (_u, ticks) => ticks.map((v) => spec.format(v)), stroke: '#444', grid: { stroke: '#e8e8e8' } },
+        { font: axisFont, size: 30, space: 64, incrs: () => stack.xAxis.incrs, values: (_u, ticks) => ticks.map((v) => stack.xAxis.format(v)), stroke: '#444', grid: { stroke: '#e8e8e8' } },
+        {
+          font: axisFont,
+          size: 56,
+          space: 22,
+          ...(spec.incrs ? { incrs: spec.incrs } : {}),
+          values: (u, ticks) => {
+            const labels = ticks.map((v) => spec.format(v));
+            // The canvas hides its ticks from assistive tech and tests: the figure names them.
+            if (u.root.parentElement) u.root.parentElement.dataset.yTicks = labels.join('|');
+            return labels;
+          },
+          stroke: '#444',
+          grid: { stroke: '#e8e8e8' },
+        },
       ],
       series: [
-        { label: 'time', value: (_u, v) => (v === null ? '–' : formatDuration(v)) },
+        { label: 'x', value: (_u, v) => (v === null ? '–' : stack.xAxis.format(v)) },
         {
           label: spec.title,
           stroke: spec.color,
@@ -283,7 +342,7 @@ export class ChartStack {
             const v = i === null || i === undefined ? null : u.data[1]?.[i];
             const t = i === null || i === undefined ? null : u.data[0]?.[i];
             const note = i === null || i === undefined ? '' : (stack.panels.find((p) => p.plot === u)?.data.notes?.[i] ?? '');
-            readout.textContent = v === null || v === undefined || t === null || t === undefined ? '' : `${spec.format(v)}${spec.unit ? ` ${spec.unit}` : ''} at ${formatDuration(t)}${note ? ` · ${note}` : ''}`;
+            readout.textContent = v === null || v === undefined || t === null || t === undefined ? '' : `${spec.format(v)}${spec.unit ? ` ${spec.unit}` : ''} at ${stack.xAxis.format(t)}${note ? ` · ${note}` : ''}`;
           },
         ],
         setScale: [
@@ -366,7 +425,7 @@ export class ChartStack {
           class: `marker tone-${m.tone}`,
           style: `left:${x}px;top:${2 + row * MARKER_PX}px`,
           'data-index': i,
-          'aria-label': `${formatDuration(m.t)} ${m.label}: ${m.detail}`,
+          'aria-label': `${m.when ?? this.xAxis.format(m.t)} ${m.label}: ${m.detail}`,
         },
         m.glyph,
       );
@@ -388,7 +447,7 @@ export class ChartStack {
   private showTip(button: HTMLElement, m: TimeMarker): void {
     clear(this.tooltip);
     this.tooltip.append(
-      h('strong', null, `${formatDuration(m.t)} · ${m.label}`),
+      h('strong', null, `${m.when ?? this.xAxis.format(m.t)} · ${m.label}`),
       h('span', null, m.detail),
     );
     this.tooltip.hidden = false;
@@ -429,8 +488,23 @@ export class ChartStack {
   }
 }
 
+/** At least `minSpan` around the middle, and nothing below `floor`. */
+function widened(lo: number, hi: number, spec: Pick<PanelSpec, 'minSpan' | 'floor'>): [number, number] {
+  const min = spec.minSpan ?? 0;
+  if (hi - lo < min) {
+    const mid = (lo + hi) / 2;
+    lo = mid - min / 2;
+    hi = mid + min / 2;
+  }
+  if (spec.floor !== undefined && lo < spec.floor) {
+    hi += spec.floor - lo;
+    lo = spec.floor;
+  }
+  return [lo, hi];
+}
+
 /** The 1st–99th percentile of the finite values, padded by 35 %; null (uPlot's own range) when there are few. */
-function robustRange(values: ArrayLike<number | null>): [number, number] | null {
+export function robustRange(values: ArrayLike<number | null>, spec: Pick<PanelSpec, 'minSpan' | 'floor'> = {}): [number, number] | null {
   const finite: number[] = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -442,13 +516,13 @@ function robustRange(values: ArrayLike<number | null>): [number, number] | null 
   const hi = finite[Math.ceil(finite.length * 0.99) - 1]!;
   // Generous padding: sample noise should read as texture around a level, not fill the panel.
   const pad = Math.max((hi - lo) * 0.35, 1);
-  return [lo - pad, hi + pad];
+  return widened(lo - pad, hi + pad, spec);
 }
 
 /** The data's own range, never empty (a single point or a flat line still gets an axis). */
-function paddedRange(min: number | null, max: number | null): [number, number] {
+function paddedRange(min: number | null, max: number | null, spec: Pick<PanelSpec, 'minSpan' | 'floor'> = {}): [number, number] {
   if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
-  if (max - min < 1e-9) return [min - 1, max + 1];
+  if (max - min < 1e-9) return widened(min - 1, max + 1, spec);
   const pad = (max - min) * 0.05;
-  return [min - pad, max + pad];
+  return widened(min - pad, max + pad, spec);
 }

@@ -5,8 +5,9 @@
 import type { Alert, RiskPoint } from '../../../../alerts/types.js';
 import { ChartStack } from './charts.js';
 import { h, clear } from './dom.js';
-import { formatDuration, formatNumber, formatPace, kindGlyph, paceFromSpeed } from './format.js';
-import { RUN_PANELS, alertMarker, factorWords, promptItem } from './runview.js';
+import { formatDuration, formatNumber, kindGlyph, paceFromSpeed } from './format.js';
+import { alertMarker, factorWords, promptItem, runPanels } from './runview.js';
+import { getUnits, unitMetres } from './units.js';
 
 /** A sample as stored or sent: missing = null or absent. */
 type Row = { t?: number | null; hr?: number | null; speed?: number | null; cadence?: number | null };
@@ -18,11 +19,13 @@ export class LiveRunView {
   private hr: (number | null)[] = [];
   private pace: (number | null)[] = [];
   private cadence: (number | null)[] = [];
-  private readonly riskT: number[] = [];
-  private readonly riskScore: (number | null)[] = [];
-  private readonly riskNotes: string[] = [];
+  private riskT: number[] = [];
+  private riskScore: (number | null)[] = [];
+  private riskNotes: string[] = [];
   /** The engine's fluid-deficit estimate carried by each live risk point (absent from older servers). */
-  private readonly fluidMl: (number | null)[] = [];
+  private fluidMl: (number | null)[] = [];
+  /** The run's clock on the watch face: the newest sample's time, whatever the face shows besides. */
+  private readonly clock: HTMLElement;
   private readonly alerts: Alert[] = [];
   private readonly alertIds = new Set<string>();
   private readonly list: HTMLOListElement;
@@ -30,10 +33,12 @@ export class LiveRunView {
   private readonly face: HTMLElement;
   private readonly riskNow: HTMLElement;
   private frame = 0;
+  private readonly units = getUnits();
   /** Wall-clock ms at which each alert arrived, relative to `startedAt`. */
   private startedAt = performance.now();
 
   constructor(container: HTMLElement, opts: { watchTitle?: string } = {}) {
+    this.clock = h('div', { class: 'watch-clock', 'data-testid': 'watch-clock', 'aria-live': 'off' }, '');
     this.face = h('div', { class: 'watch', 'aria-live': 'assertive', 'data-testid': 'watch-face' }, h('div', null, h('div', { class: 'watch-message' }, 'Waiting for the run…')));
     this.riskNow = h('p', { class: 'muted', 'data-testid': 'risk-now' });
     this.list = h('ol', { class: 'prompts', 'data-testid': 'prompts' });
@@ -46,7 +51,7 @@ export class LiveRunView {
       h('div', null, chartsCard, h('section', { class: 'card' }, h('h2', null, 'Prompts as they fired'), this.empty, this.list)),
     );
     container.append(this.element);
-    this.stack = new ChartStack(chartsCard, RUN_PANELS);
+    this.stack = new ChartStack(chartsCard, runPanels());
   }
 
   destroy(): void {
@@ -66,7 +71,7 @@ export class LiveRunView {
       if (typeof t !== 'number' || t <= this.lastSampleT()) continue;
       this.t.push(t);
       this.hr.push(row.hr ?? null);
-      this.pace.push(typeof row.speed === 'number' ? paceFromSpeed(row.speed) : null);
+      this.pace.push(this.paceOf(row.speed));
       this.cadence.push(row.cadence ?? null);
     }
     this.updateFace();
@@ -84,7 +89,7 @@ export class LiveRunView {
       if (typeof row.t !== 'number' || row.t >= firstLive || (t.length > 0 && row.t <= t[t.length - 1]!)) continue;
       t.push(row.t);
       hr.push(row.hr ?? null);
-      pace.push(typeof row.speed === 'number' ? paceFromSpeed(row.speed) : null);
+      pace.push(this.paceOf(row.speed));
       cadence.push(row.cadence ?? null);
     }
     this.t = t.concat(this.t);
@@ -95,8 +100,31 @@ export class LiveRunView {
     this.schedule();
   }
 
+  /** Pace in the reader's unit (s per km or per mile), as the pace panel draws it. */
+  private paceOf(speed: number | null | undefined): number | null {
+    const pace = typeof speed === 'number' ? paceFromSpeed(speed) : null;
+    return pace === null ? null : pace * (unitMetres(this.units) / 1000);
+  }
+
   lastSampleT(): number {
     return this.t.length ? this.t[this.t.length - 1]! : -Infinity;
+  }
+
+  /** Risk points from before the page was opened (the follow ack's history), placed before the live ones. */
+  prependRisk(points: readonly RiskPoint[]): void {
+    const firstLive = this.riskT.length ? this.riskT[0]! : Infinity;
+    const older = points.filter((p, i) => p.t < firstLive && (i === 0 || p.t > points[i - 1]!.t));
+    if (older.length === 0) return;
+    this.riskT = older.map((p) => p.t).concat(this.riskT);
+    this.riskScore = older.map((p) => p.score as number | null).concat(this.riskScore);
+    this.riskNotes = older.map((p) => factorWords(p.factors)).concat(this.riskNotes);
+    this.fluidMl = older.map((p) => (typeof p.fluidDeficitMl === 'number' ? p.fluidDeficitMl : null)).concat(this.fluidMl);
+    if (this.riskT.length === older.length) {
+      const last = older[older.length - 1]!;
+      const words = factorWords(last.factors);
+      this.riskNow.textContent = `Cramp risk now: ${formatNumber(last.score)} / 100${words ? ` (${words})` : ''}`;
+    }
+    this.schedule();
   }
 
   addRisk(point: RiskPoint): void {
@@ -134,7 +162,7 @@ export class LiveRunView {
   setFaceText(text: string): void {
     clear(this.face);
     this.face.className = 'watch';
-    this.face.append(h('div', null, h('div', { class: 'watch-message' }, text)));
+    this.face.append(h('div', null, this.t.length ? this.clock : null, h('div', { class: 'watch-message' }, text)));
   }
 
   private showOnWatch(alert: Alert): void {
@@ -144,7 +172,8 @@ export class LiveRunView {
       h(
         'div',
         null,
-        h('div', { class: 'watch-time' }, `${kindGlyph(alert.kind)} ${formatDuration(alert.t)}`),
+        this.clock,
+        h('div', { class: 'watch-time' }, `${kindGlyph(alert.kind)} at ${formatDuration(alert.t)}`),
         h('div', { class: 'watch-message', 'data-testid': 'watch-message' }, alert.message),
         this.statsLine(),
       ),
@@ -155,18 +184,17 @@ export class LiveRunView {
     const i = this.t.length - 1;
     const hr = i >= 0 ? this.hr[i] : null;
     const pace = i >= 0 ? this.pace[i] : null;
-    return h('div', { class: 'watch-stats' }, `${formatNumber(hr ?? null)} bpm · ${formatPace(pace ?? null)}`);
+    return h('div', { class: 'watch-stats' }, `${formatNumber(hr ?? null)} bpm · ${pace === null || pace === undefined ? '–' : `${formatDuration(pace)} /${this.units.distance}`}`);
   }
 
   private updateFace(): void {
+    // The clock follows the run on every batch, whatever the face shows besides.
+    if (this.t.length > 0) this.clock.textContent = formatDuration(this.lastSampleT());
     const stats = this.face.querySelector('.watch-stats');
     if (stats) stats.replaceWith(this.statsLine());
     else if (this.alerts.length === 0 && this.t.length > 0) {
       clear(this.face);
-      this.face.append(h('div', null, h('div', { class: 'watch-time' }, formatDuration(this.lastSampleT())), h('div', { class: 'watch-message' }, 'Running'), this.statsLine()));
-    } else {
-      const time = this.face.querySelector('.watch-time');
-      if (time && this.alerts.length === 0) time.textContent = formatDuration(this.lastSampleT());
+      this.face.append(h('div', null, this.clock, h('div', { class: 'watch-message' }, 'Running'), this.statsLine()));
     }
   }
 

@@ -15,6 +15,10 @@ export interface RunSummary {
   peakRisk: number | null;
   status: 'live' | 'ended';
   source: 'upload' | 'live' | null;
+  /** The file's sport (running, trail_running, …); null when unknown. */
+  sport: string | null;
+  /** Average pace, s/km; null without a distance or a report. */
+  paceSPerKm: number | null;
 }
 
 /** A run's samples as columns (the chart input). Missing values are null. */
@@ -52,6 +56,8 @@ export function toRunSummary(raw: Record<string, unknown>): RunSummary {
     peakRisk: peak,
     status: raw.status === 'live' ? 'live' : 'ended',
     source: raw.source === 'upload' || raw.source === 'live' ? raw.source : null,
+    sport: typeof raw.sport === 'string' ? raw.sport : (report?.sport ?? null),
+    paceSPerKm: toNumberOrNull(raw.paceSPerKm),
   };
 }
 

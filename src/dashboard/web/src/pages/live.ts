@@ -41,7 +41,7 @@ async function renderLiveList(main: HTMLElement): Promise<Dispose> {
         'ul',
         { class: 'card live-runs' },
         ...runs.map((r) =>
-          h('li', null, h('span', { class: 'pill live' }, 'live'), ' ', h('a', { href: `#/live/${encodeURIComponent(r.id)}` }, formatDate(r.startTime)), h('span', { class: 'muted' }, ` · ${formatDuration(r.durationS)} so far`)),
+          h('li', null, h('span', { class: 'pill live' }, 'live'), ' ', h('a', { href: `#/live/${encodeURIComponent(r.id)}` }, formatDate(r.startTime)), h('span', { class: 'muted', 'data-testid': 'live-duration' }, ` · ${liveDuration(r)}`)),
         ),
       ),
     );
@@ -49,6 +49,19 @@ async function renderLiveList(main: HTMLElement): Promise<Dispose> {
   await refresh();
   const timer = setInterval(() => void refresh(), 5000);
   return () => clearInterval(timer);
+}
+
+/**
+ * How long a run in progress has been going: the report's duration once there is one, else the time since its
+ * start. A start more than a day back is a replay of an old run (the CLI's replay, the simulator): it says so.
+ */
+export function liveDuration(r: RunSummary, now = Date.now()): string {
+  if (r.durationS !== null) return `${formatDuration(r.durationS)} so far`;
+  const start = r.startTime ? Date.parse(r.startTime) : NaN;
+  if (!Number.isFinite(start)) return 'just started';
+  const s = (now - start) / 1000;
+  if (s < 0 || s > 86_400) return `replaying a run of ${formatDate(r.startTime)}`;
+  return `${formatDuration(s)} so far`;
 }
 
 async function followRun(main: HTMLElement, id: string): Promise<Dispose | void> {
@@ -81,6 +94,8 @@ async function followRun(main: HTMLElement, id: string): Promise<Dispose | void>
       if (socket) void watch.follow(socket, id).then((ack) => ack.alerts.forEach((a) => view.addAlert(a, false))).catch(() => undefined);
     });
     for (const alert of follow.alerts) view.addAlert(alert, false);
+    // The risk and fluid estimate from before the page was opened, then the latest point.
+    view.prependRisk(follow.riskHistory ?? []);
     if (follow.risk) view.addRisk(follow.risk);
     const stored = await api.getSamples(id);
     const rows = stored.t.map((t, i) => ({ t, hr: stored.hr[i], speed: stored.speed[i], cadence: stored.cadence[i] }));

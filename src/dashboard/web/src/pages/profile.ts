@@ -4,6 +4,8 @@ import type { Profile } from '../../../../../alerts/types.js';
 import { api, type Athlete } from '../api.js';
 import { h, errorBox, statusLine } from '../dom.js';
 import { capitalize, formatPace } from '../format.js';
+import { learnedCard } from './profile-learned.js';
+import { getUnits, setUnits, type Units } from '../units.js';
 
 interface Field {
   key: keyof Profile;
@@ -112,7 +114,45 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
       saveStatus.textContent = (err as Error).message;
     }
   });
-  main.append(assumed, form);
+  main.append(unitsCard(), learnedCard(), assumed, form);
+}
+
+/** Units for every page: kept in this browser (the server always speaks metres and °C). */
+function unitsCard(): HTMLElement {
+  const units = getUnits();
+  const status = statusLine();
+  const choice = (name: 'distance' | 'temperature', options: [string, string][]) =>
+    h(
+      'fieldset',
+      { class: 'units-choice' },
+      h('legend', null, name === 'distance' ? 'Distance and pace' : 'Temperature'),
+      ...options.map(([value, label]) =>
+        h(
+          'label',
+          { class: 'inline' },
+          h('input', {
+            type: 'radio',
+            name: `units-${name}`,
+            value,
+            id: `units-${name}-${value}`,
+            checked: units[name] === value,
+            onchange: () => {
+              const next: Units = { ...getUnits(), [name]: value } as Units;
+              setUnits(next);
+              status.textContent = 'Saved in this browser.';
+            },
+          }),
+          ` ${label}`,
+        ),
+      ),
+    );
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'units-title', 'data-testid': 'units' },
+    h('h2', { id: 'units-title' }, 'Units'),
+    h('div', { class: 'row2' }, choice('distance', [['km', 'Kilometres (min/km)'], ['mi', 'Miles (min/mi)']]), choice('temperature', [['C', '°C'], ['F', '°F']])),
+    status,
+  );
 }
 
 function assumptionsCard(profile: Profile): HTMLElement {

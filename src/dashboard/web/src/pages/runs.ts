@@ -1,10 +1,12 @@
-/** The runs list (newest first) and a FIT upload by drag and drop or file picker, with progress. */
-import { api, type RunSummary } from '../api.js';
+/**
+ * The runs list (by each run's own start, newest first) and a FIT upload by drag and drop or file picker, with
+ * progress. The size limit is the server's (GET /api/config), so the form and the server cannot disagree.
+ */
+import { api, ApiError, type RunSummary } from '../api.js';
 import { h, clear, errorBox, statusLine } from '../dom.js';
-import { formatDate, formatDistance, formatDuration, formatNumber } from '../format.js';
+import { capitalize, formatDate, formatDuration, formatNumber } from '../format.js';
 import { navigate } from '../navigate.js';
-
-const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+import { formatDistanceIn, formatPaceIn, getUnits } from '../units.js';
 
 export async function renderRuns(main: HTMLElement): Promise<void> {
   const listHolder = h('div', { class: 'runs-list' }, statusLine('Loading your runs…'));
@@ -39,11 +41,21 @@ async function loadList(holder: HTMLElement): Promise<void> {
     h(
       'table',
       { class: 'runs' },
-      h('caption', { class: 'sr-only' }, 'Your runs, newest first'),
+      h('caption', { class: 'sr-only' }, 'Your runs, by date, newest first'),
       h(
         'thead',
         null,
-        h('tr', null, h('th', { scope: 'col' }, 'Date'), h('th', { scope: 'col', class: 'num' }, 'Distance'), h('th', { scope: 'col', class: 'num' }, 'Time'), h('th', { scope: 'col', class: 'num' }, 'Prompts'), h('th', { scope: 'col', class: 'num' }, 'Peak risk')),
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'col' }, 'Date'),
+          h('th', { scope: 'col', class: 'narrow-hide' }, 'Sport'),
+          h('th', { scope: 'col', class: 'num' }, 'Distance'),
+          h('th', { scope: 'col', class: 'num narrow-hide' }, 'Time'),
+          h('th', { scope: 'col', class: 'num' }, 'Pace'),
+          h('th', { scope: 'col', class: 'num narrow-hide' }, 'Prompts'),
+          h('th', { scope: 'col', class: 'num' }, 'Peak risk'),
+        ),
       ),
       body,
     ),
@@ -70,16 +82,25 @@ async function loadList(holder: HTMLElement): Promise<void> {
 }
 
 function runRow(run: RunSummary): HTMLTableRowElement {
+  const units = getUnits();
   const href = run.status === 'live' ? `#/live/${encodeURIComponent(run.id)}` : `#/runs/${encodeURIComponent(run.id)}`;
   return h(
     'tr',
     { 'data-run-id': run.id },
     h('td', null, h('a', { href }, formatDate(run.startTime)), run.source === 'live' && run.status === 'ended' ? h('span', { class: 'pill source', title: 'Recorded live from a watch or the simulator' }, 'live') : null),
-    h('td', { class: 'num' }, formatDistance(run.distanceM)),
-    h('td', { class: 'num' }, formatDuration(run.durationS)),
-    h('td', { class: 'num', 'data-col': 'prompts' }, run.status === 'live' ? h('span', { class: 'pill live' }, 'live') : run.alertCount === null ? '–' : String(run.alertCount)),
+    h('td', { class: 'narrow-hide', 'data-col': 'sport' }, run.sport ? capitalize(run.sport.replaceAll('_', ' ')) : '–'),
+    h('td', { class: 'num', 'data-col': 'distance' }, formatDistanceIn(run.distanceM, units)),
+    h('td', { class: 'num narrow-hide' }, formatDuration(run.durationS)),
+    h('td', { class: 'num', 'data-col': 'pace' }, formatPaceIn(run.paceSPerKm, units)),
+    h('td', { class: 'num narrow-hide', 'data-col': 'prompts' }, run.status === 'live' ? h('span', { class: 'pill live' }, 'live') : run.alertCount === null ? '–' : String(run.alertCount)),
     h('td', { class: 'num', 'data-col': 'risk' }, run.status === 'live' ? '' : riskBadge(run.peakRisk)),
   );
+}
+
+/** Bytes as a person reads a file size: 32 MB (binary megabytes, as the server counts them). */
+function formatMb(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return `${mb >= 10 ? Math.round(mb) : mb.toFixed(1)} MB`;
 }
 
 /** Peak risk with a word as well as a colour. */
@@ -90,6 +111,11 @@ export function riskBadge(score: number | null): HTMLElement {
 }
 
 function uploadCard(): HTMLElement {
+  const limitNote = h('p', { class: 'muted small', 'data-testid': 'upload-limit' });
+  void api
+    .config()
+    .then((c) => (limitNote.textContent = `Up to ${formatMb(c.uploadLimitBytes)} a file.`))
+    .catch(() => undefined);
   const status = statusLine();
   const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
   const input = h('input', { type: 'file', id: 'fit-file', accept: '.fit,.gpx,.tcx,.gz,application/octet-stream,application/gpx+xml,application/vnd.garmin.tcx+xml,application/gzip', class: 'sr-only' });
@@ -103,11 +129,14 @@ function uploadCard(): HTMLElement {
     input,
     progress,
     status,
+    limitNote,
   );
   const upload = async (file: File): Promise<void> => {
     status.classList.remove('error-text');
-    if (file.size > MAX_UPLOAD_BYTES) {
-      status.textContent = `That file is ${(file.size / 1e6).toFixed(0)} MB; the limit is 50 MB.`;
+    clear(status);
+    const limit = await api.config().then((c) => c.uploadLimitBytes, () => null);
+    if (limit !== null && file.size > limit) {
+      status.textContent = `That file is ${formatMb(file.size)}; the limit is ${formatMb(limit)}.`;
       status.classList.add('error-text');
       return;
     }
@@ -126,8 +155,11 @@ function uploadCard(): HTMLElement {
       navigate(`/runs/${encodeURIComponent(run.id)}`);
     } catch (err) {
       progress.hidden = true;
-      status.textContent = (err as Error).message;
       status.classList.add('error-text');
+      const existing = err instanceof ApiError && err.code === 'DUPLICATE_RUN' && typeof err.extra.id === 'string' ? err.extra.id : null;
+      if (existing) {
+        status.replaceChildren('This run is already stored. ', h('a', { href: `#/runs/${encodeURIComponent(existing)}`, 'data-testid': 'duplicate-link' }, 'Open it →'));
+      } else status.textContent = (err as Error).message;
     }
   };
   input.addEventListener('change', () => {
