@@ -43,7 +43,6 @@ describe.skipIf(skipReason !== null)('run page, list, units, exports and live vi
   let browser: BrowserContext;
   let closeBrowser: () => Promise<void>;
   let token = '';
-  let athleteId = '';
   let trackId = '';
 
   const api = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
@@ -59,7 +58,7 @@ describe.skipIf(skipReason !== null)('run page, list, units, exports and live vi
   const signedInPage = async (): Promise<Page> => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/#/signin`);
-    await page.evaluate((t) => localStorage.setItem('crampguard.token', t), token);
+    await page.evaluate(`localStorage.setItem('crampguard.token', ${JSON.stringify(token)})`);
     return page;
   };
 
@@ -67,7 +66,7 @@ describe.skipIf(skipReason !== null)('run page, list, units, exports and live vi
     server = await startServer({ MAP_TILE_URL: '' });
     ({ context: browser, close: closeBrowser } = await launchBrowser());
     const res = await fetch(`${server.url}/api/athletes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Map Runner' }) });
-    ({ token, id: athleteId } = (await res.json()) as { token: string; id: string });
+    ({ token } = (await res.json()) as { token: string });
     const up = await upload(withTrack(decodeFitSync(new Uint8Array(fixture('progression-run.fit')))), 'progression with track.fit');
     expect(up.status).toBe(201);
     trackId = up.body.id;
@@ -266,6 +265,5 @@ describe.skipIf(skipReason !== null)('run page, list, units, exports and live vi
     watch.disconnect();
     expect(errors).toEqual([]);
     await page.close();
-    void athleteId;
   });
 });
