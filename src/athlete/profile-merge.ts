@@ -62,6 +62,25 @@ export function mergeProfile(typedProfile: Profile, model: AthleteModel | null, 
   return out;
 }
 
+/** Where a profile value the engine gets comes from. */
+export type ValueSource = { source: 'typed' } | { source: 'learned'; note: string } | { source: 'assumed' };
+
+const SOURCED: readonly (keyof Profile)[] = [
+  'massKg', 'hrMax', 'hrRest', 'lthr', 'age', 'usualLongRunMin', 'easyPaceMps', 'thresholdPaceMps', 'criticalSpeedMps', 'sweatRateMlPerH', 'sweatSodiumMmolPerL',
+];
+
+/** Where each profile value the engine gets comes from: typed by the runner, learned from their runs, or assumed. */
+export function profileSources(typedProfile: Profile, merged: Profile): Record<string, ValueSource> {
+  const out: Record<string, ValueSource> = {};
+  for (const field of SOURCED) {
+    const note = merged.learned?.[field as LearnableField];
+    if (typeof typedProfile[field] === 'number') out[field] = { source: 'typed' };
+    else if (note) out[field] = { source: 'learned', note };
+    else out[field] = { source: 'assumed' };
+  }
+  return out;
+}
+
 /** The model a report was analysed with, recorded in the report as `athleteModel`. */
 export interface ModelStamp {
   version: number;

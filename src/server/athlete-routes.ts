@@ -3,30 +3,12 @@
  * @module
  */
 import type { Router } from 'express';
-import type { LearnableField, Profile } from '../../alerts/types.js';
+import { profileSources } from '../athlete/profile-merge.js';
 import type { Store } from '../store/types.js';
 import { athleteOf, requireAthlete } from './auth.js';
 import type { AthleteService } from './athlete.js';
 import { notFound } from './errors.js';
 import type { Reanalyzer } from './reanalyze.js';
-
-export type ValueSource = { source: 'typed' } | { source: 'learned'; note: string } | { source: 'assumed' };
-
-const SOURCED: readonly (keyof Profile)[] = [
-  'massKg', 'hrMax', 'hrRest', 'lthr', 'age', 'usualLongRunMin', 'easyPaceMps', 'thresholdPaceMps', 'criticalSpeedMps', 'sweatRateMlPerH', 'sweatSodiumMmolPerL',
-];
-
-/** Where each profile value the engine gets comes from: typed by the runner, learned from their runs, or assumed. */
-export function profileSources(typed: Profile, merged: Profile): Record<string, ValueSource> {
-  const out: Record<string, ValueSource> = {};
-  for (const field of SOURCED) {
-    const note = merged.learned?.[field as LearnableField];
-    if (typeof typed[field] === 'number') out[field] = { source: 'typed' };
-    else if (note) out[field] = { source: 'learned', note };
-    else out[field] = { source: 'assumed' };
-  }
-  return out;
-}
 
 export function registerAthleteRoutes(router: Router, deps: { store: Store; athletes: AthleteService; reanalyzer: Reanalyzer }): void {
   const auth = requireAthlete(deps.store);

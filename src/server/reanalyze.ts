@@ -11,27 +11,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { ReanalyzeJob } from '../athlete/reanalysis.js';
 import { storedRunToNormalized } from '../athlete/stored-run.js';
 import { SUMMARY_VERSION, summarizeRun } from '../athlete/summary.js';
 import type { RunSummary, Store } from '../store/types.js';
 import type { Analyzer } from './analyzer.js';
 import { stampReport, type AthleteService, type ServerEngineOptions } from './athlete.js';
 
-export interface ReanalyzeJob {
-  id: string;
-  status: 'running' | 'done' | 'failed';
-  /** Runs to analyse again. */
-  total: number;
-  /** Runs done so far (analysed, or skipped because they went meanwhile). */
-  done: number;
-  /** Runs whose analysis failed (the old report is kept). */
-  failed: number;
-  /** The model the job analysed with. */
-  model: { version: number; key: string; runs: number } | null;
-  startedAt: string;
-  finishedAt: string | null;
-  error: string | null;
-}
+export type { ReanalyzeJob };
 
 const KEEP_JOBS = 100;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -13,6 +13,7 @@ import { renderLive } from './pages/live.js';
 import { renderSimulator } from './pages/simulator.js';
 import { renderJournal } from './pages/journal.js';
 import { renderProfile } from './pages/profile.js';
+import { renderTraining } from './pages/training.js';
 
 export type Page = (main: HTMLElement, params: string[]) => void | Dispose | Promise<void | Dispose>;
 
@@ -33,6 +34,7 @@ const routes: Route[] = [
   { pattern: /^\/simulator\/([^/]+)$/, page: renderSimulator, nav: 'simulator' },
   { pattern: /^\/journal$/, page: renderJournal, nav: 'journal' },
   { pattern: /^\/profile$/, page: renderProfile, nav: 'profile' },
+  { pattern: /^\/training$/, page: renderTraining, nav: 'training' },
 ];
 
 const NAV: [string, string][] = [
@@ -40,6 +42,7 @@ const NAV: [string, string][] = [
   ['live', 'Live'],
   ['simulator', 'Simulator'],
   ['journal', 'Cramp journal'],
+  ['training', 'Training'],
   ['profile', 'Profile'],
 ];
 
