@@ -4,6 +4,8 @@
  * tiles: MAP_TILE_URL is empty, so the track is drawn alone). Screenshots go to test-artifacts/dashboard/.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
@@ -186,6 +188,55 @@ describe.skipIf(skipReason !== null)('run page, list, units, exports and live vi
     await snap(page, '23-runs-sorted-duplicate', false);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('draws the map with the configured tiles, and the track alone when the tiles fail', async () => {
+    // A tile server of our own (the test machine has no internet): one 1×1 PNG for every tile.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+    let tilesServed = 0;
+    const tiles = createServer((_req, res) => {
+      tilesServed++;
+      res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+    });
+    await new Promise<void>((resolve) => tiles.listen(0, '127.0.0.1', resolve));
+    const tilePort = (tiles.address() as AddressInfo).port;
+    const cases = [
+      { url: `http://127.0.0.1:${tilePort}/{z}/{x}/{y}.png`, state: 'loaded' },
+      // Nothing listens on port 9 (discard): every tile fails.
+      { url: 'http://127.0.0.1:9/{z}/{x}/{y}.png', state: 'failed' },
+    ];
+    try {
+      for (const c of cases) {
+        const other = await startServer({ MAP_TILE_URL: c.url });
+        try {
+          const res = await fetch(`${other.url}/api/athletes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Tiles' }) });
+          const { token: t } = (await res.json()) as { token: string };
+          const up = await fetch(`${other.url}/api/runs`, { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/octet-stream' }, body: withTrack(decodeFitSync(new Uint8Array(fixture('tempo-30.fit')))) });
+          const { id } = (await up.json()) as { id: string };
+          const page = await browser.newPage();
+          const errors = collectPageErrors(page);
+          await page.goto(`${other.url}/#/signin`);
+          await page.evaluate(`localStorage.setItem('crampguard.token', ${JSON.stringify(t)})`);
+          await page.goto(`${other.url}/#/runs/${encodeURIComponent(id)}`);
+          await page.waitForSelector('[data-testid=route-map] path.leaflet-interactive');
+          await expect.poll(() => page.getAttribute('[data-testid=route-map]', 'data-tiles'), POLL).toBe(c.state);
+          if (c.state === 'loaded') {
+            expect(await page.locator('[data-testid=route-map] img.leaflet-tile-loaded').count()).toBeGreaterThan(0);
+            expect(tilesServed).toBeGreaterThan(0);
+            expect(await page.textContent('[data-testid=route-map] .leaflet-control-attribution')).toContain('127.0.0.1');
+          } else {
+            expect(await page.textContent('[data-testid=map-note]')).toMatch(/could not be loaded: the track is drawn alone/);
+          }
+          await snap(page, `26-map-tiles-${c.state}`, false);
+          expect(errors).toEqual([]);
+          await page.close();
+        } finally {
+          await other.stop();
+        }
+      }
+    } finally {
+      await new Promise((resolve) => tiles.close(resolve));
+    }
   });
 
   it('on a phone (390 px) the whole top navigation is on screen, and the run page does not scroll sideways', async () => {
