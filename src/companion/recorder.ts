@@ -57,6 +57,18 @@ export interface RecorderCounts {
   noContact: number;
 }
 
+/**
+ * What a recorder must carry over a reload to go on seamlessly: where distances count from, and the last second
+ * already handed out (as a sample, or as the partial one stored with the unsent samples).
+ */
+export interface RecorderState {
+  lastT: number;
+  podStartDistanceM: number | null;
+  podDistanceM: number | null;
+  distanceM: number | null;
+  gpsDistanceM: number;
+}
+
 export class SampleRecorder {
   readonly counts: RecorderCounts = { samples: 0, fixesDropped: 0, noContact: 0 };
   private second = -1;
@@ -80,7 +92,37 @@ export class SampleRecorder {
     private readonly emit: (sample: WireSample) => void,
     /** What the pod's cadence counts (ingest/ble.ts). @default 'steps' */
     private readonly cadenceUnit: 'steps' | 'strides' = 'steps',
-  ) {}
+    /** Where a previous recorder of this run stopped (`persist().state`). */
+    restore?: RecorderState,
+  ) {
+    if (restore) {
+      this.second = restore.lastT;
+      this.lastSampleAt = restore.lastT;
+      this.podStartDistanceM = restore.podStartDistanceM;
+      this.podDistanceM = restore.podDistanceM;
+      this.distanceM = restore.distanceM;
+      this.gpsDistanceM = restore.gpsDistanceM;
+    }
+  }
+
+  /**
+   * For storing across a reload: the sample of the second in progress as it stands now (null when there is
+   * none), and the state to restore with, which counts that second as handed out.
+   */
+  persist(): { partial: WireSample | null; state: RecorderState } {
+    const open = this.second >= 0 && this.second > this.lastSampleAt;
+    const partial = open ? this.build(this.second, false) : null;
+    return {
+      partial,
+      state: {
+        lastT: open ? this.second : this.lastSampleAt,
+        podStartDistanceM: this.podStartDistanceM,
+        podDistanceM: this.podDistanceM,
+        distanceM: partial?.distance ?? this.distanceM,
+        gpsDistanceM: this.gpsDistanceM,
+      },
+    };
+  }
 
   /** Seconds of run time at `ms`. */
   runSeconds(ms: number): number {
@@ -140,9 +182,8 @@ export class SampleRecorder {
     this.lastFix = { at: ms, value: fix };
   }
 
-  /** Emits the last second's sample (the run ends or pauses). */
-  finish(ms: number): void {
-    this.tick(ms);
+  /** Emits the sample of the last second that had an input (the run ends). */
+  finish(): void {
     if (this.second >= 0 && this.second > this.lastSampleAt) this.emitSample(this.second);
   }
 
@@ -160,13 +201,21 @@ export class SampleRecorder {
   }
 
   private emitSample(t: number): void {
+    const sample = this.build(t, true);
+    this.lastSampleAt = t;
+    this.counts.samples++;
+    this.emit(sample);
+  }
+
+  /** The sample of second `t` from the current values; `take` hands it out (the RR list starts afresh). */
+  private build(t: number, take: boolean): WireSample {
     // Fresh as of the end of the sample's own second (it may be emitted much later, after a gap).
     const now = this.startMs + (t + 1) * 1000;
     const sample: WireSample = { t };
     if (this.fresh(this.hr, now) && this.hr.value !== null) sample.hr = this.hr.value;
     if (this.rr.length) {
-      sample.rr = this.rr;
-      this.rr = [];
+      sample.rr = [...this.rr];
+      if (take) this.rr = [];
     }
     let distance: number | null = null;
     if (this.fresh(this.pod, now)) {
@@ -179,12 +228,10 @@ export class SampleRecorder {
     }
     if (distance !== null) {
       // Distance never goes down, whichever source gave it (a pod that drops out hands over to the GPS).
-      this.distanceM = Math.max(this.distanceM ?? 0, distance);
-      sample.distance = this.distanceM;
+      sample.distance = Math.max(this.distanceM ?? 0, distance);
+      if (take) this.distanceM = sample.distance;
     }
     if (this.fresh(this.altitude, now)) sample.altitude = this.altitude.value;
-    this.lastSampleAt = t;
-    this.counts.samples++;
-    this.emit(sample);
+    return sample;
   }
 }

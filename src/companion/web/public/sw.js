@@ -9,13 +9,18 @@ const CACHE = 'crampguard-companion-v1';
 const SCOPE = new URL('./', self.location.href).pathname;
 const SHELL = ['./', './index.html', './manifest.webmanifest', './icon.svg'];
 
+/** The shell and the bundle the page names (its hashed script and style), so the first visit is enough. */
+async function precache() {
+  const cache = await caches.open(CACHE);
+  await cache.addAll(SHELL);
+  const page = await cache.match('./index.html');
+  const html = page ? await page.text() : '';
+  const assets = [...html.matchAll(/(?:src|href)="(\.\/assets\/[^"]+)"/g)].map((m) => m[1]);
+  await cache.addAll(assets);
+}
+
 self.addEventListener('install', (event) => {
-  event.waitUntil(
-    caches
-      .open(CACHE)
-      .then((c) => c.addAll(SHELL))
-      .then(() => self.skipWaiting()),
-  );
+  event.waitUntil(precache().then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {

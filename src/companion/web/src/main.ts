@@ -19,12 +19,23 @@ const MUSCLES = ['calf', 'hamstring', 'quad', 'foot', 'other'] as const;
 
 // ------------------------------------------------------------------------------------------- page-wide state
 
-const sensorStatus: Record<SensorKind, HTMLElement> = { hr: h('span', { 'data-testid': 'hr-state' }, 'not paired'), pod: h('span', { 'data-testid': 'pod-state' }, 'not paired') };
+/** Each sensor's state, shown in several places (the run screen's bar and its sensor list). */
+const sensorText: Record<SensorKind, { text: string; state: SensorState }> = { hr: { text: 'not paired', state: 'unpaired' }, pod: { text: 'not paired', state: 'unpaired' } };
+const sensorSpans: Record<SensorKind, HTMLElement[]> = { hr: [], pod: [] };
+function sensorStatus(kind: SensorKind, testId = true): HTMLElement {
+  const span = h('span', testId ? { 'data-testid': `${kind}-state` } : null, sensorText[kind].text);
+  span.dataset.state = sensorText[kind].state;
+  // Screens are rebuilt now and then: the few latest spans are the ones on screen.
+  sensorSpans[kind] = [...sensorSpans[kind].slice(-5), span];
+  return span;
+}
 let recorder: SampleRecorder | null = null;
 let client: WatchClient | null = null;
 let active: ActiveRun | null = null;
 let geoWatch: number | null = null;
 let wakeLock: { release(): Promise<void> } | null = null;
+/** Stores what is unsent (and the second in progress) after every change: set while a run is open. */
+let writer: ReturnType<typeof pendingWriter> | null = null;
 const live = { hr: null as number | null, speed: null as number | null, distance: 0, t: 0 };
 
 const sensors: Record<SensorKind, Sensor> = {
@@ -38,11 +49,13 @@ function handlers() {
   return {
     heartRate: (ms: number, m: Parameters<SampleRecorder['heartRate']>[1]) => {
       recorder?.heartRate(ms, m);
+      writer?.changed();
       live.hr = m.sensorContact === 'no_contact' ? null : m.hr;
       renderStats();
     },
     footPod: (ms: number, m: Parameters<SampleRecorder['footPod']>[1]) => {
       recorder?.footPod(ms, m);
+      writer?.changed();
       live.speed = m.speedMps;
       renderStats();
     },
@@ -54,8 +67,11 @@ function handlers() {
         reconnecting: 'reconnecting…',
         failed: 'failed',
       };
-      sensorStatus[kind].textContent = `${words[state]}${detail ? ` (${detail})` : ''}`;
-      sensorStatus[kind].dataset.state = state;
+      sensorText[kind] = { text: `${words[state]}${detail ? ` (${detail})` : ''}`, state };
+      for (const span of sensorSpans[kind]) {
+        span.textContent = sensorText[kind].text;
+        span.dataset.state = state;
+      }
     },
     bad: (kind: SensorKind, code: string) => {
       note(`A ${sensors[kind].label} message could not be read (${code}); it was skipped.`);
@@ -169,6 +185,7 @@ function watchPosition(): void {
         accuracyM: pos.coords.accuracy,
         altitudeM: pos.coords.altitude,
       });
+      writer?.changed();
       if (sensors.pod.state !== 'connected' && pos.coords.speed !== null) live.speed = pos.coords.speed;
     },
     // An error between fixes happens (Chromium sends one when the position changes); keep watching.
@@ -199,7 +216,6 @@ async function openRun(run: ActiveRun, restore: Awaited<ReturnType<typeof saved.
   live.distance = 0;
   const token = session.token();
   if (!token) throw new ApiError(401, 'UNAUTHENTICATED', 'sign in first');
-  let writer: ReturnType<typeof pendingWriter> | null = null;
   const shown = new Set(run.alertIds);
   client = new WatchClient({
     url: location.origin,
@@ -224,18 +240,29 @@ async function openRun(run: ActiveRun, restore: Awaited<ReturnType<typeof saved.
     onRejected: (what, e) => note(`The server refused ${what}: ${e.message}`),
   });
   const c = client;
-  writer = pendingWriter(() => c.pending());
+  writer = pendingWriter(() => {
+    const p = c.pending();
+    const r = recorder?.persist();
+    // The second in progress is stored as a sample too, so a reload mid-second loses nothing.
+    return { ...p, buffer: r?.partial ? [...p.buffer, r.partial] : p.buffer, ...(r ? { recorder: r.state } : {}) };
+  });
   const link = c.socket as unknown as { on(ev: string, fn: () => void): void };
   link.on('connect', renderLink);
   link.on('disconnect', renderLink);
-  recorder = new SampleRecorder(run.start.startTime, (s) => {
-    c.addSample(s);
-    if (typeof s.distance === 'number') live.distance = s.distance;
-    renderStats();
-  });
+  recorder = new SampleRecorder(
+    run.start.startTime,
+    (s) => {
+      c.addSample(s);
+      if (typeof s.distance === 'number') live.distance = s.distance;
+      renderStats();
+    },
+    'steps',
+    restore?.recorder,
+  );
   renderRunScreen();
   watchPosition();
   void keepScreenOn();
+  writer.changed();
   const ack = await c.start(run.start);
   run.id = ack.id;
   await saved.saveRun(run);
@@ -263,7 +290,7 @@ async function startRun(form: HTMLFormElement): Promise<void> {
 async function endRun(): Promise<void> {
   if (!client || !recorder || !active) return;
   const c = client;
-  recorder.finish(now());
+  recorder.finish();
   note('Ending: sending what is left…');
   let report: Report;
   try {
@@ -278,6 +305,8 @@ async function endRun(): Promise<void> {
   wakeLock = null;
   const id = active.id;
   c.close();
+  await writer?.flushed();
+  writer = null;
   client = null;
   recorder = null;
   active = null;
@@ -324,7 +353,7 @@ function sensorRow(kind: SensorKind): HTMLElement {
       },
       kind === 'hr' ? 'Pair heart-rate strap' : 'Pair foot pod',
     ),
-    sensorStatus[kind],
+    sensorStatus(kind),
   );
 }
 
@@ -434,8 +463,8 @@ function renderRunScreen(): void {
       { class: 'bar' },
       h('span', null, 'Link: ', linkState),
       h('span', null, 'Unsent: ', unsent),
-      h('span', null, 'HR: ', sensorStatus.hr),
-      h('span', null, 'Pod: ', sensorStatus.pod),
+      h('span', null, 'HR: ', sensorStatus('hr', false)),
+      h('span', null, 'Pod: ', sensorStatus('pod', false)),
     ),
     promptCard,
     h('section', { class: 'gauge', 'aria-label': 'Cramp risk' }, h('span', null, 'Risk'), gauge, gaugeValue, gaugeWhy),
@@ -463,7 +492,15 @@ function renderRunScreen(): void {
     ),
     muscles,
     h('details', { class: 'card' }, h('summary', null, 'Prompts so far'), history),
-    h('details', { class: 'card' }, h('summary', null, 'Sensors'), sensorRow('hr'), sensorRow('pod'), wakeState),
+    // Open while a sensor is not connected (after a reload they must be paired again: a tap each).
+    h(
+      'details',
+      { class: 'card', open: sensors.hr.state !== 'connected' || sensors.pod.state !== 'connected', 'data-testid': 'sensors' },
+      h('summary', null, 'Sensors'),
+      sensorRow('hr'),
+      sensorRow('pod'),
+      wakeState,
+    ),
     limitsCard(),
   );
 }
@@ -500,6 +537,9 @@ if ('serviceWorker' in navigator) {
     // Not installable here (plain http on a LAN address): the page still works while online.
   });
 }
+
+// The page is going away (reload, tab closed, the phone killing it): one more write of what is unsent.
+window.addEventListener('pagehide', () => writer?.changed());
 
 // --------------------------------------------------------------------------------------------------- boot
 

@@ -4,6 +4,7 @@
  * sample. One object store, two keys; every write replaces the record (the pending list is small: batches leave
  * it as soon as the server acks them).
  */
+import type { RecorderState } from '../../recorder.js';
 import type { PendingState } from '../../../wire/client.js';
 import type { StartRun } from '../../../wire/events.js';
 
@@ -16,6 +17,9 @@ export interface ActiveRun {
   paused: boolean;
   laps: number;
 }
+
+/** The client's unacked messages and samples (the second in progress included), and where the recorder was. */
+export type SavedPending = PendingState & { recorder?: RecorderState };
 
 const DB = 'crampguard-companion';
 const STORE = 'state';
@@ -49,13 +53,13 @@ export const saved = {
   async run(): Promise<ActiveRun | null> {
     return ((await tx<ActiveRun>('readonly', (s) => s.get('run') as IDBRequest<ActiveRun>)) as ActiveRun | undefined) ?? null;
   },
-  async pending(): Promise<PendingState | null> {
-    return ((await tx<PendingState>('readonly', (s) => s.get('pending') as IDBRequest<PendingState>)) as PendingState | undefined) ?? null;
+  async pending(): Promise<SavedPending | null> {
+    return ((await tx<SavedPending>('readonly', (s) => s.get('pending') as IDBRequest<SavedPending>)) as SavedPending | undefined) ?? null;
   },
   async saveRun(run: ActiveRun): Promise<void> {
     await tx('readwrite', (s) => void s.put(run, 'run'));
   },
-  async savePending(p: PendingState): Promise<void> {
+  async savePending(p: SavedPending): Promise<void> {
     await tx('readwrite', (s) => void s.put(p, 'pending'));
   },
   async clear(): Promise<void> {
@@ -70,7 +74,7 @@ export const saved = {
  * Writes the latest pending state, one write at a time: changes that arrive during a write are folded into the
  * next one (the newest state wins; nothing older is ever written after it).
  */
-export function pendingWriter(read: () => PendingState): { changed(): void; flushed(): Promise<void> } {
+export function pendingWriter(read: () => SavedPending): { changed(): void; flushed(): Promise<void> } {
   let writing: Promise<void> | null = null;
   let dirty = false;
   const loop = async (): Promise<void> => {
