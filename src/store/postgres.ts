@@ -63,6 +63,10 @@ import {
   toRunSummaryStamp,
   uploadChunks,
   uploadedRunRecord,
+  uploadedRunRow,
+  uploadChunkRows,
+  fileEventRows,
+  liveRunRow,
   type RunProgress,
 } from './shared.js';
 import {
@@ -340,50 +344,12 @@ export class PostgresStore implements Store {
       const existing = await this.#one(db, byFile, [athleteId, sha]);
       if (existing) return { run: toRunRecord(existing), created: false };
 
-      const chunks = uploadChunks(cols.length);
       const now = Date.now();
-      const columns = reportColumns(input.report);
-      const n = await this.#insertRun(db, {
-        id: randomUUID(),
-        athlete_id: athleteId,
-        source: 'upload',
-        status: 'ended',
-        file_sha256: sha,
-        name: input.name ?? null,
-        start_time: input.run.meta.startTime ?? input.report.startTime ?? null,
-        start_ms: startMsOf(input.run.meta.startTime ?? input.report.startTime),
-        sort_ms: startMsOf(input.run.meta.startTime ?? input.report.startTime) ?? now,
-        created_at: now,
-        ended_at: now,
-        options: input.options ? JSON.stringify(input.options) : null,
-        meta: JSON.stringify(input.run.meta),
-        report: JSON.stringify(input.report),
-        duration_s: columns.durationS,
-        distance_m: columns.distanceM,
-        prompts: columns.prompts,
-        peak_risk: columns.peakRisk,
-        sport: columns.sport,
-        pace_s_per_km: columns.paceSPerKm,
-        sample_count: cols.length,
-        contiguous_seq: chunks.length,
-        max_seq: chunks.length,
-      });
+      const n = await this.#insertRun(db, { ...uploadedRunRow(randomUUID(), athleteId, sha, input, uploadChunks(cols.length).length, now) });
       // A concurrent upload of the same bytes committed first (the INSERT waited for it): return that run.
       if (n === null) return { run: toRunRecord((await this.#one(db, byFile, [athleteId, sha]))!), created: false };
-      await insertMany(
-        db,
-        'INSERT INTO sample_chunks (run_n, seq, t0, rows, data)',
-        '',
-        5,
-        chunks.map(([start, end], i) => [n, i + 1, cols.t[start]!, end - start, encodeChunk(cols, start, end)]),
-      );
-      await insertMany(
-        db,
-        'INSERT INTO run_events (run_n, key, t, type, body, created_at)',
-        '',
-        6,
-        input.run.events.map((event, i) => [n, `file:${i}`, event.t, event.type, JSON.stringify(event), now]),
-      );
+      await insertMany(db, 'INSERT INTO sample_chunks (run_n, seq, t0, rows, data)', '', 5, uploadChunkRows(n, cols));
+      await insertMany(db, 'INSERT INTO run_events (run_n, key, t, type, body, created_at)', '', 6, fileEventRows(n, input, now));
       return { run: uploadedRunRecord((await this.#one(db, byFile, [athleteId, sha]))!, input), created: true };
     });
   }
@@ -412,18 +378,8 @@ export class PostgresStore implements Store {
               startMs,
             ]);
       const n = await this.#insertRun(db, {
-        id: randomUUID(),
-        athlete_id: athleteId,
-        source: 'live',
-        status: 'live',
-        client_run_id: clientRunId,
-        name: input.name ?? null,
-        start_time: input.startTime ?? null,
-        start_ms: startMs,
-        sort_ms: startMs ?? now,
+        ...liveRunRow(randomUUID(), athleteId, clientRunId, input, now),
         replay_of: (replayed?.id as string | undefined) ?? null,
-        created_at: now,
-        options: input.options ? JSON.stringify(input.options) : null,
       });
       const row = await this.#one(db, `SELECT ${RUN_RECORD_COLUMNS} FROM runs WHERE athlete_id = $1 AND client_run_id = $2`, [
         athleteId,

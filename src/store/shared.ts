@@ -6,6 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Report } from '../../alerts/types.js';
 import { SAMPLE_FIELDS, type SampleColumns } from '../../ingest/sample.js';
+import { encodeChunk } from './codec.js';
 import { reportHighlights, type ReportHighlights } from './highlights.js';
 import {
   MAX_BATCH_ROWS,
@@ -14,6 +15,7 @@ import {
   type Athlete,
   type JournalEntry,
   type NewJournalEntry,
+  type NewLiveRun,
   type NewRunEvent,
   type NewUploadedRun,
   type RunRecord,
@@ -339,6 +341,116 @@ export function toRunRecord(row: Row): RunRecord {
  * The record of an upload just stored from `input`: its row, with the JSON columns taken from the objects just
  * written rather than parsed back (the report of a 100,000-sample run is ~30 ms of JSON.parse on the event loop).
  */
+// New runs ----------------------------------------------------------------------------------------------
+// The values a new run's rows hold, by column name, built once for both stores: each inserts them in its own
+// dialect (SQLite named parameters, PostgreSQL numbered ones) and keeps its own way of making the insert
+// idempotent (SQLite's one writer at a time, PostgreSQL's ON CONFLICT DO NOTHING and a re-read when another
+// connection's insert of the same run committed first).
+
+/** A `runs` row as inserted (`replay_of` aside: each dialect finds the run a live run replays in its own way). */
+export interface NewRunRow {
+  id: string;
+  athlete_id: string;
+  source: 'upload' | 'live';
+  status: 'live' | 'ended';
+  file_sha256: string | null;
+  client_run_id: string | null;
+  name: string | null;
+  start_time: string | null;
+  /** The run's own start, epoch ms, when known. */
+  start_ms: number | null;
+  /** The list's order: the start, else the creation time. */
+  sort_ms: number;
+  created_at: number;
+  ended_at: number | null;
+  options: string | null;
+  meta: string | null;
+  report: string | null;
+  duration_s: number | null;
+  distance_m: number | null;
+  prompts: number | null;
+  peak_risk: number | null;
+  sport: string | null;
+  pace_s_per_km: number | null;
+  sample_count: number;
+  contiguous_seq: number;
+  max_seq: number;
+}
+
+/** The row of an uploaded run whose samples go in `chunkCount` chunks (seq 1…chunkCount, all stored at once). */
+export function uploadedRunRow(id: string, athleteId: string, sha: string, input: NewUploadedRun, chunkCount: number, now: number): NewRunRow {
+  const startTime = input.run.meta.startTime ?? input.report.startTime ?? null;
+  const startMs = startMsOf(startTime);
+  const columns = reportColumns(input.report);
+  return {
+    id,
+    athlete_id: athleteId,
+    source: 'upload',
+    status: 'ended',
+    file_sha256: sha,
+    client_run_id: null,
+    name: input.name ?? null,
+    start_time: startTime,
+    start_ms: startMs,
+    sort_ms: startMs ?? now,
+    created_at: now,
+    ended_at: now,
+    options: input.options ? JSON.stringify(input.options) : null,
+    meta: JSON.stringify(input.run.meta),
+    report: JSON.stringify(input.report),
+    duration_s: columns.durationS,
+    distance_m: columns.distanceM,
+    prompts: columns.prompts,
+    peak_risk: columns.peakRisk,
+    sport: columns.sport,
+    pace_s_per_km: columns.paceSPerKm,
+    sample_count: input.run.samples.length,
+    contiguous_seq: chunkCount,
+    max_seq: chunkCount,
+  };
+}
+
+/** The row of a live run as `start` opens it: no samples, no report yet. */
+export function liveRunRow(id: string, athleteId: string, clientRunId: string, input: NewLiveRun, now: number): NewRunRow {
+  const startMs = startMsOf(input.startTime);
+  return {
+    id,
+    athlete_id: athleteId,
+    source: 'live',
+    status: 'live',
+    file_sha256: null,
+    client_run_id: clientRunId,
+    name: input.name ?? null,
+    start_time: input.startTime ?? null,
+    start_ms: startMs,
+    sort_ms: startMs ?? now,
+    created_at: now,
+    ended_at: null,
+    options: input.options ? JSON.stringify(input.options) : null,
+    meta: null,
+    report: null,
+    duration_s: null,
+    distance_m: null,
+    prompts: null,
+    peak_risk: null,
+    sport: null,
+    pace_s_per_km: null,
+    sample_count: 0,
+    contiguous_seq: 0,
+    max_seq: 0,
+  };
+}
+
+/** An upload's `sample_chunks` rows: run_n, seq, t0, rows, data (the planned chunks, encoded). */
+export function uploadChunkRows(runN: number, cols: SampleColumns): Array<[number, number, number, number, Uint8Array]> {
+  return uploadChunks(cols.length).map(([start, end], i) => [runN, i + 1, cols.t[start]!, end - start, encodeChunk(cols, start, end)]);
+}
+
+/** An upload's `run_events` rows: run_n, key, t, type, body, created_at (keys `file:<index>`). */
+export function fileEventRows(runN: number, input: NewUploadedRun, now: number): Array<[number, string, number, string, string, number]> {
+  return input.run.events.map((event, i) => [runN, `file:${i}`, event.t, event.type, JSON.stringify(event), now]);
+}
+
 export function uploadedRunRecord(row: Row, input: NewUploadedRun): RunRecord {
   return toRunRecord({ ...row, report: input.report, meta: input.run.meta, options: input.options ?? null });
 }

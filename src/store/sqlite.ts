@@ -66,6 +66,10 @@ import {
   toRunSummaryStamp,
   uploadChunks,
   uploadedRunRecord,
+  uploadedRunRow,
+  uploadChunkRows,
+  fileEventRows,
+  liveRunRow,
   type RunProgress,
 } from './shared.js';
 import {
@@ -129,11 +133,11 @@ function prepareAll(db: Database.Database) {
       `INSERT INTO runs (id, athlete_id, source, status, file_sha256, client_run_id, name, start_time, created_at,
          ended_at, options, meta, report, duration_s, distance_m, prompts, peak_risk, sport, pace_s_per_km, sample_count,
          contiguous_seq, max_seq, start_ms, sort_ms, replay_of)
-       VALUES (@id, @athleteId, @source, @status, @fileSha256, @clientRunId, @name, @startTime, @createdAt,
-         @endedAt, @options, @meta, @report, @durationS, @distanceM, @prompts, @peakRisk, @sport, @paceSPerKm, @sampleCount,
-         @contiguousSeq, @contiguousSeq, @startMs, COALESCE(@startMs, @createdAt),
-         CASE WHEN @source = 'live' AND @startMs IS NOT NULL THEN
-           (SELECT r.id FROM runs r WHERE r.athlete_id = @athleteId AND r.start_ms = @startMs AND r.replay_of IS NULL ORDER BY r.n LIMIT 1)
+       VALUES (@id, @athlete_id, @source, @status, @file_sha256, @client_run_id, @name, @start_time, @created_at,
+         @ended_at, @options, @meta, @report, @duration_s, @distance_m, @prompts, @peak_risk, @sport, @pace_s_per_km, @sample_count,
+         @contiguous_seq, @max_seq, @start_ms, @sort_ms,
+         CASE WHEN @source = 'live' AND @start_ms IS NOT NULL THEN
+           (SELECT r.id FROM runs r WHERE r.athlete_id = @athlete_id AND r.start_ms = @start_ms AND r.replay_of IS NULL ORDER BY r.n LIMIT 1)
          END)
        ON CONFLICT DO NOTHING RETURNING n`,
     ),
@@ -403,33 +407,10 @@ export class SqliteStore implements Store {
       const existing = this.#s.runByFile.get(athleteId, sha) as Row | undefined;
       if (existing) return { run: toRunRecord(existing), created: false };
 
-      const chunks = uploadChunks(cols.length);
       const now = Date.now();
-      const inserted = this.#s.insertRun.get({
-        id: randomUUID(),
-        athleteId,
-        source: 'upload',
-        status: 'ended',
-        fileSha256: sha,
-        clientRunId: null,
-        name: input.name ?? null,
-        startTime: input.run.meta.startTime ?? input.report.startTime ?? null,
-        startMs: startMsOf(input.run.meta.startTime ?? input.report.startTime),
-        createdAt: now,
-        endedAt: now,
-        options: input.options ? JSON.stringify(input.options) : null,
-        meta: JSON.stringify(input.run.meta),
-        report: JSON.stringify(input.report),
-        ...reportColumns(input.report),
-        sampleCount: cols.length,
-        contiguousSeq: chunks.length,
-      }) as { n: number };
-      chunks.forEach(([start, end], i) => {
-        this.#s.insertChunk.run(inserted.n, i + 1, cols.t[start]!, end - start, encodeChunk(cols, start, end));
-      });
-      input.run.events.forEach((event, i) => {
-        this.#s.insertEvent.run(inserted.n, `file:${i}`, event.t, event.type, JSON.stringify(event), now);
-      });
+      const inserted = this.#s.insertRun.get(uploadedRunRow(randomUUID(), athleteId, sha, input, uploadChunks(cols.length).length, now)) as { n: number };
+      for (const row of uploadChunkRows(inserted.n, cols)) this.#s.insertChunk.run(...row);
+      for (const row of fileEventRows(inserted.n, input, now)) this.#s.insertEvent.run(...row);
       return { run: uploadedRunRecord(this.#s.runByFile.get(athleteId, sha) as Row, input), created: true };
     });
   }
@@ -446,30 +427,7 @@ export class SqliteStore implements Store {
       const clientRunId = checkKey('clientRunId', input.clientRunId);
       const existing = this.#s.runByClientId.get(athleteId, clientRunId) as Row | undefined;
       if (existing) return { run: toRunRecord(existing), created: false };
-      this.#s.insertRun.get({
-        id: randomUUID(),
-        athleteId,
-        source: 'live',
-        status: 'live',
-        fileSha256: null,
-        clientRunId,
-        name: input.name ?? null,
-        startTime: input.startTime ?? null,
-        startMs: startMsOf(input.startTime),
-        createdAt: Date.now(),
-        endedAt: null,
-        options: input.options ? JSON.stringify(input.options) : null,
-        meta: null,
-        report: null,
-        durationS: null,
-        distanceM: null,
-        prompts: null,
-        peakRisk: null,
-        sport: null,
-        paceSPerKm: null,
-        sampleCount: 0,
-        contiguousSeq: 0,
-      });
+      this.#s.insertRun.get(liveRunRow(randomUUID(), athleteId, clientRunId, input, Date.now()));
       return { run: toRunRecord(this.#s.runByClientId.get(athleteId, clientRunId) as Row), created: true };
     });
   }

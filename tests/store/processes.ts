@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SAMPLE_FIELDS } from '../../ingest/sample.js';
 import type { StoreConfig } from '../../src/store/types.js';
 
 export const BUILT_STORE = fileURLToPath(new URL('../../dist/src/store/index.js', import.meta.url));
@@ -31,7 +32,7 @@ const { athlete } = await retrying(() => store.createAthlete({ name: 'proc' }));
 const { run } = await retrying(() => store.startLiveRun(athlete.id, { clientRunId: 'w' }));
 const cols = () => {
   const c = { length: 2 };
-  for (const f of ['t','timestamp','hr','cadence','speed','distance','altitude','temperature','respiration','power']) c[f] = new Float64Array([1, 2]);
+  for (const f of JSON.parse(process.env.SAMPLE_FIELDS)) c[f] = new Float64Array([1, 2]);
   return c;
 };
 let last;
@@ -53,7 +54,7 @@ export function runOpeners(config: StoreConfig, count: number): Promise<ProcessR
       () =>
         new Promise<ProcessResult>((resolve) => {
           const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT], {
-            env: { ...process.env, STORE_MODULE: BUILT_STORE, STORE_CONFIG: JSON.stringify(config) },
+            env: { ...process.env, STORE_MODULE: BUILT_STORE, STORE_CONFIG: JSON.stringify(config), SAMPLE_FIELDS: JSON.stringify(SAMPLE_FIELDS) },
           });
           let stdout = '';
           let stderr = '';
