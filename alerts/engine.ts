@@ -663,7 +663,8 @@ export function analyzeRun(run: NormalizedRun, options: EngineOptions): Report {
   engine.finish();
   const su = engine.setup;
   const sh = engine.shared;
-  const metrics = computeMetrics(run, feed.inSpan, su.profile, su.cfg, sh);
+  const notes: string[] = [];
+  const metrics = computeMetrics(run, feed.inSpan, su.profile, su.cfg, sh, notes);
   const warnings = [...run.warnings];
   if (feed.spans !== null) warnings.push({ code: 'multisport', message: `analysed the ${feed.spans.length} running leg(s) of a multi-sport file` });
   const assumptions = su.analysed
@@ -692,7 +693,8 @@ export function analyzeRun(run: NormalizedRun, options: EngineOptions): Report {
     assumptions,
     personal: su.personal.sentence,
     cramps,
-    sessionKind: options.sessionKind ?? null,
+    notes,
+    sessionKind: options.sessionKind ?? (sh.surges >= 3 ? 'intervals' : null),
     structured: sh.surges >= 2 ? { surges: sh.surges, note: 'repeated surges and recoveries: read as a structured workout (intervals or fartlek); fatigue prompts held back' } : null,
   };
 }

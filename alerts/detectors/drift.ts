@@ -44,9 +44,9 @@ export interface DriftConfig {
   skipAfterClimbS: number;
   /** Decoupling that prompts in a race, % (drift at race effort is expected). @default 8 */
   raceThresholdPct: number;
-  /** Moving time after a pause before ticks count again, s. @default 90 */
+  /** Moving time after a pause before ticks count again (HR catches up after a stop for minutes), s. @default 300 */
   skipAfterResumeS: number;
-  /** Share of valid ticks a window or the baseline needs. @default 0.6 */
+  /** Share of valid ticks a window or the baseline needs. @default 0.8 */
   minValidShare: number;
 }
 
@@ -63,8 +63,8 @@ export const DRIFT_DEFAULTS: DriftConfig = {
   minRiseBpm: 7,
   skipAfterClimbS: 180,
   raceThresholdPct: 8,
-  skipAfterResumeS: 90,
-  minValidShare: 0.6,
+  skipAfterResumeS: 300,
+  minValidShare: 0.8,
 };
 
 interface DriftState {

@@ -32,6 +32,8 @@ export interface RespirationConfig {
   risePct: number;
   /** Largest change of speed and of HR still "holding", %. @default 5 */
   holdPct: number;
+  /** Least rise that prompts, breaths/min (30 → 35 is within a watch's reading noise). @default 6 */
+  minRiseBpm: number;
   /** Time the condition must last, s. @default 60 */
   sustainS: number;
   /** Share of valid ticks each window needs. @default 0.7 */
@@ -47,6 +49,7 @@ export const RESPIRATION_DEFAULTS: RespirationConfig = {
   lagS: 480,
   risePct: 25,
   holdPct: 5,
+  minRiseBpm: 6,
   sustainS: 60,
   minValidShare: 0.7,
 };
@@ -108,6 +111,7 @@ export const respiration = defineDetector<RespirationState>({
     const rise = 100 * (r1 / r0 - 1);
     const fast =
       rise >= c.risePct / sens &&
+      r1 - r0 >= c.minRiseBpm &&
       Math.abs(100 * (v1 / v0 - 1)) <= c.holdPct &&
       (!(h1 === h1 && h0 === h0) || Math.abs(100 * (h1 / h0 - 1)) <= c.holdPct);
     // (a) rise over the post-warm-up baseline
@@ -118,6 +122,7 @@ export const respiration = defineDetector<RespirationState>({
     const vs = baseReady ? s.baseSpeed / s.baseN : NaN;
     const slow =
       baseRise >= c.baselineRisePct / sens &&
+      r1 - b0 >= c.minRiseBpm &&
       Math.abs(100 * (v1 / vs - 1)) <= c.holdPct &&
       (!(h1 === h1 && bh === bh) || Math.abs(100 * (h1 / bh - 1)) <= c.baselineHrHoldPct);
     if (fast || slow) s.overS += tick.dt;
