@@ -193,7 +193,7 @@ export const EnvSchema = z.object({
     .trim()
     .refine((v) => v === 'none' || (/^https?:\/\/[^\s/]+\/\S*$/.test(v) && ['{z}', '{x}', '{y}'].every((p) => v.includes(p))), 'must be none (or empty) or an http(s) URL with {z}, {x} and {y}')
     .default(DEFAULT_MAP_TILE_URL)
-    .describe('Route-map tiles: an http(s) URL template with `{z}`, `{x}` and `{y}` (optionally `{s}`); empty: the track is drawn without tiles.'),
+    .describe('Route-map tiles: an http(s) URL template with `{z}`, `{x}` and `{y}` (optionally `{s}`), served to the page by `GET /api/config` and allowed by its CSP; empty or `none`: the track is drawn without tiles.'),
   FIT_WORKERS: z.coerce.number().int().min(1).max(16).default(1)
     .describe('Threads decoding and analysing uploads (piscina).'),
   RATE_LIMIT_ADDRESS_PER_MIN: z.coerce.number().int().min(0).max(10_000_000).default(6000)
