@@ -27,7 +27,9 @@ function makeCtx(): EngineCtx {
   const shared: Shared = {
     movingS: 0, sens: 1, hrrFrac: NaN, speed1m: NaN, gas1m: NaN, aboveThresholdS: 0, sweatMl: 0, drankMl: 0,
     sweatSinceDrinkMl: 0, lastDrinkT: NaN, sodiumLossMg: 0, sodiumIntakeMg: 0, decouplingPct: NaN,
-    cadenceChangePct: NaN, maxDecouplingPct: NaN, risk: 0, crampT: -1e9,
+    cadenceChangePct: NaN, maxDecouplingPct: NaN, risk: 0, crampT: -1e9, startT: NaN, advisedMl: 0, advisedTotalMl: 0,
+    firstAdviceT: NaN, sodiumAdvisedMg: 0, sodiumAdvisedTotalMg: 0, sweatFromSpeedTicks: 0, sweatFromHrTicks: 0,
+    structured: 0, surges: 0,
   };
   return {
     cfg, profile, personal, session: null, conditionsTempC: 20, conditionsHumidity: 50, shared, signals,
@@ -62,7 +64,7 @@ function tickAt(k: number, rand: () => number, out: Tick): Tick {
 function blankTick(k: number): Tick {
   return {
     k, t: (k + 1) * 5, dt: 5, moving: true, running: true, paused: false, sinceResumeS: (k + 1) * 5, hr: NaN, hrOk: false,
-    speed: NaN, gas: NaN, grade: NaN, cadence: NaN, cadenceSd: NaN, resp: NaN, airTempC: NaN,
+    speed: NaN, gas: NaN, grade: NaN, cadence: NaN, cadenceSd: NaN, resp: NaN, airTempC: NaN, sinceClimbS: 1e9,
   };
 }
 
