@@ -46,7 +46,9 @@ function cpuTicks(pid) {
 
 function serve(env) {
   const proc = spawn(process.execPath, [join(ROOT, 'bin', 'crampguard.js'), 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_ADDRESS_PER_MIN: '0', RATE_LIMIT_TOKEN_PER_MIN: '0', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_ADDRESS_PER_MIN: '0', RATE_LIMIT_TOKEN_PER_MIN: '0',
+      // Thousands of watches share 40 athletes here: no per-athlete run cap or budgets.
+      LIVE_RUNS_PER_ATHLETE: '0', SOCKET_ATHLETE_SAMPLES_PER_S: '0', SOCKET_ATHLETE_MESSAGES_PER_S: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const deadline = setTimeout(() => proc.kill('SIGKILL'), 20 * 60_000);

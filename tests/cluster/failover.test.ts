@@ -65,7 +65,8 @@ describe.skipIf(skip !== null)('three processes on PostgreSQL and Redis, one kil
   it('50 runs across three processes survive one of them being killed: no sample lost, no alert missing or doubled', async () => {
     const urls = procs.map((p) => p.url);
     const victim = 2;
-    const athletes = await Promise.all(Array.from({ length: 10 }, (_, i) => newAthlete(urls[i % 3]!, `Runner ${i}`, profile)));
+    // Enough athletes that, with every run on the two survivors, none has more than LIVE_RUNS_PER_ATHLETE (4) on one.
+    const athletes = await Promise.all(Array.from({ length: Math.ceil(RUNS / 4) }, (_, i) => newAthlete(urls[i % 3]!, `Runner ${i}`, profile)));
 
     // Dashboards: for the first runs that start on process 0, a follower connected to process 1.
     const followers: { client: WatchClient; samples: Set<number>; alerts: string[]; risk: number; fixture: Fixture }[] = [];

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFit } from '../../ingest/fit.js';
 import type { WatchClient } from '../../src/wire/client.js';
 import { api, killChild, newAthlete, serveChild, sqliteBackend, startTestServer, type Backend, type ServedChild } from '../server/helpers.js';
-import { ASSERT_TIMING, loadFleet, printFigures, promptProbe, runFleet, scale, tally } from './fleet.js';
+import { ASSERT_TIMING, loadFleet, printFigures, promptProbe, runFleet, scale, tally, LIVE_RUNS_PER_ATHLETE } from './fleet.js';
 import { createRandom } from '../../src/sim/random.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -42,7 +42,7 @@ describe('connections dropped at random', () => {
         timers.push(timer);
       };
       const started = performance.now();
-      const outcomes = await runFleet({ url: server.url, runs, athletes: 2, speed: 800, batchSize: 10, onStarted: (c) => dropLater(c) }).finally(() =>
+      const outcomes = await runFleet({ url: server.url, runs, athletes: Math.max(2, Math.ceil(runs.length / LIVE_RUNS_PER_ATHLETE)), speed: 800, batchSize: 10, onStarted: (c) => dropLater(c) }).finally(() =>
         timers.forEach(clearTimeout),
       );
       const { figures, mismatches } = await tally(server.url, outcomes);

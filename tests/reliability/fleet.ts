@@ -10,7 +10,11 @@ import { emptySample, readRow, type NormalizedRun } from '../../ingest/sample.js
 import { toWireSample, WatchClient } from '../../src/wire/client.js';
 import type { WireEvent } from '../../src/wire/events.js';
 import { replayRun, type ReplayResult } from '../../src/wire/replay.js';
+import { loadConfig } from '../../src/server/config.js';
 import { alertKey, api, newAthlete } from '../server/helpers.js';
+
+/** Live runs one athlete may have open (the server's LIVE_RUNS_PER_ATHLETE default): fleets spread over enough athletes. */
+export const LIVE_RUNS_PER_ATHLETE = loadConfig({}).liveRunsPerAthlete;
 
 const SCENARIOS = join(import.meta.dirname, '..', '..', 'fixtures', 'scenarios');
 export const PROFILE: Profile = { massKg: 68, hrRest: 50, hrMax: 188 };

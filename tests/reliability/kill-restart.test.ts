@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WatchClient } from '../../src/wire/client.js';
 import { killChild, serveChild, type ServedChild } from '../server/helpers.js';
-import { loadFleet, printFigures, runFleet, scale, tally } from './fleet.js';
+import { loadFleet, printFigures, runFleet, scale, tally, LIVE_RUNS_PER_ATHLETE } from './fleet.js';
 
 const RUNS = scale('RELIABILITY_RUNS', 20);
 const SPEED = scale('RELIABILITY_SPEED', 1000);
@@ -53,7 +53,7 @@ describe('kill -9 mid-way through many live runs', () => {
       });
     }, 25);
 
-    const outcomes = await runFleet({ url, runs, athletes: 4, speed: SPEED, onStarted: (c) => clients.push(c), onEnded: () => ended++ }).finally(() => clearInterval(watcher));
+    const outcomes = await runFleet({ url, runs, athletes: Math.max(4, Math.ceil(runs.length / LIVE_RUNS_PER_ATHLETE)), speed: SPEED, onStarted: (c) => clients.push(c), onEnded: () => ended++ }).finally(() => clearInterval(watcher));
     await restarts;
     const wallS = (performance.now() - started) / 1000;
     const { figures, mismatches } = await tally(url, outcomes);
