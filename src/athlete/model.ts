@@ -186,9 +186,18 @@ export interface FoldOptions {
 /** The model from every stored summary of the athlete. Order of `rows` does not matter. */
 export function foldModel(input: readonly SummaryRow[], options: FoldOptions = {}): AthleteModel {
   const training = options.training ?? true;
-  const rows = input
-    .filter((r) => r.summary.startMs !== null && Number.isFinite(r.summary.startMs))
-    .sort((a, b) => a.summary.startMs! - b.summary.startMs! || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  const dated = input.filter((r) => r.summary.startMs !== null && Number.isFinite(r.summary.startMs));
+  let newest = -Infinity;
+  let earliest = Infinity;
+  for (const r of dated) {
+    newest = Math.max(newest, r.summary.startMs!);
+    earliest = Math.min(earliest, r.summary.startMs!);
+  }
+  // Every learned value looks back at most HRMAX_DAYS: without the training series older runs need no sorting.
+  const horizon = training ? -Infinity : newest - HRMAX_DAYS * DAY_MS;
+  const rows = (training ? dated : dated.filter((r) => r.summary.startMs! > horizon)).sort(
+    (a, b) => a.summary.startMs! - b.summary.startMs! || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0),
+  );
   const key = digest(
     `${MODEL_VERSION}|` + [...input].map((r) => `${r.runId}:${r.summary.version}:${r.summary.startMs}`).sort().join('|'),
   );
@@ -214,7 +223,7 @@ export function foldModel(input: readonly SummaryRow[], options: FoldOptions = {
   if (rows.length === 0) return empty;
   const asOfMs = rows[rows.length - 1]!.summary.startMs!;
   const within = (days: number) => rows.filter((r) => r.summary.startMs! > asOfMs - days * DAY_MS);
-  const model: AthleteModel = { ...empty, runs: rows.length, asOf: new Date(asOfMs).toISOString() };
+  const model: AthleteModel = { ...empty, runs: dated.length, asOf: new Date(asOfMs).toISOString() };
 
   // Usual long run: the median of the 4 longest runs of the last 8 weeks (one race or one epic outing does
   // not move it; one short week does not either). At least 3 runs.
@@ -366,7 +375,7 @@ export function foldModel(input: readonly SummaryRow[], options: FoldOptions = {
   }));
 
   // Acute:chronic ratio at asOf (rolling sums; Gabbett's 7 d vs 28 d), once the history spans 3 weeks.
-  if (asOfMs - rows[0]!.summary.startMs! >= 21 * DAY_MS) {
+  if (asOfMs - earliest >= 21 * DAY_MS) {
     let acute = 0;
     let chronic = 0;
     for (const r of loaded) {

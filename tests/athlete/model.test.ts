@@ -124,10 +124,15 @@ describe('the fold', () => {
   });
 
   test('without the training series the fold gives the same model otherwise', () => {
-    const lean = foldModel(rows, { training: false });
-    expect(lean.weeks).toEqual([]);
-    expect(lean.history).toEqual([]);
-    expect({ ...lean, weeks: model.weeks, history: model.history }).toEqual(model);
+    // A run from over a year before: outside every window, it only shows in the series.
+    const old = { runId: 'old', summary: { ...rows[0]!.summary, startMs: rows[0]!.summary.startMs! - 400 * 86_400_000 } };
+    for (const input of [rows, [old, ...rows]]) {
+      const full = foldModel(input);
+      const lean = foldModel(input, { training: false });
+      expect(lean.weeks).toEqual([]);
+      expect(lean.history).toEqual([]);
+      expect({ ...lean, weeks: full.weeks, history: full.history }).toEqual(full);
+    }
   });
 
   test('the key changes when a run is added or deleted, and only then', () => {
