@@ -341,4 +341,64 @@ describe.skipIf(skip !== null)('phone companion in Chromium', () => {
     expect(run.report.alerts.map(alertKey)).toEqual(expected);
     expect(errors).toEqual([]);
   }, 600_000);
+
+  it('without a foot pod, takes pace and distance from the phone position and drops a GPS jump', async () => {
+    // Another phone (its own storage), no Bluetooth: a runner heading north at 3 m/s from a start line.
+    const LAT0 = 48.15;
+    const LON = 11.58;
+    const STEP = 3 / 111_195; // 3 m of latitude, in degrees (the recorder's own haversine decides)
+    const N = 90;
+    const JUMP_AT = 40;
+    const position = (i: number) => ({ latitude: LAT0 + i * STEP + (i === JUMP_AT ? 0.01 : 0), longitude: LON, accuracy: 5 });
+    const phone = await browser.newContext({
+      viewport: { width: 360, height: 740 },
+      isMobile: true,
+      hasTouch: true,
+      permissions: ['geolocation'],
+      geolocation: position(0),
+    });
+    try {
+      const page = await phone.newPage();
+      const T1 = T0 + 86_400_000;
+      await page.clock.setFixedTime(T1 - 60_000);
+      await page.goto(`${server.url}/companion/`);
+      await page.fill('#token', token);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('[data-testid=start]', { timeout: 60_000 });
+      await page.clock.setFixedTime(T1 + 250);
+      await page.click('[data-testid=start]');
+      await page.waitForSelector('[data-testid=end]', { timeout: 60_000 });
+      const fixesAtLeast = (n: number) =>
+        page.waitForFunction((k) => Number((document.querySelector('[data-testid=gps]') as unknown as HTMLElement).dataset.fixes) >= k, n, { timeout: 30_000 });
+      await fixesAtLeast(1);
+      for (let i = 1; i < N; i++) {
+        await page.clock.setFixedTime(T1 + i * 1000 + 250);
+        await phone.setGeolocation(position(i));
+        // Chromium may send an empty error between fixes; wait for this second's fix to be in.
+        await fixesAtLeast(i + 1);
+      }
+      await snap(page, 'gps-run');
+      await page.click('[data-testid=end]');
+      await page.click('[data-testid=end]');
+      await page.waitForSelector('[data-testid=done]', { timeout: 120_000 });
+
+      const runs = (await (await fetch(`${server.url}/api/runs`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        runs: Array<{ id: string; source: string; startTime: string }>;
+      };
+      const run = runs.runs.find((r) => r.source === 'live' && Date.parse(r.startTime) === T1 + 250)!;
+      expect(run).toBeTruthy();
+      const got = (await (
+        await fetch(`${server.url}/api/runs/${run.id}/samples?fields=t,speed,distance,hr`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { columns: { t: number[]; speed: Array<number | null>; distance: Array<number | null>; hr: Array<number | null> } };
+      expect(got.columns.t).toEqual(Array.from({ length: N }, (_, i) => i));
+      // The first fix has nothing to measure from; every later second runs at 3 m/s, the jump included (it was
+      // dropped, and the next fix measured from the last good one).
+      const speeds = got.columns.speed.slice(1);
+      expect(speeds.every((v) => v !== null && Math.abs(v - 3) < 0.05)).toBe(true);
+      expect(got.columns.distance.at(-1)!).toBeCloseTo(3 * (N - 1), 0);
+      expect(got.columns.hr.every((v) => v === null)).toBe(true);
+    } finally {
+      await phone.close();
+    }
+  }, 300_000);
 });

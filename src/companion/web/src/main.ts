@@ -105,6 +105,8 @@ const stats = {
 const linkState = h('span', { 'data-testid': 'link' }, '');
 const unsent = h('span', { 'data-testid': 'unsent' }, '0');
 const wakeState = h('span', { 'data-testid': 'wake' }, '');
+const gpsState = h('span', { 'data-testid': 'gps', 'data-fixes': '0' }, 'off');
+let fixes = 0;
 
 function clock(t: number): string {
   const m = Math.floor(t / 60);
@@ -179,6 +181,9 @@ function watchPosition(): void {
   if (!('geolocation' in navigator) || geoWatch !== null) return;
   geoWatch = navigator.geolocation.watchPosition(
     (pos) => {
+      fixes++;
+      gpsState.dataset.fixes = String(fixes);
+      gpsState.textContent = `±${Math.round(pos.coords.accuracy)} m`;
       recorder?.position(Date.now(), {
         lat: pos.coords.latitude,
         lon: pos.coords.longitude,
@@ -465,6 +470,7 @@ function renderRunScreen(): void {
       h('span', null, 'Unsent: ', unsent),
       h('span', null, 'HR: ', sensorStatus('hr', false)),
       h('span', null, 'Pod: ', sensorStatus('pod', false)),
+      h('span', null, 'GPS: ', gpsState),
     ),
     promptCard,
     h('section', { class: 'gauge', 'aria-label': 'Cramp risk' }, h('span', null, 'Risk'), gauge, gaugeValue, gaugeWhy),
