@@ -32,6 +32,7 @@ import type { Analyzer } from './analyzer.js';
 import { AthleteService } from './athlete.js';
 import type { RunLeases } from './lease.js';
 import type { Metrics } from './metrics.js';
+import { NoRoomError, RunSlots } from '../live/run-slots.js';
 import { clientAddress, type TrustProxy } from './client-address.js';
 import { TokenBuckets, type HandshakeLimiter } from './rate-limit.js';
 
@@ -71,8 +72,6 @@ export const FLOOD_RATE_PER_S = 50;
 export const FLOOD_BURST = 200;
 /** The events a watch or dashboard may send; anything else is answered BAD_MESSAGE. */
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(['start', 'samples', 'event', 'end', 'follow', 'unfollow']);
-/** At the process cap, how often the registry looks through every run for one to evict, ms. */
-const PROCESS_SCAN_EVERY_MS = 1000;
 /** Server-side event (through the adapter) asking a run's lease owner to let it go: its watch moved here. */
 const RELEASE_RUN = 'crampguard:release-run';
 /**
@@ -202,12 +201,8 @@ export class WatchService {
   /** Messages budget per athlete, keyed by athlete id. */
   private readonly athleteMessages: TokenBuckets | null;
   private readonly limits: LiveRunLimits;
-  /** Session keys per athlete and per connection (those of closed sessions are pruned when counted). */
-  private readonly athleteRuns = new Map<string, Set<string>>();
-  private readonly connRuns = new Map<string, Set<string>>();
-  /** Keys given a slot under the caps whose session is being opened. */
-  private readonly reserved = new Set<string>();
-  private lastProcessScan = 0;
+  /** Room for runs under the caps (src/live/run-slots.ts). */
+  private readonly slots: RunSlots<LiveSession>;
   /** Packets socket.io kept for a recovering connection, by recovery id: sent once its token checks out. */
   private readonly heldPackets = new Map<string, MissedPacket[]>();
 
@@ -261,6 +256,13 @@ export class WatchService {
     const athleteMessages = deps.athleteMessagesPerS ?? 0;
     this.athleteMessages = athleteMessages > 0 ? new TokenBuckets(athleteMessages * 4, 4) : null;
     this.limits = { ...DEFAULT_LIVE_RUN_LIMITS, ...deps.runLimits };
+    const L = this.limits;
+    this.slots = new RunSlots(
+      { perAthlete: L.perAthlete, perConnection: L.perSocket, perProcess: L.perProcess, evictableAfterMs: L.evictableAfterMs },
+      this.sessions,
+      Date.now,
+      (run, quietMs) => deps.log.info({ runId: run.id, quietMs }, 'quiet live run evicted to make room for a new one'),
+    );
     this.holdMissedPackets();
     this.boundRecoveryBuffer(deps.recoveryMaxPackets ?? DEFAULT_RECOVERY_MAX_PACKETS);
     const handshakes = deps.handshakes?.enabled ? deps.handshakes : null;
@@ -380,54 +382,6 @@ export class WatchService {
     refuse();
   }
 
-  /**
-   * Makes room under the caps for a run about to open for `athleteId` on connection `connId`: evicts (with a
-   * checkpoint) the least recently active run of a full group when it has been quiet for `evictableAfterMs`,
-   * else refuses TOO_MANY_RUNS with the wait until one would be. Returns the release of the reservation.
-   */
-  private async makeRoom(key: string, athleteId: string, connId: string): Promise<() => void> {
-    const L = this.limits;
-    const groups: Array<[Map<string, Set<string>>, string, number, string]> = [
-      [this.connRuns, connId, L.perSocket, 'this connection'],
-      [this.athleteRuns, athleteId, L.perAthlete, 'this athlete'],
-    ];
-    for (const [index, id, cap, what] of groups) {
-      if (cap <= 0) continue;
-      let keys = index.get(id);
-      if (!keys) index.set(id, (keys = new Set<string>()));
-      for (;;) {
-        for (const k of keys) if (!this.sessions.get(k)?.isOpen() && !this.reserved.has(k)) keys.delete(k);
-        if (keys.size < cap || keys.has(key)) break;
-        const open = [...keys].map((k) => this.sessions.get(k)).filter((x): x is LiveSession => x !== undefined);
-        await this.evictOne(open, `${keys.size} live runs are open for ${what} (at most ${cap})`);
-      }
-    }
-    if (L.perProcess > 0 && this.sessions.size + this.reserved.size >= L.perProcess) {
-      const now = Date.now();
-      const why = `this server has ${this.sessions.size} live runs open (at most ${L.perProcess})`;
-      if (now - this.lastProcessScan < PROCESS_SCAN_EVERY_MS) {
-        throw new LiveError('TOO_MANY_RUNS', `${why}: send start again later`, undefined, PROCESS_SCAN_EVERY_MS);
-      }
-      this.lastProcessScan = now;
-      await this.evictOne([...this.sessions.values()], why);
-    }
-    this.reserved.add(key);
-    this.connRuns.get(connId)?.add(key);
-    this.athleteRuns.get(athleteId)?.add(key);
-    return () => this.reserved.delete(key);
-  }
-
-  /** Checkpoints and closes the least recently active of `candidates` if it is quiet enough, else refuses. */
-  private async evictOne(candidates: LiveSession[], why: string): Promise<void> {
-    let lru: LiveSession | null = null;
-    for (const s of candidates) if (s.isOpen() && (!lru || s.lastActivity < lru.lastActivity)) lru = s;
-    const waitMs = lru ? lru.lastActivity + this.limits.evictableAfterMs - Date.now() : this.limits.evictableAfterMs;
-    if (!lru || waitMs > 0) {
-      throw new LiveError('TOO_MANY_RUNS', `${why}: end one, or send start again in ${Math.ceil(waitMs / 1000)} s`, undefined, Math.max(1, waitMs));
-    }
-    this.deps.log.info({ runId: lru.id, idleMs: Date.now() - lru.lastActivity }, 'quiet live run evicted to make room for a new one');
-    await lru.close();
-  }
 
   /** The open session, loading (rebuilding) it from the store when a live run is not in memory. */
   private async session(
@@ -459,7 +413,9 @@ export class WatchService {
     if (!create) return null;
     // Room under the caps first, before the store makes a record: a refused start costs nothing kept. The slot
     // stays reserved until the session is registered (or its opening failed).
-    const release = await this.makeRoom(key, athleteId, connId);
+    const release = await this.slots.reserve(key, athleteId, connId).catch((err: unknown) => {
+      throw err instanceof NoRoomError ? new LiveError(err.code, err.message, undefined, err.retryAfterMs) : err;
+    });
     let record;
     try {
       const again = this.loading.get(key);
@@ -562,7 +518,7 @@ export class WatchService {
       metrics.watchSockets--;
       this.sampleBudget?.delete(`c:${socket.id}`);
       // Its runs stay open (the watch resumes them), counted per athlete; they are evictable once quiet.
-      this.connRuns.delete(socket.id);
+      this.slots.forgetConnection(socket.id);
       log.debug({ sid: socket.id, reason }, 'watch disconnected');
     });
     // A recovered connection gets what it missed now that its token checked out (see holdMissedPackets).
