@@ -1,5 +1,6 @@
 /**
- * `crampguard export FILE --format fit|gpx|csv|json [--out PATH]`: converts a local activity file with the same
+ * `crampguard export FILE --format fit|gpx|csv|json [--out PATH]`: converts a local activity file (FIT, GPX or TCX,
+ * gzipped or not) with the same
  * writers as the API's `GET /api/runs/:id/export` (src/export/run.ts): the run as FIT, GPX or CSV, or its report
  * as JSON (the engine's defaults, as `analyze` without a profile). Writes to stdout, or to `--out`. Bad input prints
  * `{"error":{"code","message"}}` on stderr and exits 1; bad usage exits 2.
@@ -9,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeRun } from '../../alerts/engine.js';
-import { decodeFitFile, errorJson } from '../../ingest/fit-file.js';
+import { decodeActivityFile, errorJson } from '../../ingest/activity-file.js';
 import { EXPORT_FORMATS, exportProblem, exportRun, isExportFormat } from '../export/run.js';
 
 const USAGE = `usage: crampguard export FILE --format ${EXPORT_FORMATS.join('|')} [--out PATH]
@@ -41,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const decoded = await decodeFitFile(file);
+    const decoded = await decodeActivityFile(file);
     const run = {
       name: basename(file),
       startTime: decoded.meta.startTime,

@@ -20,7 +20,19 @@ export function csvFields(samples: Columns): string[] {
   });
 }
 
+/** Rows written between two yields of {@link csvSteps}. */
+const ROWS_PER_STEP = 5000;
+
 export function writeCsv(samples: Columns, startMs: number): string {
+  const steps = csvSteps(samples, startMs);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** The same in steps of {@link ROWS_PER_STEP} rows (the server yields to the event loop between them). */
+export function* csvSteps(samples: Columns, startMs: number): Generator<void, string, void> {
   const fields = csvFields(samples);
   const cols = fields.map((f) => (samples as unknown as Record<string, Float64Array>)[f]!);
   const lines = [['t', 'time', ...fields].join(',')];
@@ -33,6 +45,7 @@ export function writeCsv(samples: Columns, startMs: number): string {
       row.push(Number.isNaN(v) ? '' : String(v));
     }
     lines.push(row.join(','));
+    if ((i + 1) % ROWS_PER_STEP === 0) yield;
   }
   lines.push('');
   return lines.join('\r\n');

@@ -31,7 +31,19 @@ export function hasTrack(samples: GpxTrack['samples']): boolean {
   return false;
 }
 
+/** Points written between two yields of {@link gpxSteps}. */
+const POINTS_PER_STEP = 5000;
+
 export function writeGpx(track: GpxTrack): string {
+  const steps = gpxSteps(track);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** The same in steps of {@link POINTS_PER_STEP} samples (the server yields to the event loop between them). */
+export function* gpxSteps(track: GpxTrack): Generator<void, string, void> {
   const s = track.samples;
   const lat = s.lat;
   const lon = s.lon;
@@ -67,6 +79,7 @@ export function writeGpx(track: GpxTrack): string {
       const ext = (tpx ? `<gpxtpx:TrackPointExtension>${tpx}</gpxtpx:TrackPointExtension>` : '') + (Number.isFinite(power) ? `<power>${Math.round(power)}</power>` : '');
       if (ext) point += `<extensions>${ext}</extensions>`;
       out.push(`${point}</trkpt>`);
+      if ((i + 1) % POINTS_PER_STEP === 0) yield;
     }
   }
   out.push('</trkseg></trk>', '</gpx>', '');

@@ -6,9 +6,10 @@
  */
 import type { Report } from '../../alerts/types.js';
 import type { RunMeta, SampleColumns } from '../../ingest/sample.js';
-import { writeCsv } from './csv.js';
-import { encodeFitActivity, fitManufacturer, fitSport, fitSubSport, type FitChannel } from './fit.js';
-import { hasTrack, writeGpx } from './gpx.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { csvSteps } from './csv.js';
+import { fitActivitySteps, fitManufacturer, fitSport, fitSubSport, type FitChannel } from './fit.js';
+import { gpxSteps, hasTrack } from './gpx.js';
 
 export const EXPORT_FORMATS = ['fit', 'gpx', 'csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -70,7 +71,29 @@ function channelsOf(samples: ExportableRun['samples']): FitChannel[] {
   return out;
 }
 
+/** Writes the file at once (the CLI, tests). */
 export function exportRun(run: ExportableRun, format: ExportFormat): ExportedFile {
+  const steps = exportSteps(run, format);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * Writes the file in steps, giving the event loop a turn between them (the server: a 24-hour run's FIT takes
+ * ~1.4 s to encode, which must not hold live prompts); the same bytes as {@link exportRun}.
+ */
+export async function exportRunAsync(run: ExportableRun, format: ExportFormat): Promise<ExportedFile> {
+  const steps = exportSteps(run, format);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    await nextTurn();
+  }
+}
+
+function* exportSteps(run: ExportableRun, format: ExportFormat): Generator<void, ExportedFile, void> {
   const problem = exportProblem(run, format);
   if (problem) throw Object.assign(new Error(problem.message), { code: problem.code });
   const startMs = startMsOf(run);
@@ -79,10 +102,10 @@ export function exportRun(run: ExportableRun, format: ExportFormat): ExportedFil
     case 'json':
       return { body: `${JSON.stringify(run.report)}\n`, contentType: 'application/json', extension: 'json' };
     case 'csv':
-      return { body: writeCsv(s, startMs), contentType: 'text/csv; charset=utf-8', extension: 'csv' };
+      return { body: yield* csvSteps(s, startMs), contentType: 'text/csv; charset=utf-8', extension: 'csv' };
     case 'gpx':
       return {
-        body: writeGpx({ name: run.name, sport: run.meta?.sport ?? run.report?.sport ?? null, startMs, samples: s }),
+        body: yield* gpxSteps({ name: run.name, sport: run.meta?.sport ?? run.report?.sport ?? null, startMs, samples: s }),
         contentType: 'application/gpx+xml',
         extension: 'gpx',
       };
@@ -93,7 +116,7 @@ export function exportRun(run: ExportableRun, format: ExportFormat): ExportedFil
       const timerS = run.meta && run.meta.timerS > 0 ? run.meta.timerS : Math.max(0, elapsedS - paused);
       const sport = run.meta?.sport ?? run.report?.sport ?? null;
       return {
-        body: encodeFitActivity({
+        body: yield* fitActivitySteps({
           startMs,
           ...(recordBaseMs(run) !== undefined ? { recordBaseMs: Math.max(startMs, recordBaseMs(run)!) } : {}),
           sport: fitSport(sport),

@@ -7,7 +7,7 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import { allocColumns } from '../../ingest/sample.js';
-import { EXPORT_FORMATS, exportFileName, exportProblem, exportRun } from '../export/run.js';
+import { EXPORT_FORMATS, exportFileName, exportProblem, exportRunAsync } from '../export/run.js';
 import type { Store } from '../store/types.js';
 import { athleteOf } from './auth.js';
 import { tileOrigin, type AppConfig } from './config.js';
@@ -54,7 +54,8 @@ export function registerRunExport(router: Router, deps: { config: AppConfig; sto
     };
     const problem = exportProblem(run, f);
     if (problem) throw new ApiError(422, problem.code, problem.message);
-    const file = exportRun(run, f);
+    // In steps with event-loop turns between them: a long run's export never holds live prompts.
+    const file = await exportRunAsync(run, f);
     res
       .status(200)
       .type(file.contentType)

@@ -32,6 +32,17 @@ describe.skipIf(!built)('crampguard export', () => {
     const csv = cli(FIXTURE, '-f', 'csv');
     expect(csv.status).toBe(0);
     expect(csv.stdout.trim().split('\r\n')).toHaveLength(original.samples.length + 1);
+    // Any format the upload takes: a GPX export converted back to FIT keeps the samples.
+    const gpxOut = join(dir, 'track.gpx');
+    const real = resolve(ROOT, '../shared/realruns/aaron-schroeder__heartandsole/3981100861.fit');
+    if (existsSync(real)) {
+      expect(cli(real, '--format', 'gpx', '--out', gpxOut).status).toBe(0);
+      const fromGpx = cli(gpxOut, '--format', 'fit', '--out', join(dir, 'track.fit'));
+      expect(fromGpx.status, fromGpx.stderr).toBe(0);
+      const a = decodeFitSync(new Uint8Array(readFileSync(real)));
+      const b = decodeFitSync(new Uint8Array(readFileSync(join(dir, 'track.fit'))));
+      expect(Array.from(b.samples.hr)).toEqual(Array.from(a.samples.hr));
+    }
     const json = cli(FIXTURE, '-f', 'json');
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, startTime: original.meta.startTime });
