@@ -250,6 +250,7 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
     const out = execFileSync(process.execPath, [join(ROOT, 'bin', 'crampguard.js'), 'analyze', FIXTURE, '--json'], { encoding: 'utf8' });
     const analyzed = JSON.parse(out.trim().split('\n').at(-1)!) as Report;
 
+    const listedBefore = await api<{ runs: { id: string }[] }>('/api/runs');
     const page = await browser.newPage();
     const errors = collectPageErrors(page);
     await page.goto(`${server.url}/#/simulator/${encodeURIComponent(uploadedId)}`);
@@ -260,6 +261,8 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
     expect(await page.locator('form .status .error').count(), (await page.textContent('form .status')) ?? '').toBe(0);
     expect(await promptsOnPage(page)).toEqual(shownOf(analyzed.alerts));
     expect(await page.getAttribute('[data-testid=sim-compare]', 'data-same')).toBe('yes');
+    // The play is a replay of the stored run: the runs list does not grow by it.
+    expect((await api<{ runs: { id: string }[] }>('/api/runs')).runs.map((r) => r.id)).toEqual(listedBefore.runs.map((r) => r.id));
     await snap(page, '08-simulator');
     await page.setViewportSize({ width: 390, height: 844 });
     await expect.poll(() => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'), POLL).toBeLessThanOrEqual(1);
