@@ -50,11 +50,13 @@ export function isSameActivity(stored: RunCandidate, key: ActivityKey): boolean 
   return overlap >= MIN_OVERLAP * shorter;
 }
 
-/** The athlete's stored run this upload repeats (the first stored, a replay's original first), or null. */
+/**
+ * The athlete's stored run this upload repeats (the first stored), or null. Replays (`replayOf`) are copies, not
+ * recordings: they never make an upload a duplicate (with their original deleted, the file may come back).
+ */
 export async function findSameActivity(store: Store, athleteId: string, meta: RunMeta): Promise<RunCandidate | null> {
   const key = activityKey(meta);
   if (!key) return null;
   const candidates = await store.findRunsStartingNear(athleteId, key.startTime, SAME_START_TOLERANCE_MS);
-  const same = candidates.filter((c) => isSameActivity(c, key));
-  return same.find((c) => c.replayOf === null) ?? same[0] ?? null;
+  return candidates.find((c) => c.replayOf === null && isSameActivity(c, key)) ?? null;
 }

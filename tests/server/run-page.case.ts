@@ -138,6 +138,10 @@ export function runRunPageSuite(backend: Backend): void {
       expect((await api(base, 'GET', '/api/runs', { token })).body.runs.map((r: { id: string }) => r.id)).toEqual(list.map((r) => r.id));
       expect((await api(base, 'GET', '/api/runs?status=live', { token })).body.runs.map((r: { id: string }) => r.id)).toEqual([replay.run.id]);
       expect((await api(base, 'GET', `/api/runs/${replay.run.id}`, { token })).body.replayOf).toBe(hilly.id);
+      // A replay is a copy, not a recording: with the original deleted, the file may be uploaded again.
+      expect((await api(base, 'DELETE', `/api/runs/${hilly.id}`, { token })).status).toBe(204);
+      const again = await api(base, 'POST', '/api/runs', { token, body: fixture('hilly-easy.fit'), headers: octet });
+      expect(again.status).toBe(201);
     });
 
     it('exports a run as FIT, GPX and CSV and its report as JSON, each decoding back to the stored run', async () => {
