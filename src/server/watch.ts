@@ -200,6 +200,8 @@ export class WatchService {
   private readonly athleteSampleBudget: TokenBuckets | null;
   /** Messages budget per athlete, keyed by athlete id. */
   private readonly athleteMessages: TokenBuckets | null;
+  /** Messages budget per connection, keyed `m:<socket id>`. */
+  private readonly connMessages: TokenBuckets;
   private readonly limits: LiveRunLimits;
   /** Room for runs under the caps (src/live/run-slots.ts). */
   private readonly slots: RunSlots<LiveSession>;
@@ -255,6 +257,9 @@ export class WatchService {
     this.athleteSampleBudget = athleteRate > 0 ? new TokenBuckets(athleteCapacity, athleteCapacity / athleteRate) : null;
     const athleteMessages = deps.athleteMessagesPerS ?? 0;
     this.athleteMessages = athleteMessages > 0 ? new TokenBuckets(athleteMessages * 4, 4) : null;
+    const messagesPerS = deps.messagesPerS ?? FLOOD_RATE_PER_S;
+    const burstS = FLOOD_BURST / FLOOD_RATE_PER_S;
+    this.connMessages = new TokenBuckets(messagesPerS * burstS, burstS);
     this.limits = { ...DEFAULT_LIVE_RUN_LIMITS, ...deps.runLimits };
     const L = this.limits;
     this.slots = new RunSlots(
@@ -517,6 +522,7 @@ export class WatchService {
     socket.on('disconnect', (reason) => {
       metrics.watchSockets--;
       this.sampleBudget?.delete(`c:${socket.id}`);
+      this.connMessages.delete(`m:${socket.id}`);
       // Its runs stay open (the watch resumes them), counted per athlete; they are evictable once quiet.
       this.slots.forgetConnection(socket.id);
       log.debug({ sid: socket.id, reason }, 'watch disconnected');
@@ -530,22 +536,18 @@ export class WatchService {
       for (const packet of held) raw.emit(...packet);
     }
 
-    const ratePerS = this.deps.messagesPerS ?? FLOOD_RATE_PER_S;
-    const burst = ratePerS * (FLOOD_BURST / FLOOD_RATE_PER_S);
-    let tokens = burst;
-    let refilledAt = performance.now();
-    const allow = (): boolean => {
+    /** The connection's messages budget, then the athlete's over all its connections: null, or the refusal. */
+    const connKey = `m:${socket.id}`;
+    const refused = () => {
       const now = performance.now();
-      tokens = Math.min(burst, tokens + ((now - refilledAt) / 1000) * ratePerS);
-      refilledAt = now;
-      if (tokens < 1) return false;
-      // The athlete's budget over all its connections (a flood spread over many sockets).
-      if (this.athleteMessages && !this.athleteMessages.take(athleteId, now).ok) return false;
-      tokens -= 1;
-      return true;
+      const byConn = this.connMessages.peek(connKey, now);
+      const byAthlete = byConn.ok ? this.athleteMessages?.peek(athleteId, now) : undefined;
+      const no = !byConn.ok ? byConn : byAthlete && !byAthlete.ok ? byAthlete : null;
+      if (no) return fail('RATE_LIMITED', 'too many messages: slow down and resend', undefined, Math.max(20, no.retryAfterMs));
+      this.connMessages.take(connKey, now);
+      this.athleteMessages?.take(athleteId, now);
+      return null;
     };
-    const tooMany = () =>
-      fail('RATE_LIMITED', 'too many messages: slow down and resend', undefined, Math.max(20, Math.ceil(((1 - tokens) / ratePerS) * 1000)));
 
     /** Wraps a handler: requires an ack callback, applies flood control, maps any throw to an error ack. */
     const handle = <T>(name: keyof ClientToServerEvents, fn: (msg: unknown) => Promise<Ack<T>>) => {
@@ -555,7 +557,8 @@ export class WatchService {
           return;
         }
         const reply = ack as (r: Ack<T>) => void;
-        if (!allow()) return reply(tooMany());
+        const no = refused();
+        if (no) return reply(no);
         fn(msg).then(reply, (err: unknown) => reply(this.errorAck(err, name)));
       });
     };
@@ -567,7 +570,8 @@ export class WatchService {
       const ack = args.at(-1);
       if (typeof ack !== 'function') return;
       const reply = ack as (r: unknown) => void;
-      if (!allow()) return reply(tooMany());
+      const no = refused();
+      if (no) return reply(no);
       reply(fail('BAD_MESSAGE', `unknown event: ${String(event).slice(0, 40)}`));
     });
 
