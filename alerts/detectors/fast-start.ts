@@ -31,7 +31,7 @@ export interface FastStartConfig {
   lthrShare: number;
   /** Ceiling for race sessions, share of HR reserve. @default 0.9 */
   raceHrrCeiling: number;
-  /** Ceiling when nothing about the athlete is known, share of an assumed HR reserve. @default 0.92 */
+  /** Ceiling when nothing about the athlete is known, share of an assumed HR reserve (186 bpm by default). @default 0.97 */
   unknownHrrCeiling: number;
   /** How long the guess must hold, s. @default 120 */
   unknownSustainS: number;
@@ -49,7 +49,7 @@ export const FAST_START_DEFAULTS: FastStartConfig = {
   hrrCeiling: 0.8,
   lthrShare: 0.95,
   raceHrrCeiling: 0.9,
-  unknownHrrCeiling: 0.92,
+  unknownHrrCeiling: 0.97,
   unknownSustainS: 120,
   paceFactor: 1.15,
   thresholdShare: 0.97,

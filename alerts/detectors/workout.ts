@@ -1,8 +1,8 @@
 /**
  * Workout structure: recognises a structured session (intervals, fartlek, repeated surges) from the run itself,
  * when the runner did not say, so that reps, recoveries and the jog-down are not read as fatigue.
- * Method: a surge is a stretch where the 30-s mean of grade-adjusted speed is at least `surgeFactor` × the mean of
- * the last 10 minutes of moving time, lasting `minSurgeS`–`maxSurgeS`, ended by a return below `endFactor` × that
+ * Method: a surge is a stretch where the 30-s mean of speed, and of grade-adjusted speed, is at least
+ * `surgeFactor` × its mean over the last 10 minutes of moving time, lasting `minSurgeS`–`maxSurgeS`, ended by a return below `endFactor` × that
  * mean. `minSurges` surges within `windowS` make the run structured (`shared.structured = 1`) until `holdS` after
  * the last surge (the jog-down). Stops do not count: only moving ticks enter either mean. Causal, so a live run and
  * its file are recognised alike.
@@ -47,6 +47,8 @@ export const WORKOUT_DEFAULTS: WorkoutConfig = {
 interface WorkoutState {
   short: Ring;
   long: Ring;
+  shortRaw: Ring;
+  longRaw: Ring;
   inSurgeS: number;
   /** End times of the last three surges, s (NaN when none). */
   e1: number;
@@ -61,21 +63,36 @@ export const workout = defineDetector<WorkoutState>({
   inputs: 'speed: repeated surges and recoveries',
   init(ctx) {
     const tickS = ctx.cfg.engine.tickS;
-    return { short: createRing(30 / tickS), long: createRing(600 / tickS), inSurgeS: 0, e1: NaN, e2: NaN, e3: NaN };
+    return {
+      short: createRing(30 / tickS),
+      long: createRing(600 / tickS),
+      shortRaw: createRing(30 / tickS),
+      longRaw: createRing(600 / tickS),
+      inSurgeS: 0,
+      e1: NaN,
+      e2: NaN,
+      e3: NaN,
+    };
   },
   step(s, tick, ctx) {
     const c = ctx.cfg.workout;
     const sh = ctx.shared;
-    const v = tick.moving && !tick.paused ? tick.gas : NaN;
-    s.short.next = v;
+    const moving = tick.moving && !tick.paused;
+    s.short.next = NaN;
+    if (moving) s.short.next = tick.gas;
     ringPush(s.short);
-    s.long.next = v;
+    s.long.next = s.short.next;
     ringPush(s.long);
-    const ref = s.long.mean;
-    const now = s.short.mean;
+    s.shortRaw.next = NaN;
+    if (moving) s.shortRaw.next = tick.speed;
+    ringPush(s.shortRaw);
+    s.longRaw.next = s.shortRaw.next;
+    ringPush(s.longRaw);
+    // Both the speed and the grade-adjusted speed must surge: a descent raises the one, altitude noise the other.
+    const ratio = Math.min(s.short.mean / s.long.mean, s.shortRaw.mean / s.longRaw.mean);
     const ready = s.long.validShare >= 0.5 && s.short.validShare >= 0.6;
-    if (ready && s.inSurgeS === 0 && now >= c.surgeFactor * ref) s.inSurgeS = tick.dt;
-    else if (s.inSurgeS > 0 && ready && now >= c.endFactor * ref) s.inSurgeS += tick.dt;
+    if (ready && s.inSurgeS === 0 && ratio >= c.surgeFactor) s.inSurgeS = tick.dt;
+    else if (s.inSurgeS > 0 && ready && ratio >= c.endFactor) s.inSurgeS += tick.dt;
     else if (s.inSurgeS > 0) {
       if (s.inSurgeS >= c.minSurgeS && s.inSurgeS <= c.maxSurgeS) {
         s.e3 = s.e2;
