@@ -2,10 +2,9 @@
  * The athlete model on the server: the one place uploads, live runs, the cramp journal and re-analysis get the
  * profile the engine uses (typed > learned > default, src/athlete/profile-merge.ts), the model it came from, and
  * the summary row a stored run adds. The model is folded from the stored summary rows, checked against the store
- * on every use: the rows' stamps (run, version, time stored; no bodies) are read, and only rows this process has
- * not parsed yet are fetched, so adding a run costs one row and one fold, and a row added or deleted by another
- * process is seen at once. The same stored runs give the same model, and so the same `athleteModel` stamp, to a
- * live start and an upload at the same moment.
+ * on every use (see `model`): adding a run costs one row fetched and one fold, and a row added or deleted by
+ * another process is seen at once. The same stored runs give the same model, and so the same `athleteModel`
+ * stamp, to a live start and an upload at the same moment.
  * @module
  */
 import type { CrampContext, EngineOptions, Profile, Report } from '../../alerts/types.js';
@@ -42,15 +41,21 @@ export async function recordRunSummary(store: Store, athleteId: string, runId: s
 
 /** Athletes whose parsed rows are kept (least recently used go first). */
 const CACHED_ATHLETES = 200;
+/** After this many incremental updates the cache is checked row by row once (see `model`). */
+const FULL_CHECK_EVERY = 32;
+
+type Entry = { stamp: string; row: SummaryRow };
 
 interface Cached {
-  rows: Map<string, { stamp: string; row: SummaryRow }>;
-  /** Stamps of every row the model was folded from, in order, and the model. */
-  signature: string;
+  rows: Map<string, Entry>;
+  digest: string;
+  lastSavedMs: number;
+  incremental: number;
   model: AthleteModel;
 }
 
 const stampOf = (s: Omit<StoredRunSummary, 'summary'>) => `${s.version}:${s.savedAtMs}`;
+const entryOf = (f: StoredRunSummary): Entry => ({ stamp: stampOf(f), row: { runId: f.runId, summary: f.summary } });
 
 export class AthleteService {
   private readonly cache = new Map<string, Cached>();
@@ -60,29 +65,54 @@ export class AthleteService {
     private readonly analyzer: Pick<Analyzer, 'analyzeRun'>,
   ) {}
 
+  /**
+   * The model the next analysis uses. The store's one-row digest of the athlete's summary rows (count, run
+   * counter sum, latest time stored) is read first: unchanged, the cached model is returned; rows added or
+   * replaced since (the usual case: an upload or a live run ended) are fetched alone and the count must then
+   * match; anything else (a deletion, rows stored by another process with a lagging clock), and every
+   * FULL_CHECK_EVERY incremental updates, the rows' stamps are compared one by one and only the rows not
+   * parsed yet are fetched.
+   */
   async model(athleteId: string): Promise<AthleteModel> {
-    const stamps = await this.store.listRunSummaryStamps(athleteId);
-    const signature = stamps.map((s) => `${s.runId}@${stampOf(s)}`).join(',');
+    const d = await this.store.runSummaryDigest(athleteId);
+    const digest = `${d.count}:${d.runSum}:${d.lastSavedMs}`;
     const cached = this.cache.get(athleteId);
     this.cache.delete(athleteId);
-    if (cached && cached.signature === signature) {
+    if (cached && cached.digest === digest) {
       this.cache.set(athleteId, cached);
       return cached.model;
     }
-    const old = cached?.rows ?? new Map<string, { stamp: string; row: SummaryRow }>();
-    const missing = stamps.filter((s) => old.get(s.runId)?.stamp !== stampOf(s)).map((s) => s.runId);
-    const fetched = missing.length ? await this.store.listRunSummaries(athleteId, { runIds: missing }) : [];
-    const rows = new Map<string, { stamp: string; row: SummaryRow }>();
-    const fresh = new Map(fetched.map((f) => [f.runId, f]));
-    for (const s of stamps) {
-      const f = fresh.get(s.runId);
-      const entry = f ? { stamp: stampOf(f), row: { runId: f.runId, summary: f.summary } } : old.get(s.runId);
-      if (entry) rows.set(s.runId, entry);
+    let rows: Map<string, Entry> | null = null;
+    let incremental = 0;
+    if (cached && cached.incremental < FULL_CHECK_EVERY && d.lastSavedMs >= cached.lastSavedMs) {
+      const fresh = await this.store.listRunSummaries(athleteId, { savedSinceMs: cached.lastSavedMs });
+      const next = new Map(cached.rows);
+      for (const f of fresh) next.set(f.runId, entryOf(f));
+      if (next.size === d.count) {
+        rows = next;
+        incremental = cached.incremental + 1;
+      }
     }
+    if (rows === null) rows = await this.checkedRows(athleteId, cached?.rows ?? new Map());
     const model = foldModel([...rows.values()].map((e) => e.row), { training: false });
-    this.cache.set(athleteId, { rows, signature, model });
+    this.cache.set(athleteId, { rows, digest, lastSavedMs: d.lastSavedMs, incremental, model });
     while (this.cache.size > CACHED_ATHLETES) this.cache.delete(this.cache.keys().next().value!);
     return model;
+  }
+
+  /** The athlete's rows, checked one by one against the store's stamps; only those not in `old` are fetched. */
+  private async checkedRows(athleteId: string, old: Map<string, Entry>): Promise<Map<string, Entry>> {
+    const stamps = await this.store.listRunSummaryStamps(athleteId);
+    const missing = stamps.filter((s) => old.get(s.runId)?.stamp !== stampOf(s)).map((s) => s.runId);
+    const fetched = missing.length ? await this.store.listRunSummaries(athleteId, { runIds: missing }) : [];
+    const fresh = new Map(fetched.map((f) => [f.runId, f]));
+    const rows = new Map<string, Entry>();
+    for (const s of stamps) {
+      const f = fresh.get(s.runId);
+      const entry = f ? entryOf(f) : old.get(s.runId);
+      if (entry) rows.set(s.runId, entry);
+    }
+    return rows;
   }
 
   /** The model with the training view's series (weekly volume, every run's load and decoupling): not cached. */

@@ -61,6 +61,7 @@ import {
   toStoredAlert,
   toStoredRunSummary,
   toRunSummaryStamp,
+  toRunSummaryDigest,
   uploadChunks,
   uploadedRunRecord,
   uploadedRunRow,
@@ -834,7 +835,8 @@ export class PostgresStore implements Store {
       // One statement: a run deleted meanwhile inserts nothing (the SELECT finds no row).
       const result = await db.query(
         `INSERT INTO run_summaries (run_n, athlete_id, version, body, created_at)
-         SELECT n, athlete_id, $3, $4, $5 FROM runs WHERE id = $1 AND athlete_id = $2
+         SELECT n, athlete_id, $3, $4, GREATEST($5, COALESCE((SELECT MAX(created_at) + 1 FROM run_summaries WHERE athlete_id = $2), 0))
+         FROM runs WHERE id = $1 AND athlete_id = $2
          ON CONFLICT (run_n) DO UPDATE SET version = excluded.version, body = excluded.body, created_at = excluded.created_at`,
         [runId, athleteId, version, JSON.stringify(summary), Date.now()],
       );
@@ -842,15 +844,28 @@ export class PostgresStore implements Store {
     });
   }
 
-  listRunSummaries(athleteId: string, options: { runIds?: readonly string[] } = {}): Promise<StoredRunSummary[]> {
+  listRunSummaries(athleteId: string, options: { runIds?: readonly string[]; savedSinceMs?: number } = {}): Promise<StoredRunSummary[]> {
     return this.#do(async (db) => {
       const some = options.runIds !== undefined;
+      const since = !some && options.savedSinceMs !== undefined;
       const { rows } = await db.query(
         `SELECT r.id AS run_id, s.version, s.body, s.created_at FROM run_summaries s JOIN runs r ON r.n = s.run_n
-         WHERE s.athlete_id = $1 AND r.athlete_id = s.athlete_id ${some ? 'AND r.id = ANY($2::text[])' : ''} ORDER BY s.run_n`,
-        some ? [athleteId, [...options.runIds!]] : [athleteId],
+         WHERE s.athlete_id = $1 AND r.athlete_id = s.athlete_id ${some ? 'AND r.id = ANY($2::text[])' : since ? 'AND s.created_at >= $2' : ''}
+         ORDER BY s.run_n`,
+        some ? [athleteId, [...options.runIds!]] : since ? [athleteId, options.savedSinceMs] : [athleteId],
       );
       return (rows as Row[]).map(toStoredRunSummary);
+    });
+  }
+
+  runSummaryDigest(athleteId: string): Promise<{ count: number; runSum: number; lastSavedMs: number }> {
+    return this.#do(async (db) => {
+      const row = await this.#one(
+        db,
+        'SELECT COUNT(*) AS count, COALESCE(SUM(run_n), 0) AS run_sum, COALESCE(MAX(created_at), 0) AS last FROM run_summaries WHERE athlete_id = $1',
+        [athleteId],
+      );
+      return toRunSummaryDigest(row!);
     });
   }
 

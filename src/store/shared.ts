@@ -548,6 +548,10 @@ export function toStoredRunSummary(row: Row): StoredRunSummary {
   return { runId: row.run_id as string, version: num(row.version), summary: json(row.body)!, savedAtMs: num(row.created_at) };
 }
 
+export function toRunSummaryDigest(row: Row): { count: number; runSum: number; lastSavedMs: number } {
+  return { count: num(row.count), runSum: num(row.run_sum), lastSavedMs: num(row.last) };
+}
+
 export function toRunSummaryStamp(row: Row): Omit<StoredRunSummary, 'summary'> {
   return { runId: row.run_id as string, version: num(row.version), savedAtMs: num(row.created_at) };
 }

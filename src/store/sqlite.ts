@@ -64,6 +64,7 @@ import {
   toStoredAlert,
   toStoredRunSummary,
   toRunSummaryStamp,
+  toRunSummaryDigest,
   uploadChunks,
   uploadedRunRecord,
   uploadedRunRow,
@@ -216,7 +217,10 @@ function prepareAll(db: Database.Database) {
     ),
     deleteJournal: db.prepare('DELETE FROM journal WHERE athlete_id = ? AND id = ?'),
     saveSummary: db.prepare(
-      `INSERT INTO run_summaries (run_n, athlete_id, version, body, created_at) VALUES (?, ?, ?, ?, ?)
+      // created_at increases with every save of the athlete's rows (at least 1 ms past the latest), so the
+      // digest (runSummaryDigest) changes with each one.
+      `INSERT INTO run_summaries (run_n, athlete_id, version, body, created_at)
+       VALUES (@n, @athleteId, @version, @body, MAX(@now, COALESCE((SELECT MAX(created_at) + 1 FROM run_summaries WHERE athlete_id = @athleteId), 0)))
        ON CONFLICT (run_n) DO UPDATE SET version = excluded.version, body = excluded.body, created_at = excluded.created_at`,
     ),
     listSummaries: db.prepare(
@@ -226,6 +230,13 @@ function prepareAll(db: Database.Database) {
     listSomeSummaries: db.prepare(
       `SELECT r.id AS run_id, s.version, s.body, s.created_at FROM run_summaries s JOIN runs r ON r.n = s.run_n
        WHERE s.athlete_id = ? AND r.athlete_id = s.athlete_id AND r.id IN (SELECT value FROM json_each(?)) ORDER BY s.run_n`,
+    ),
+    summariesSince: db.prepare(
+      `SELECT r.id AS run_id, s.version, s.body, s.created_at FROM run_summaries s JOIN runs r ON r.n = s.run_n
+       WHERE s.athlete_id = ? AND r.athlete_id = s.athlete_id AND s.created_at >= ? ORDER BY s.run_n`,
+    ),
+    summaryDigest: db.prepare(
+      'SELECT COUNT(*) AS count, COALESCE(SUM(run_n), 0) AS run_sum, COALESCE(MAX(created_at), 0) AS last FROM run_summaries WHERE athlete_id = ?',
     ),
     summaryStamps: db.prepare(
       `SELECT r.id AS run_id, s.version, s.created_at FROM run_summaries s JOIN runs r ON r.n = s.run_n
@@ -707,18 +718,24 @@ export class SqliteStore implements Store {
       const version = checkRunSummary(summary);
       const n = this.#s.runN.get(runId, athleteId) as number | undefined;
       if (n === undefined) return false;
-      this.#s.saveSummary.run(n, athleteId, version, JSON.stringify(summary), Date.now());
+      this.#s.saveSummary.run({ n, athleteId, version, body: JSON.stringify(summary), now: Date.now() });
       return true;
     });
   }
 
-  listRunSummaries(athleteId: string, options: { runIds?: readonly string[] } = {}): Promise<StoredRunSummary[]> {
+  listRunSummaries(athleteId: string, options: { runIds?: readonly string[]; savedSinceMs?: number } = {}): Promise<StoredRunSummary[]> {
     return this.#do(() => {
       const rows = options.runIds
         ? (this.#s.listSomeSummaries.all(athleteId, JSON.stringify(options.runIds)) as Row[])
-        : (this.#s.listSummaries.all(athleteId) as Row[]);
+        : options.savedSinceMs !== undefined
+          ? (this.#s.summariesSince.all(athleteId, options.savedSinceMs) as Row[])
+          : (this.#s.listSummaries.all(athleteId) as Row[]);
       return rows.map(toStoredRunSummary);
     });
+  }
+
+  runSummaryDigest(athleteId: string): Promise<{ count: number; runSum: number; lastSavedMs: number }> {
+    return this.#do(() => toRunSummaryDigest(this.#s.summaryDigest.get(athleteId) as Row));
   }
 
   listRunSummaryStamps(athleteId: string): Promise<Array<Omit<StoredRunSummary, 'summary'>>> {

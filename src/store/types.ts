@@ -312,7 +312,10 @@ export interface StoredRunSummary {
   /** The summary's own version (`SUMMARY_VERSION` when it was computed). */
   version: number;
   summary: RunSummaryRow;
-  /** When the row was stored (epoch ms; a replaced row gets a new one): with `version`, what a cache checks. */
+  /**
+   * When the row was stored, epoch ms: each save of one of the athlete's rows gets a later time than every row of
+   * theirs before (at least 1 ms later), so with `version` it is what a cache checks.
+   */
   savedAtMs: number;
 }
 
@@ -424,8 +427,16 @@ export interface Store {
    * goes when the run is deleted.
    */
   saveRunSummary(athleteId: string, runId: string, summary: RunSummaryRow): Promise<boolean>;
-  /** The athlete's summary rows in run creation order: all, or only those of `runIds`. */
-  listRunSummaries(athleteId: string, options?: { runIds?: readonly string[] }): Promise<StoredRunSummary[]>;
+  /**
+   * The athlete's summary rows in run creation order: all, only those of `runIds`, or only those stored at or
+   * after `savedSinceMs`.
+   */
+  listRunSummaries(athleteId: string, options?: { runIds?: readonly string[]; savedSinceMs?: number }): Promise<StoredRunSummary[]>;
+  /**
+   * One row that changes whenever a summary row is added, replaced or deleted: how many rows, the highest run
+   * counter sum, the latest time stored. What a cache of parsed rows checks first (no row is read).
+   */
+  runSummaryDigest(athleteId: string): Promise<{ count: number; runSum: number; lastSavedMs: number }>;
   /** The same rows without their bodies (cheap): what a cache of parsed rows compares against. */
   listRunSummaryStamps(athleteId: string): Promise<Array<Omit<StoredRunSummary, 'summary'>>>;
 }

@@ -735,7 +735,6 @@ export function runStoreContract(name: string, newLocation: () => Promise<StoreL
         expect(await store.listRunSummaries(a, { runIds: [] })).toEqual([]);
         expect(await store.listRunSummaries(b, { runIds: [one.id] })).toEqual([]);
         expect(await store.deleteRun(a, two.id)).toBe(true);
-        await new Promise((resolve) => setTimeout(resolve, 2));
         const replaced = { ...summary, version: summary.version + 1 };
         expect(await store.saveRunSummary(a, one.id, replaced)).toBe(true);
         const again = await store.listRunSummaries(a);
@@ -747,6 +746,37 @@ export function runStoreContract(name: string, newLocation: () => Promise<StoreL
         await expectStoreError(store.saveRunSummary(a, one.id, { nope: 1 } as never), 'STORE_BAD_INPUT');
         expect(await store.deleteRun(a, one.id)).toBe(true);
         expect(await store.listRunSummaries(a)).toEqual([]);
+      });
+
+      it('the digest changes with every save and deletion; rows stored since a time are listed alone', async () => {
+        const a = await athlete();
+        expect(await store.runSummaryDigest(a)).toEqual({ count: 0, runSum: 0, lastSavedMs: 0 });
+        const one = await upload(a, 3, '2026-05-03T07:00:00.000Z');
+        const two = await upload(a, 4, '2026-05-04T07:00:00.000Z');
+        const s1 = summarizeRun(one.run);
+        const seen = new Set<string>();
+        const digest = async () => {
+          const d = await store.runSummaryDigest(a);
+          const key = JSON.stringify(d);
+          expect(seen.has(key), key).toBe(false);
+          seen.add(key);
+          return d;
+        };
+        await digest();
+        // Saves in the same millisecond still get later times: each changes the digest.
+        await store.saveRunSummary(a, one.id, s1);
+        const d1 = await digest();
+        await store.saveRunSummary(a, one.id, s1);
+        const d2 = await digest();
+        expect(d2.lastSavedMs).toBeGreaterThan(d1.lastSavedMs);
+        await store.saveRunSummary(a, two.id, summarizeRun(two.run));
+        const d3 = await digest();
+        expect(d3.count).toBe(2);
+        expect((await store.listRunSummaries(a, { savedSinceMs: d3.lastSavedMs })).map((r) => r.runId)).toEqual([two.id]);
+        expect((await store.listRunSummaries(a, { savedSinceMs: d1.lastSavedMs })).map((r) => r.runId)).toEqual([one.id, two.id]);
+        await store.deleteRun(a, two.id);
+        // The same rows as before `two` was saved: the digest of then, not of a moment ago.
+        expect(await store.runSummaryDigest(a)).toEqual(d2);
       });
 
       it('the model folded from stored rows equals a full recompute after any adds and deletes', async () => {
