@@ -31,7 +31,7 @@ async function loadList(holder: HTMLElement): Promise<void> {
         'div',
         { class: 'empty' },
         h('h2', null, 'No runs yet'),
-        h('p', null, 'Drop a FIT file from your watch above to see where the risk built up and which prompts would have fired. Or start a run on your watch and follow it under Live.'),
+        h('p', null, 'Drop a FIT, GPX or TCX file from your watch or app above to see where the risk built up and which prompts would have fired. Or start a run on your watch and follow it under Live.'),
       ),
     );
     return;
@@ -124,7 +124,7 @@ function uploadCard(): HTMLElement {
   const zone = h(
     'div',
     { class: 'dropzone', 'data-testid': 'dropzone' },
-    h('p', null, h('strong', null, 'Drop a FIT file here'), ' or '),
+    h('p', null, h('strong', null, 'Drop a FIT, GPX or TCX file here'), ' or '),
     h('label', { for: 'fit-file', class: 'button', tabindex: 0, role: 'button' }, 'choose a file'),
     input,
     progress,
