@@ -18,8 +18,10 @@ export interface Operation {
   auth?: boolean;
   query?: z.ZodObject;
   body?: z.ZodType;
-  /** Request body media types other than JSON. */
+  /** Request body media types other than JSON (or JSON without a schema of its own). */
   rawBody?: Record<string, object>;
+  /** Path parameters other than `{id}` (a string), by name: their JSON Schema. */
+  pathParams?: Record<string, object>;
   /** What the answer is, by status: the successes and the errors particular to this operation. */
   responses: Record<number, { description: string; schema?: z.ZodType; mediaType?: string }>;
   /** Not under /api: no rate limit, no store behind it (or its own answer when the store is down). */
@@ -84,6 +86,21 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/athletes/me/model', operationId: 'getAthleteModel', summary: 'What the engine learned about the caller, the profile it uses and where each value comes from', responses: { 200: { description: 'model, profile and sources' } } },
   { method: 'post', path: '/api/reanalyze', operationId: 'startReanalysis', summary: 'Re-analyse the caller\'s stored runs with the current model (a background job)', responses: { 202: { description: 'the job (Location: /api/reanalyze/{id})' } } },
   { method: 'get', path: '/api/reanalyze/{id}', operationId: 'getReanalysis', summary: 'A re-analysis job\'s progress', responses: { 200: { description: 'the job' } } },
+  {
+    method: 'post', path: '/api/watch/{message}', operationId: 'postWatchMessage', summary: 'The watch protocol over HTTP: one message (start, samples, event or end), answered with its ack, the run\'s alerts after `alertsAfter` and the latest risk (docs/watch-protocol.md)',
+    pathParams: { message: { type: 'string', enum: ['start', 'samples', 'event', 'end'] } },
+    query: z.object({ alertsAfter: z.number().int().min(0).optional().describe('The alertPos of the previous answer: alerts after it come in this one') }),
+    rawBody: { 'application/json': { schema: { type: 'object', description: 'The socket message of that name (src/wire/events.ts)' } } },
+    responses: {
+      200: { description: 'the ack ({ok: true, …}) with alerts, alertPos and risk' },
+      400: { description: 'the message does not match its schema (BAD_MESSAGE), a malformed batch (SAMPLE_INVALID), a bad alertsAfter (BAD_REQUEST)', schema: E },
+      404: { description: 'no such message (NOT_FOUND), or no open run with that id for this athlete (UNKNOWN_RUN)', schema: E },
+      409: { description: 'the run has ended (RUN_ENDED), or seq is beyond the next expected one (SEQ_GAP, with expectedSeq)', schema: E },
+      413: { description: 'more than 600 samples (SAMPLE_BATCH_TOO_LARGE), or a body over 1 MB (PAYLOAD_TOO_LARGE)', schema: E },
+      429: { description: 'too many messages or samples (RATE_LIMITED), or too many open runs (TOO_MANY_RUNS): see retryAfterMs and Retry-After', schema: E },
+      503: { description: 'the store did not answer (STORE_UNAVAILABLE), or another process has the run (RUN_ELSEWHERE): send again shortly', schema: E },
+    },
+  },
   { method: 'post', path: '/api/cramps', operationId: 'recordCramp', summary: 'Record a cramp in the journal', body: W.CrampBody, responses: { 201: { description: 'recorded', schema: W.CrampSchema }, 404: { description: 'runId is not one of the caller\'s runs (NOT_FOUND)', schema: E } } },
   { method: 'get', path: '/api/cramps', operationId: 'listCramps', summary: 'The cramp journal, newest first', query: W.ListCrampsQuery, responses: { 200: { description: 'a page', schema: W.ListCrampsResponse } } },
 ];
@@ -131,6 +148,7 @@ export function buildOpenApi(version: string): object {
   const errorRef = { $ref: '#/components/schemas/Error' };
   for (const op of OPERATIONS) {
     const parameters: unknown[] = op.path.includes('{id}') ? [idParam] : [];
+    for (const [name, schema] of Object.entries(op.pathParams ?? {})) parameters.push({ name, in: 'path', required: true, schema });
     if (op.query) {
       const q = convert(op.query, 'input', components) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, schema] of Object.entries(q.properties ?? {})) {

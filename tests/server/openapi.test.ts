@@ -7,6 +7,7 @@ import { createApp } from '../../src/server/app.js';
 import { loadConfig } from '../../src/server/config.js';
 import { buildOpenApi, OPERATIONS, operationFor } from '../../src/server/openapi.js';
 import type { AppDeps } from '../../src/server/app.js';
+import { watchHttpRouter } from '../../src/server/watch-http.js';
 
 interface Layer {
   route?: { path: string | string[]; methods: Record<string, boolean> };
@@ -40,6 +41,8 @@ function appRoutes(): string[] {
     version: '0.0.0-test',
     defaultDashboardDir: '/nonexistent-dashboard',
   } as unknown as AppDeps;
+  // The watch protocol over HTTP, as the server mounts it.
+  deps.watchHttp = watchHttpRouter({ store: deps.store, log: deps.log, watch: () => null });
   const app = createApp(deps) as unknown as { router: { stack: Layer[] } };
   return registeredRoutes(app.router.stack)
     .map((r) => r.replace(/:(\w+)/g, '{$1}'))
