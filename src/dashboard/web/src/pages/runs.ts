@@ -119,7 +119,11 @@ function uploadCard(): HTMLElement {
   const status = statusLine();
   const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
   const input = h('input', { type: 'file', id: 'fit-file', accept: '.fit,.gpx,.tcx,.gz,application/octet-stream,application/gpx+xml,application/vnd.garmin.tcx+xml,application/gzip', class: 'sr-only' });
-  const temp = h('input', { id: 'temp', type: 'number', min: -30, max: 50, step: '0.5', inputmode: 'decimal', placeholder: 'e.g. 24' });
+  // In the reader's unit; the server takes °C.
+  const fahrenheit = getUnits().temperature === 'F';
+  const temp = h('input', fahrenheit
+    ? { id: 'temp', type: 'number', min: -22, max: 122, step: '1', inputmode: 'decimal', placeholder: 'e.g. 75' }
+    : { id: 'temp', type: 'number', min: -30, max: 50, step: '0.5', inputmode: 'decimal', placeholder: 'e.g. 24' });
   const humidity = h('input', { id: 'humidity', type: 'number', min: 0, max: 100, step: '1', inputmode: 'numeric', placeholder: 'e.g. 60' });
   const zone = h(
     'div',
@@ -144,7 +148,7 @@ function uploadCard(): HTMLElement {
     progress.value = 0;
     status.textContent = `Uploading ${file.name}…`;
     const conditions: { temp?: number; humidity?: number } = {};
-    if (temp.value !== '') conditions.temp = Number(temp.value);
+    if (temp.value !== '') conditions.temp = fahrenheit ? Math.round(((Number(temp.value) - 32) * 5) / 9 * 10) / 10 : Number(temp.value);
     if (humidity.value !== '') conditions.humidity = Number(humidity.value);
     try {
       const run = await api.uploadRun(file, conditions, (f) => {
@@ -192,7 +196,7 @@ function uploadCard(): HTMLElement {
       'details',
       null,
       h('summary', null, 'Weather on the day (optional: sharpens the sweat estimates)'),
-      h('div', { class: 'row2' }, h('div', null, h('label', { for: 'temp' }, 'Air temperature (°C)'), temp), h('div', null, h('label', { for: 'humidity' }, 'Humidity (%)'), humidity)),
+      h('div', { class: 'row2' }, h('div', null, h('label', { for: 'temp' }, `Air temperature (°${fahrenheit ? 'F' : 'C'})`), temp), h('div', null, h('label', { for: 'humidity' }, 'Humidity (%)'), humidity)),
     ),
   );
 }
