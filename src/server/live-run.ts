@@ -203,7 +203,27 @@ interface CheckpointState extends EngineSnapshot {
   lastT: number;
 }
 
+/**
+ * Time as the live core sees it: the wall clock in the server, a fake one in unit tests (outages and back-off
+ * simulated in milliseconds).
+ */
+export interface LiveClock {
+  /** ms since the epoch. */
+  now(): number;
+  /** Calls `fn` once `ms` have passed; returns the cancel. */
+  after(ms: number, fn: () => void): () => void;
+}
+export const SYSTEM_CLOCK: LiveClock = {
+  now: () => Date.now(),
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
 export interface LiveDeps {
+  /** @default SYSTEM_CLOCK */
+  clock?: LiveClock;
   store: Store;
   commit: GroupCommit;
   backlog: LiveBacklog;
@@ -316,9 +336,10 @@ export class LiveSession {
   readonly riskHistory: RiskPoint[] = [];
   /** How the session was opened: the checkpoint seq it restored from (0 = none) and the batches replayed. */
   rebuild = { checkpointSeq: 0, replayedSamples: 0 };
-  lastActivity = Date.now();
+  lastActivity: number;
   /** When this session was opened in this process (ms since epoch). */
-  readonly openedAt = Date.now();
+  readonly openedAt: number;
+  private readonly clock: LiveClock;
   // What the engine produced during the current step (the sink writes here).
   private producedAlerts: Alert[] = [];
   private producedRisk: RiskPoint[] = [];
@@ -330,6 +351,8 @@ export class LiveSession {
     record: RunRecord,
     normalizerState: Partial<LiveNormalizerState>,
   ) {
+    this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.lastActivity = this.openedAt = this.clock.now();
     this.athleteId = record.athleteId;
     this.id = record.id;
     this.clientRunId = record.clientRunId ?? record.id;
@@ -475,7 +498,7 @@ export class LiveSession {
    */
   submitBatch(seq: number, samples: readonly WireSample[]): Promise<Outcome<BatchAnswer>> {
     if (this.ended) return Promise.resolve({ ok: false, error: this.closedError() });
-    this.lastActivity = Date.now();
+    this.lastActivity = this.clock.now();
     if (seq <= this.contiguousSeq) {
       return Promise.resolve({ ok: true, value: { contiguousSeq: this.contiguousSeq, duplicate: true } });
     }
@@ -678,12 +701,12 @@ export class LiveSession {
         return value;
       } catch (err) {
         if (!(err instanceof StoreError) || !RETRIABLE.has(err.code)) throw err;
-        backlog.failed(err);
+        backlog.failed(err, this.clock.now());
         if (this.failures++ === 0) {
           log.warn({ err, runId: this.id, unstoredSamples: this.unstoredSamples }, 'live run: store write failed, retrying (prompts go on from memory)');
         }
         const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(this.failures - 1, 10)) * (0.5 + Math.random() / 2);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise<void>((resolve) => this.clock.after(delay, resolve));
       }
     }
   }
@@ -725,12 +748,12 @@ export class LiveSession {
     if (this.ended) return Promise.resolve(false);
     if (this.writes.length === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const cancel = this.clock.after(timeoutMs, () => {
         this.flushWaiters = this.flushWaiters.filter((w) => w !== done);
         resolve(false);
-      }, timeoutMs);
+      });
       const done = () => {
-        clearTimeout(timer);
+        cancel();
         resolve(!this.ended && this.writes.length === 0);
       };
       this.flushWaiters.push(done);
@@ -758,7 +781,7 @@ export class LiveSession {
   /** An event; its key makes a resend harmless. It takes effect at once (in order) and is answered once stored. */
   submitEvent(key: string, event: RunEvent): Promise<Outcome<EventAnswer>> {
     if (this.ended) return Promise.resolve({ ok: false, error: this.closedError() });
-    this.lastActivity = Date.now();
+    this.lastActivity = this.clock.now();
     const known = this.eventKeys.get(key);
     if (known) {
       const write = known.write;
@@ -787,7 +810,7 @@ export class LiveSession {
     if (this.queued >= MAX_QUEUED_PER_RUN) {
       return Promise.resolve({ ok: false, error: new LiveError('RATE_LIMITED', 'too many messages in flight for this run') });
     }
-    this.lastActivity = Date.now();
+    this.lastActivity = this.clock.now();
     return this.chain(async () => {
       if (this.ended) throw this.closedError();
       if (this.pending.length > 0) {
