@@ -132,7 +132,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     companionDir: join(root, 'dist', 'companion'),
     onRunDeleted: (athleteId, runId) => watch?.forget(athleteId, runId),
     backlog,
-    watchHttp: watchHttpRouter({ store, log, watch: () => watch }),
+    watchHttp: watchHttpRouter({ store, log, watch: () => watch, messagesPerS: config.socketMessagesPerS }),
     ...(limit ? { limits: [limit] } : {}),
   });
   http.on('request', app);

@@ -23,6 +23,8 @@ export interface WatchHttpDeps {
   log: Logger;
   /** The live-run registry (created after the app, hence a getter). */
   watch: () => WatchService | null;
+  /** The socket's message budget (SOCKET_MESSAGES_PER_S), per athlete here. @default {@link FLOOD_RATE_PER_S} */
+  messagesPerS?: number;
 }
 
 const MESSAGES: ReadonlySet<string> = new Set<WatchMessage>(['start', 'samples', 'event', 'end']);
@@ -58,8 +60,11 @@ export function watchHttpRouter(deps: WatchHttpDeps): Router {
   const router = express.Router();
   const auth = requireAthlete(store);
   const json = express.json({ limit: BODY_LIMIT, type: () => true });
-  // The socket's per-connection message budget, per athlete here (HTTP has no connection to hang it on).
-  const flood = new TokenBuckets(FLOOD_BURST, FLOOD_BURST / FLOOD_RATE_PER_S);
+  // The socket's per-connection message budget (bursts of 4 s worth), per athlete here: HTTP has no connection
+  // to hang it on. 0 = no limit, as on the socket.
+  const rate = deps.messagesPerS ?? FLOOD_RATE_PER_S;
+  const burst = rate * (FLOOD_BURST / FLOOD_RATE_PER_S);
+  const flood = rate > 0 ? new TokenBuckets(burst, burst / rate) : null;
 
   router.post('/:message', auth, json, async (req: Request, res: Response) => {
     const name = String(req.params.message);
@@ -68,9 +73,9 @@ export function watchHttpRouter(deps: WatchHttpDeps): Router {
     const athlete = athleteOf(res);
     const watch = deps.watch();
     if (!watch) throw new ApiError(503, 'STORE_UNAVAILABLE', 'the live service is starting: retry');
-    const budget = flood.take(athlete.id);
+    const budget = flood?.take(athlete.id);
     let ack: Ack<object>;
-    if (!budget.ok) {
+    if (budget && !budget.ok) {
       ack = { ok: false, error: { code: 'RATE_LIMITED', message: 'too many messages: slow down and resend' }, retryAfterMs: budget.retryAfterMs };
     } else {
       const conn: WatchConn = { id: `http:${athlete.id}`, athleteId: athlete.id, recovered: false };
