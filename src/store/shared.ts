@@ -377,25 +377,40 @@ export interface NewRunRow {
   max_seq: number;
 }
 
-/** The row of an uploaded run whose samples go in `chunkCount` chunks (seq 1…chunkCount, all stored at once). */
-export function uploadedRunRow(id: string, athleteId: string, sha: string, input: NewUploadedRun, chunkCount: number, now: number): NewRunRow {
-  const startTime = input.run.meta.startTime ?? input.report.startTime ?? null;
+/** What every new run's row starts with: who, what, when, and the options it was analysed with. */
+function runBasics(
+  id: string,
+  athleteId: string,
+  source: NewRunRow['source'],
+  name: string | undefined,
+  startTime: string | null,
+  options: object | undefined,
+  now: number,
+) {
   const startMs = startMsOf(startTime);
-  const columns = reportColumns(input.report);
   return {
     id,
     athlete_id: athleteId,
-    source: 'upload',
-    status: 'ended',
-    file_sha256: sha,
-    client_run_id: null,
-    name: input.name ?? null,
+    source,
+    name: name ?? null,
     start_time: startTime,
     start_ms: startMs,
     sort_ms: startMs ?? now,
     created_at: now,
+    options: options ? JSON.stringify(options) : null,
+  };
+}
+
+/** The row of an uploaded run whose samples go in `chunkCount` chunks (seq 1…chunkCount, all stored at once). */
+export function uploadedRunRow(id: string, athleteId: string, sha: string, input: NewUploadedRun, chunkCount: number, now: number): NewRunRow {
+  const columns = reportColumns(input.report);
+  const startTime = input.run.meta.startTime ?? input.report.startTime ?? null;
+  return {
+    ...runBasics(id, athleteId, 'upload', input.name, startTime, input.options, now),
+    status: 'ended',
+    file_sha256: sha,
+    client_run_id: null,
     ended_at: now,
-    options: input.options ? JSON.stringify(input.options) : null,
     meta: JSON.stringify(input.run.meta),
     report: JSON.stringify(input.report),
     duration_s: columns.durationS,
@@ -410,31 +425,16 @@ export function uploadedRunRow(id: string, athleteId: string, sha: string, input
   };
 }
 
-/** The row of a live run as `start` opens it: no samples, no report yet. */
+/** The row of a live run as `start` opens it: no samples, no report yet (`endLiveRun` writes those). */
 export function liveRunRow(id: string, athleteId: string, clientRunId: string, input: NewLiveRun, now: number): NewRunRow {
-  const startMs = startMsOf(input.startTime);
+  const noReport = { meta: null, report: null, duration_s: null, distance_m: null, prompts: null, peak_risk: null, sport: null, pace_s_per_km: null };
   return {
-    id,
-    athlete_id: athleteId,
-    source: 'live',
+    ...runBasics(id, athleteId, 'live', input.name, input.startTime ?? null, input.options, now),
     status: 'live',
     file_sha256: null,
     client_run_id: clientRunId,
-    name: input.name ?? null,
-    start_time: input.startTime ?? null,
-    start_ms: startMs,
-    sort_ms: startMs ?? now,
-    created_at: now,
     ended_at: null,
-    options: input.options ? JSON.stringify(input.options) : null,
-    meta: null,
-    report: null,
-    duration_s: null,
-    distance_m: null,
-    prompts: null,
-    peak_risk: null,
-    sport: null,
-    pace_s_per_km: null,
+    ...noReport,
     sample_count: 0,
     contiguous_seq: 0,
     max_seq: 0,
