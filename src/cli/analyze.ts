@@ -1,15 +1,19 @@
 /**
- * `crampguard analyze FILE.fit… [--json] [--profile PROFILE.json] [--temp C] [--humidity PCT] [--session KIND]`
- * Runs each file through the same engine as a live run (alerts/engine.ts `analyzeRun`) and prints a readable
- * report, or one JSON object per file per line with --json. A file that fails prints
- * `{"file","ok":false,"error":{"code","message"}}` and makes the exit status 1; bad usage exits 2 with one line.
+ * `crampguard analyze FILE… [--json] [--profile PROFILE.json] [--temp C] [--humidity PCT] [--session KIND]`
+ * Runs each activity file (FIT, GPX, TCX, gzipped or not; `-` reads stdin) through the same engine as a live run
+ * (alerts/engine.ts `analyzeRun`) and prints a readable report, or one JSON object per file per line with --json.
+ * A file that fails makes the exit status 1: with --json its line is `{"file","ok":false,"error":{"code","message"}}`
+ * on stdout (the results are data), and without, `FILE: error CODE: message` on stderr. Bad usage exits 2 with one
+ * line and the usage on stderr. With several files and a terminal on stderr, a progress line is drawn there and
+ * cleared before each result is written, so the two never share a line.
  * @module
  */
 import { readFile } from 'node:fs/promises';
 import { analyzeRun } from '../../alerts/engine.js';
 import { formatDuration } from '../../alerts/journal.js';
 import type { EngineOptions, Profile, Report, SessionKind } from '../../alerts/types.js';
-import { decodeFitFile, errorJson } from '../../ingest/fit-file.js';
+import { decodeActivityFile, errorJson } from '../../ingest/activity-file.js';
+import { numberOption, parseCommand, usageError } from './args.js';
 import { ProfileSchema } from '../wire/schemas.js';
 
 class UsageError extends Error {
@@ -30,54 +34,39 @@ interface Args {
   session: SessionKind | undefined;
 }
 
-const USAGE =
-  'usage: crampguard analyze FILE.fit… [--json] [--profile PROFILE.json] [--temp C] [--humidity PCT] [--session easy|long|race|intervals]';
+const USAGE = `usage: crampguard analyze FILE… [--json] [--profile PROFILE.json] [--temp C] [--humidity PCT] [--session KIND]
+  FILE             FIT, GPX or TCX, gzipped or not; - reads stdin
+  --json           one JSON object per file per line (the Report, docs/cli.md)
+  --profile P      the athlete's profile as a JSON file (format: docs/cli.md)
+  --temp C         air temperature, °C (-40 to 55; a negative value as --temp=-5)
+  --humidity PCT   relative humidity, % (0 to 100)
+  --session KIND   easy | long | race | intervals
+`;
 
-function parseNumber(flag: string, raw: string | undefined, lo: number, hi: number): number {
-  const x = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
-  if (!Number.isFinite(x) || x < lo || x > hi) {
-    throw new UsageError('BAD_OPTION', `${flag} needs a number from ${lo} to ${hi}, got ${raw === undefined ? 'nothing' : `'${raw}'`}`);
-  }
-  return x;
-}
+const OPTIONS = {
+  json: { type: 'boolean' },
+  profile: { type: 'string' },
+  temp: { type: 'string' },
+  humidity: { type: 'string' },
+  session: { type: 'string' },
+} as const;
 
-export function parseArgs(argv: string[]): Args {
-  const a: Args = { files: [], json: false, profilePath: null, tempC: undefined, humidity: undefined, session: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string | undefined => (inline !== undefined ? inline : argv[++i]);
-    switch (flag) {
-      case '--json':
-        a.json = true;
-        break;
-      case '--profile': {
-        const v = value();
-        if (!v) throw new UsageError('BAD_OPTION', '--profile needs a path to a JSON file');
-        a.profilePath = v;
-        break;
-      }
-      case '--temp':
-        a.tempC = parseNumber('--temp', value(), -40, 55);
-        break;
-      case '--humidity':
-        a.humidity = parseNumber('--humidity', value(), 0, 100);
-        break;
-      case '--session': {
-        const v = value();
-        if (v !== 'easy' && v !== 'long' && v !== 'race' && v !== 'intervals') {
-          throw new UsageError('BAD_OPTION', `--session must be easy, long, race or intervals, got '${v ?? ''}'`);
-        }
-        a.session = v;
-        break;
-      }
-      default:
-        if (arg.startsWith('-') && arg !== '-') throw new UsageError('UNKNOWN_OPTION', `unknown option '${arg}'`);
-        a.files.push(arg);
-    }
+/** The arguments, or an exit status (0 after --help, 2 after a usage error: message and usage on stderr). */
+function readArgs(argv: string[]): Args | number {
+  const parsed = parseCommand('analyze', USAGE, argv, OPTIONS);
+  if (typeof parsed === 'number') return parsed;
+  const v = parsed.values;
+  const tempC = numberOption('--temp', v.temp, -40, 55);
+  if (typeof tempC === 'object') return usageError('analyze', tempC.error, USAGE);
+  const humidity = numberOption('--humidity', v.humidity, 0, 100);
+  if (typeof humidity === 'object') return usageError('analyze', humidity.error, USAGE);
+  const session = v.session;
+  if (session !== undefined && session !== 'easy' && session !== 'long' && session !== 'race' && session !== 'intervals') {
+    return usageError('analyze', `--session must be easy, long, race or intervals, got '${session}'`, USAGE);
   }
-  if (a.files.length === 0) throw new UsageError('NO_FILES', 'no FIT file given');
-  return a;
+  if (parsed.positionals.length === 0) return usageError('analyze', 'no file given', USAGE);
+  if (v.profile === '') return usageError('analyze', '--profile needs a path to a JSON file', USAGE);
+  return { files: parsed.positionals, json: v.json ?? false, profilePath: v.profile ?? null, tempC, humidity, session };
 }
 
 export async function loadProfile(path: string): Promise<Profile> {
@@ -159,28 +148,27 @@ export function reportJson(file: string, r: Report): string {
   });
 }
 
-function progress(done: number, total: number, file: string): void {
+/** The progress line on stderr: drawn with \r, erased (\r, erase line) before anything else is written. */
+function drawProgress(done: number, total: number, file: string): void {
   const width = 24;
   const filled = Math.round((width * done) / total);
   const name = file.length > 40 ? `…${file.slice(-39)}` : file;
-  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${name.padEnd(40)}`);
-  if (done === total) process.stderr.write('\n');
+  process.stderr.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${name}`);
+}
+
+function clearProgress(): void {
+  process.stderr.write('\r\x1b[2K');
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  let args: Args;
+  const args = readArgs(argv);
+  if (typeof args === 'number') return args;
   let profile: Profile | undefined;
   try {
-    args = parseArgs(argv);
     profile = args.profilePath === null ? undefined : await loadProfile(args.profilePath);
   } catch (err) {
     const e = err instanceof UsageError ? err : new UsageError('USAGE', String(err));
-    process.stderr.write(`crampguard analyze: ${e.code}: ${e.message}\n${USAGE}\n`);
-    return 2;
+    return usageError('analyze', `${e.code}: ${e.message}`, USAGE);
   }
   const options: EngineOptions = {};
   if (profile) options.profile = profile;
@@ -190,21 +178,28 @@ export async function run(argv: string[]): Promise<number> {
     if (args.humidity !== undefined) options.conditions.humidity = args.humidity;
   }
   if (args.session) options.sessionKind = args.session;
-  const showProgress = process.stderr.isTTY === true && args.files.length > 1;
+  // CRAMPGUARD_PROGRESS=1 draws it without a terminal too (tests; a log that keeps \r).
+  const showProgress = (process.stderr.isTTY === true || process.env.CRAMPGUARD_PROGRESS === '1') && args.files.length > 1;
   let status = 0;
   for (let i = 0; i < args.files.length; i++) {
     const file = args.files[i]!;
-    if (showProgress) progress(i, args.files.length, file);
+    if (showProgress) drawProgress(i, args.files.length, file);
+    let line: string;
+    let failure: string | null = null;
     try {
-      const report = analyzeRun(await decodeFitFile(file), options);
-      process.stdout.write(args.json ? `${reportJson(file, report)}\n` : `${renderText(file, report)}\n`);
+      const report = analyzeRun(await decodeActivityFile(file), options);
+      line = args.json ? `${reportJson(file, report)}\n` : `${renderText(file, report)}\n`;
     } catch (err) {
       status = 1;
       const { error } = errorJson(err);
-      if (args.json) process.stdout.write(`${JSON.stringify({ file, ok: false, error })}\n`);
-      else process.stdout.write(`${file}\n  error ${error.code}: ${error.message}\n\n`);
+      line = args.json ? `${JSON.stringify({ file, ok: false, error })}\n` : '';
+      failure = `${file}: error ${error.code}: ${error.message}\n`;
     }
+    if (showProgress) clearProgress();
+    if (failure !== null) process.stderr.write(failure);
+    if (line !== '') process.stdout.write(line);
+    if (status !== 0) process.exitCode = status; // what a closed pipe (`| head`) ends the process with
   }
-  if (showProgress) progress(args.files.length, args.files.length, '');
+  if (showProgress) clearProgress();
   return status;
 }

@@ -1,10 +1,19 @@
 /**
- * `crampguard inspect FILE.fit`: a short human summary (device, sport, start, duration, distance,
- * channels, laps, pauses, legs, warnings). Bad input prints `{"error":{"code","message"}}` and exits 1.
+ * `crampguard inspect FILE`: a short human summary of an activity file (FIT, GPX, TCX, gzipped or not; `-` reads
+ * stdin): format, device, sport, start, duration, distance, channels, laps, pauses, legs, warnings. Bad input
+ * prints `{"error":{"code","message"}}` on stderr and exits 1.
  * @module
  */
-import { decodeFitFile, errorJson } from '../../ingest/fit-file.js';
+import { basename } from 'node:path';
+import { readActivityFile, errorJson } from '../../ingest/activity-file.js';
+import { decodeActivityDetailed } from '../../ingest/decode.js';
+import { hasPosition } from '../../ingest/sample.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
+import { parseCommand, usageError } from './args.js';
+
+const USAGE = `usage: crampguard inspect FILE   (FIT, GPX or TCX, gzipped or not; - reads stdin)
+  a short summary: format, device, sport, start, duration, distance, channels, laps, pauses, warnings
+`;
 
 function duration(s: number): string {
   const total = Math.round(s);
@@ -14,18 +23,19 @@ function duration(s: number): string {
   return `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
 }
 
-export function summarize(file: string, run: NormalizedRun): string {
+export function summarize(file: string, run: NormalizedRun, format?: string): string {
   const { meta } = run;
   const sport = [meta.sport ?? 'unknown sport', meta.subSport].filter((x) => x !== null && x !== 'generic').join(' / ');
   const lines = [
     `file:      ${file}`,
+    ...(format === undefined ? [] : [`format:    ${format}`]),
     `device:    ${[meta.manufacturer, meta.product].filter((x) => x !== null).join(' ') || 'unknown'}`,
     `sport:     ${sport}`,
     `start:     ${meta.startTime ?? 'unknown'}`,
     `duration:  ${duration(meta.elapsedS)} elapsed, ${duration(meta.timerS)} moving`,
     `distance:  ${meta.distanceM === null ? 'unknown' : `${(meta.distanceM / 1000).toFixed(2)} km`}`,
     `samples:   ${run.samples.length}${run.rr ? `, ${run.rr.ms.length} RR intervals` : ''}`,
-    `channels:  ${run.channels.join(', ') || 'none'}`,
+    `channels:  ${run.channels.join(', ') || 'none'}${hasPosition(run.samples) ? '; positions' : ''}`,
     `laps:      ${meta.laps.length}    pauses: ${meta.pauses.length}`,
   ];
   if (meta.legs.length > 1) {
@@ -41,16 +51,18 @@ export function summarize(file: string, run: NormalizedRun): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const file = argv.find((a) => !a.startsWith('-'));
-  if (file === undefined || argv.includes('--help') || argv.includes('-h')) {
-    process.stderr.write('usage: crampguard inspect FILE.fit   (short summary of a FIT file)\n');
-    return file === undefined ? 2 : 0;
-  }
+  const args = parseCommand('inspect', USAGE, argv, {});
+  if (typeof args === 'number') return args;
+  const [file, ...extra] = args.positionals;
+  if (file === undefined) return usageError('inspect', 'no file given', USAGE);
+  if (extra.length > 0) return usageError('inspect', 'one file at a time', USAGE);
   try {
-    process.stdout.write(summarize(file, await decodeFitFile(file)));
+    const bytes = await readActivityFile(file);
+    const { run, format, gzipped } = decodeActivityDetailed(bytes, file === '-' ? {} : { fileName: basename(file) });
+    process.stdout.write(summarize(file, run, `${format.toUpperCase()}${gzipped ? ' (gzip)' : ''}`));
     return 0;
   } catch (err) {
-    process.stdout.write(`${JSON.stringify(errorJson(err))}\n`);
+    process.stderr.write(`${JSON.stringify(errorJson(err))}\n`);
     return 1;
   }
 }

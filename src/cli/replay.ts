@@ -5,15 +5,18 @@
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import type { Profile } from '../../alerts/types.js';
-import { decodeFitFile, errorJson } from '../../ingest/fit-file.js';
+import { decodeActivityFile, errorJson } from '../../ingest/activity-file.js';
+import { parseCommand } from './args.js';
 import { ConditionsSchema, ProfileSchema, SessionKindSchema } from '../wire/schemas.js';
 import type { WireAlert } from '../wire/events.js';
 
-const USAGE = `usage: crampguard replay FILE.fit --url URL --token TOKEN [--speed N] [--json]
+const USAGE = `usage: crampguard replay FILE --url URL --token TOKEN [--speed N] [--json]
                          [--profile P] [--temp C] [--humidity PCT] [--session KIND]
 
+  FILE             FIT, GPX or TCX, gzipped or not; - reads stdin
   --url URL        server, e.g. http://localhost:8080; several processes of one service: repeat --url or
                    separate with commas (on a drop the watch moves to the next one and resumes the run)
   --token TOKEN    the athlete's token (or env CRAMPGUARD_TOKEN)
@@ -38,37 +41,44 @@ function fail(json: boolean, code: string, message: string, exit = 2): number {
   return exit;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        url: { type: 'string', multiple: true },
-        token: { type: 'string' },
-        speed: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        profile: { type: 'string' },
-        temp: { type: 'string' },
-        humidity: { type: 'string' },
-        session: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+/** How long the first contact with each server may take before the replay gives up on it, ms. */
+const REACH_TIMEOUT_MS = 5000;
+
+/**
+ * Why nothing answers HTTP at `url` (any status will do: the server's /livez, or a 404 from an older one), or null
+ * when something does. The watch client retries a lost connection for as long as the run lasts, which is right once
+ * a run is under way, but an address where nothing listens should fail at once with a message, not wait in silence.
+ * (node:http, not fetch: fetch refuses some ports a server may use.)
+ */
+function unreachable(url: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const target = new URL('/livez', url);
+    const req = (target.protocol === 'https:' ? httpsGet : httpGet)(target, { timeout: REACH_TIMEOUT_MS }, (res) => {
+      res.destroy();
+      resolve(null);
     });
-  } catch (err) {
-    process.stderr.write(`crampguard replay: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+    req.once('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: `no answer within ${REACH_TIMEOUT_MS / 1000} s` })));
+    req.once('error', (err: NodeJS.ErrnoException) => resolve(`nothing answers at ${url} (${err.code ?? err.message})`));
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommand('replay', USAGE, argv, {
+    url: { type: 'string', multiple: true },
+    token: { type: 'string' },
+    speed: { type: 'string' },
+    json: { type: 'boolean' },
+    profile: { type: 'string' },
+    temp: { type: 'string' },
+    humidity: { type: 'string' },
+    session: { type: 'string' },
+  });
+  if (typeof args === 'number') return args;
   const { values: v, positionals } = args;
-  if (v.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const json = v.json ?? false;
   const file = positionals[0];
   const token = v.token ?? process.env.CRAMPGUARD_TOKEN;
-  if (!file || positionals.length > 1) return fail(json, 'USAGE', `give exactly one FIT file\n${USAGE}`);
+  if (!file || positionals.length > 1) return fail(json, 'USAGE', `give exactly one activity file\n${USAGE}`);
   const urls = (v.url ?? []).flatMap((u) => u.split(',')).map((u) => u.trim()).filter(Boolean);
   if (urls.length === 0) return fail(json, 'USAGE', '--url is required');
   const badUrl = urls.find((u) => !/^https?:\/\//.test(u));
@@ -99,11 +109,13 @@ export async function run(argv: string[]): Promise<number> {
 
   let decoded;
   try {
-    decoded = await decodeFitFile(file);
+    decoded = await decodeActivityFile(file);
   } catch (err) {
     const { error } = errorJson(err);
     return fail(json, error.code, error.message, 1);
   }
+  const problems = await Promise.all(urls.map(unreachable));
+  if (problems.every((p) => p !== null)) return fail(json, 'SERVER_UNREACHABLE', problems.join('; '), 1);
 
   const printAlert = (a: WireAlert) => {
     if (json) process.stdout.write(`${JSON.stringify({ type: 'alert', ...a })}\n`);

@@ -1,11 +1,18 @@
 /**
- * `crampguard samples FILE.fit`: the normalised samples as NDJSON, one object per record, keys
- * t, timestamp, hr, cadence, speed, distance, altitude, temperature, respiration (null where missing;
- * timestamp as an ISO 8601 UTC string). Bad input prints `{"error":{"code","message"}}` and exits 1.
+ * `crampguard samples FILE`: an activity file's (FIT, GPX, TCX, gzipped or not; `-` reads stdin) normalised
+ * samples as NDJSON, one object per record, keys t, timestamp, hr, cadence, speed, distance, altitude,
+ * temperature, respiration, and lat, lon for a run with positions (null where missing; timestamp as an ISO 8601
+ * UTC string). Bad input prints `{"error":{"code","message"}}` on stderr and exits 1.
  * @module
  */
-import { decodeFitFile, errorJson } from '../../ingest/fit-file.js';
+import { decodeActivityFile, errorJson } from '../../ingest/activity-file.js';
+import { hasPosition } from '../../ingest/sample.js';
 import type { SampleColumns } from '../../ingest/sample.js';
+import { parseCommand, usageError } from './args.js';
+
+const USAGE = `usage: crampguard samples FILE   (FIT, GPX or TCX, gzipped or not; - reads stdin)
+  NDJSON on stdout, one object per record; null where a channel is missing
+`;
 
 /** Output is written in chunks of about this many characters, waiting for the pipe to drain. */
 const CHUNK_CHARS = 1 << 16;
@@ -15,13 +22,19 @@ function fmt(v: number): string {
   return Number.isNaN(v) ? 'null' : String(Math.round(v * 1000) / 1000);
 }
 
-export function sampleLine(s: SampleColumns, i: number): string {
+/** Degrees to 1e-7 (about 1 cm), what FIT's semicircles and GPX files carry. */
+function deg(v: number): string {
+  return Number.isNaN(v) ? 'null' : String(Math.round(v * 1e7) / 1e7);
+}
+
+export function sampleLine(s: SampleColumns, i: number, position = false): string {
   const ts = s.timestamp[i]!;
   return (
     `{"t":${fmt(s.t[i]!)},"timestamp":${Number.isNaN(ts) ? 'null' : `"${new Date(ts).toISOString()}"`}` +
     `,"hr":${fmt(s.hr[i]!)},"cadence":${fmt(s.cadence[i]!)},"speed":${fmt(s.speed[i]!)}` +
     `,"distance":${fmt(s.distance[i]!)},"altitude":${fmt(s.altitude[i]!)}` +
-    `,"temperature":${fmt(s.temperature[i]!)},"respiration":${fmt(s.respiration[i]!)}}\n`
+    `,"temperature":${fmt(s.temperature[i]!)},"respiration":${fmt(s.respiration[i]!)}` +
+    `${position ? `,"lat":${deg(s.lat[i]!)},"lon":${deg(s.lon[i]!)}` : ''}}\n`
   );
 }
 
@@ -51,22 +64,23 @@ function chunkWriter(out: NodeJS.WritableStream): (chunk: string) => Promise<boo
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const file = argv.find((a) => !a.startsWith('-'));
-  if (file === undefined || argv.includes('--help') || argv.includes('-h')) {
-    process.stderr.write('usage: crampguard samples FILE.fit   (NDJSON on stdout, one object per record)\n');
-    return file === undefined ? 2 : 0;
-  }
+  const args = parseCommand('samples', USAGE, argv, {});
+  if (typeof args === 'number') return args;
+  const [file, ...extra] = args.positionals;
+  if (file === undefined) return usageError('samples', 'no file given', USAGE);
+  if (extra.length > 0) return usageError('samples', 'one file at a time', USAGE);
   let samples: SampleColumns;
   try {
-    samples = (await decodeFitFile(file)).samples;
+    samples = (await decodeActivityFile(file)).samples;
   } catch (err) {
-    process.stdout.write(`${JSON.stringify(errorJson(err))}\n`);
+    process.stderr.write(`${JSON.stringify(errorJson(err))}\n`);
     return 1;
   }
+  const position = hasPosition(samples);
   const write = chunkWriter(process.stdout);
   let chunk = '';
   for (let i = 0; i < samples.length; i++) {
-    chunk += sampleLine(samples, i);
+    chunk += sampleLine(samples, i, position);
     if (chunk.length >= CHUNK_CHARS) {
       if (!(await write(chunk))) return 0;
       chunk = '';

@@ -5,16 +5,14 @@
  */
 import { ConfigError, loadConfig } from '../server/config.js';
 import { settingsHelp } from '../server/settings-doc.js';
+import { parseCommand, usageError } from './args.js';
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`usage: crampguard serve\n\nStarts the server (REST API under /api, socket.io namespace /watch, dashboard).\n\n${settingsHelp()}`);
-    return 0;
-  }
-  if (argv.length > 0) {
-    process.stderr.write(`crampguard serve: unexpected argument '${argv[0]}' (configuration comes from the environment; see --help)\n`);
-    return 2;
-  }
+  const usage = () => `usage: crampguard serve\n\nStarts the server (REST API under /api, socket.io namespace /watch, dashboard).\n\n${settingsHelp()}`;
+  const short = 'usage: crampguard serve   (configuration comes from the environment; see crampguard serve --help)\n';
+  const args = parseCommand('serve', argv.some((a) => a === '--help' || a === '-h') ? usage() : short, argv, {});
+  if (typeof args === 'number') return args;
+  if (args.positionals.length > 0) return usageError('serve', `unexpected argument '${args.positionals[0]}'`, short);
   let config;
   try {
     config = loadConfig();

@@ -35,15 +35,19 @@ describe('crampguard samples', () => {
     const run = await decodeFit(fixture(RUN));
     expect(lines).toHaveLength(run.samples.length);
     for (const l of lines) {
-      expect(Object.keys(l)).toEqual(['t', 'timestamp', 'hr', 'cadence', 'speed', 'distance', 'altitude', 'temperature', 'respiration']);
+      expect(Object.keys(l)).toEqual(['t', 'timestamp', 'hr', 'cadence', 'speed', 'distance', 'altitude', 'temperature', 'respiration', 'lat', 'lon']);
     }
     expect(lines[0]).toMatchObject({ t: 0, timestamp: '2017-06-11T14:34:09.000Z', hr: 61, altitude: 2.2, respiration: null });
+    // Positions: the FIT semicircles as degrees, to 1e-7.
+    const i = run.samples.lat.findIndex((v) => !Number.isNaN(v));
+    expect(lines[i]!.lat).toBeCloseTo(run.samples.lat[i]!, 7);
+    expect(lines[i]!.lon).toBeCloseTo(run.samples.lon[i]!, 7);
     const last = lines.at(-1)!;
     expect(last.cadence).toBe(176);
     expect(last.t).toBe(run.meta.elapsedS);
   });
 
-  it('bad input: one JSON error line on stdout, exit 1, no stack trace', async () => {
+  it('bad input: one JSON error line on stderr, nothing on stdout, exit 1, no stack trace', async () => {
     for (const [args, code] of [
       [['samples', join(FIXTURES_FIT, 'dtcooper__python-fitparse/activity-filecrc.fit')], 'FIT_CRC_MISMATCH'],
       [['samples', join(FIXTURES_FIT, '../README.md')], 'FIT_NOT_FIT'],
@@ -53,9 +57,9 @@ describe('crampguard samples', () => {
     ] as const) {
       const r = await cli([...args]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe('');
-      expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
-      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code } });
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(JSON.parse(r.stderr)).toMatchObject({ error: { code } });
     }
   });
 
@@ -81,7 +85,7 @@ describe('crampguard inspect', () => {
     // Records 14:46:25 → 16:40:06 = 1:53:41; its 8 stop_all → start gaps sum to 223 s → 1:49:58 moving.
     expect(r.stdout).toMatch(/^duration: +1:53:41 elapsed, 1:49:58 moving$/m);
     expect(r.stdout).toMatch(/^distance: +18\.66 km$/m);
-    expect(r.stdout).toMatch(/^channels: +hr, cadence, speed, distance, altitude, temperature$/m);
+    expect(r.stdout).toMatch(/^channels: +hr, cadence, speed, distance, altitude, temperature; positions$/m);
     expect(r.stdout).toMatch(/pauses: 8/);
   });
 

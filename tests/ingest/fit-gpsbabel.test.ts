@@ -20,13 +20,17 @@ const built = existsSync(join(CLI, '../../dist/src/cli/main.js'));
 const tmp = mkdtempSync(join(tmpdir(), 'fit-gpsbabel-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string }> {
+function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
+    const errors: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => errors.push(c));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(chunks).toString('utf8') }));
+    child.on('close', (code) =>
+      resolve({ code: code ?? -1, stdout: Buffer.concat(chunks).toString('utf8'), stderr: Buffer.concat(errors).toString('utf8') }),
+    );
   });
 }
 
@@ -61,7 +65,7 @@ async function compare(path: string, name: string, expect: ExpectStatic): Promis
   const ours = await run(process.execPath, [CLI, 'samples', path]);
   if (ours.code !== 0) {
     expect(ours.code).toBe(1);
-    const error = JSON.parse(ours.stdout) as { error: { code: string; message: string } };
+    const error = JSON.parse(ours.stderr) as { error: { code: string; message: string } };
     expect(error.error.code).toBe(EXPECTED_ERRORS[name]);
     return;
   }

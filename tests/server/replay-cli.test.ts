@@ -48,7 +48,7 @@ describe('crampguard replay', () => {
   });
 
   it.each([
-    [['replay'], 'FIT file'],
+    [['replay'], 'activity file'],
     [['replay', FILE, '--token', 'x'], '--url'],
     [['replay', FILE, '--url', 'http://127.0.0.1:1'], '--token'],
     [['replay', FILE, '--url', 'http://127.0.0.1:1', '--token', 'x', '--speed', 'fast'], '--speed'],
