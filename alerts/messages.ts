@@ -41,7 +41,7 @@ export function composeMessage(
 ): { message: string; why: string } {
   switch (cause) {
     case 'fast_start': {
-      const message = escalated ? 'Slow down now: start easier' : 'Slow down: ease into the run';
+      const message = escalated ? 'Slow down now: start easier' : sig.b > 15 ? 'Slow down: too hard this early' : 'Slow down: ease into the run';
       // a > 0: the HR case (a = ceiling, bpm; value = HR as % of reserve); a < 0: the pace case (−reference speed).
       if (sig.a > 0) {
         const hr = r(p.hrRest + (sig.value / 100) * (p.hrMax - p.hrRest));

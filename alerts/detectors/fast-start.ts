@@ -7,7 +7,7 @@
  * - else HR, when HRmax or threshold HR is known: the last minute's HR above `hrrCeiling` of HR reserve (Karvonen)
  *   or `lthrShare` of threshold HR, whichever is lower;
  * - with nothing known, a far more conservative guess: HR above `unknownHrrCeiling` of an assumed reserve for
- *   `unknownSustainS` (the message says it is a guess). An even hard effort from the gun (a tempo, a race) is
+ *   `unknownSustainS`, watched until `unknownUntilS` (the message says it is a guess). An even hard effort from the gun (a tempo, a race) is
  *   otherwise indistinguishable from a fast start of an easy run.
  * Reference: fast starters hit the wall more and finish slower (Smyth, > 400k Chicago finishers); a faster first
  * half predicted cramps in a 56 km race (Schwellnus 2011); "faster than own capability" is the risk signal, not
@@ -33,8 +33,13 @@ export interface FastStartConfig {
   raceHrrCeiling: number;
   /** Ceiling when nothing about the athlete is known, share of an assumed HR reserve (186 bpm by default). @default 0.97 */
   unknownHrrCeiling: number;
-  /** How long the guess must hold, s. @default 120 */
+  /** How long the guess must hold, s. @default 180 */
   unknownSustainS: number;
+  /**
+   * End of the watched window for the guess, s of moving time: HR that close to an assumed maximum for minutes is
+   * unsustainable whenever it comes early in a run. @default 1800
+   */
+  unknownUntilS: number;
   /** Pace ceiling as a multiple of easy-pace speed. @default 1.15 */
   paceFactor: number;
   /** Pace ceiling as a share of threshold speed (or critical speed). @default 0.97 */
@@ -50,7 +55,8 @@ export const FAST_START_DEFAULTS: FastStartConfig = {
   lthrShare: 0.95,
   raceHrrCeiling: 0.9,
   unknownHrrCeiling: 0.97,
-  unknownSustainS: 120,
+  unknownSustainS: 180,
+  unknownUntilS: 1800,
   paceFactor: 1.15,
   thresholdShare: 0.97,
   sustainS: 60,
@@ -80,7 +86,10 @@ export const fastStart = defineDetector<FastStartState>({
     const sh = ctx.shared;
     const p = ctx.profile;
     const race = ctx.session === 'race';
-    const inWindow = sh.movingS >= c.fromS && sh.movingS <= c.untilS && sh.structured === 0;
+    const known = p.hrMaxKnown || p.lthrKnown;
+    const paceKnown = p.easyPaceMps > 0 || p.thresholdPaceMps > 0 || p.criticalSpeedMps > 0;
+    const until = known || paceKnown ? c.untilS : c.unknownUntilS;
+    const inWindow = sh.movingS >= c.fromS && sh.movingS <= until && sh.structured === 0;
     // Pace reference: easy pace first (a start above it is too fast), else threshold / critical speed.
     const easy = p.easyPaceMps;
     const thr = p.thresholdPaceMps > 0 ? p.thresholdPaceMps : p.criticalSpeedMps;
@@ -89,7 +98,6 @@ export const fastStart = defineDetector<FastStartState>({
     const byPace = paceLimit === paceLimit && sh.gas1m === sh.gas1m;
     // HR ceiling, as a share of HR reserve.
     const reserve = p.hrMax - p.hrRest;
-    const known = p.hrMaxKnown || p.lthrKnown;
     let ceiling = race ? c.raceHrrCeiling : c.hrrCeiling;
     if (!race && p.lthrKnown) {
       const byLthr = (c.lthrShare * p.lthr - p.hrRest) / reserve;
