@@ -62,6 +62,8 @@ export const DEFAULT_LIVE_RUN_LIMITS: LiveRunLimits = {
 };
 /** Broadcasts socket.io keeps for recovering connections, at most (SOCKET_RECOVERY_MAX_PACKETS). */
 export const DEFAULT_RECOVERY_MAX_PACKETS = 50_000;
+/** How long packets held for a recovering handshake wait for it to be authenticated, ms. */
+const HELD_PACKETS_MS = 30_000;
 /** A packet socket.io buffered for a recovering connection: the event name, its arguments, the offset last. */
 type MissedPacket = unknown[];
 type WatchSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -353,7 +355,10 @@ export class WatchService {
       const session = await restore(pid, offset);
       adapter.sessions?.delete(pid);
       if (!session) return session;
-      this.heldPackets.set(pid, session.missedPackets);
+      const held = session.missedPackets;
+      this.heldPackets.set(pid, held);
+      // A handshake whose client went away before the middleware answered never reaches either end.
+      setTimeout(() => this.heldPackets.get(pid) === held && this.heldPackets.delete(pid), HELD_PACKETS_MS).unref();
       return { ...session, missedPackets: [] };
     };
   }

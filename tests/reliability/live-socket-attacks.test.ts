@@ -183,6 +183,26 @@ describe('5. connection state recovery goes through authentication', () => {
       expect(await attempt({ ...auth, ...recovery })).toBe(code);
       expect(await attempt({ token: ada.token, ...recovery })).toBe('CONNECTED');
     }
+    // What a recovering socket missed while away: held until its token checked out, then delivered; a socket with
+    // the recovery id and a bogus token gets none of it (socket.io used to send it before any middleware ran).
+    // (A second follower stays, so that the run's samples are pushed while the first is away.)
+    const keeper = await open(server.url, ada.token);
+    expect(await keeper.emitWithAck('follow', { runId: serverRunId })).toMatchObject({ ok: true });
+    const missedWhile = async (auth: Record<string, unknown>) => {
+      const away = await dropped(ada.token, runId, serverRunId, watch, seq++);
+      await watch.emitWithAck('samples', { runId, seq, samples: samples(seq * 10, 10) });
+      seq++;
+      const back = socket(server.url, { ...auth, ...away });
+      let got = 0;
+      back.on('samples', () => got++);
+      const code = (await connect(back)).code;
+      await sleep(200);
+      back.close();
+      return { code, got };
+    };
+    expect(await missedWhile({ token: 'cg_forged-token-yyyyyyyyyyyyyyyyyyyyyyyyy' })).toEqual({ code: 'BAD_TOKEN', got: 0 });
+    expect(await missedWhile({ token: ada.token })).toEqual({ code: 'CONNECTED', got: 1 });
+    keeper.close();
     // One socket per recovery id: the second use connects afresh (not recovered).
     const once = await dropped(ada.token, runId, serverRunId, watch, seq++);
     expect(await attempt({ token: ada.token, ...once })).toBe('RECOVERED');
