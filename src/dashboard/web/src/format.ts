@@ -14,11 +14,6 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${hours > 0 ? `${hours}:` : ''}${mm}:${String(secs).padStart(2, '0')}`;
 }
 
-export function formatDistance(metres: number | null | undefined): string {
-  if (metres === null || metres === undefined || !Number.isFinite(metres)) return missing;
-  return metres >= 1000 ? `${(metres / 1000).toFixed(2)} km` : `${Math.round(metres)} m`;
-}
-
 /** Slower than this is walking or standing: pace would only stretch the chart. */
 const SLOWEST_PACE_S_PER_KM = 20 * 60;
 

@@ -25,9 +25,6 @@ export function runPanels(units: Units = getUnits()): PanelSpec[] {
   ];
 }
 
-/** The panels in the stored units (the live view and simulator build them once). */
-export const RUN_PANELS: PanelSpec[] = runPanels();
-
 export function alertMarker(alert: Pick<Alert, 't' | 'kind' | 'message' | 'why' | 'severity'>): TimeMarker {
   return { t: alert.t, when: formatDuration(alert.t), glyph: kindGlyph(alert.kind), label: alert.message || kindLabel(alert.kind), detail: alert.why, tone: alert.severity };
 }

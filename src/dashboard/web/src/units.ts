@@ -11,12 +11,14 @@ export interface Units {
 }
 
 const KEY = 'crampguard.units';
+/** The browser's storage, typed here so the module also loads (and is tested) in Node, which has none. */
+const storage = () => (globalThis as { localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
 export const METRES_PER_MILE = 1609.344;
 const missing = '–';
 
 export function getUnits(): Units {
   try {
-    const raw = JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Units>;
+    const raw = JSON.parse(storage()?.getItem(KEY) ?? '{}') as Partial<Units>;
     return { distance: raw.distance === 'mi' ? 'mi' : 'km', temperature: raw.temperature === 'F' ? 'F' : 'C' };
   } catch {
     return { distance: 'km', temperature: 'C' };
@@ -24,7 +26,7 @@ export function getUnits(): Units {
 }
 
 export function setUnits(units: Units): void {
-  localStorage.setItem(KEY, JSON.stringify(units));
+  storage()?.setItem(KEY, JSON.stringify(units));
 }
 
 /** Metres in one unit of distance. */

@@ -8,7 +8,8 @@ import type { WireEvent } from '../../../../wire/events.js';
 import { api, session, type RunSummary } from '../api.js';
 import { wireRows } from '../shapes.js';
 import { h, errorBox, statusLine } from '../dom.js';
-import { formatDate, formatDistance, formatDuration } from '../format.js';
+import { formatDate, formatDuration } from '../format.js';
+import { formatDistanceIn } from '../units.js';
 import { LiveRunView } from '../liveview.js';
 import { navigate, type Dispose } from '../navigate.js';
 import { WatchClient } from '../../../../wire/client.js';
@@ -41,7 +42,7 @@ export async function renderSimulator(main: HTMLElement, [id]: string[]): Promis
   const runSelect = h(
     'select',
     { id: 'sim-run', name: 'run' },
-    ...runs.map((r) => h('option', { value: r.id, selected: r.id === id }, `${formatDate(r.startTime)} · ${formatDistance(r.distanceM)} · ${formatDuration(r.durationS)}${r.source === 'live' ? ' (live)' : ''}`)),
+    ...runs.map((r) => h('option', { value: r.id, selected: r.id === id }, `${formatDate(r.startTime)} · ${formatDistanceIn(r.distanceM)} · ${formatDuration(r.durationS)}${r.source === 'live' ? ' (live)' : ''}`)),
   );
   const speedSelect = h('select', { id: 'sim-speed', name: 'speed' }, ...SPEEDS.map((s) => h('option', { value: s, selected: s === 60 }, `${s}×`)));
   const startButton = h('button', { type: 'submit', class: 'primary', 'data-testid': 'sim-start' }, 'Play');
