@@ -24,6 +24,19 @@ export interface RunFeed {
   events: RunEvent[];
   /** Plays every analysed sample and every event into `target`, in order. */
   play(target: FeedTarget): void;
+  /** The same order one step at a time, for callers that wait between steps (replay to a server). */
+  cursor(): FeedCursor;
+}
+
+/**
+ * One step at a time, allocation-free: `next()` says what comes next and leaves it in `sample` or `event`.
+ * The one implementation of the ordering rule; `play` is this loop run to the end.
+ */
+export interface FeedCursor {
+  /** 'sample' (in `sample`), 'event' (in `event`) or 'done'. */
+  next(): 'sample' | 'event' | 'done';
+  readonly sample: Sample;
+  event: RunEvent | null;
 }
 
 /** Running legs of a run as [startT, endT] pairs; null when the whole run is one leg. */
@@ -47,24 +60,49 @@ export function runFeed(run: NormalizedRun): RunFeed {
   const spans = runningSpans(run);
   const legs = run.meta.legs ?? [];
   const anyRunning = legs.length === 0 ? isRunningSport(run.meta.sport) : legs.some((l) => l.running);
-  const sport = spans !== null || (anyRunning && legs.length > 1) ? 'running' : anyRunning ? (run.meta.sport ?? null) : (legs[0]?.sport ?? run.meta.sport ?? 'unknown');
+  // A multisport file with a running leg is analysed as running; a single-sport file keeps its own name.
+  const own = run.meta.sport ?? null;
+  const sport = anyRunning ? (own === null || isRunningSport(own) ? own : 'running') : (legs[0]?.sport ?? own ?? 'unknown');
   const inSpan = (t: number): boolean => spans === null || spans.some(([a, b]) => t >= a && t <= b);
   const events = orderedEvents(run.events);
+  const cursor = (): FeedCursor => {
+    const cols = run.samples;
+    let i = 0;
+    let ei = 0;
+    const c: FeedCursor = {
+      sample: emptySample(),
+      event: null,
+      next() {
+        while (i < cols.length) {
+          // An event takes effect after every sample at or before its time.
+          if (ei < events.length && events[ei]!.t < cols.t[i]!) {
+            c.event = events[ei++]!;
+            return 'event';
+          }
+          readRow(cols, i++, c.sample);
+          if (inSpan(c.sample.t)) return 'sample';
+        }
+        if (ei < events.length) {
+          c.event = events[ei++]!;
+          return 'event';
+        }
+        return 'done';
+      },
+    };
+    return c;
+  };
   return {
     spans,
-    sport: anyRunning ? (sport === null || isRunningSport(sport) ? sport : 'running') : sport,
+    sport,
     inSpan,
     events,
+    cursor,
     play(target) {
-      const row = emptySample();
-      const cols = run.samples;
-      let ei = 0;
-      for (let i = 0; i < cols.length; i++) {
-        readRow(cols, i, row);
-        while (ei < events.length && events[ei]!.t < row.t) target.event(events[ei++]!);
-        if (inSpan(row.t)) target.push(row);
+      const c = cursor();
+      for (let step = c.next(); step !== 'done'; step = c.next()) {
+        if (step === 'sample') target.push(c.sample);
+        else target.event(c.event!);
       }
-      while (ei < events.length) target.event(events[ei++]!);
     },
   };
 }

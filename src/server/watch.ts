@@ -661,6 +661,7 @@ export class WatchService {
     const { options } = await this.athletes.engineOptions(athleteId, mergeProfile(athlete.profile, msg.profile));
     if (msg.conditions) options.conditions = msg.conditions;
     if (msg.sessionKind) options.sessionKind = msg.sessionKind;
+    if (msg.sport) options.sport = msg.sport;
     const startTime = new Date(msg.startTime).toISOString();
     const session = await this.session(athleteId, msg.runId, { clientRunId: msg.runId, options, startTime }, conn.id);
     if (!session) {

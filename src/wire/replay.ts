@@ -1,10 +1,12 @@
 /**
- * Plays a recorded run to a server as a watch would: samples in batches, events in their place (after every
- * sample at or before their time), paced at N× real time (0 = as fast as acks allow).
+ * Plays a recorded run to a server as a watch would: samples in batches, events in their place, paced at N× real
+ * time (0 = as fast as acks allow). What is sent, and in which order, comes from the one feed (ingest/feed.ts):
+ * the running legs of a multisport file, the ordering rule, and the sport the report used.
  * @module
  */
 import type { Conditions, Profile, Report, SessionKind } from '../../alerts/types.js';
-import { emptySample, readRow, type NormalizedRun } from '../../ingest/sample.js';
+import { runFeed } from '../../ingest/feed.js';
+import type { NormalizedRun } from '../../ingest/sample.js';
 import { toWireSample, WatchClient, type WatchClientOptions } from './client.js';
 import type { WireAlert, WireEvent } from './events.js';
 
@@ -41,6 +43,7 @@ export async function replayRun(run: NormalizedRun, options: ReplayOptions): Pro
   try {
     const runId = options.runId ?? randomRunId();
     const cols = run.samples;
+    const feed = runFeed(run);
     const firstTs = cols.length > 0 ? cols.timestamp[0]! : NaN;
     const startTime = run.meta.startTime ?? (Number.isFinite(firstTs) ? new Date(firstTs).toISOString() : new Date().toISOString());
     const ack = await client.start({
@@ -49,18 +52,20 @@ export async function replayRun(run: NormalizedRun, options: ReplayOptions): Pro
       ...(options.conditions ? { conditions: options.conditions } : {}),
       ...(options.profile ? { profile: options.profile } : {}),
       ...(options.sessionKind ? { sessionKind: options.sessionKind } : {}),
+      ...(feed.sport ? { sport: feed.sport } : {}),
     });
     options.onStarted?.(client);
-    const events = [...run.events].sort((a, b) => a.t - b.t);
-    let e = 0;
     const wallStart = performance.now();
     const t0 = cols.length > 0 ? cols.t[0]! : 0;
-    const row = emptySample();
     const maxBacklog = options.maxBacklog ?? 16;
-    for (let i = 0; i < cols.length; i++) {
-      readRow(cols, i, row);
-      // Events take effect after every sample at or before their time.
-      while (e < events.length && events[e]!.t < row.t) client.addEvent(events[e++] as WireEvent, `f${e}`);
+    const cursor = feed.cursor();
+    const row = cursor.sample;
+    let e = 0;
+    for (let step = cursor.next(); step !== 'done'; step = cursor.next()) {
+      if (step === 'event') {
+        client.addEvent(cursor.event as WireEvent, `f${++e}`);
+        continue;
+      }
       if (speed > 0) {
         const due = ((row.t - t0) / speed) * 1000 - (performance.now() - wallStart);
         if (due > 1) {
@@ -71,7 +76,6 @@ export async function replayRun(run: NormalizedRun, options: ReplayOptions): Pro
       client.addSample(toWireSample(row));
       if (client.backlog > maxBacklog) await client.drain();
     }
-    while (e < events.length) client.addEvent(events[e++] as WireEvent, `f${e}`);
     const report = await client.end();
     return { id: client.run?.id ?? ack.id, runId, alerts: client.alerts, report, client };
   } finally {

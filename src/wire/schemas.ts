@@ -381,6 +381,8 @@ export const StartRunMsg = z
       }, 'startTime: must be between 1970-01-02 and 2200-01-01'),
     conditions: ConditionsSchema.optional(),
     sessionKind: SessionKindSchema.optional(),
+    /** The activity's sport (FIT/Strava names, e.g. running, trail_running, cycling); only running is analysed. Absent = running. */
+    sport: safeString().trim().min(1).max(40).optional(),
     /** Overrides merged over the stored profile for this run only. */
     profile: ProfileSchema.optional(),
   })

@@ -157,6 +157,23 @@ describe.skipIf(backend.skip !== null)(`watch protocol (${where}) on ${backend.n
     expect(got.body.laps.map((l: { endT: number }) => l.endT).slice(0, -1)).toEqual(run.meta.laps.map((l) => l.endT).slice(0, -1));
   });
 
+  it('a multisport file replays to the alerts `analyze` gives: its running legs, told as running', async () => {
+    const file = join(ROOT, 'fixtures/fit/dtcooper__python-fitparse/activity-large-fenxi2-multisport.fit');
+    const { run, keys } = await expected(file, {});
+    expect(keys.length).toBeGreaterThan(0);
+    const result = await replayRun(run, { ...T, url: server.url, token });
+    expect(result.alerts.map(alertKey)).toEqual(keys);
+  });
+
+  it('a live run whose start names another sport gets no prompt', async () => {
+    const { run, keys } = await expected(scenario('hot-long-drift'), { profile: PROFILE, conditions: HOT });
+    expect(keys.length).toBeGreaterThan(0);
+    const cycling = { ...run, meta: { ...run.meta, sport: 'cycling', legs: [] } };
+    const result = await replayRun(cycling, { ...T, url: server.url, token, profile: PROFILE, conditions: HOT });
+    expect(result.alerts).toEqual([]);
+    expect(result.report.alerts).toEqual([]);
+  });
+
   it('a connection dropped every 300 ms loses and doubles no sample and raises the same alerts', async () => {
     const options = { profile: PROFILE, conditions: HOT };
     const { run, keys } = await expected(scenario('fast-start-easy'), options);
