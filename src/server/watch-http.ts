@@ -23,7 +23,7 @@ export interface WatchHttpDeps {
   log: Logger;
   /** The live-run registry (created after the app, hence a getter). */
   watch: () => WatchService | null;
-  /** The socket's message budget (SOCKET_MESSAGES_PER_S), per athlete here. @default {@link FLOOD_RATE_PER_S} */
+  /** The socket's message budget (SOCKET_MESSAGES_PER_S), per athlete and run here. @default {@link FLOOD_RATE_PER_S} */
   messagesPerS?: number;
 }
 
@@ -60,8 +60,8 @@ export function watchHttpRouter(deps: WatchHttpDeps): Router {
   const router = express.Router();
   const auth = requireAthlete(store);
   const json = express.json({ limit: BODY_LIMIT, type: () => true });
-  // The socket's per-connection message budget (bursts of 4 s worth), per athlete here: HTTP has no connection
-  // to hang it on. 0 = no limit, as on the socket.
+  // The socket's per-connection message budget (bursts of 4 s worth), per athlete and run here: HTTP has no
+  // connection to hang it on, and a watch streams one run (the run caps bound how many one athlete has open).
   const rate = deps.messagesPerS ?? FLOOD_RATE_PER_S;
   const burst = rate * (FLOOD_BURST / FLOOD_RATE_PER_S);
   const flood = rate > 0 ? new TokenBuckets(burst, burst / rate) : null;
@@ -73,7 +73,8 @@ export function watchHttpRouter(deps: WatchHttpDeps): Router {
     const athlete = athleteOf(res);
     const watch = deps.watch();
     if (!watch) throw new ApiError(503, 'STORE_UNAVAILABLE', 'the live service is starting: retry');
-    const budget = flood?.take(athlete.id);
+    const runKey = (req.body as { runId?: unknown } | null)?.runId;
+    const budget = flood?.take(`${athlete.id}\u0000${typeof runKey === 'string' ? runKey.slice(0, 64) : ''}`);
     let ack: Ack<object>;
     if (budget && !budget.ok) {
       ack = { ok: false, error: { code: 'RATE_LIMITED', message: 'too many messages: slow down and resend' }, retryAfterMs: budget.retryAfterMs };
