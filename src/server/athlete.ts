@@ -146,7 +146,7 @@ export class AthleteService {
   /**
    * The context of a cramp logged against a stored run at `t` s: the engine run again (in the analysis pool) over
    * the run's samples and events up to `t`, with the athlete's current profile. Null when the run has no samples
-   * up to then.
+   * up to then or cannot be analysed again (the entry is then stored without a context).
    */
   async crampContextFor(athleteId: string, runId: string, t: number, cramp: { muscle: string; severity: number }, typed: Profile): Promise<CrampContext | null> {
     const [record, cols, events] = await Promise.all([
@@ -158,11 +158,17 @@ export class AthleteService {
     const run = storedRunToNormalized(record, cols, events.map((e) => e.event));
     const { options } = await this.engineOptions(athleteId, typed, runId);
     const stored = (record.options ?? {}) as EngineOptions;
-    const report = await this.analyzer.analyzeRun(runUpToCramp(run, t, cramp), {
-      ...options,
-      ...(stored.conditions ? { conditions: stored.conditions } : {}),
-      ...(stored.sessionKind ? { sessionKind: stored.sessionKind } : {}),
-    });
+    let report: Report;
+    try {
+      report = await this.analyzer.analyzeRun(runUpToCramp(run, t, cramp), {
+        ...options,
+        ...(stored.conditions ? { conditions: stored.conditions } : {}),
+        ...(stored.sessionKind ? { sessionKind: stored.sessionKind } : {}),
+      });
+    } catch {
+      // A run the engine cannot analyse again (it was stored, so this is rare): the cramp is still journaled.
+      return null;
+    }
     return contextFromReport(report, t, cramp);
   }
 }
