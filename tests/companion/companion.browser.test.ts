@@ -29,6 +29,11 @@ declare const window: unknown;
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
 declare const speechSynthesis: { speak(u: { text: string }): void };
 declare const navigator: { vibrate(pattern?: unknown): boolean };
+declare const caches: {
+  keys(): Promise<string[]>;
+  open(name: string): Promise<{ keys(): Promise<Array<{ url: string }>> }>;
+};
+declare const Navigator: { prototype: object };
 type SpeechSynthesisUtterance = { text: string };
 type HTMLElement = { dataset: Record<string, string | undefined> };
 
@@ -170,6 +175,25 @@ describe.skipIf(skip !== null)('phone companion in Chromium', () => {
       return { hr, speed, cadence, totalDm };
     });
 
+    // The expectation: the engine's analyzeRun on the same samples (as the sensors' formats carry them) and the
+    // same taps, as `crampguard analyze` would on a file of them.
+    const cols = allocColumns(SECONDS);
+    seconds.forEach((s, i) => {
+      cols.t[i] = i;
+      cols.timestamp[i] = T0 + i * 1000;
+      cols.hr[i] = s.hr;
+      cols.speed[i] = Math.round(s.speed * 256) / 256;
+      cols.cadence[i] = s.cadence;
+      cols.distance[i] = s.totalDm / 10 - seconds[0]!.totalDm / 10;
+    });
+    const events: RunEvent[] = [
+      { type: 'drink', t: DRINK_AT, ml: 250 },
+      { type: 'cramp', t: CRAMP_AT, muscle: 'calf', severity: 3 },
+    ];
+    const options: EngineOptions = { profile: PROFILE, conditions: CONDITIONS };
+    const expected = analyzeRun(liveRunToNormalized(cols, events, new Date(T0).toISOString(), null), options).alerts.map(alertKey);
+    expect(expected.length).toBeGreaterThanOrEqual(2);
+
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -267,6 +291,9 @@ describe.skipIf(skip !== null)('phone companion in Chromium', () => {
         await pair(page, pageCdp, 'hr', strap.address);
         await pair(page, pageCdp, 'pod', footPod.address);
         await snap(page, 'reloaded-offline');
+        // Still offline, the prompts shown before the cut are listed again at once (from IndexedDB).
+        const listed = await page.$$eval('[data-testid=prompts] li', (lis) => lis.length);
+        expect(listed).toBe(expected.filter((k) => Number(k.split('|')[0]) < CUT_FROM).length);
       }
       await feed(i);
       if (i === CUT_TO) {
@@ -285,25 +312,6 @@ describe.skipIf(skip !== null)('phone companion in Chromium', () => {
     await page.click('[data-testid=end]');
     await page.waitForSelector('[data-testid=done]', { timeout: 120_000 });
     await snap(page, 'done');
-
-    // The expectation: the engine's analyzeRun on the same samples (as the sensors' formats carry them) and the
-    // same taps, as `crampguard analyze` would on a file of them.
-    const cols = allocColumns(SECONDS);
-    seconds.forEach((s, i) => {
-      cols.t[i] = i;
-      cols.timestamp[i] = T0 + i * 1000;
-      cols.hr[i] = s.hr;
-      cols.speed[i] = Math.round(s.speed * 256) / 256;
-      cols.cadence[i] = s.cadence;
-      cols.distance[i] = s.totalDm / 10 - seconds[0]!.totalDm / 10;
-    });
-    const events: RunEvent[] = [
-      { type: 'drink', t: DRINK_AT, ml: 250 },
-      { type: 'cramp', t: CRAMP_AT, muscle: 'calf', severity: 3 },
-    ];
-    const options: EngineOptions = { profile: PROFILE, conditions: CONDITIONS };
-    const expected = analyzeRun(liveRunToNormalized(cols, events, new Date(T0).toISOString(), null), options).alerts.map(alertKey);
-    expect(expected.length).toBeGreaterThanOrEqual(2);
 
     // The prompts the page showed, oldest first, are those.
     const shown = await page.$$eval('[data-testid=prompts] li', (lis) =>
@@ -339,10 +347,18 @@ describe.skipIf(skip !== null)('phone companion in Chromium', () => {
     };
     expect(run.status).toBe('ended');
     expect(run.report.alerts.map(alertKey)).toEqual(expected);
+    // The service worker kept the app (what the offline reload came from) and nothing of the API.
+    const cached = await page.evaluate(async () => {
+      const urls: string[] = [];
+      for (const name of await caches.keys()) for (const req of await (await caches.open(name)).keys()) urls.push(new URL(req.url).pathname);
+      return urls;
+    });
+    expect(cached.some((u) => /^\/companion\/assets\/index-.+\.js$/.test(u))).toBe(true);
+    expect(cached.filter((u) => !u.startsWith('/companion/'))).toEqual([]);
     expect(errors).toEqual([]);
   }, 600_000);
 
-  it('without a foot pod, takes pace and distance from the phone position and drops a GPS jump', async () => {
+  it('without Bluetooth (as on an iPhone) says so, and takes pace and distance from the phone position, dropping a GPS jump', async () => {
     // Another phone (its own storage), no Bluetooth: a runner heading north at 3 m/s from a start line.
     const LAT0 = 48.15;
     const LON = 11.58;
@@ -359,12 +375,16 @@ describe.skipIf(skip !== null)('phone companion in Chromium', () => {
     });
     try {
       const page = await phone.newPage();
+      // A browser without Web Bluetooth, as every iOS browser is.
+      await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'bluetooth', { get: () => undefined, configurable: true }));
       const T1 = T0 + 86_400_000;
       await page.clock.setFixedTime(T1 - 60_000);
       await page.goto(`${server.url}/companion/`);
       await page.fill('#token', token);
       await page.click('button[type=submit]');
       await page.waitForSelector('[data-testid=start]', { timeout: 60_000 });
+      expect(await page.textContent('[data-testid=no-bluetooth]')).toMatch(/iOS.*Chrome on Android/);
+      await snap(page, 'no-bluetooth');
       await page.clock.setFixedTime(T1 + 250);
       await page.click('[data-testid=start]');
       await page.waitForSelector('[data-testid=end]', { timeout: 60_000 });

@@ -134,8 +134,8 @@ function renderLink(): void {
 // ---------------------------------------------------------------------------------------------- prompts
 
 function showPrompt(a: Alert | WireAlert, fresh: boolean): void {
-  if (active && !active.alertIds.includes(a.id)) {
-    active.alertIds.push(a.id);
+  if (active && !active.alerts.some((x) => x.id === a.id)) {
+    active.alerts.push(a);
     void saved.saveRun(active);
   }
   promptCard.dataset.kind = a.kind;
@@ -221,7 +221,14 @@ async function openRun(run: ActiveRun, restore: Awaited<ReturnType<typeof saved.
   live.distance = 0;
   const token = session.token();
   if (!token) throw new ApiError(401, 'UNAUTHENTICATED', 'sign in first');
-  const shown = new Set(run.alertIds);
+  // Prompts announced before a reload are listed again at once (the network may be gone), quietly.
+  const announced = new Set(run.alerts.map((a) => a.id));
+  const listed = new Set<string>();
+  history.replaceChildren();
+  for (const a of run.alerts) {
+    listed.add(a.id);
+    showPrompt(a, false);
+  }
   client = new WatchClient({
     url: location.origin,
     token,
@@ -236,10 +243,9 @@ async function openRun(run: ActiveRun, restore: Awaited<ReturnType<typeof saved.
       renderLink();
     },
     onAlert: (a) => {
-      const fresh = !shown.has(a.id);
-      shown.add(a.id);
-      // After a reload the prompts shown before are listed again, quietly.
-      showPrompt(a, fresh);
+      if (listed.has(a.id)) return;
+      listed.add(a.id);
+      showPrompt(a, !announced.has(a.id));
     },
     onRisk: (r) => showRisk(r),
     onRejected: (what, e) => note(`The server refused ${what}: ${e.message}`),
@@ -286,7 +292,7 @@ async function startRun(form: HTMLFormElement): Promise<void> {
   if (String(data.get('tempC') ?? '') !== '' && Number.isFinite(temp)) {
     start.conditions = { tempC: temp, ...(String(data.get('humidity') ?? '') !== '' && Number.isFinite(humidity) ? { humidity } : {}) };
   }
-  const run: ActiveRun = { start, id: null, alertIds: [], paused: false, laps: 0 };
+  const run: ActiveRun = { start, id: null, alerts: [], paused: false, laps: 0 };
   await saved.saveRun(run);
   await saved.savePending({ nextSeq: 1, items: [], buffer: [] });
   await openRun(run, null);

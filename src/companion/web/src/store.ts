@@ -4,6 +4,7 @@
  * sample. One object store, two keys; every write replaces the record (the pending list is small: batches leave
  * it as soon as the server acks them).
  */
+import type { Alert } from '../../../../alerts/types.js';
 import type { RecorderState } from '../../recorder.js';
 import type { PendingState } from '../../../wire/client.js';
 import type { StartRun } from '../../../wire/events.js';
@@ -12,8 +13,8 @@ export interface ActiveRun {
   start: StartRun & { startTime: number };
   /** The server's run id, once known. */
   id: string | null;
-  /** Prompts shown so far (dedupe by id across a reload). */
-  alertIds: string[];
+  /** Prompts shown so far: listed again after a reload, announced once (dedupe by id). */
+  alerts: Alert[];
   paused: boolean;
   laps: number;
 }
