@@ -62,10 +62,10 @@ export const OPERATIONS: Operation[] = [
     responses: {
       201: { description: 'analysed and stored', schema: W.UploadResponse },
       200: { description: 'the same bytes were uploaded before: the same run', schema: W.UploadResponse },
-      400: { description: 'corrupt or not an activity (FIT_* and the other decoders\' codes), a bad query (BAD_REQUEST), or a malformed multipart body (BAD_UPLOAD)', schema: E },
+      400: { description: 'corrupt or not an activity (FIT_*, GPX_NO_POINTS, TCX_NO_POINTS, XML_*, GZIP_BAD: docs/formats.md), a bad query (BAD_REQUEST), or a malformed multipart body (BAD_UPLOAD)', schema: E },
       409: { description: 'the same activity is already stored in other bytes, e.g. re-exported (DUPLICATE_RUN; `id` names the stored run), or a conflict with what is stored (STORE_CONFLICT)', schema: E.extend({ id: z.string().optional() }) },
-      413: { description: 'larger than the upload limit (PAYLOAD_TOO_LARGE, FIT_TOO_LARGE), too complex to decode within FIT_TIME_LIMIT_S (FIT_TOO_COMPLEX), or more records than UPLOAD_MAX_SAMPLES (RUN_TOO_LARGE)', schema: E },
-      415: { description: 'not an activity file (FIT_NOT_FIT), an unsupported media type (UNSUPPORTED_MEDIA_TYPE) or content encoding (UNSUPPORTED_ENCODING)', schema: E },
+      413: { description: 'larger than the upload limit (PAYLOAD_TOO_LARGE, FIT_TOO_LARGE, XML_TOO_LARGE, GZIP_TOO_LARGE: a gzip file decompressing past it), too complex to decode within FIT_TIME_LIMIT_S (FIT_TOO_COMPLEX), or more records than UPLOAD_MAX_SAMPLES (RUN_TOO_LARGE)', schema: E },
+      415: { description: 'not an activity file (FIT_NOT_FIT: none of FIT, GPX, TCX; XML_UNSUPPORTED: XML of another kind), an unsupported media type (UNSUPPORTED_MEDIA_TYPE) or content encoding (UNSUPPORTED_ENCODING)', schema: E },
       422: { description: 'the records span more than 7 days (RUN_TOO_LONG)', schema: E },
       429: { description: 'rate limited (RATE_LIMITED), or the upload queue or the caller\'s share of it is full (UPLOAD_QUEUE_FULL): see Retry-After', schema: E },
     },
