@@ -81,6 +81,35 @@ describe('parseWireBatch: malformed input is refused with a stable code', () => 
   });
 });
 
+describe('positions on the wire (optional lat/lon, a phone companion sends them)', () => {
+  it('are validated by range: out of range refuses the batch with the field named', () => {
+    for (const [bad, field] of [[{ t: 0, lat: 90.5, lon: 8 }, 'lat'], [{ t: 0, lat: 47, lon: -180.01 }, 'lon'], [{ t: 0, lat: '47', lon: 8 }, 'lat']] as const) {
+      const r = parseWireBatch([bad]);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatchObject({ code: 'SAMPLE_INVALID', message: expect.stringContaining(`samples[0].${field}`) });
+    }
+  });
+
+  it('pass through as sent; half a position or (0, 0) (no fix) is no position', () => {
+    const out = createLiveNormalizer().push(
+      parseOk([
+        { t: 0, lat: 47.3769, lon: 8.5417 },
+        { t: 1, lat: 47.37695, lon: null },
+        { t: 2, lat: 0, lon: 0 },
+        { t: 3, hr: 120 },
+        { t: 4, lat: -33.8688, lon: 151.2093 },
+      ]),
+    );
+    expect(out.samples.map((s) => [s.lat, s.lon])).toEqual([
+      [47.3769, 8.5417],
+      [NaN, NaN],
+      [NaN, NaN],
+      [NaN, NaN],
+      [-33.8688, 151.2093],
+    ]);
+  });
+});
+
 describe('createLiveNormalizer', () => {
   it('passes plausible values through unchanged and turns implausible ones into counted NaN', () => {
     const norm = createLiveNormalizer();
