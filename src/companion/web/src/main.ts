@@ -302,7 +302,7 @@ async function endRun(): Promise<void> {
   if (!client || !recorder || !active) return;
   const c = client;
   recorder.finish();
-  note('Ending: sending what is left…');
+  note('Ending: sending what is left (without a network it waits, and finishes by itself when one is back)…');
   let report: Report;
   try {
     report = await c.end();
