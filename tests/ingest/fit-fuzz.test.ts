@@ -4,12 +4,14 @@
  * never another exception, a hang or a crash. The worker entry turns every failure into data.
  */
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { Piscina } from 'piscina';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIT_ERROR_CODES, IngestError } from '../../ingest/errors.js';
 import { decodeFit } from '../../ingest/fit.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
+import { XML_FIXTURES, xmlFixture } from './activity-files.js';
 import { checkRun, fixture, withValidCrc } from './fit-files.js';
 
 
@@ -93,6 +95,15 @@ describe('activity-worker (piscina)', () => {
     expect(run.samples.hr).toBeInstanceOf(Float64Array);
     expect(Array.from(run.samples.hr)).toEqual(Array.from(local.samples.hr));
     expect(run.meta).toEqual(local.meta);
+  });
+
+  it('decodes GPX and gzipped TCX too (the content decides)', async () => {
+    const gpx = (await pool.run(xmlFixture(XML_FIXTURES.gpxGarmin))) as NormalizedRun;
+    expect(gpx.samples.lat).toBeInstanceOf(Float64Array);
+    expect(gpx.samples.lat[0]).toBeCloseTo(22.552996091544628, 12);
+    const tcx = (await pool.run(new Uint8Array(gzipSync(xmlFixture(XML_FIXTURES.tcxTpx))))) as NormalizedRun;
+    expect(tcx.channels).toContain('cadence');
+    await expect(pool.run(new TextEncoder().encode('<kml/>'))).resolves.toMatchObject({ error: { code: 'XML_UNSUPPORTED' } });
   });
 
   it('returns errors as data, never throws', async () => {
