@@ -87,7 +87,7 @@ export function decodeGpxText(xml: string): NormalizedRun {
     const ext = child(p, 'extensions');
     const hr = extensionValue(ext, HR);
     cols.hr[i] = hr === 0 ? NaN : hr; // 0: no reading (as FIT's)
-    cols.cadence[i] = 2 * extensionValue(ext, CADENCE);
+    cols.cadence[i] = extensionValue(ext, CADENCE); // doubled (or not) by finishTrack
     cols.power[i] = extensionValue(ext, POWER);
     cols.temperature[i] = extensionValue(ext, TEMPERATURE);
     cols.speed[i] = extensionValue(ext, SPEED);

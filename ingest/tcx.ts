@@ -94,7 +94,7 @@ export function decodeTcxText(xml: string): NormalizedRun {
     const tpx = child(child(p, 'Extensions'), 'TPX');
     let cadence = number(tpx, 'RunCadence');
     if (cadence !== cadence) cadence = number(p, 'Cadence');
-    cols.cadence[i] = 2 * cadence;
+    cols.cadence[i] = cadence; // doubled (or not) by finishTrack
     cols.speed[i] = number(tpx, 'Speed');
     cols.power[i] = number(tpx, 'Watts');
     cols.temperature[i] = NaN;

@@ -68,6 +68,7 @@ function rowBefore(rowOf: Int32Array, end: number): number {
  */
 export function finishTrack(space: RecordWorkspace, n: number, summary: TrackSummary, warnings: WarningLog): NormalizedRun {
   if (summary.truncated !== null) warnings.add('truncated', summary.truncated);
+  cadenceToSteps(space.cols.cadence, n, warnings);
   const { samples: s, t0, rowOf, channels } = finishColumns(space, n, warnings);
   const rows = s.length;
   const lastT = rows > 0 ? s.t[rows - 1]! : 0;
@@ -203,6 +204,29 @@ export function finishTrack(space: RecordWorkspace, n: number, summary: TrackSum
     channels,
     warnings: warnings.list(),
   };
+}
+
+/** Above this median (of the non-zero values) a file's cadence is steps/min already: no runner strides 120+/min a leg. */
+const STRIDES_MAX_MEDIAN = 120;
+
+/**
+ * The readers write cadence as the file has it. GPX and TCX extensions carry strides/min of one leg, like FIT, so
+ * it is doubled to steps/min; a file whose values are too high for strides (median of the non-zero ones over
+ * 120) already counts steps and is kept as it is, with a warning.
+ */
+function cadenceToSteps(cadence: Float64Array, n: number, warnings: WarningLog): void {
+  const moving: number[] = [];
+  for (let i = 0; i < n; i++) if (cadence[i]! > 0) moving.push(cadence[i]!);
+  if (moving.length === 0) {
+    for (let i = 0; i < n; i++) cadence[i] = 2 * cadence[i]!; // 0 stays 0, NaN stays NaN
+    return;
+  }
+  moving.sort((a, b) => a - b);
+  if (moving[moving.length >> 1]! > STRIDES_MAX_MEDIAN) {
+    warnings.add('cadence_steps', 'cadence read as steps/min: the values are too high for strides/min of one leg');
+    return;
+  }
+  for (let i = 0; i < n; i++) cadence[i] = 2 * cadence[i]!;
 }
 
 /** True when the rows a..b (a < b) straddle a gap longer than PAUSE_GAP_S. */

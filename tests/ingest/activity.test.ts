@@ -214,3 +214,24 @@ describe('coded refusals', () => {
 });
 
 export type { NormalizedRun };
+
+describe('cadence units', () => {
+  const tcx = (cadence: number[]) =>
+    enc(
+      `<TrainingCenterDatabase><Activities><Activity Sport="Running"><Lap StartTime="2025-01-01T10:00:00Z"><Track>${cadence
+        .map((c, i) => `<Trackpoint><Time>2025-01-01T10:00:${String(i).padStart(2, '0')}Z</Time><Cadence>${c}</Cadence></Trackpoint>`)
+        .join('')}</Track></Lap></Activity></Activities></TrainingCenterDatabase>`,
+    );
+
+  it('strides/min of one leg (what Garmin writes) are doubled to steps/min', () => {
+    const run = decodeActivitySync(tcx([0, 84, 86, 88, 90]));
+    expect(Array.from(run.samples.cadence)).toEqual([0, 168, 172, 176, 180]);
+    expect(run.warnings.map((w) => w.code)).not.toContain('cadence_steps');
+  });
+
+  it('a file that already counts steps/min (values too high for strides) is kept as it is, with a warning', () => {
+    const run = decodeActivitySync(tcx([0, 168, 172, 176, 180]));
+    expect(Array.from(run.samples.cadence)).toEqual([0, 168, 172, 176, 180]);
+    expect(run.warnings.map((w) => w.code)).toContain('cadence_steps');
+  });
+});
