@@ -29,8 +29,14 @@ export interface CoreConfig {
   movingSpeedMps: number;
   /** Speed from which the runner is running rather than walking, m/s. @default 1.8 */
   runSpeedMps: number;
-  /** HR within this many bpm of the cadence (steps/min) is treated as optical cadence lock, bpm. @default 3 */
+  /**
+   * Optical cadence lock: HR that has stayed within this many bpm of the cadence (steps/min) on average over
+   * `cadenceLockS`, bpm. A runner whose true HR merely sits near their cadence (HR 161 at 159 spm over a
+   * marathon) differs from it by a few bpm either way; a locked sensor reads the cadence itself. @default 1.5
+   */
   cadenceLockBpm: number;
+  /** Stretch over which HR must have followed the cadence to count as locked, s. @default 60 */
+  cadenceLockS: number;
   /** Stretch of run time over which grade (altitude change ÷ distance) is measured, s. @default 20 */
   gradeWindowS: number;
   /** Least distance covered in that stretch for a grade to be computed (else NaN: stopped or GPS noise), m. @default 20 */
@@ -56,7 +62,7 @@ export interface CoreConfig {
   hrJumpBpm: number;
   /** …unless the new level lasts this long (a real surge), s. @default 30 */
   hrJumpAcceptS: number;
-  /** Altitude gained over `climbWindowS` that counts as climbing (HR lags a climb by a minute or two), m. @default 8 */
+  /** Altitude gained over `climbWindowS` that counts as climbing (HR lags a climb by a minute or two; GPS altitude wanders a few metres), m. @default 12 */
   climbGainM: number;
   /** Stretch over which the climb gain is measured, s. @default 120 */
   climbWindowS: number;
@@ -67,7 +73,8 @@ export const CORE_DEFAULTS: CoreConfig = {
   pauseGapS: 30,
   movingSpeedMps: 0.5,
   runSpeedMps: 1.8,
-  cadenceLockBpm: 3,
+  cadenceLockBpm: 1.5,
+  cadenceLockS: 60,
   gradeWindowS: 20,
   minGradeDistanceM: 20,
   downhillFactor: 2,
@@ -79,7 +86,7 @@ export const CORE_DEFAULTS: CoreConfig = {
   hrMedianS: 35,
   hrJumpBpm: 20,
   hrJumpAcceptS: 30,
-  climbGainM: 8,
+  climbGainM: 12,
   climbWindowS: 120,
 };
 

@@ -86,6 +86,10 @@ interface EngineState {
   /** Altitude over the last `climbWindowS`, for "just climbed" (HR lags a climb). */
   climbAlt: Ring;
   sinceClimbS: number;
+  /** |HR − cadence| of the last ticks, for optical cadence lock. */
+  lockDiff: Ring;
+  /** The last closed tick's HR was read as locked to the cadence. */
+  hrLocked: boolean;
   shared: Shared;
   signals: Record<AlertCause, Signal>;
   factors: Float64Array;
@@ -420,6 +424,26 @@ class RiskEngine implements Engine {
     tick.hr = st.hrFiltered;
   }
 
+  /**
+   * Optical cadence lock, judged on the raw tick before any detector sees it: HR at the cadence (within twice
+   * `cadenceLockBpm`) that either has followed the cadence on average over `cadenceLockS`, or has just moved onto
+   * it from a trusted HR well away from it. A runner whose true HR merely sits near their cadence passes.
+   */
+  private lockCheck(tick: Tick): void {
+    const st = this.st;
+    const ec = this.su.cfg.engine;
+    const hr = tick.hr;
+    const cad = tick.cadence;
+    const lock = st.lockDiff;
+    lock.next = NaN;
+    if (hr === hr && cad === cad) lock.next = Math.abs(hr - cad);
+    ringPush(lock);
+    const atCadence = Math.abs(hr - cad) <= 2 * ec.cadenceLockBpm;
+    const followed = lock.validShare >= 0.5 && lock.mean <= ec.cadenceLockBpm;
+    const jumpedOnto = st.hrFiltered === st.hrFiltered && Math.abs(st.hrFiltered - cad) > 10;
+    st.hrLocked = atCadence && (followed || jumpedOnto);
+  }
+
   /** Grade over the shortest recent stretch of at least `gradeWindowS` and `minGradeDistanceM` (slow climbs too). */
   private gradeOf(tick: Tick, a: TickAcc): void {
     const st = this.st;
@@ -450,9 +474,6 @@ class RiskEngine implements Engine {
     const tick = st.tick;
     const a = st.acc;
     if (fromAcc) {
-      tick.hr = NaN;
-      if (a.hrN > 0) tick.hr = a.hrSum / a.hrN;
-      this.filterHr(tick);
       tick.speed = a.speedN > 0 ? a.speedSum / a.speedN : NaN;
       if (a.cadN > 0) {
         const m = a.cadSum / a.cadN;
@@ -463,6 +484,11 @@ class RiskEngine implements Engine {
         tick.cadenceSd = NaN;
       }
       tick.resp = a.respN > 0 ? a.respSum / a.respN : NaN;
+      tick.hr = NaN;
+      if (a.hrN > 0) tick.hr = a.hrSum / a.hrN;
+      this.lockCheck(tick);
+      if (st.hrLocked) tick.hr = NaN;
+      this.filterHr(tick);
       const ctxTemp = this.ctx.conditionsTempC;
       tick.airTempC = ctxTemp === ctxTemp ? ctxTemp : a.tempN > 0 ? a.tempSum / a.tempN : tick.airTempC === tick.airTempC ? tick.airTempC : ec.defaultTempC;
       st.gradeAlt.next = a.alt;
@@ -490,7 +516,7 @@ class RiskEngine implements Engine {
     tick.moving = !tick.paused && (sp === sp ? sp >= ec.movingSpeedMps : true);
     tick.running = tick.moving && (sp === sp ? sp >= ec.runSpeedMps : true);
     const hr = tick.hr;
-    tick.hrOk = hr === hr && !(Math.abs(hr - tick.cadence) <= ec.cadenceLockBpm);
+    tick.hrOk = hr === hr && !st.hrLocked;
     if (st.resumePending) {
       st.resumePending = false;
       st.sinceResumeS = 0;
@@ -576,6 +602,8 @@ function initialState(su: Setup, ctxProbe: (st: EngineState) => EngineCtx): Engi
     hrJumpTicks: 0,
     climbAlt: createRing(Math.max(1, Math.round(ec.climbWindowS / ec.tickS))),
     sinceClimbS: 1e9,
+    lockDiff: createRing(Math.max(1, Math.round(ec.cadenceLockS / ec.tickS))),
+    hrLocked: false,
     shared: newShared(),
     signals,
     factors,

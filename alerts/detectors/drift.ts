@@ -22,8 +22,10 @@ import { createRing, ringPush, type Ring } from '../ring.js';
 export interface DriftConfig {
   /** Moving time ignored before the baseline, s. @default 600 */
   warmupS: number;
-  /** Length of the baseline, s of moving time. @default 900 */
+  /** Length of the baseline, s of valid running. @default 900 */
   baselineS: number;
+  /** Moving time after the warm-up within which the baseline must be complete, s. @default 2700 */
+  baselineWithinS: number;
   /** Trailing window, s. @default 600 */
   windowS: number;
   /** Decoupling that prompts, %. @default 5 */
@@ -53,6 +55,7 @@ export interface DriftConfig {
 export const DRIFT_DEFAULTS: DriftConfig = {
   warmupS: 600,
   baselineS: 900,
+  baselineWithinS: 2700,
   windowS: 600,
   thresholdPct: 5,
   offPct: 3.5,
@@ -96,8 +99,10 @@ export const drift = defineDetector<DriftState>({
       tick.sinceResumeS >= c.skipAfterResumeS &&
       tick.sinceClimbS >= c.skipAfterClimbS &&
       !(Math.abs(tick.grade) > c.maxAbsGrade);
-    const baseEnd = c.warmupS + c.baselineS;
-    if (valid && sh.movingS > c.warmupS && sh.movingS <= baseEnd) {
+    // The baseline is the first `baselineS` of valid running after the warm-up, however long stops and climbs
+    // make it take (up to `baselineWithinS` of moving time).
+    const baseTicks = c.baselineS / ctx.cfg.engine.tickS;
+    if (valid && sh.movingS > c.warmupS && sh.movingS <= c.warmupS + c.baselineWithinS && s.baseN < baseTicks) {
       s.baseSpeedSum += tick.gas;
       s.baseHrSum += tick.hr;
       s.baseN++;
@@ -110,7 +115,7 @@ export const drift = defineDetector<DriftState>({
     ringPush(s.hr);
     let dec = NaN;
     let hrExpected = NaN;
-    const baseReady = sh.movingS > baseEnd && s.baseN >= (c.minValidShare * c.baselineS) / ctx.cfg.engine.tickS;
+    const baseReady = s.baseN >= baseTicks;
     if (baseReady && s.hr.validShare >= c.minValidShare && s.speed.cv <= c.maxSpeedCv) {
       const baseNetHr = s.baseHrSum / s.baseN - ctx.profile.hrRest;
       const baseSpeed = s.baseSpeedSum / s.baseN;
