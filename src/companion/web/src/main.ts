@@ -402,8 +402,8 @@ function renderSetup(): void {
     { class: 'card' },
     h('h1', null, 'Ready to run'),
     missing ? h('p', { class: 'warn', 'data-testid': 'no-bluetooth' }, missing) : null,
-    sensorRow('hr'),
-    sensorRow('pod'),
+    missing ? null : sensorRow('hr'),
+    missing ? null : sensorRow('pod'),
     h('p', { class: 'muted small' }, 'No foot pod? Pace and distance come from the phone’s position.'),
     h(
       'div',
@@ -507,10 +507,11 @@ function renderRunScreen(): void {
     // Open while a sensor is not connected (after a reload they must be paired again: a tap each).
     h(
       'details',
-      { class: 'card', open: sensors.hr.state !== 'connected' || sensors.pod.state !== 'connected', 'data-testid': 'sensors' },
+      { class: 'card', open: !bluetoothMissing() && (sensors.hr.state !== 'connected' || sensors.pod.state !== 'connected'), 'data-testid': 'sensors' },
       h('summary', null, 'Sensors'),
-      sensorRow('hr'),
-      sensorRow('pod'),
+      bluetoothMissing() ? h('p', null, bluetoothMissing()) : null,
+      bluetoothMissing() ? null : sensorRow('hr'),
+      bluetoothMissing() ? null : sensorRow('pod'),
       wakeState,
     ),
     limitsCard(),
