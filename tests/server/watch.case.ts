@@ -125,6 +125,8 @@ describe.skipIf(backend.skip !== null)(`watch protocol (${where}) on ${backend.n
   });
 
   it('a replayed run raises the alerts `analyze` raises, and ends with the same report', async () => {
+    // A fresh athlete: the athlete model learns from earlier runs, and `analyze` here knows none.
+    const { token } = await newAthlete(server.url, 'Fresh');
     const options = { profile: PROFILE, conditions: HOT };
     const { run, keys } = await expected(scenario('hot-long-drift'), options);
     expect(keys.length).toBeGreaterThan(3);
@@ -143,6 +145,8 @@ describe.skipIf(backend.skip !== null)(`watch protocol (${where}) on ${backend.n
   });
 
   it('events (pauses) go through the same path: a run with a pause matches `analyze` too', async () => {
+    // A fresh athlete: the athlete model learns from earlier runs, and `analyze` here knows none.
+    const { token } = await newAthlete(server.url, 'Fresh');
     const options = { profile: PROFILE, conditions: { tempC: 16, humidity: 50 } };
     const { run, keys } = await expected(scenario('pause-mid-run'), options);
     expect(run.events.some((e) => e.type === 'pause')).toBe(true);
@@ -158,6 +162,8 @@ describe.skipIf(backend.skip !== null)(`watch protocol (${where}) on ${backend.n
   });
 
   it('a multisport file replays to the alerts `analyze` gives: its running legs, told as running', async () => {
+    // A fresh athlete: the athlete model learns from earlier runs, and `analyze` here knows none.
+    const { token } = await newAthlete(server.url, 'Fresh');
     const file = join(ROOT, 'fixtures/fit/dtcooper__python-fitparse/activity-large-fenxi2-multisport.fit');
     const { run, keys } = await expected(file, {});
     expect(keys.length).toBeGreaterThan(0);
@@ -166,6 +172,8 @@ describe.skipIf(backend.skip !== null)(`watch protocol (${where}) on ${backend.n
   });
 
   it('a live run whose start names another sport gets no prompt', async () => {
+    // A fresh athlete: the athlete model learns from earlier runs, and `analyze` here knows none.
+    const { token } = await newAthlete(server.url, 'Fresh');
     const { run, keys } = await expected(scenario('hot-long-drift'), { profile: PROFILE, conditions: HOT });
     expect(keys.length).toBeGreaterThan(0);
     const cycling = { ...run, meta: { ...run.meta, sport: 'cycling', legs: [] } };
@@ -175,6 +183,8 @@ describe.skipIf(backend.skip !== null)(`watch protocol (${where}) on ${backend.n
   });
 
   it('a connection dropped every 300 ms loses and doubles no sample and raises the same alerts', async () => {
+    // A fresh athlete: the athlete model learns from earlier runs, and `analyze` here knows none.
+    const { token } = await newAthlete(server.url, 'Fresh');
     const options = { profile: PROFILE, conditions: HOT };
     const { run, keys } = await expected(scenario('fast-start-easy'), options);
     let drops = 0;
