@@ -38,7 +38,7 @@ export interface DriftConfig {
   maxSpeedCv: number;
   /** Steepest grade still used (|grade|, fraction). @default 0.1 */
   maxAbsGrade: number;
-  /** Largest difference between the window's pace and the baseline's still "the same pace", %. @default 8 */
+  /** Largest difference between the window's pace and the baseline's still "the same pace", % (HR does not fall through rest in proportion to speed, so a slower window reads as drift). @default 4 */
   maxPaceChangePct: number;
   /** Least HR above the expected HR that prompts, bpm (5 % of a low HR is within optical noise). @default 7 */
   minRiseBpm: number;
@@ -62,7 +62,7 @@ export const DRIFT_DEFAULTS: DriftConfig = {
   sustainS: 300,
   maxSpeedCv: 0.1,
   maxAbsGrade: 0.1,
-  maxPaceChangePct: 8,
+  maxPaceChangePct: 4,
   minRiseBpm: 7,
   skipAfterClimbS: 180,
   raceThresholdPct: 8,
