@@ -131,6 +131,6 @@ describe('crampguard CLI', () => {
     });
     const r = cg(['replay', SCENARIO, '--url', `http://127.0.0.1:${port}`, '--token', 'cg_whatever']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`crampguard replay: nothing answers at http://127.0.0.1:${port} \\(ECONNREFUSED\\)`));
+    expect(r.stderr).toMatch(new RegExp(`crampguard replay: SERVER_UNREACHABLE: nothing answers at http://127.0.0.1:${port} \\(ECONNREFUSED\\)`));
   });
 });

@@ -57,15 +57,15 @@ function readArgs(argv: string[]): Args | number {
   if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
   const tempC = numberOption('--temp', v.temp, -40, 55);
-  if (typeof tempC === 'object') return usageError('analyze', tempC.error, USAGE);
+  if (typeof tempC === 'object') return usageError('analyze', 'BAD_OPTION', tempC.error, USAGE);
   const humidity = numberOption('--humidity', v.humidity, 0, 100);
-  if (typeof humidity === 'object') return usageError('analyze', humidity.error, USAGE);
+  if (typeof humidity === 'object') return usageError('analyze', 'BAD_OPTION', humidity.error, USAGE);
   const session = v.session;
   if (session !== undefined && session !== 'easy' && session !== 'long' && session !== 'race' && session !== 'intervals') {
-    return usageError('analyze', `--session must be easy, long, race or intervals, got '${session}'`, USAGE);
+    return usageError('analyze', 'BAD_OPTION', `--session must be easy, long, race or intervals, got '${session}'`, USAGE);
   }
-  if (parsed.positionals.length === 0) return usageError('analyze', 'no file given', USAGE);
-  if (v.profile === '') return usageError('analyze', '--profile needs a path to a JSON file', USAGE);
+  if (parsed.positionals.length === 0) return usageError('analyze', 'NO_FILES', 'no file given', USAGE);
+  if (v.profile === '') return usageError('analyze', 'BAD_OPTION', '--profile needs a path to a JSON file', USAGE);
   return { files: parsed.positionals, json: v.json ?? false, profilePath: v.profile ?? null, tempC, humidity, session };
 }
 
@@ -168,7 +168,7 @@ export async function run(argv: string[]): Promise<number> {
     profile = args.profilePath === null ? undefined : await loadProfile(args.profilePath);
   } catch (err) {
     const e = err instanceof UsageError ? err : new UsageError('USAGE', String(err));
-    return usageError('analyze', `${e.code}: ${e.message}`, USAGE);
+    return usageError('analyze', e.code, e.message, USAGE);
   }
   const options: EngineOptions = {};
   if (profile) options.profile = profile;

@@ -1,8 +1,9 @@
 /**
  * The one argument parser of every `crampguard` command: node:util `parseArgs`, strict (an unknown option or a
  * missing value is refused), with `--help`/`-h` on every command. `-` is a positional (standard input).
- * A refusal prints `crampguard CMD: message` and the usage on stderr and exits 2; `--help` prints the usage on
- * stdout and exits 0.
+ * A refusal prints `crampguard CMD: CODE: message` (a stable code: NO_FILES, BAD_OPTION, UNKNOWN_OPTION,
+ * MISSING_VALUE, BAD_ARGUMENT, …) and the usage on stderr and exits 2; `--help` prints the usage on stdout and
+ * exits 0.
  * @module
  */
 import { parseArgs } from 'node:util';
@@ -20,10 +21,21 @@ export interface Parsed<S extends Specs> {
   positionals: string[];
 }
 
+/** Stable codes of usage errors (scripts match on them, never on the words). */
+export type UsageCode = 'NO_FILES' | 'TOO_MANY_FILES' | 'BAD_OPTION' | 'UNKNOWN_OPTION' | 'MISSING_VALUE' | 'BAD_ARGUMENT';
+
 /** Writes a usage error the one way every command does, and returns exit status 2. */
-export function usageError(command: string, message: string, usage: string): 2 {
-  process.stderr.write(`crampguard ${command}: ${message}\n${usage.endsWith('\n') ? usage : `${usage}\n`}`);
+export function usageError(command: string, code: UsageCode | string, message: string, usage: string): 2 {
+  process.stderr.write(`crampguard ${command}: ${code}: ${message}\n${usage.endsWith('\n') ? usage : `${usage}\n`}`);
   return 2;
+}
+
+/** node:util parseArgs' error codes, as ours. */
+function parseArgsCode(err: unknown): UsageCode {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return 'UNKNOWN_OPTION';
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return 'MISSING_VALUE';
+  return 'BAD_ARGUMENT';
 }
 
 /**
@@ -37,7 +49,7 @@ export function parseCommand<S extends Specs>(command: string, usage: string, ar
   } catch (err) {
     // node's messages name the option; their advice about '--' is noise for a user.
     const message = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    return usageError(command, message, usage);
+    return usageError(command, parseArgsCode(err), message, usage);
   }
   if (parsed.values.help === true) {
     process.stdout.write(usage.endsWith('\n') ? usage : `${usage}\n`);

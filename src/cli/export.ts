@@ -8,10 +8,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { analyzeRun } from '../../alerts/engine.js';
 import { decodeActivityFile, errorJson } from '../../ingest/activity-file.js';
 import { EXPORT_FORMATS, exportProblem, exportRun, isExportFormat } from '../export/run.js';
+import { parseCommand, usageError } from './args.js';
 
 const USAGE = `usage: crampguard export FILE --format ${EXPORT_FORMATS.join('|')} [--out PATH]
   converts an activity file: the run as FIT, GPX or CSV, or its report (default profile) as JSON
@@ -20,27 +20,13 @@ const USAGE = `usage: crampguard export FILE --format ${EXPORT_FORMATS.join('|')
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    process.stderr.write(`crampguard export: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommand('export', USAGE, argv, { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' } });
+  if (typeof args === 'number') return args;
   const [file, ...extra] = args.positionals;
   const format = args.values.format;
-  if (file === undefined || extra.length > 0 || !isExportFormat(format)) {
-    process.stderr.write(`crampguard export: ${file === undefined ? 'no file given' : extra.length > 0 ? 'one file at a time' : `--format must be one of ${EXPORT_FORMATS.join(', ')}`}\n${USAGE}`);
-    return 2;
-  }
+  if (file === undefined) return usageError('export', 'NO_FILES', 'no file given', USAGE);
+  if (extra.length > 0) return usageError('export', 'TOO_MANY_FILES', 'one file at a time', USAGE);
+  if (!isExportFormat(format)) return usageError('export', 'BAD_OPTION', `--format must be one of ${EXPORT_FORMATS.join(', ')}`, USAGE);
   try {
     const decoded = await decodeActivityFile(file);
     const run = {

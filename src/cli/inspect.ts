@@ -54,8 +54,8 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommand('inspect', USAGE, argv, {});
   if (typeof args === 'number') return args;
   const [file, ...extra] = args.positionals;
-  if (file === undefined) return usageError('inspect', 'no file given', USAGE);
-  if (extra.length > 0) return usageError('inspect', 'one file at a time', USAGE);
+  if (file === undefined) return usageError('inspect', 'NO_FILES', 'no file given', USAGE);
+  if (extra.length > 0) return usageError('inspect', 'TOO_MANY_FILES', 'one file at a time', USAGE);
   try {
     const bytes = await readActivityFile(file);
     const { run, format, gzipped } = decodeActivityDetailed(bytes, file === '-' ? {} : { fileName: basename(file) });

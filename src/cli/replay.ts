@@ -37,7 +37,7 @@ function fmtTime(s: number): string {
 
 function fail(json: boolean, code: string, message: string, exit = 2): number {
   if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
-  process.stderr.write(`crampguard replay: ${message}\n`);
+  process.stderr.write(`crampguard replay: ${code}: ${message}\n`);
   return exit;
 }
 

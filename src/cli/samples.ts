@@ -67,8 +67,8 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommand('samples', USAGE, argv, {});
   if (typeof args === 'number') return args;
   const [file, ...extra] = args.positionals;
-  if (file === undefined) return usageError('samples', 'no file given', USAGE);
-  if (extra.length > 0) return usageError('samples', 'one file at a time', USAGE);
+  if (file === undefined) return usageError('samples', 'NO_FILES', 'no file given', USAGE);
+  if (extra.length > 0) return usageError('samples', 'TOO_MANY_FILES', 'one file at a time', USAGE);
   let samples: SampleColumns;
   try {
     samples = (await decodeActivityFile(file)).samples;

@@ -12,7 +12,7 @@ export async function run(argv: string[]): Promise<number> {
   const short = 'usage: crampguard serve   (configuration comes from the environment; see crampguard serve --help)\n';
   const args = parseCommand('serve', argv.some((a) => a === '--help' || a === '-h') ? usage() : short, argv, {});
   if (typeof args === 'number') return args;
-  if (args.positionals.length > 0) return usageError('serve', `unexpected argument '${args.positionals[0]}'`, short);
+  if (args.positionals.length > 0) return usageError('serve', 'BAD_ARGUMENT', `unexpected argument '${args.positionals[0]}'`, short);
   let config;
   try {
     config = loadConfig();
