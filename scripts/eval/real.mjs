@@ -173,11 +173,24 @@ export function ruleChecks(r, { running, session }) {
   const sodium = alerts.filter((a) => a.kind === 'electrolytes').reduce((s, a) => s + amountOf(a, 'mg'), 0);
   const naLoss = r.metrics?.estSodiumLossMg ?? Infinity;
   add('sodium within own loss estimate', sodium <= naLoss + 50, `${sodium} mg advised against ${Number.isFinite(naLoss) ? Math.round(naLoss) : '?'} mg`);
-  if (running && EASY_SESSIONS.includes(session) && hours > 0) {
-    const f = alerts.filter((a) => FATIGUE_KINDS.includes(a.kind)).length / hours;
-    add('fatigue prompts on an easy or steady run ≤ 0.2/h', f <= MAX_EASY_FATIGUE_PER_H, `${f.toFixed(2)}/h (${session})`);
-  }
   return checks;
+}
+
+/**
+ * Fatigue prompts on easy and steady runs, at most 0.2 an hour over all of them together: one justified drift
+ * prompt in an 80-minute steady run is 0.75/h on its own, so the rate is a property of the set, not of one file.
+ * rows: [{running, session, hours, fatigue}] → {rule, ok, detail}.
+ */
+export function easyFatigueCheck(rows) {
+  const easy = rows.filter((r) => r.running && EASY_SESSIONS.includes(r.session) && r.hours > 0);
+  const hours = easy.reduce((s, r) => s + r.hours, 0);
+  const prompts = easy.reduce((s, r) => s + r.fatigue, 0);
+  const rate = hours > 0 ? prompts / hours : 0;
+  return {
+    rule: 'fatigue prompts on easy and steady runs ≤ 0.2/h',
+    ok: rate <= MAX_EASY_FATIGUE_PER_H,
+    detail: `${prompts} over ${hours.toFixed(1)} h of ${easy.length} easy or steady runs: ${rate.toFixed(2)}/h`,
+  };
 }
 
 /** One label check scored like ../shared/eval/score-scenarios.mjs: {ok, problems, seen}. */
@@ -285,7 +298,9 @@ export async function evaluate({ fast = false, only = null } = {}) {
   const runs = analysed.filter((r) => r.running);
   const hours = runs.reduce((s, r) => s + r.hours, 0);
   const labelChecks = out.flatMap((r) => r.labels);
+  const easyFatigue = easyFatigueCheck(runs);
   const ruleFails = out.flatMap((r) => r.rules.filter((c) => !c.ok).map((c) => ({ key: r.key, ...c })));
+  if (!easyFatigue.ok) ruleFails.push({ key: '(all easy and steady runs)', ...easyFatigue });
   const totals = {
     files: out.length,
     analysed: analysed.length,
@@ -299,7 +314,11 @@ export async function evaluate({ fast = false, only = null } = {}) {
     fatiguePerHour: hours ? runs.reduce((s, r) => s + r.fatigue, 0) / hours : 0,
     promptsOnNonRunning: analysed.filter((r) => !r.running).reduce((s, r) => s + r.prompts, 0),
     ruleFailures: ruleFails.length,
-    rulesByName: Object.fromEntries([...new Set(out.flatMap((r) => r.rules.map((c) => c.rule)))].map((n) => [n, out.filter((r) => r.rules.some((c) => c.rule === n && !c.ok)).length])),
+    rulesByName: {
+      ...Object.fromEntries([...new Set(out.flatMap((r) => r.rules.map((c) => c.rule)))].map((n) => [n, out.filter((r) => r.rules.some((c) => c.rule === n && !c.ok)).length])),
+      [easyFatigue.rule]: easyFatigue.ok ? 0 : 1,
+    },
+    easyFatigue: easyFatigue.detail,
     labelledFiles: out.filter((r) => r.labelled).length,
     labelChecks: labelChecks.length,
     labelsMet: labelChecks.filter((c) => c.ok === true).length,
