@@ -43,6 +43,15 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
   // The engine's own resolution (alerts/profile.ts), not a copy: what it would assume for this profile.
   const resolved = resolveProfile(profile, PROFILE_DEFAULTS);
   let assumed = assumptionsCard(profile);
+  // What the engine assumes is judged on the profile it gets: typed values, then those learned from the runs.
+  const showAssumed = (p: Profile): void => {
+    const fresh = assumptionsCard(p);
+    assumed.replaceWith(fresh);
+    assumed = fresh;
+  };
+  const refreshAssumed = (): void => {
+    void api.athleteModel().then((m) => showAssumed(m.profile), () => {});
+  };
   const defaults: Partial<Record<keyof Profile, number>> = {
     massKg: resolved.massKg,
     hrMax: resolved.hrMax,
@@ -107,14 +116,14 @@ export async function renderProfile(main: HTMLElement): Promise<void> {
     try {
       const saved = await api.updateProfile(next as Profile);
       saveStatus.textContent = 'Saved. New runs and replays use it.';
-      const fresh = assumptionsCard(saved.profile ?? (next as Profile));
-      assumed.replaceWith(fresh);
-      assumed = fresh;
+      showAssumed(saved.profile ?? (next as Profile));
+      refreshAssumed();
     } catch (err) {
       saveStatus.textContent = (err as Error).message;
     }
   });
   main.append(unitsCard(), learnedCard(), assumed, form);
+  refreshAssumed();
 }
 
 /** Units for every page: kept in this browser (the server always speaks metres and °C). */
