@@ -17,23 +17,27 @@ import { clamp01, defineDetector, F } from '../detector.js';
 import { sodiumMg } from '../physiology.js';
 
 export interface SodiumConfig {
-  /** Uncovered sodium loss that prompts, mg. @default 800 */
+  /** Uncovered sodium loss that prompts, mg. @default 1000 */
   thresholdMg: number;
-  /** Moving time from which a run counts as long, s. @default 3600 */
+  /**
+   * Moving time from which a run counts as long, s: sodium replacement matters in efforts of about two hours and
+   * more, or in the heat (ACSM 2007; science.md §3.1), and an electrolyte prompt in a mild 75-min run is noise.
+   * @default 5400
+   */
   minMovingS: number;
   /** Air temperature from which a run counts as hot, °C. @default 25 */
   hotC: number;
-  /** Moving time from which a hot run may prompt, s. @default 2700 */
+  /** Moving time from which a hot run may prompt, s. @default 3600 */
   hotMinMovingS: number;
   /** Sodium suggested per prompt, mg. @default 300 */
   adviceMg: number;
 }
 
 export const SODIUM_DEFAULTS: SodiumConfig = {
-  thresholdMg: 800,
-  minMovingS: 3600,
+  thresholdMg: 1000,
+  minMovingS: 5400,
   hotC: 25,
-  hotMinMovingS: 2700,
+  hotMinMovingS: 3600,
   adviceMg: 300,
 };
 
