@@ -366,7 +366,7 @@ function printTable({ notes, files, ruleFails, totals }, verbose) {
     `\nreal runs: ${t.files} files, ${t.analysed} analysed (${t.running} running, ${t.nonRunning} not running), ${t.unsupported} format not supported yet, ${t.refused} refused, ${t.crashes} crashes; ` +
       `${t.promptsPerHour.toFixed(2)} prompts/h and ${t.fatiguePerHour.toFixed(2)} fatigue prompts/h over ${t.runningHours.toFixed(1)} running hours; ${t.promptsOnNonRunning} prompts on non-running files`,
   );
-  console.log(`rules: ${t.ruleFailures} failures (${Object.entries(t.rulesByName).map(([n, c]) => `${n}: ${c}`).join('; ')})`);
+  console.log(`rules: ${t.ruleFailures} failures (${Object.entries(t.rulesByName).map(([n, c]) => `${n}: ${c}`).join("; ")}); easy and steady runs: ${t.easyFatigue}`);
   console.log(`labels: ${t.labelsMet}/${t.labelChecks} checks met on ${t.labelledFiles} labelled files (${t.labelsFailed} failed, ${t.labelsNotScored} not scored: format not supported yet)`);
 }
 
@@ -388,7 +388,7 @@ function printMarkdown({ files, ruleFails, totals: t }) {
     `${later.length} unlabelled GPX/TCX files whose format the CLI does not read yet.`);
   console.log(`\n**Totals.** ${t.files} files: ${t.analysed} analysed (${t.running} running, ${t.nonRunning} not running), ${t.unsupported} format not supported yet, ${t.refused} refused, ${t.crashes} crashes. ` +
     `${t.promptsPerHour.toFixed(2)} prompts/h and ${t.fatiguePerHour.toFixed(2)} fatigue prompts/h over ${t.runningHours.toFixed(1)} running hours; ${t.promptsOnNonRunning} prompts on non-running files. ` +
-    `Rules: ${t.ruleFailures} failures. Labels: ${t.labelsMet}/${t.labelChecks} checks met on ${t.labelledFiles} files (${t.labelsFailed} failed, ${t.labelsNotScored} not scored).`);
+    `Rules: ${t.ruleFailures} failures (easy and steady runs: ${t.easyFatigue}). Labels: ${t.labelsMet}/${t.labelChecks} checks met on ${t.labelledFiles} files (${t.labelsFailed} failed, ${t.labelsNotScored} not scored).`);
   if (ruleFails.length) for (const c of ruleFails) console.log(`- rule failed: \`${c.key}\`: ${c.rule}: ${c.detail}`);
   for (const f of files) for (const c of f.labels.filter((x) => x.ok === false)) console.log(`- label failed: \`${f.key}\`: ${c.check}: ${c.problems.join('; ')}${c.seen.length ? ` [${c.seen.join(', ')}]` : ''}`);
 }
