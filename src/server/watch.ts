@@ -35,9 +35,13 @@ import type { Metrics } from './metrics.js';
 import { NoRoomError, RunSlots } from '../live/run-slots.js';
 import { clientAddress, type TrustProxy } from './client-address.js';
 import { TokenBuckets, type HandshakeLimiter } from './rate-limit.js';
+import { hashToken } from '../store/shared.js';
+import { timingSafeEqual } from 'node:crypto';
 
 interface SocketData {
   athleteId: string;
+  /** Digest of the token this connection was authenticated with (kept through connection state recovery). */
+  tokenHash: string;
 }
 
 /** Caps on the live runs in memory (LIVE_RUNS_* settings); 0 = no cap. */
@@ -209,6 +213,10 @@ export class WatchService {
   private readonly slots: RunSlots<LiveSession>;
   /** Packets socket.io kept for a recovering connection, by recovery id: sent once its token checks out. */
   private readonly heldPackets = new Map<string, MissedPacket[]>();
+  /** Sessions whose first risk push was kept for recovery (see boundRecoveryBuffer). */
+  private readonly riskKept = new WeakSet<LiveSession>();
+  /** Set while the risk push being broadcast is to be kept. */
+  private keepRisk = false;
 
   constructor(
     io: Server,
@@ -233,7 +241,17 @@ export class WatchService {
         // connection state recovery (see boundRecoveryBuffer).
         risk: (s, points) => {
           const p = points.at(-1);
-          if (p) this.nsp.to(`run:${s.id}`).emit('risk', { ...p, runId: s.clientRunId });
+          if (!p) return;
+          // A run's first push is kept, though: socket.io recovers a connection only from a kept packet's
+          // offset, and a watch has no other before its first alert (its drop in a store outage then needed
+          // the store to reconnect).
+          this.keepRisk = !this.riskKept.has(s);
+          if (this.keepRisk) this.riskKept.add(s);
+          try {
+            this.nsp.to(`run:${s.id}`).emit('risk', { ...p, runId: s.clientRunId });
+          } finally {
+            this.keepRisk = false;
+          }
         },
         wantsSamples: (s) => (this.nsp.adapter.rooms.get(`follow:${s.id}`)?.size ?? 0) > 0 || this.followedElsewhere(s),
         samples: (s, seq, samples) => {
@@ -307,9 +325,22 @@ export class WatchService {
             }
           }
           socket.data.athleteId = athlete.id;
+          socket.data.tokenHash = hashToken(token);
           next();
         },
-        () => this.refuseRecovery(recoveryId, () => refuse('STORE_UNAVAILABLE', 'the store does not answer: retry')),
+        (err: unknown) => {
+          // The store does not answer (an outage): a recovering connection that presents the very token its
+          // connection was authenticated with is let back in, so that its prompts go on from memory
+          // (docs/guarantees.md). Anything else waits for the store: a new connection, another token, or a
+          // recovery id a connected socket holds. (A rotation needs the store, so none can happen meanwhile.)
+          if (recoveryId !== null && (err as { code?: string })?.code === 'STORE_UNAVAILABLE' && this.sameToken(socket.data, token)) {
+            if (!this.nsp.sockets.has(socket.id)) {
+              this.deps.log.info({ athleteId: socket.data.athleteId }, 'store unavailable: connection recovered on the token it was authenticated with');
+              return next();
+            }
+          }
+          this.refuseRecovery(recoveryId, () => refuse('STORE_UNAVAILABLE', 'the store does not answer: retry'));
+        },
       );
     });
     this.nsp.on('connection', (socket) => this.onConnection(socket));
@@ -328,6 +359,14 @@ export class WatchService {
     }
     this.sweeper = setInterval(() => this.evictIdle(), 60_000);
     this.sweeper.unref();
+  }
+
+  /** Whether a restored connection's data says it was authenticated with `token`, for an athlete. */
+  private sameToken(data: Partial<SocketData>, token: string): boolean {
+    if (typeof data.athleteId !== 'string' || typeof data.tokenHash !== 'string') return false;
+    const a = Buffer.from(data.tokenHash, 'hex');
+    const b = Buffer.from(hashToken(token), 'hex');
+    return a.length === b.length && timingSafeEqual(a, b);
   }
 
   private key(athleteId: string, clientRunId: string): string {
@@ -366,7 +405,8 @@ export class WatchService {
   /**
    * socket.io's in-memory adapter keeps every broadcast for connection state recovery, for the whole
    * SOCKET_RECOVERY_S whether anyone is disconnected or not: a flood of risk pushes grew it to 4.3 GB. Risk
-   * pushes are not kept (the next one supersedes a missed one; `follow` answers the latest), and the buffer
+   * pushes are not kept (the next one supersedes a missed one; `follow` answers the latest), but for a run
+   * session's first (its watch's offset to recover from before any alert), and the buffer
    * keeps at most `maxPackets` (the oldest go first: a connection older than those is not recovered, its watch
    * sends start and gets the alert log). With Redis the stream is bounded by REDIS_STREAM_MAXLEN instead.
    */
@@ -380,7 +420,7 @@ export class WatchService {
     const send = (Object.getPrototypeOf(Object.getPrototypeOf(adapter)) as { broadcast?: Broadcast }).broadcast;
     const slack = Math.max(1, Math.ceil(maxPackets / 10));
     adapter.broadcast = (packet, opts) => {
-      if (send && packet.data?.[0] === 'risk') return send.call(adapter, packet, opts);
+      if (send && packet.data?.[0] === 'risk' && !this.keepRisk) return send.call(adapter, packet, opts);
       keep(packet, opts);
       if (packets.length > maxPackets + slack) packets.splice(0, packets.length - maxPackets);
     };
