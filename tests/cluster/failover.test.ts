@@ -172,11 +172,14 @@ describe.skipIf(skip !== null)('three processes on PostgreSQL and Redis, one kil
       f.client.close();
     }
 
-    // Uploads: analysed by whichever process receives them.
+    // Uploads: analysed by whichever process receives them. Each by a fresh athlete: the server merges what the
+    // athlete model learned from an athlete's earlier runs into the analysis, so an athlete of the live runs
+    // above (or of the other upload) would not be analysed under `profile` alone.
     const upload = fixtures.find((f) => f.name === 'fast-start-easy.fit')!;
-    for (const url of urls.slice(0, 2)) {
+    for (const [k, url] of urls.slice(0, 2).entries()) {
+      const uploader = await newAthlete(url, `Uploader ${k}`, profile);
       const res = await api(url, 'POST', '/api/runs?temp=28&humidity=60', {
-        token: athletes[1]!.token,
+        token: uploader.token,
         body: readFileSync(join(SCENARIOS, upload.name)),
         headers: { 'content-type': 'application/octet-stream' },
       });
