@@ -30,6 +30,7 @@ describe('the evaluation itself', () => {
     ruleChecks: (r: object, o: { running: boolean; session: string | null }) => { rule: string; ok: boolean }[];
     scoreCheck: (r: object, x: Check) => { ok: boolean; problems: string[] };
     amountOf: (a: object, unit: 'ml' | 'mg') => number;
+    easyFatigueCheck: (rows: { running: boolean; session: string | null; hours: number; fatigue: number }[]) => { rule: string; ok: boolean; detail: string };
   };
   beforeAll(async () => {
     mod = await import(pathToFileURL(script).href);
