@@ -23,4 +23,16 @@ if (tools.length === 0) {
   );
 }
 
+// better-sqlite3 is an optional dependency (a PostgreSQL-only install need not build it), so npm does not fail when
+// its native build does: say so here, where a newcomer running `npm install` then `npm start` will see it.
+if (!process.argv.includes('--no-sqlite-check')) {
+  const probe = spawnSync(process.execPath, ['-e', "require('better-sqlite3')"], { stdio: 'ignore' });
+  if (probe.status !== 0) {
+    console.warn(
+      'prepare: better-sqlite3 (the embedded store `npm start` uses) is not installed or did not build: run ' +
+        '`npm rebuild better-sqlite3 --foreground-scripts` to see why, or set DATABASE_URL for PostgreSQL',
+    );
+  }
+}
+
 await import('./link-bin.mjs');
