@@ -71,8 +71,6 @@ export interface Shared {
   aboveThresholdS: number;
   sweatMl: number;
   drankMl: number;
-  /** Sweat lost since the last logged drink, mL. */
-  sweatSinceDrinkMl: number;
   /** Time of the last logged drink, s (NaN before any). */
   lastDrinkT: number;
   sodiumLossMg: number;

@@ -111,7 +111,6 @@ function newShared(): Shared {
     aboveThresholdS: 0,
     sweatMl: 0,
     drankMl: 0,
-    sweatSinceDrinkMl: 0,
     lastDrinkT: NaN,
     sodiumLossMg: 0,
     sodiumIntakeMg: 0,
@@ -290,7 +289,6 @@ class RiskEngine implements Engine {
       case 'drink':
         if (e.ml > 0) {
           sh.drankMl += e.ml;
-          sh.sweatSinceDrinkMl = 0;
           sh.lastDrinkT = e.t;
           // A logged drink takes the place of advice already counted as offered.
           sh.advisedMl = sh.advisedMl > e.ml ? sh.advisedMl - e.ml : 0;

@@ -106,7 +106,6 @@ export const hydration = defineDetector<HydrationState>({
     }
     const ml = (rate * tick.dt) / 3600;
     sh.sweatMl += ml;
-    sh.sweatSinceDrinkMl += ml;
     const deficit = sh.sweatMl - sh.drankMl;
     const uncovered = deficit - sh.advisedMl;
     const sinceFirst = sh.firstAdviceT === sh.firstAdviceT ? tick.t - sh.firstAdviceT : 0;

@@ -103,9 +103,8 @@ export const workout = defineDetector<WorkoutState>({
       s.inSurgeS = 0;
     }
     const oldest = c.minSurges >= 3 ? s.e3 : c.minSurges === 2 ? s.e2 : s.e1;
+    // Structured once `minSurges` fall within `windowS`; unstructured `holdS` after the last one; else unchanged.
     if (oldest === oldest && s.e1 - oldest <= c.windowS && tick.t - s.e1 <= c.holdS) sh.structured = 1;
     else if (!(s.e1 === s.e1) || tick.t - s.e1 > c.holdS) sh.structured = 0;
-    // While a surge is under way in an already structured session, stay structured.
-    if (sh.structured === 1 || (s.inSurgeS > 0 && s.e1 === s.e1 && tick.t - s.e1 <= c.holdS && oldest === oldest)) sh.structured = 1;
   },
 });

@@ -26,7 +26,7 @@ function makeCtx(): EngineCtx {
   for (const c of PRIORITY) signals[c] = { active: false, value: NaN, a: NaN, b: NaN };
   const shared: Shared = {
     movingS: 0, sens: 1, hrrFrac: NaN, speed1m: NaN, gas1m: NaN, aboveThresholdS: 0, sweatMl: 0, drankMl: 0,
-    sweatSinceDrinkMl: 0, lastDrinkT: NaN, sodiumLossMg: 0, sodiumIntakeMg: 0, decouplingPct: NaN,
+    lastDrinkT: NaN, sodiumLossMg: 0, sodiumIntakeMg: 0, decouplingPct: NaN,
     cadenceChangePct: NaN, maxDecouplingPct: NaN, risk: 0, crampT: -1e9, startT: NaN, advisedMl: 0, advisedTotalMl: 0,
     firstAdviceT: NaN, sodiumAdvisedMg: 0, sodiumAdvisedTotalMg: 0, sweatFromSpeedTicks: 0, sweatFromHrTicks: 0,
     structured: 0, surges: 0,
