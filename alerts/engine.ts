@@ -329,7 +329,7 @@ class RiskEngine implements Engine {
     };
   }
 
-  /** Closes the open tick (end of a file). Live runs never need it. */
+  /** Closes the open tick: the end of a file, or of a live run (its `end`). */
   finish(): void {
     if (this.st.started) {
       this.closeTick(this.st.k, true);

@@ -217,6 +217,8 @@ export interface Engine {
   event(event: RunEvent): void;
   /** Plain JSON (at most 64 KB) from which `restoreEngine` continues exactly where this engine is. */
   snapshot(): EngineSnapshot;
+  /** Closes the open tick: the end of a file or of a live run. Samples after it start a new tick. */
+  finish(): void;
 }
 
 /** Serialised engine state: JSON-safe, versioned by the engine. */

@@ -327,6 +327,8 @@ export class LiveSession {
   private batchesSinceCheckpoint = 0;
   private batchesUntilCheckpoint: number;
   private ended = false;
+  /** The engine's open tick was closed by `end` and no sample came since (an `end` refused for want of a store is sent again). */
+  private tickClosed = false;
   latestRisk: RiskPoint | null = null;
   /**
    * The risk points this process has seen for the run (the whole run, or since the checkpoint it was rebuilt
@@ -430,6 +432,7 @@ export class LiveSession {
     while (this.pending.length > 0 && this.pending[0]!.t < s.t) this.engine.event(this.pending.shift()!);
     this.engine.push(s);
     this.lastPushedT = s.t;
+    this.tickClosed = false;
   }
 
   private takeProduced() {
@@ -813,8 +816,14 @@ export class LiveSession {
     this.lastActivity = this.clock.now();
     return this.chain(async () => {
       if (this.ended) throw this.closedError();
-      if (this.pending.length > 0) {
-        while (this.pending.length > 0) this.engine.event(this.pending.shift()!);
+      // The rest of the events, then the closing tick, exactly as the file path ends (ingest/feed.ts, analyzeRun).
+      const closing = this.pending.length > 0 || !this.tickClosed;
+      while (this.pending.length > 0) this.engine.event(this.pending.shift()!);
+      if (!this.tickClosed) {
+        this.tickClosed = true;
+        this.engine.finish();
+      }
+      if (closing) {
         const produced = this.takeProduced();
         this.emit(this.acceptedSeq, null, produced);
         if (produced.alerts.length || produced.cramps.length) {
