@@ -1,14 +1,16 @@
 /**
  * The contract every detector implements, and the per-tick data they share. A detector is one file under
  * detectors/: a header comment (method, reference, messy-data rule, limits), a config section with units and
- * defaults, plain-data state (numbers and rings, so it serialises), and `step`, run once per closed tick.
+ * defaults, plain-data state (numbers and rings, so it serialises), `step`, run once per closed tick, and the
+ * causes it prompts for, each with its kind, priority and words. Adding one = its file + a line in registry.ts
+ * (and its cause's name in `ALERT_CAUSES`, the published list clients switch on).
  * @module
  */
 import type { Channel } from '../ingest/sample.js';
 import type { EngineConfig } from './config.js';
 import type { ResolvedProfile } from './profile.js';
 import type { Limits, PersonalThresholds } from './journal.js';
-import type { AlertCause, SessionKind } from './types.js';
+import type { Alert, AlertCause, AlertKind, SessionKind } from './types.js';
 
 /** One closed tick of run time (`cfg.engine.tickS` seconds): the means of the samples that fell in it. */
 export interface Tick {
@@ -52,7 +54,7 @@ export interface Signal {
   active: boolean;
   /** The measure the policy compares for escalation (e.g. decoupling %, uncovered mL). */
   value: number;
-  /** Extra numbers for the message (meaning per cause, see messages.ts). */
+  /** Extra numbers for the message (meaning per cause: see its `words`). */
   a: number;
   b: number;
 }
@@ -141,10 +143,49 @@ export interface EngineCtx {
   factors: Float64Array;
 }
 
+/** The watch screen's limit on a prompt's line, characters. */
+export const MAX_MESSAGE_CHARS = 40;
+
+/** What a cause's words are built from, only when its prompt fires. */
+export interface WordsInput {
+  sig: Readonly<Signal>;
+  /** A repeat that escalates (severity urgent). */
+  escalated: boolean;
+  profile: ResolvedProfile;
+  shared: Readonly<Shared>;
+  /** The muscle of a reported cramp ('' for every other cause). */
+  muscle: string;
+}
+
+/** A prompting cause as its detector declares it: the policy, the engine and the words read only this. */
+export interface Cause {
+  readonly cause: AlertCause;
+  readonly kind: AlertKind;
+  /** Higher wins a tick on which several causes are active (one prompt per tick); unique across causes. */
+  readonly priority: number;
+  /**
+   * Repeats only as an escalation (its measure rose and the runner did not comply: slow_down and breathe causes);
+   * otherwise it repeats, after its kind's cooldown, while its condition holds.
+   */
+  readonly escalates: boolean;
+  /**
+   * The watch line (at most {@link MAX_MESSAGE_CHARS}) and one sentence of why, with numbers. Honest wording:
+   * "breathe" is effort control, electrolytes a modest hedge, hydrate never more than the estimated loss.
+   */
+  words(w: WordsInput): { message: string; why: string };
+  /** What firing records beyond the alert itself (advice counts as offered: the amount, the advice totals). */
+  fired?(alert: Alert, sig: Readonly<Signal>, shared: Shared, t: number): void;
+}
+
+export function defineCause(c: Cause): Cause {
+  return c;
+}
+
 export interface Detector<S> {
   /** Stable identifier: logs, reports, config. Never shown to the runner. */
   readonly id: string;
-  readonly causes: readonly AlertCause[];
+  /** The causes it writes signals for (`ctx.signals[cause]`) and prompts with. */
+  readonly causes: readonly Cause[];
   /** Channels it cannot work without: all of them must be present. */
   readonly needs: readonly Channel[];
   /** Channels of which at least one must be present (e.g. speed or HR for the sweat model). */

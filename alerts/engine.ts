@@ -15,11 +15,10 @@ import { type Channel, type NormalizedRun, type Sample, CHANNELS } from '../inge
 import { resolveConfig, type EngineConfig } from './config.js';
 import { F, RISK_FACTORS, type EngineCtx, type Shared, type Signal, type Tick } from './detector.js';
 import { personalThresholds, resolveLimits, type Limits, type PersonalThresholds } from './journal.js';
-import { composeMessage, KIND_OF } from './messages.js';
 import { computeMetrics } from './metrics.js';
-import { createPolicyState, decide, policyTables, PRIORITY, recordFired, type Decision, type PolicyState, type PolicyTables } from './policy.js';
+import { createPolicyState, decide, policyTables, recordFired, type Decision, type PolicyState, type PolicyTables } from './policy.js';
 import { resolveProfile, type ResolvedProfile } from './profile.js';
-import { DETECTORS } from './registry.js';
+import { CAUSES, causeIndex, DETECTORS } from './registry.js';
 import { createRing, ringPush, type Ring } from './ring.js';
 import { createFactorSlots, fillTopFactors, riskScore, riskWeights } from './risk.js';
 import { decodeState, encodeState } from './snapshot.js';
@@ -41,6 +40,9 @@ import type {
 import { ALERT_KINDS } from './types.js';
 
 export const SNAPSHOT_VERSION = 2;
+
+/** The reported cramp's place among the causes (it is fired by the event, not by the policy). */
+const REPORTED_CRAMP = causeIndex('cramp_reported');
 
 /** Samples accumulated in the open tick. */
 interface TickAcc {
@@ -204,7 +206,7 @@ class RiskEngine implements Engine {
   ) {
     this.ctx = ctxFor(su, st);
     this.slots = createFactorSlots(su.cfg.risk.maxFactors);
-    this.tables = policyTables(st.signals, su.cfg.policy);
+    this.tables = policyTables(CAUSES, st.signals, su.cfg.policy);
     this.weights = riskWeights(su.cfg.risk);
     this.crampCareKind = ALERT_KINDS.indexOf('cramp_care');
     this.riskEveryTicks = Math.max(1, Math.round(su.cfg.engine.riskEveryS / su.cfg.engine.tickS));
@@ -355,30 +357,18 @@ class RiskEngine implements Engine {
     const repeat = t - st.policy.kindLastT[this.crampCareKind]! < this.su.cfg.engine.tickS * 12;
     sh.crampT = t;
     if (repeat) return;
-    const index = PRIORITY.indexOf('cramp_reported');
-    const sig = this.tables.signals[index]!;
-    sig.value = severity;
-    this.fire(index, t, 'urgent', false, context.muscle ?? 'muscle');
+    this.tables.signals[REPORTED_CRAMP]!.value = severity;
+    this.fire(REPORTED_CRAMP, t, 'urgent', false, context.muscle ?? 'muscle');
   }
 
-  private fire(index: number, t: number, severity: Alert['severity'], escalated: boolean, detail: string): void {
-    const cause = PRIORITY[index]!;
+  private fire(index: number, t: number, severity: Alert['severity'], escalated: boolean, muscle: string): void {
+    const spec = CAUSES[index]!;
     const sig = this.tables.signals[index]!;
-    const { message, why } = composeMessage(cause, sig, escalated, this.su.profile, detail);
-    recordFired(this.st.policy, this.tables, index, this.st.shared, t);
-    const alert: Alert = { id: `${cause}-${t}`, t, kind: KIND_OF[cause], cause, message, why, severity };
-    // Advice counts as offered: what was advised is not advised again (science.md §1.5, §3.1).
     const sh = this.st.shared;
-    if (cause === 'fluid_gap') {
-      alert.amountMl = sig.a;
-      sh.advisedMl += sig.a;
-      sh.advisedTotalMl += sig.a;
-      if (!(sh.firstAdviceT === sh.firstAdviceT)) sh.firstAdviceT = t;
-    } else if (cause === 'sodium_loss') {
-      alert.sodiumMg = sig.a;
-      sh.sodiumAdvisedMg += sig.a;
-      sh.sodiumAdvisedTotalMg += sig.a;
-    }
+    const { message, why } = spec.words({ sig, escalated, profile: this.su.profile, shared: sh, muscle });
+    recordFired(this.st.policy, this.tables, index, sh, t);
+    const alert: Alert = { id: `${spec.cause}-${t}`, t, kind: spec.kind, cause: spec.cause, message, why, severity };
+    spec.fired?.(alert, sig, sh, t);
     this.sink.alert(alert);
   }
 
@@ -564,16 +554,13 @@ class RiskEngine implements Engine {
     }
     const d = this.decision;
     decide(st.policy, this.tables, sh, tick, su.cfg.policy, d);
-    if (d.index >= 0) {
-      const detail = PRIORITY[d.index] === 'fluid_gap' ? (sh.lastDrinkT === sh.lastDrinkT ? 'your last drink' : 'the start') : '';
-      this.fire(d.index, tick.t, d.severity, d.escalated, detail);
-    }
+    if (d.index >= 0) this.fire(d.index, tick.t, d.severity, d.escalated, '');
   }
 }
 
 function initialState(su: Setup, ctxProbe: (st: EngineState) => EngineCtx): EngineState {
   const signals = {} as Record<AlertCause, Signal>;
-  for (const c of PRIORITY) signals[c] = { active: false, value: NaN, a: NaN, b: NaN };
+  for (const c of CAUSES) signals[c.cause] = { active: false, value: NaN, a: NaN, b: NaN };
   const factors = new Float64Array(RISK_FACTORS.length);
   factors[F.cramp_history] = su.profile.priorCramps > 0 ? 1 : 0;
   const ec = su.cfg.engine;
@@ -606,7 +593,7 @@ function initialState(su: Setup, ctxProbe: (st: EngineState) => EngineCtx): Engi
     signals,
     factors,
     detectors: [],
-    policy: createPolicyState(),
+    policy: createPolicyState(CAUSES.length),
   };
   const ctx = ctxProbe(st);
   st.detectors = DETECTORS.map((d, i) => (su.on[i] ? d.init(ctx) : null));

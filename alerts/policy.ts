@@ -1,7 +1,8 @@
 /**
  * The prompt policy: which active signal becomes a prompt, and when. Decided once per tick on run time only.
  * Rules (all thresholds in `PolicyConfig`):
- * - priorities cramp_care > breathe > slow_down > hydrate > electrolytes (`PRIORITY` below), one prompt per tick;
+ * - the active cause of highest priority wins (each cause declares it: cramp care > breathe > slow_down > hydrate >
+ *   electrolytes; registry.ts `CAUSES`), one prompt per tick;
  * - at most one prompt per `minGapS` (a reported cramp is answered at once: the runner asked);
  * - per-kind cooldowns (hydrate at least 10 min apart);
  * - hysteresis lives in the detectors (separate on/off thresholds, sustain times);
@@ -16,8 +17,7 @@
  * - after a reported cramp, other prompts wait `afterCrampQuietS` (the care sequence is under way).
  * @module
  */
-import type { Shared, Signal, Tick } from './detector.js';
-import { KIND_OF } from './messages.js';
+import type { Cause, Shared, Signal, Tick } from './detector.js';
 import { ALERT_KINDS, type AlertCause, type AlertKind, type Severity } from './types.js';
 
 export interface PolicyConfig {
@@ -53,32 +53,6 @@ export const POLICY_DEFAULTS: PolicyConfig = {
   afterCrampQuietS: 300,
 };
 
-/** Order of evaluation: the first eligible active cause wins the tick. */
-export const PRIORITY: readonly AlertCause[] = [
-  'cramp_reported',
-  'cramp_suspected',
-  'respiration',
-  'effort_spike',
-  'fast_start',
-  'fading',
-  'cardiac_drift',
-  'cadence_fatigue',
-  'overload',
-  'fluid_gap',
-  'sodium_loss',
-];
-
-/** Causes that repeat only by escalation. */
-const ESCALATING: ReadonlySet<AlertCause> = new Set<AlertCause>([
-  'fast_start',
-  'fading',
-  'cardiac_drift',
-  'cadence_fatigue',
-  'overload',
-  'respiration',
-  'effort_spike',
-]);
-
 const FIRST_SEVERITY: Readonly<Record<AlertKind, Severity>> = {
   cramp_care: 'urgent',
   breathe: 'warning',
@@ -87,7 +61,7 @@ const FIRST_SEVERITY: Readonly<Record<AlertKind, Severity>> = {
   electrolytes: 'info',
 };
 
-/** Per-cause arrays are indexed by position in `PRIORITY`; per-kind ones by position in `ALERT_KINDS`. */
+/** Per-cause arrays are indexed by position in the causes' priority order; per-kind ones by position in `ALERT_KINDS`. */
 export interface PolicyState {
   lastAnyT: number;
   kindLastT: Float64Array;
@@ -103,8 +77,8 @@ export interface PolicyState {
 
 const LONG_AGO = -1e9;
 
-export function createPolicyState(): PolicyState {
-  const n = PRIORITY.length;
+export function createPolicyState(causes: number): PolicyState {
+  const n = causes;
   return {
     lastAnyT: LONG_AGO,
     kindLastT: new Float64Array(ALERT_KINDS.length).fill(LONG_AGO),
@@ -119,7 +93,7 @@ export function createPolicyState(): PolicyState {
 
 /** Lookup tables built once per engine so a tick's decision does no keyed property access. */
 export interface PolicyTables {
-  /** The signal objects in `PRIORITY` order (the same objects the detectors write). */
+  /** The signal objects in priority order (the same objects the detectors write). */
   signals: Signal[];
   kindIndex: Int32Array;
   /** Cooldown per cause, s. */
@@ -130,20 +104,20 @@ export interface PolicyTables {
   firstSeverity: Severity[];
 }
 
-export function policyTables(signals: Record<AlertCause, Signal>, c: PolicyConfig): PolicyTables {
-  const kindIndex = Int32Array.from(PRIORITY, (cause) => ALERT_KINDS.indexOf(KIND_OF[cause]));
+/** `causes`: highest priority first (registry.ts `CAUSES`). */
+export function policyTables(causes: readonly Cause[], signals: Record<AlertCause, Signal>, c: PolicyConfig): PolicyTables {
   return {
-    signals: PRIORITY.map((cause) => signals[cause]),
-    kindIndex,
-    cooldown: Float64Array.from(PRIORITY, (cause) => c.cooldownS[KIND_OF[cause]]),
-    escalating: Uint8Array.from(PRIORITY, (cause) => (ESCALATING.has(cause) ? 1 : 0)),
-    isCrampCare: Uint8Array.from(PRIORITY, (cause) => (KIND_OF[cause] === 'cramp_care' ? 1 : 0)),
-    isSlowDown: Uint8Array.from(PRIORITY, (cause) => (KIND_OF[cause] === 'slow_down' ? 1 : 0)),
-    firstSeverity: PRIORITY.map((cause) => FIRST_SEVERITY[KIND_OF[cause]]),
+    signals: causes.map((x) => signals[x.cause]),
+    kindIndex: Int32Array.from(causes, (x) => ALERT_KINDS.indexOf(x.kind)),
+    cooldown: Float64Array.from(causes, (x) => c.cooldownS[x.kind]),
+    escalating: Uint8Array.from(causes, (x) => (x.escalates ? 1 : 0)),
+    isCrampCare: Uint8Array.from(causes, (x) => (x.kind === 'cramp_care' ? 1 : 0)),
+    isSlowDown: Uint8Array.from(causes, (x) => (x.kind === 'slow_down' ? 1 : 0)),
+    firstSeverity: causes.map((x) => FIRST_SEVERITY[x.kind]),
   };
 }
 
-/** The decision of one tick, written into a reused object: the index in `PRIORITY` of the winner, or -1. */
+/** The decision of one tick, written into a reused object: the winner's index in priority order, or -1. */
 export interface Decision {
   index: number;
   severity: Severity;
@@ -205,7 +179,7 @@ export function decide(
   }
 }
 
-/** Records that the cause at `index` (in `PRIORITY`) fired at `t`. */
+/** Records that the cause at `index` (in priority order) fired at `t`. */
 export function recordFired(st: PolicyState, tb: PolicyTables, index: number, shared: Shared, t: number): void {
   st.lastAnyT = t;
   st.kindLastT[tb.kindIndex[index]!] = t;

@@ -9,18 +9,24 @@ import type { EngineConfigOverrides } from './config.js';
 export type AlertKind = 'slow_down' | 'breathe' | 'hydrate' | 'electrolytes' | 'cramp_care';
 export const ALERT_KINDS: readonly AlertKind[] = ['slow_down', 'breathe', 'hydrate', 'electrolytes', 'cramp_care'];
 
-export type AlertCause =
-  | 'fast_start'
-  | 'cardiac_drift'
-  | 'cadence_fatigue'
-  | 'overload'
-  | 'fluid_gap'
-  | 'sodium_loss'
-  | 'respiration'
-  | 'effort_spike'
-  | 'cramp_reported'
-  | 'cramp_suspected'
-  | 'fading';
+/**
+ * Why a prompt fired: stable names clients switch on. Each is declared, with its kind, priority and words, by the
+ * detector that raises it (alerts/registry.ts lists them; a name here without a declaration fails at load).
+ */
+export const ALERT_CAUSES = [
+  'fast_start',
+  'cardiac_drift',
+  'cadence_fatigue',
+  'overload',
+  'fluid_gap',
+  'sodium_loss',
+  'respiration',
+  'effort_spike',
+  'cramp_reported',
+  'cramp_suspected',
+  'fading',
+] as const;
+export type AlertCause = (typeof ALERT_CAUSES)[number];
 
 export type Severity = 'info' | 'warning' | 'urgent';
 

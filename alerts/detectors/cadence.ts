@@ -15,7 +15,7 @@
  * stride-time variability (research uses stride-by-stride times).
  * @module
  */
-import { clamp01, defineDetector, F } from '../detector.js';
+import { clamp01, defineCause, defineDetector, F } from '../detector.js';
 import { createRing, ringPush, type Ring } from '../ring.js';
 
 export interface CadenceConfig {
@@ -72,9 +72,20 @@ interface CadenceState {
   overS: number;
 }
 
+const cadenceCause = defineCause({
+  cause: 'cadence_fatigue',
+  kind: 'slow_down',
+  priority: 40,
+  escalates: true,
+  words: ({ sig, escalated }) => ({
+    message: escalated ? 'Slow down more: legs tiring' : 'Slow down: your legs are tiring',
+    why: `Cadence down ${sig.value.toFixed(1)}% at a similar pace (${sig.a >= 0 ? '+' : ''}${sig.a.toFixed(1)}%), a sign of tiring legs.`,
+  }),
+});
+
 export const cadence = defineDetector<CadenceState>({
   id: 'cadence-fatigue',
-  causes: ['cadence_fatigue'],
+  causes: [cadenceCause],
   needs: ['cadence', 'speed'],
   inputs: 'cadence and speed',
   off: (ctx) => (ctx.session === 'intervals' ? 'off for interval sessions' : null),

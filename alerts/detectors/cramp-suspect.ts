@@ -10,7 +10,7 @@
  * Limits: a traffic light after a hard stretch looks the same; that is why it needs high prior risk.
  * @module
  */
-import { defineDetector } from '../detector.js';
+import { defineCause, defineDetector } from '../detector.js';
 
 export interface CrampSuspectConfig {
   /** Continuous running needed before a stop counts as sudden, s. @default 120 */
@@ -44,9 +44,20 @@ interface CrampSuspectState {
   heldS: number;
 }
 
+const crampSuspectedCause = defineCause({
+  cause: 'cramp_suspected',
+  kind: 'cramp_care',
+  priority: 100,
+  escalates: false,
+  words: ({ sig }) => ({
+    message: 'Cramp? Walk, breathe, stretch gently',
+    why: `You stopped suddenly after risk had built to ${Math.round(sig.value)}: if it is a cramp, walk, sip and stretch it gently.`,
+  }),
+});
+
 export const crampSuspect = defineDetector<CrampSuspectState>({
   id: 'cramp-suspect',
-  causes: ['cramp_suspected'],
+  causes: [crampSuspectedCause],
   needs: ['speed'],
   inputs: 'speed and the risk score',
   init: () => ({ runS: 0, stopS: 0, riskBefore: 0, runBeforeS: 0, heldS: -1 }),

@@ -16,7 +16,7 @@
  * Limits: grade adjustment is ACSM uphill and an approximation downhill; HR lags hills by a minute or two.
  * @module
  */
-import { clamp01, defineDetector, F } from '../detector.js';
+import { clamp01, defineCause, defineDetector, F } from '../detector.js';
 import { createRing, ringPush, type Ring } from '../ring.js';
 
 export interface DriftConfig {
@@ -79,9 +79,20 @@ interface DriftState {
   overS: number;
 }
 
+const driftCause = defineCause({
+  cause: 'cardiac_drift',
+  kind: 'slow_down',
+  priority: 50,
+  escalates: true,
+  words: ({ sig, escalated }) => ({
+    message: escalated ? 'Slow down more: HR still drifting' : 'Slow down: HR drifting up',
+    why: `HR ${Math.round(sig.a)} bpm (${Math.round(sig.value)}%) above what this pace took early in the run, for ${Math.max(1, Math.round(sig.b))} min.`,
+  }),
+});
+
 export const drift = defineDetector<DriftState>({
   id: 'cardiac-drift',
-  causes: ['cardiac_drift'],
+  causes: [driftCause],
   needs: ['hr', 'speed'],
   inputs: 'HR and speed (grade-adjusted where altitude exists)',
   off: (ctx) => (ctx.session === 'intervals' ? 'off for interval sessions' : null),

@@ -11,7 +11,7 @@
  * Limits: optical HR jumps that are not cadence lock can still fool it; the sustain time and bpm floor limit that.
  * @module
  */
-import { clamp01, defineDetector, F } from '../detector.js';
+import { clamp01, defineCause, defineDetector, F } from '../detector.js';
 import { createLagRing, lagPush, type LagRing } from '../ring.js';
 
 export interface EffortSpikeConfig {
@@ -63,9 +63,20 @@ interface EffortSpikeState {
   overS: number;
 }
 
+const effortSpikeCause = defineCause({
+  cause: 'effort_spike',
+  kind: 'breathe',
+  priority: 80,
+  escalates: true,
+  words: ({ sig, escalated }) => ({
+    message: escalated ? 'Ease off now: HR surging' : 'Ease effort: relax and breathe',
+    why: `HR up ${Math.round(sig.a)} bpm within ${Math.round(sig.b)} min at the same pace.`,
+  }),
+});
+
 export const effortSpike = defineDetector<EffortSpikeState>({
   id: 'effort-spike',
-  causes: ['effort_spike'],
+  causes: [effortSpikeCause],
   needs: ['hr', 'speed'],
   inputs: 'HR and speed',
   off: (ctx) => (ctx.session === 'intervals' ? 'off for interval sessions' : null),

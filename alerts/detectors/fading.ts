@@ -15,7 +15,7 @@
  * Limits: a planned slow finish (a cool-down) looks the same; past `holdS` it re-arms.
  * @module
  */
-import { defineDetector } from '../detector.js';
+import { defineCause, defineDetector } from '../detector.js';
 import { createLagRing, lagPush, type LagRing } from '../ring.js';
 
 export interface FadingConfig {
@@ -54,9 +54,20 @@ interface FadingState {
   overS: number;
 }
 
+const fadingCause = defineCause({
+  cause: 'fading',
+  kind: 'slow_down',
+  priority: 60,
+  escalates: true,
+  words: ({ sig, escalated }) => ({
+    message: escalated ? 'Ease off: still fading, fuel now' : 'Fading: ease off, take carbs & water',
+    why: `Pace down ${Math.round(sig.value)}% and HR down ${Math.round(sig.a)} bpm together since ${Math.round(sig.b)} min ago: energy running low (the wall); an easier pace and carbohydrate help.`,
+  }),
+});
+
 export const fading = defineDetector<FadingState>({
   id: 'fading',
-  causes: ['fading'],
+  causes: [fadingCause],
   needs: ['hr', 'speed'],
   inputs: 'grade-adjusted speed and HR late in long runs',
   off: (ctx) => (ctx.session === 'intervals' ? 'off for interval sessions' : null),

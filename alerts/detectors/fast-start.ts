@@ -18,7 +18,7 @@
  * Limits: no HR kinetics model, so a very fast start is seen only once HR has risen (about a minute).
  * @module
  */
-import { clamp01, defineDetector, F } from '../detector.js';
+import { clamp01, defineCause, defineDetector, F } from '../detector.js';
 
 export interface FastStartConfig {
   /** Start of the watched window, s of moving time. @default 120 */
@@ -68,9 +68,36 @@ interface FastStartState {
   excess: number;
 }
 
+const r = Math.round;
+/** A speed as pace, e.g. "5:05/km". */
+function pace(speedMps: number): string {
+  const sPerKm = 1000 / speedMps;
+  return `${Math.floor(sPerKm / 60)}:${String(r(sPerKm % 60)).padStart(2, '0')}/km`;
+}
+
+const fastStartCause = defineCause({
+  cause: 'fast_start',
+  kind: 'slow_down',
+  priority: 70,
+  escalates: true,
+  words({ sig, escalated, profile: p }) {
+    const message = escalated ? 'Slow down now: start easier' : sig.b > 15 ? 'Slow down: too hard this early' : 'Slow down: ease into the run';
+    // a > 0: the HR case (a = ceiling, bpm; value = HR as % of reserve); a < 0: the pace case (−reference speed).
+    if (sig.a > 0) {
+      const hr = r(p.hrRest + (sig.value / 100) * (p.hrMax - p.hrRest));
+      const ceiling = Math.floor(sig.a);
+      const basis = p.hrMaxKnown ? `your easy ceiling of ${ceiling} bpm` : `${ceiling} bpm, high for most runners this early (your HRmax is not known: a guess)`;
+      return { message, why: `HR ${Math.max(hr, ceiling + 1)} bpm is above ${basis} ${r(sig.b)} min into the run.` };
+    }
+    const ref = -sig.a;
+    const which = ref === p.easyPaceMps ? 'easy pace' : ref === p.thresholdPaceMps ? 'threshold pace' : 'critical-speed pace';
+    return { message, why: `Pace ${pace((sig.value * ref) / 100)} is ${r(sig.value - 100)}% faster than your ${which} of ${pace(ref)} ${r(sig.b)} min into the run.` };
+  },
+});
+
 export const fastStart = defineDetector<FastStartState>({
   id: 'fast-start',
-  causes: ['fast_start'],
+  causes: [fastStartCause],
   needs: [],
   inputs: 'pace vs easy/threshold pace when known; else HR vs known HRmax or threshold HR; else a conservative HR guess',
   off(ctx, channels) {

@@ -16,7 +16,7 @@
  * Limits: ±~100 g·m⁻²·h⁻¹ model error; Keytel's individual error is large; drinks are only what is logged.
  * @module
  */
-import { clamp01, defineDetector, F } from '../detector.js';
+import { clamp01, defineCause, defineDetector, F } from '../detector.js';
 import { bodySurfaceArea, keytelWatts, movingMetabolicWatts, sweatRateFromWatts } from '../physiology.js';
 
 export interface HydrationConfig {
@@ -77,9 +77,28 @@ interface HydrationState {
   bsa: number;
 }
 
+const fluidGapCause = defineCause({
+  cause: 'fluid_gap',
+  kind: 'hydrate',
+  priority: 20,
+  escalates: false,
+  // Never more than the estimated loss: drinking beyond sweat losses is the danger (science.md §3.1).
+  words: ({ sig, shared }) => ({
+    message: `Drink ~${Math.round(sig.a)} ml`,
+    why: `About ${Math.round(sig.value / 10) * 10} ml of sweat not yet replaced (estimated; ${Math.round(sig.b)} min since ${shared.lastDrinkT === shared.lastDrinkT ? 'your last drink' : 'the start'}); no more than that in all.`,
+  }),
+  // Advice counts as offered: what was advised is not advised again.
+  fired(alert, sig, sh, t) {
+    alert.amountMl = sig.a;
+    sh.advisedMl += sig.a;
+    sh.advisedTotalMl += sig.a;
+    if (!(sh.firstAdviceT === sh.firstAdviceT)) sh.firstAdviceT = t;
+  },
+});
+
 export const hydration = defineDetector<HydrationState>({
   id: 'hydration-gap',
-  causes: ['fluid_gap'],
+  causes: [fluidGapCause],
   needs: [],
   needsOneOf: ['speed', 'hr'],
   inputs: 'sweat model (speed and grade, or HR where speed is missing or does not explain the effort; mass, air temperature, humidity) or measured sweat rate, minus logged drinks and advice already given',

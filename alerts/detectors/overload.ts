@@ -12,7 +12,8 @@
  * Limits: the usual long run defaults to 90 min when unknown (stated in the report); no notion of planned duration.
  * @module
  */
-import { clamp01, defineDetector, F } from '../detector.js';
+import { clamp01, defineCause, defineDetector, F } from '../detector.js';
+import { formatDuration } from '../journal.js';
 
 export interface OverloadConfig {
   /** Share of the usual long run from which sensitivity starts to rise. @default 0.75 */
@@ -48,9 +49,23 @@ interface OverloadState {
   consecutiveAboveS: number;
 }
 
+const overloadCause = defineCause({
+  cause: 'overload',
+  kind: 'slow_down',
+  priority: 30,
+  escalates: true,
+  words: ({ sig, escalated, profile }) => ({
+    message: escalated ? 'Slow down now: well past your usual' : 'Slow down: longer than usual today',
+    why:
+      sig.value >= 100
+        ? `${Math.round(sig.value)}% of your usual ${formatDuration(sig.b * 60)} long run${sig.a >= 1 ? ` with ${Math.round(sig.a)} min above your threshold HR` : ''}: cramps cluster late in long efforts.`
+        : `${Math.round(sig.a)} min above your threshold HR (${Math.round(profile.lthr)} bpm) so far and still above it: cramps follow overreaching.`,
+  }),
+});
+
 export const overload = defineDetector<OverloadState>({
   id: 'overload',
-  causes: ['overload'],
+  causes: [overloadCause],
   needs: [],
   inputs: 'moving time vs usual long run; HR vs threshold HR when HR exists',
   init: () => ({ consecutiveAboveS: 0 }),

@@ -12,7 +12,7 @@
  * implemented, so runs with only RR intervals have this detector off.
  * @module
  */
-import { clamp01, defineDetector, F } from '../detector.js';
+import { clamp01, defineCause, defineDetector, F } from '../detector.js';
 import { createLagRing, lagPush, type LagRing } from '../ring.js';
 
 export interface RespirationConfig {
@@ -66,9 +66,21 @@ interface RespirationState {
   overS: number;
 }
 
+const respirationCause = defineCause({
+  cause: 'respiration',
+  kind: 'breathe',
+  priority: 90,
+  escalates: true,
+  // "Breathe" is effort control: breathing rate tracks effort (science.md §2.8, §4).
+  words: ({ sig, escalated }) => ({
+    message: escalated ? 'Ease off: breathing still rising' : 'Ease effort: slow your breathing',
+    why: `Breathing up ${Math.round(sig.value)}% (${Math.round(sig.b)} to ${Math.round(sig.a)}/min) while pace and HR held: effort is creeping up.`,
+  }),
+});
+
 export const respiration = defineDetector<RespirationState>({
   id: 'respiration',
-  causes: ['respiration'],
+  causes: [respirationCause],
   needs: ['respiration', 'speed'],
   inputs: 'respiration rate, speed, HR when present',
   off: (ctx) => (ctx.session === 'intervals' ? 'off for interval sessions' : null),

@@ -13,7 +13,7 @@
  * Limits: sweat sodium varies 3-fold between athletes; without a measured value the estimate is rough.
  * @module
  */
-import { clamp01, defineDetector, F } from '../detector.js';
+import { clamp01, defineCause, defineDetector, F } from '../detector.js';
 import { sodiumMg } from '../physiology.js';
 
 export interface SodiumConfig {
@@ -41,9 +41,26 @@ export const SODIUM_DEFAULTS: SodiumConfig = {
   adviceMg: 300,
 };
 
+const sodiumCause = defineCause({
+  cause: 'sodium_loss',
+  kind: 'electrolytes',
+  priority: 10,
+  escalates: false,
+  // A modest hedge, said as one: the electrolyte theory of cramps is disputed (science.md §1.5).
+  words: ({ sig }) => ({
+    message: `Electrolytes: ~${Math.round(sig.a)} mg sodium`,
+    why: `About ${Math.round(sig.value / 10) * 10} mg of sodium lost in sweat and not yet replaced (estimated); it may help salty sweaters, it is no cramp cure.`,
+  }),
+  fired(alert, sig, sh) {
+    alert.sodiumMg = sig.a;
+    sh.sodiumAdvisedMg += sig.a;
+    sh.sodiumAdvisedTotalMg += sig.a;
+  },
+});
+
 export const sodium = defineDetector<Record<string, never>>({
   id: 'sodium-loss',
-  causes: ['sodium_loss'],
+  causes: [sodiumCause],
   needs: [],
   inputs: 'estimated sweat loss × sweat sodium, minus logged electrolytes and gels',
   needsOneOf: ['speed', 'hr'],

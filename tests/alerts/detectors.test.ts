@@ -11,11 +11,10 @@ import { CHANNELS } from '../../ingest/sample.js';
 import { DEFAULT_CONFIG } from '../../alerts/config.js';
 import { F, RISK_FACTORS, type EngineCtx, type Shared, type Signal, type Tick } from '../../alerts/detector.js';
 import { personalThresholds, resolveLimits } from '../../alerts/journal.js';
-import { PRIORITY } from '../../alerts/policy.js';
 import { PROFILE_DEFAULTS, resolveProfile } from '../../alerts/profile.js';
-import { DETECTORS } from '../../alerts/registry.js';
+import { CAUSES, DETECTORS, orderCauses } from '../../alerts/registry.js';
 import { decodeState, encodeState } from '../../alerts/snapshot.js';
-import type { AlertCause } from '../../alerts/types.js';
+import { ALERT_CAUSES, type AlertCause } from '../../alerts/types.js';
 import { prng } from './helpers.js';
 
 function makeCtx(): EngineCtx {
@@ -23,7 +22,7 @@ function makeCtx(): EngineCtx {
   const profile = resolveProfile({ massKg: 68, hrRest: 50, hrMax: 188, usualLongRunMin: 60 }, PROFILE_DEFAULTS);
   const personal = personalThresholds([], cfg.journal);
   const signals = {} as Record<AlertCause, Signal>;
-  for (const c of PRIORITY) signals[c] = { active: false, value: NaN, a: NaN, b: NaN };
+  for (const c of CAUSES) signals[c.cause] = { active: false, value: NaN, a: NaN, b: NaN };
   const shared: Shared = {
     movingS: 0, sens: 1, hrrFrac: NaN, speed1m: NaN, gas1m: NaN, aboveThresholdS: 0, sweatMl: 0, drankMl: 0,
     lastDrinkT: NaN, sodiumLossMg: 0, sodiumIntakeMg: 0, decouplingPct: NaN,
@@ -100,17 +99,29 @@ function documentedDefaults(source: string): Record<string, number> {
   return out;
 }
 
-it('every prompting cause but a reported cramp is raised by exactly one detector', () => {
-  for (const cause of PRIORITY.filter((c) => c !== 'cramp_reported')) {
-    expect(DETECTORS.filter((d) => d.causes.includes(cause)).map((d) => d.id), cause).toHaveLength(1);
+it('every published cause but a reported cramp is declared by exactly one detector, each with its own priority', () => {
+  for (const cause of ALERT_CAUSES.filter((c) => c !== 'cramp_reported')) {
+    expect(DETECTORS.filter((d) => d.causes.some((c) => c.cause === cause)).map((d) => d.id), cause).toHaveLength(1);
   }
+  expect(CAUSES.map((c) => c.cause).sort()).toEqual([...ALERT_CAUSES].sort());
+  expect(new Set(CAUSES.map((c) => c.priority)).size).toBe(CAUSES.length);
+  // What the runner hears first when several fire at once: cramp care, then breathing, then slowing, then drinks.
+  const rank = (kind: string) => CAUSES.findIndex((c) => c.kind === kind);
+  expect([rank('cramp_care'), rank('breathe'), rank('slow_down'), rank('hydrate'), rank('electrolytes')]).toEqual([0, 2, 4, 9, 10]);
+});
+
+it('a cause left undeclared, declared twice or sharing a priority fails at load, not at its first prompt', () => {
+  const [first, second, ...rest] = CAUSES;
+  expect(() => orderCauses([second!, ...rest])).toThrow(`cause ${first!.cause} is declared by no detector`);
+  expect(() => orderCauses([first!, first!, second!, ...rest])).toThrow('declared twice');
+  expect(() => orderCauses([first!, { ...second!, priority: first!.priority }, ...rest])).toThrow('share priority');
+  expect(orderCauses([...CAUSES].reverse())).toEqual(CAUSES);
 });
 
 describe.each(DETECTORS.map((d, i) => [d.id, i] as const))('detector %s', (_id, i) => {
   const d = DETECTORS[i]!;
 
   it('declares causes the policy orders, channels that exist, and a header-documented config section', async () => {
-    for (const c of d.causes) expect(PRIORITY, `${d.id}: cause ${c} has no place in PRIORITY`).toContain(c);
     for (const ch of [...d.needs, ...(d.needsOneOf ?? [])]) expect(CHANNELS).toContain(ch);
     // Its file: the header comment (method, reference, messy-data rule, limits), then a config interface whose
     // every field says its default, and that default is the one the engine uses.
@@ -133,7 +144,7 @@ describe.each(DETECTORS.map((d, i) => [d.id, i] as const))('detector %s', (_id, 
     for (let k = 0; k < 2000; k++) {
       ctx.shared.movingS += 5;
       d.step(s, blankTick(k), ctx);
-      for (const c of d.causes) if (c !== 'overload') expect(ctx.signals[c].active).toBe(false);
+      for (const { cause } of d.causes) if (cause !== 'overload') expect(ctx.signals[cause].active).toBe(false);
     }
     for (const f of RISK_FACTORS) expect(Number.isNaN(ctx.factors[F[f]]!)).toBe(false);
   });

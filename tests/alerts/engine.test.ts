@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { analyzeRun, createEngine } from '../../alerts/engine.js';
 import { personalThresholds, JOURNAL_DEFAULTS } from '../../alerts/journal.js';
-import { composeMessage, KIND_OF, MAX_MESSAGE_CHARS } from '../../alerts/messages.js';
+import { MAX_MESSAGE_CHARS, type Shared } from '../../alerts/detector.js';
+import { CAUSES } from '../../alerts/registry.js';
 import { PROFILE_DEFAULTS, resolveProfile } from '../../alerts/profile.js';
 import { bodySurfaceArea, sweatRateMlPerH, SWEAT_DEFAULTS } from '../../alerts/physiology.js';
 import { createLagRing, createRing, lagPush, ringPush } from '../../alerts/ring.js';
@@ -227,9 +228,10 @@ describe('prompt texts', () => {
   it('every cause, first or escalated, fits a watch screen and gives one sentence of why', () => {
     const sig = { active: true, value: 123.4, a: 45.6, b: 7.8 };
     const profile = resolveProfile({ hrMax: 188, hrRest: 50 }, PROFILE_DEFAULTS);
-    for (const cause of Object.keys(KIND_OF) as AlertCause[]) {
-      for (const escalated of [false, true]) {
-        const { message, why } = composeMessage(cause, sig, escalated, profile, 'calf');
+    for (const { cause, words } of CAUSES) {
+      for (const [escalated, lastDrinkT] of [[false, NaN], [true, 1200]] as const) {
+        const shared = { lastDrinkT } as Shared;
+        const { message, why } = words({ sig, escalated, profile, shared, muscle: 'calf' });
         expect(message.length, `${cause} ${escalated}`).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
         expect(why).toMatch(/^\S.*\.$/);
         expect(why.replace(/\d\.\d/g, '').split('. ')).toHaveLength(1);

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeRun, createEngine } from '../../alerts/engine.js';
-import { composeMessage } from '../../alerts/messages.js';
+import type { Shared } from '../../alerts/detector.js';
+import { CAUSES } from '../../alerts/registry.js';
 import { minettiFactor, movingMetabolicWatts } from '../../alerts/physiology.js';
 import { resolveProfile, PROFILE_DEFAULTS } from '../../alerts/profile.js';
 import type { Alert, Report } from '../../alerts/types.js';
@@ -128,7 +129,8 @@ describe('5. fast start judged against the athlete\'s own numbers', () => {
   });
   it('with nothing known the message says it is a guess', () => {
     const p = resolveProfile(undefined, PROFILE_DEFAULTS);
-    const { why } = composeMessage('fast_start', { active: true, value: 98, a: 186.1, b: 7 }, false, p, '');
+    const fastStart = CAUSES.find((c) => c.cause === 'fast_start')!;
+    const { why } = fastStart.words({ sig: { active: true, value: 98, a: 186.1, b: 7 }, escalated: false, profile: p, shared: {} as Shared, muscle: '' });
     expect(why).toMatch(/not known: a guess/);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../alerts/engine.js';
-import { MAX_MESSAGE_CHARS } from '../../alerts/messages.js';
+import { MAX_MESSAGE_CHARS } from '../../alerts/detector.js';
 import { decodeFile, loadScenarios, PROJECT_SCENARIOS, SHARED_SCENARIOS, unmet } from './helpers.js';
 
 const project = loadScenarios(PROJECT_SCENARIOS);
