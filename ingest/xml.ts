@@ -4,7 +4,8 @@
  * (so nothing is ever expanded), nesting bounded, and a file cut short parsed up to its last complete element.
  * @module
  */
-import { XMLParser } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { XMLParser } from 'fast-xml-parser';
 import { IngestError } from './errors.js';
 
 /** Deeper nesting is refused (XML_TOO_DEEP): a TCX trackpoint's values sit 9 levels down, a GPX one's 7. */
@@ -19,23 +20,35 @@ export type XmlNode = { readonly [key: string]: unknown };
 /** The elements that may repeat, always given as arrays (so one element and many read the same). */
 const ARRAYS = new Set(['trk', 'trkseg', 'trkpt', 'Activity', 'Lap', 'Track', 'Trackpoint']);
 
-const PARSER = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  removeNSPrefix: true,
-  parseTagValue: false, // values are read as numbers where they are numbers, by the caller
-  parseAttributeValue: false,
-  // Entities are never expanded: a DOCTYPE that declares any is refused first, and the predefined ones
-  // (&amp; …) in the few strings read are decoded by `text()`.
-  processEntities: false,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  commentPropName: false,
-  maxNestedTags: MAX_XML_DEPTH,
-  jPath: false, // no path string built per element (measured: about half the parse time on a 3 MB TCX)
-  isArray: (name) => ARRAYS.has(name),
-});
+let parser: XMLParser | null = null;
+
+/**
+ * The parser, made on first use: a FIT file (most of what is read) never loads fast-xml-parser, which costs a
+ * fresh `crampguard analyze` process ~35 ms of module loading. Its CommonJS build is one file and loads synchronously,
+ * so the decoders stay synchronous.
+ */
+function xmlParser(): XMLParser {
+  if (parser) return parser;
+  const { XMLParser: Parser } = createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
+  parser = new Parser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    removeNSPrefix: true,
+    parseTagValue: false, // values are read as numbers where they are numbers, by the caller
+    parseAttributeValue: false,
+    // Entities are never expanded: a DOCTYPE that declares any is refused first, and the predefined ones
+    // (&amp; …) in the few strings read are decoded by `text()`.
+    processEntities: false,
+    htmlEntities: false,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    commentPropName: false,
+    maxNestedTags: MAX_XML_DEPTH,
+    jPath: false, // no path string built per element (measured: about half the parse time on a 3 MB TCX)
+    isArray: (name) => ARRAYS.has(name),
+  });
+  return parser;
+}
 
 /** Text decoded per the byte-order mark or the XML declaration's encoding (UTF-8 when neither says). */
 export function xmlText(bytes: Uint8Array): string {
@@ -119,7 +132,7 @@ export function xmlRoot(text: string): string {
 
 function parseOnce(text: string): XmlNode {
   try {
-    return PARSER.parse(text) as XmlNode;
+    return xmlParser().parse(text) as XmlNode;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/nested tags/i.test(message)) {

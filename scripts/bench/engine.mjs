@@ -4,11 +4,10 @@
 // Input: the 24-hour synthetic ultra from the scenario simulator (86,400 samples, every channel).
 // Run alone: npm run bench:engine (node --expose-gc; builds first)
 import { getHeapSpaceStatistics } from 'node:v8';
-import { DIST, arg, emit, median, row, scavengeCounter, settle } from './lib.mjs';
+import { DIST, arg, emit, median, row, scavengeCounter, settle, simulateUltra } from './lib.mjs';
 
 const { createEngine } = await import(`${DIST}alerts/engine.js`);
 const { readRow, emptySample } = await import(`${DIST}ingest/sample.js`);
-const { simulate, run, repeat } = await import(`${DIST}src/sim/simulate.js`);
 
 const TARGET_RATE = 3_000_000;
 const TARGET_STATE = 64 * 1024;
@@ -17,13 +16,7 @@ const ENGINES = Number(arg('engines', quick ? 3 : 24));
 const gc = globalThis.gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
-const sim = simulate({
-  seed: 24,
-  startTime: '2026-06-20T06:00:00Z',
-  tempC: 22,
-  humidity: 60,
-  plan: repeat(24, [run(50, 2.3), run(10, 1.4, { walk: true })]),
-});
+const sim = await simulateUltra({ tempC: 22 });
 const cols = sim.samples;
 const n = cols.length;
 

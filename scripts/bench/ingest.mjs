@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import FitParser from 'fit-file-parser';
-import { DIST, ROOT, arg, emit, median, row } from './lib.mjs';
+import { DIST, ROOT, arg, emit, median, row, ultraFitBytes } from './lib.mjs';
 
 const { decodeFitSync } = await import(`${DIST}ingest/fit.js`);
 const { analyzeRun } = await import(`${DIST}alerts/engine.js`);
@@ -39,20 +39,6 @@ function product(bytes) {
   return { run, report: analyzeRun(run, {}) };
 }
 
-/** A 24-hour run-walk ultra from the scenario simulator, as FIT bytes. */
-async function ultraFit() {
-  const { simulate, run, repeat } = await import(`${DIST}src/sim/simulate.js`);
-  const { writeFit } = await import(`${DIST}src/sim/write-fit.js`);
-  const sim = simulate({
-    seed: 24,
-    startTime: '2026-06-20T06:00:00Z',
-    tempC: 16,
-    humidity: 60,
-    plan: repeat(24, [run(50, 2.3), run(10, 1.4, { walk: true })]),
-  });
-  return writeFit(sim);
-}
-
 // ---- child mode: peak RSS and bytes kept for one file and one side, in a fresh process --------------------
 if (arg('child')) {
   const side = arg('child');
@@ -76,7 +62,7 @@ if (arg('child')) {
 const quick = process.argv.includes('--quick');
 const dir = mkdtempSync(join(tmpdir(), 'cg-bench-ingest-'));
 const ultraPath = join(dir, 'ultra-24h.fit');
-writeFileSync(ultraPath, await ultraFit());
+writeFileSync(ultraPath, await ultraFitBytes());
 const files = [...FIXTURES.map((f) => join(ROOT, f)), ultraPath];
 const budgetMs = quick ? 300 : 2500;
 

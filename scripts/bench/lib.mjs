@@ -59,3 +59,24 @@ export function arg(name, fallback) {
 
 export const fmt = (x, digits = 0) =>
   x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/**
+ * The benches' long input: a 24-hour run-walk ultra from the scenario simulator (86,400 samples at 1 Hz, every
+ * channel: 50 min running at 2.3 m/s, 10 min walking, 24 times). Needs the build (dist/).
+ */
+export async function simulateUltra({ tempC = 16 } = {}) {
+  const { simulate, run, repeat } = await import(`${DIST}src/sim/simulate.js`);
+  return simulate({
+    seed: 24,
+    startTime: '2026-06-20T06:00:00Z',
+    tempC,
+    humidity: 60,
+    plan: repeat(24, [run(50, 2.3), run(10, 1.4, { walk: true })]),
+  });
+}
+
+/** {@link simulateUltra} written as a FIT file's bytes (src/sim/write-fit.ts). */
+export async function ultraFitBytes() {
+  const { writeFit } = await import(`${DIST}src/sim/write-fit.js`);
+  return writeFit(await simulateUltra());
+}

@@ -1,8 +1,8 @@
-// The bench runner: `npm run bench` (all five parts) or `npm run bench:<part>`; after a build (the npm scripts
+// The bench runner: `npm run bench` (all six parts) or `npm run bench:<part>`; after a build (the npm scripts
 // build first). Each part runs in its own process and prints one JSON result line; this collects them, prints
 // one markdown table (figure, target, product, limit, ratio, met?) with the machine and load, and writes
 // everything to test-artifacts/bench/results.json.
-//   node scripts/bench/run-all.mjs [ingest engine live uploads storage] [--quick]
+//   node scripts/bench/run-all.mjs [ingest engine live uploads storage cli] [--quick]
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ const PARTS = {
   live: { title: '3. Live end to end (product vs bare socket.io ack server)', args: ['scripts/bench/live.mjs', '--part', 'live'] },
   uploads: { title: '4. Uploads under live load', args: ['scripts/bench/live.mjs', '--part', 'uploads'] },
   storage: { title: '5. Storage (group commit vs plain bulk insert)', args: ['scripts/bench/storage.mjs'] },
+  cli: { title: '6. CLI (crampguard analyze --json, fresh process, vs the parser alone, fresh process)', args: ['scripts/bench/cli.mjs'] },
 };
 
 const quick = process.argv.includes('--quick');

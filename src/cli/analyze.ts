@@ -14,7 +14,6 @@ import { formatDuration } from '../../alerts/journal.js';
 import type { EngineOptions, Profile, Report, SessionKind } from '../../alerts/types.js';
 import { decodeActivityFile, errorJson } from '../../ingest/activity-file.js';
 import { numberOption, parseCommand, usageError } from './args.js';
-import { ProfileSchema } from '../wire/schemas.js';
 
 class UsageError extends Error {
   constructor(
@@ -82,6 +81,8 @@ export async function loadProfile(path: string): Promise<Profile> {
   } catch {
     throw new UsageError('PROFILE_INVALID', `profile ${path} is not valid JSON`);
   }
+  // Loaded only with --profile: zod and the wire schemas are ~50 ms of a fresh process's start.
+  const { ProfileSchema } = await import('../wire/schemas.js');
   const parsed = ProfileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
