@@ -19,10 +19,11 @@
 //   --only S       only the files whose key contains S
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { uniqueActivityFiles } from './activity-files.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHARED = resolve(ROOT, '..', 'shared');
@@ -61,34 +62,16 @@ export const isRunningSport = (sport) => /(^|[/+])(running|trail|treadmill|track
 
 /** Every real activity file: [{key, path, sport}], deduplicated by content (fixtures/fit are copies of ../shared/fit). */
 export function realFiles(notes = []) {
-  const found = [];
-  const walk = (dir, out) => {
-    for (const e of readdirSync(dir).sort()) {
-      const p = join(dir, e);
-      if (statSync(p).isDirectory()) walk(p, out);
-      else if (/\.(fit|gpx|tcx)$/i.test(e)) out.push(p);
-    }
-  };
   const sports = manifestSports();
-  const seen = new Set();
-  const sources = [
-    [join(SHARED, 'fit'), (p) => relative(SHARED, p)],
-    [join(SHARED, 'realruns'), (p) => relative(SHARED, p)],
-    [join(ROOT, 'fixtures', 'fit'), (p) => `fit/${relative(join(ROOT, 'fixtures', 'fit'), p)}`],
-  ];
-  for (const [dir, keyOf] of sources) {
-    if (!existsSync(dir)) { notes.push(`skipped ${relative(ROOT, dir) || dir}: not present`); continue; }
-    const files = [];
-    walk(dir, files);
-    for (const path of files) {
-      const hash = createHash('sha1').update(readFileSync(path)).digest('hex');
-      if (seen.has(hash)) continue;
-      seen.add(hash);
-      const key = keyOf(path);
-      found.push({ key, path, sport: sports.get(key) ?? null });
-    }
-  }
-  return found;
+  const fixturesFit = join(ROOT, 'fixtures', 'fit');
+  return uniqueActivityFiles(
+    [
+      [join(SHARED, 'fit'), (p) => relative(SHARED, p), 'shared/fit'],
+      [join(SHARED, 'realruns'), (p) => relative(SHARED, p), 'shared/realruns'],
+      [fixturesFit, (p) => `fit/${relative(fixturesFit, p)}`, 'fixtures/fit'],
+    ],
+    notes,
+  ).map((f) => ({ ...f, sport: sports.get(f.key) ?? null }));
 }
 
 /** The CLI's JSON report lines for some files, with the same options; a file without a line is a crash. */

@@ -11,11 +11,11 @@
 //   --only S only the files whose key contains S
 //   --json   print one JSON object ({ rows, totals, notes }) instead of the table
 // Exit status 1 when any file differs (or fails to replay).
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { uniqueActivityFiles } from './activity-files.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHARED = resolve(ROOT, '..', 'shared');
@@ -29,35 +29,12 @@ const alertKey = (a) => `${a.t}|${a.kind}|${a.cause}`;
 
 /** Every activity file: [{key, path}], deduplicated by content (fixtures/fit holds copies of ../shared/fit). */
 export function activityFiles(notes = []) {
-  const walk = (dir, out) => {
-    for (const e of readdirSync(dir).sort()) {
-      const p = join(dir, e);
-      if (statSync(p).isDirectory()) walk(p, out);
-      else if (/\.(fit|gpx|tcx)(\.gz)?$/i.test(e)) out.push(p);
-    }
-  };
-  const seen = new Set();
-  const found = [];
-  const sources = [
+  const dirs = [
     [join(ROOT, 'fixtures'), 'fixtures'],
     [join(SHARED, 'fit'), 'shared/fit'],
     [join(SHARED, 'realruns'), 'shared/realruns'],
   ];
-  for (const [dir, prefix] of sources) {
-    if (!existsSync(dir)) {
-      notes.push(`skipped ${prefix}: ${dir} is not present`);
-      continue;
-    }
-    const files = [];
-    walk(dir, files);
-    for (const path of files) {
-      const hash = createHash('sha1').update(readFileSync(path)).digest('hex');
-      if (seen.has(hash)) continue;
-      seen.add(hash);
-      found.push({ key: `${prefix}/${relative(dir, path)}`, path });
-    }
-  }
-  return found;
+  return uniqueActivityFiles(dirs.map(([dir, prefix]) => [dir, (p) => `${prefix}/${relative(dir, p)}`, prefix]), notes);
 }
 
 /** The conditions and session kind a scenario was made with (what a watch would send at start). */
