@@ -17,7 +17,7 @@ import type { AppConfig } from './config.js';
 import { columnsForChart, parseFields, sampleWindow } from './downsample.js';
 import { ApiError, badString, notFound } from './errors.js';
 import type { Metrics } from './metrics.js';
-import { runTimeline } from './run-view.js';
+import { runSettings, runTimeline } from './run-view.js';
 import { findSameActivity } from './duplicates.js';
 import { registerRunExport } from './run-export.js';
 import { summariseRun } from './run-summary.js';
@@ -71,7 +71,7 @@ export function summaryJson(r: RunSummary): W.RunSummaryJson {
 }
 
 function runJson(r: RunRecord, events: StoredRunEvent[] | null) {
-  return { id: r.id, source: r.source, status: r.status, startTime: r.startTime, report: r.report, ...runTimeline(r.meta, events) };
+  return { id: r.id, source: r.source, status: r.status, startTime: r.startTime, report: r.report, ...runTimeline(r.meta, events), ...runSettings(r.options) };
 }
 
 function crampJson(e: JournalEntry) {

@@ -8,7 +8,7 @@ import type { Conditions, Profile, Report, SessionKind } from '../../alerts/type
 import { runFeed } from '../../ingest/feed.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
 import { toWireSample, WatchClient, type WatchClientOptions } from './client.js';
-import type { WireAlert, WireEvent } from './events.js';
+import type { WireAlert, WireEvent, WireSample } from './events.js';
 
 export interface ReplayOptions extends WatchClientOptions {
   /** Real-time factor: 1 = as recorded, 10 = ten times faster, 0 = as fast as the server acks. @default 0 */
@@ -22,7 +22,19 @@ export interface ReplayOptions extends WatchClientOptions {
   onStarted?: (client: WatchClient) => void;
   /** Most batches waiting for an ack before the replay pauses reading. @default 16 */
   maxBacklog?: number;
+  /**
+   * Paced replays (speed > 0) wait in steps of at least this many ms, sending what fell due in one batch (a page
+   * drawing each step wants ~50; the CLI sends each sample when it falls due). @default 1
+   */
+  minWaitMs?: number;
+  /** Called with the samples sent since the previous call, each time the replay waits and once at the end. */
+  onSamples?: (samples: SentSample[]) => void;
+  /** Aborting stops sending: the run is ended with what was sent, and its report returned. */
+  signal?: AbortSignal;
 }
+
+/** A sample as sent: the wire shape, with its time. */
+export type SentSample = WireSample & { t: number };
 
 export interface ReplayResult {
   /** Server run id. */
@@ -58,31 +70,56 @@ export async function replayRun(run: NormalizedRun, options: ReplayOptions): Pro
     const wallStart = performance.now();
     const t0 = cols.length > 0 ? cols.t[0]! : 0;
     const maxBacklog = options.maxBacklog ?? 16;
+    const minWaitMs = Math.max(1, options.minWaitMs ?? 1);
+    const { signal, onSamples } = options;
+    let sent: SentSample[] = [];
+    const deliverSent = () => {
+      if (onSamples && sent.length > 0) onSamples(sent);
+      sent = [];
+    };
     const cursor = feed.cursor();
     const row = cursor.sample;
     let e = 0;
-    for (let step = cursor.next(); step !== 'done'; step = cursor.next()) {
+    for (let step = cursor.next(); step !== 'done' && !signal?.aborted; step = cursor.next()) {
       if (step === 'event') {
         client.addEvent(cursor.event as WireEvent, `f${++e}`);
         continue;
       }
       if (speed > 0) {
         const due = ((row.t - t0) / speed) * 1000 - (performance.now() - wallStart);
-        if (due > 1) {
+        if (due > minWaitMs) {
           client.flush();
-          await sleep(due);
+          deliverSent();
+          await sleep(due, signal);
+          if (signal?.aborted) break;
         }
       }
-      client.addSample(toWireSample(row));
-      if (client.backlog > maxBacklog) await client.drain();
+      const sample = toWireSample(row) as SentSample;
+      client.addSample(sample);
+      if (onSamples) sent.push(sample);
+      if (client.backlog > maxBacklog) {
+        deliverSent();
+        await client.drain();
+      }
     }
-    const report = await client.end();
-    return { id: client.run?.id ?? ack.id, runId, alerts: client.alerts, report, client };
+    client.flush();
+    deliverSent();
+    const ended = await client.end();
+    return { id: client.run?.id ?? ack.id, runId, alerts: client.alerts, report: ended, client };
   } finally {
     client.close();
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -138,6 +138,10 @@ export const LapSchema = z
   .object({ startT: z.number(), endT: z.number(), distanceM: z.number().nullable() })
   .meta({ id: 'Lap' });
 export const PauseSchema = z.object({ startT: z.number(), endT: z.number() }).meta({ id: 'Pause' });
+/** One leg of a multisport file (ingest/sample.ts `Leg`); the running legs are the ones analysed. */
+export const LegSchema = z
+  .object({ sport: z.string().nullable(), subSport: z.string().nullable(), startT: z.number(), endT: z.number(), running: z.boolean() })
+  .meta({ id: 'Leg' });
 
 export const RiskPointSchema = z
   .object({
@@ -291,6 +295,9 @@ export const RunResponse = z.object({
   laps: z.array(LapSchema).describe('From the file, or from the watch\'s lap events once a live run has ended'),
   pauses: z.array(PauseSchema).describe('Stopped stretches (timer paused or recording gaps)'),
   events: z.array(WireEventSchema).describe('Drinks, electrolytes, gels, cramps, pauses, resumes and laps, by time'),
+  legs: z.array(LegSchema).describe('The file\'s legs (one for a single-sport file or an ended live run, none while a run is live): a replay analyses the running ones, as the report did'),
+  conditions: ConditionsSchema.nullable().describe('The weather the report was analysed with (the upload\'s temp/humidity, a live start\'s conditions); null when none was given'),
+  sessionKind: SessionKindSchema.nullable().describe('The session kind the report was analysed with, when one was given'),
   replayOf: z.string().nullable().describe('A live run that replays a stored one (CLI replay, simulator): that run\'s id'),
   summary: RunPageSummarySchema.nullable(),
 });

@@ -29,6 +29,9 @@ if (skipReason) console.warn(`[dashboard] ${skipReason}`);
 
 /** Two hours, hot, drifting: eleven prompts of three kinds with the default profile. */
 const FIXTURE = join(ROOT, 'fixtures', 'scenarios', 'hot-long-drift.fit');
+/** A real watch's run, and a real multisport file whose running legs alone are analysed. */
+const RUNNING = join(ROOT, 'fixtures', 'fit', 'roznet__FitFileParser', 'running.fit');
+const MULTISPORT = join(ROOT, 'fixtures', 'fit', 'dtcooper__python-fitparse', 'activity-large-fenxi2-multisport.fit');
 
 /** What a prompt list shows, in order: enough to tell two prompts apart. */
 type Shown = { t: number; kind: string; message: string };
@@ -268,6 +271,66 @@ describe.skipIf(skipReason !== null)('dashboard in chromium', { timeout: SLOW_MS
     await expect.poll(() => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'), POLL).toBeLessThanOrEqual(1);
     await snap(page, '08-simulator-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('plays running.fit (hot, as uploaded) and the multisport file for fresh athletes with the same prompts as their reports', { timeout: 2 * SLOW_MS }, async () => {
+    const page = await browser.newPage();
+    const errors = collectPageErrors(page);
+    const cases = [
+      // The upload's weather is stored with the run and sent again by the simulator.
+      { file: RUNNING, query: '?temp=29&humidity=70', conditions: { tempC: 29, humidity: 70 }, explainsFirst: true },
+      // Only the running legs are analysed, and the engine is told the sport: both come from the one feed.
+      { file: MULTISPORT, query: '', conditions: null, explainsFirst: false },
+    ];
+    try {
+      for (const { file, query, conditions, explainsFirst } of cases) {
+        // A fresh athlete per file: the server gives uploads and live runs the athlete's learned profile.
+        const created = await fetch(`${server.url}/api/athletes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Fresh Runner' }) });
+        const fresh = ((await created.json()) as { token: string }).token;
+        const upload = await fetch(`${server.url}/api/runs${query}`, { method: 'POST', headers: { authorization: `Bearer ${fresh}`, 'content-type': 'application/octet-stream' }, body: readFileSync(file) });
+        expect(upload.status).toBe(201);
+        const { id } = (await upload.json()) as { id: string };
+        const asFresh = async <T>(path: string, method = 'GET'): Promise<T> => {
+          const res = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${fresh}` } });
+          expect(res.ok, `${method} ${path} → ${res.status}`).toBe(true);
+          return (await res.json()) as T;
+        };
+        const play = async () => {
+          await page.goto(server.url);
+          await page.evaluate(`localStorage.setItem('crampguard.token', ${JSON.stringify(fresh)})`);
+          await page.goto(`${server.url}/#/simulator/${encodeURIComponent(id)}`);
+          await page.selectOption('#sim-speed', '1000');
+          await page.click('[data-testid=sim-start]');
+          await page.waitForSelector('[data-testid=sim-compare], form .status .error', { timeout: 2 * SLOW_MS });
+          expect(await page.locator('form .status .error').count(), (await page.textContent('form .status')) ?? '').toBe(0);
+        };
+        // The upload taught the athlete's model (one run is enough for some fields), and a live run gets the model
+        // as it is now: the page says so when that makes a difference.
+        if (explainsFirst) {
+          await play();
+          expect(await page.getAttribute('[data-testid=sim-compare]', 'data-same')).toBe('no');
+          expect(await page.textContent('[data-testid=sim-model-changed]')).toMatch(/learned from more runs since this report \(0 then, 1 now\)/);
+        }
+        // Re-analysing brings the report to the model as it is now, so both sides run with the same profile.
+        const job = await asFresh<{ id: string }>('/api/reanalyze', 'POST');
+        await expect.poll(async () => (await asFresh<{ status: string }>(`/api/reanalyze/${job.id}`)).status, POLL).toBe('done');
+        const stored = await asFresh<{ report: Report; conditions: unknown; legs: { running: boolean }[] }>(`/api/runs/${encodeURIComponent(id)}`);
+        expect(stored.conditions).toEqual(conditions);
+        if (file === MULTISPORT) expect(stored.legs.filter((l) => !l.running).length).toBeGreaterThan(0);
+        expect(stored.report.alerts.length).toBeGreaterThan(0);
+
+        await play();
+        expect(await promptsOnPage(page), file).toEqual(shownOf(stored.report.alerts));
+        expect(await page.getAttribute('[data-testid=sim-compare]', 'data-same'), (await page.textContent('[data-testid=sim-compare]')) ?? '').toBe('yes');
+        expect(await page.textContent('[data-testid=sim-compare] h2')).toBe(`Same prompts as the report (${stored.report.alerts.length})`);
+        expect(await page.locator('[data-testid=sim-model-changed]').count()).toBe(0);
+      }
+    } finally {
+      // The other tests go on as the first athlete.
+      await page.evaluate(token ? `localStorage.setItem('crampguard.token', ${JSON.stringify(token)})` : `localStorage.removeItem('crampguard.token')`);
+    }
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatPace, paceFromSpeed } from '../../src/dashboard/web/src/format.js';
-import { peakRisk, toRunSummary, toSampleSeries, wireRows } from '../../src/dashboard/web/src/shapes.js';
+import { runFeed } from '../../ingest/feed.js';
+import { concatSeries, peakRisk, replayableRun, toRunSummary, toSampleSeries } from '../../src/dashboard/web/src/shapes.js';
 
 describe('dashboard formatting', () => {
   it('formats durations as a runner reads them', () => {
@@ -28,12 +29,31 @@ describe('dashboard shapes', () => {
     expect(series.speed).toEqual([3, 3.1, null]);
   });
 
-  it('sends stored samples as a watch would: t always, missing channels left out', () => {
-    const rows = wireRows({ t: [0, 1], hr: [120, null], cadence: [170, 172], speed: [null, 3] });
-    expect(rows).toEqual([
-      { t: 0, hr: 120, cadence: 170 },
-      { t: 1, cadence: 172, speed: 3 },
+  it('joins raw sample pages into one series, a channel missing from a page null there', () => {
+    const joined = concatSeries([
+      { t: [0, 1], hr: [120, 121], cadence: [170, null], speed: [3, 3] },
+      { t: [2], hr: [122], cadence: [171], speed: [3.1], power: [250] },
     ]);
+    expect(joined).toEqual({ t: [0, 1, 2], hr: [120, 121, 122], cadence: [170, null, 171], speed: [3, 3, 3.1], power: [null, null, 250] });
+  });
+
+  it('rebuilds a stored run that the one feed plays as the file: running legs only, events in their place, the sport', () => {
+    // A brick: a bike leg (0–2 s) then a run (3–5 s), a drink at 3.5 s, as GET /api/runs/:id and /samples serve it.
+    const legs = [
+      { sport: 'cycling', subSport: null, startT: 0, endT: 2, running: false },
+      { sport: 'running', subSport: null, startT: 3, endT: 5, running: true },
+    ];
+    const run = replayableRun(
+      { startTime: '2026-01-01T08:00:00.000Z', report: { sport: 'multisport', startTime: '2026-01-01T08:00:00.000Z', durationS: 5, movingTimeS: 5, distanceM: 30 }, legs, events: [{ t: 3.5, type: 'drink', ml: 150 }], laps: [], pauses: [] },
+      { t: [0, 1, 2, 3, 4, 5], hr: [100, 101, 102, 140, null, 142], cadence: [null, null, null, 170, 172, 171], speed: [8, 8, 8, 3, 3, 3] },
+    );
+    expect(run.channels).toEqual(['hr', 'cadence', 'speed']);
+    expect(Number.isNaN(run.samples.hr[4]!)).toBe(true);
+    const feed = runFeed(run);
+    expect(feed.sport).toBe('running');
+    const played: string[] = [];
+    feed.play({ push: (s) => played.push(`s${s.t}:${Number.isNaN(s.hr) ? '-' : s.hr}`), event: (e) => played.push(`${e.type}@${e.t}`) });
+    expect(played).toEqual(['s3:140', 'drink@3.5', 's4:-', 's5:142']);
   });
 
   it('summarises a run from the list or from its report', () => {

@@ -92,6 +92,10 @@ export function runRunPageSuite(backend: Backend): void {
       expect(km.reduce((t, x) => t + x.movingTimeS, 0)).toBeLessThan(r.durationS - 60);
       // One row per lap from the file.
       expect(s.laps.map((l: { startT: number }) => l.startT)).toEqual(run.laps.map((l: { startT: number }) => l.startT));
+      // What a replay sends again (the dashboard simulator): the weather and session kind the report used, the legs.
+      expect(run.conditions).toEqual({ tempC: 24 });
+      expect(run.sessionKind).toBeNull();
+      expect(run.legs).toEqual([{ sport: 'running', subSport: expect.anything(), startT: expect.any(Number), endT: expect.any(Number), running: true }]);
     });
 
     it('refuses the same activity in other bytes with 409 DUPLICATE_RUN and the stored run\'s id; identical bytes still answer 200', async () => {

@@ -171,6 +171,32 @@ describe.skipIf(backend.skip !== null)(`watch protocol (${where}) on ${backend.n
     expect(result.alerts.map(alertKey)).toEqual(keys);
   });
 
+  it('a replay hands each stretch it sent to onSamples, and one stopped on its signal ends the run with what was sent', async () => {
+    const { token } = await newAthlete(server.url, 'Stopped');
+    const run = await decodeFit(readFileSync(scenario('hot-long-drift')));
+    const stopping = new AbortController();
+    const handed: number[] = [];
+    const result = await replayRun(run, {
+      ...T,
+      url: server.url,
+      token,
+      batchSize: 100,
+      maxBacklog: 1,
+      signal: stopping.signal,
+      onSamples: (sent) => {
+        handed.push(...sent.map((s) => s.t));
+        if (handed.length >= 1000) stopping.abort();
+      },
+    });
+    expect(handed.length).toBeGreaterThanOrEqual(1000);
+    expect(handed.length).toBeLessThan(run.samples.length);
+    // In order, each once, from the first record on.
+    expect(handed).toEqual(Array.from(run.samples.t.subarray(0, handed.length)));
+    const stored = await api(server.url, 'GET', `/api/runs/${result.id}/samples?fields=t`, { token });
+    expect(stored.body.columns.t).toEqual(handed);
+    expect(result.report.durationS).toBeLessThan(run.meta.elapsedS);
+  });
+
   it('a live run whose start names another sport gets no prompt', async () => {
     // A fresh athlete: the athlete model learns from earlier runs, and `analyze` here knows none.
     const { token } = await newAthlete(server.url, 'Fresh');

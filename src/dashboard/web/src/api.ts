@@ -2,10 +2,10 @@
  * The dashboard's one door to the REST API. Every failure becomes an ApiError with the server's stable code
  * and one-line message (or a code of our own for network trouble), so pages only ever show a sentence.
  */
-import type { Profile, Report } from '../../../../alerts/types.js';
-import type { RunEvent } from '../../../../ingest/sample.js';
+import type { Conditions, Profile, Report, SessionKind } from '../../../../alerts/types.js';
+import type { Leg, RunEvent } from '../../../../ingest/sample.js';
 import type { CrampJson, NewCrampJson, RunPageSummaryJson, SplitJson } from '../../../wire/schemas.js';
-import { toRunSummary, toSampleSeries, type RunSummary, type SampleSeries } from './shapes.js';
+import { concatSeries, toRunSummary, toSampleSeries, type RunSummary, type SampleSeries } from './shapes.js';
 import type { AthleteModel } from '../../../athlete/model.js';
 import type { ValueSource } from '../../../athlete/profile-merge.js';
 import type { ReanalyzeJob } from '../../../athlete/reanalysis.js';
@@ -38,6 +38,9 @@ export type SplitRow = SplitJson;
 export type RunPageSummary = RunPageSummaryJson;
 
 const TOKEN_KEY = 'crampguard.token';
+/** Raw rows per samples page when reading a whole run: within the server's cap (SAMPLES_MAX_ROWS, whose module
+ * brings zod, so it is not imported into the page). */
+const SAMPLE_PAGE_ROWS = 10_000;
 
 export const session = {
   token(): string | null {
@@ -76,6 +79,11 @@ export interface StoredRun {
   laps?: { startT: number; endT: number; distanceM: number | null }[];
   pauses?: { startT: number; endT: number }[];
   events?: RunEvent[];
+  /** GET /api/runs/:id only: the file's legs (a replay analyses the running ones), and the conditions and session
+   * kind the report was analysed with (null where none was given). */
+  legs?: Leg[];
+  conditions?: Conditions | null;
+  sessionKind?: SessionKind | null;
   /** GET /api/runs/:id only: headline numbers, laps and splits. */
   summary?: RunPageSummary | null;
   replayOf?: string | null;
@@ -196,6 +204,18 @@ export const api = {
   async getSamples(id: string, maxPoints?: number): Promise<SampleSeries> {
     const query = maxPoints ? `?maxPoints=${maxPoints}` : '';
     return toSampleSeries(await request<unknown>('GET', `/api/runs/${encodeURIComponent(id)}/samples${query}`));
+  },
+  /** Every stored row, never downsampled (what a replay plays): the raw pages of the samples endpoint, in order. */
+  async getAllSamples(id: string): Promise<SampleSeries> {
+    const pages: unknown[] = [];
+    let from: number | null = null;
+    do {
+      const query = new URLSearchParams({ limit: String(SAMPLE_PAGE_ROWS), ...(from === null ? {} : { from: String(from) }) });
+      const page: { next?: number | null } = await request('GET', `/api/runs/${encodeURIComponent(id)}/samples?${query}`);
+      pages.push(page);
+      from = page.next ?? null;
+    } while (from !== null);
+    return concatSeries(pages.map(toSampleSeries));
   },
   deleteRun(id: string): Promise<unknown> {
     return request('DELETE', `/api/runs/${encodeURIComponent(id)}`);

@@ -3,7 +3,7 @@
  * in Node too.
  */
 import type { Report } from '../../../../alerts/types.js';
-import type { WireSample } from '../../../wire/events.js';
+import { allocColumns, CHANNELS, SAMPLE_FIELDS, type Lap, type Leg, type NormalizedRun, type RunEvent, type RunMeta } from '../../../../ingest/sample.js';
 
 export interface RunSummary {
   id: string;
@@ -90,22 +90,61 @@ export function toSampleSeries(raw: unknown): SampleSeries {
   return out;
 }
 
-const WIRE_FIELDS = ['hr', 'cadence', 'speed', 'distance', 'altitude', 'temperature', 'respiration', 'power'] as const;
+/** What the run API says about a stored run that a replay of it needs (GET /api/runs/:id). */
+export interface ReplaySource {
+  startTime?: string | null;
+  report: Pick<Report, 'sport' | 'startTime' | 'durationS' | 'movingTimeS' | 'distanceM'> | null;
+  laps?: Lap[];
+  pauses?: { startT: number; endT: number }[];
+  events?: RunEvent[];
+  legs?: Leg[];
+}
 
-export type TimedWireSample = WireSample & { t: number };
-
-/** Stored samples as a watch would send them: one object per record, missing channels left out. */
-export function wireRows(samples: SampleSeries): TimedWireSample[] {
-  const rows: TimedWireSample[] = new Array(samples.t.length);
-  for (let i = 0; i < samples.t.length; i++) {
-    const row: TimedWireSample = { t: samples.t[i]! };
-    const timestamp = samples.timestamp?.[i];
-    if (typeof timestamp === 'number') row.timestamp = timestamp;
-    for (const f of WIRE_FIELDS) {
-      const v = samples[f]?.[i];
-      if (v !== undefined && v !== null) row[f] = v;
+/**
+ * A stored run as the {@link NormalizedRun} the one feed (ingest/feed.ts) plays: every stored sample (raw rows,
+ * not a chart's downsampled ones), its events, and the legs that decide what the report analysed.
+ */
+export function replayableRun(run: ReplaySource, samples: SampleSeries): NormalizedRun {
+  const n = samples.t.length;
+  const cols = allocColumns(n);
+  for (const field of SAMPLE_FIELDS) {
+    const values = samples[field];
+    if (!values) continue;
+    const col = cols[field];
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (typeof v === 'number') col[i] = v;
     }
-    rows[i] = row;
   }
-  return rows;
+  const report = run.report;
+  const meta: RunMeta = {
+    sport: report?.sport ?? null,
+    subSport: null,
+    manufacturer: null,
+    product: null,
+    startTime: report?.startTime ?? run.startTime ?? null,
+    elapsedS: report?.durationS ?? 0,
+    timerS: report?.movingTimeS ?? 0,
+    distanceM: report?.distanceM ?? null,
+    laps: run.laps ?? [],
+    pauses: run.pauses ?? [],
+    legs: run.legs ?? [],
+  };
+  const channels = CHANNELS.filter((c) => cols[c].some((v) => !Number.isNaN(v)));
+  return { meta, samples: cols, rr: null, events: run.events ?? [], channels, warnings: [] };
+}
+
+/** Consecutive pages of one run's samples as one series (a channel missing from a page is null there). */
+export function concatSeries(pages: readonly SampleSeries[]): SampleSeries {
+  if (pages.length === 1) return pages[0]!;
+  const out: SampleSeries = { t: [], hr: [], cadence: [], speed: [] };
+  for (const page of pages) {
+    const before = out.t.length;
+    for (const key of Object.keys(page)) if (!(key in out)) out[key] = new Array<number | null>(before).fill(null);
+    for (const key of Object.keys(out)) {
+      const values = page[key];
+      for (let i = 0; i < page.t.length; i++) out[key]!.push(values?.[i] ?? null);
+    }
+  }
+  return out;
 }

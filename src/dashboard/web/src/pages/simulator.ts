@@ -1,23 +1,27 @@
 /**
  * The watch simulator: plays a stored run through the same /watch socket protocol a watch uses, at N× speed,
  * and shows what the watch would have been told, and when. At the end it sets the prompts beside the stored
- * report's: the same engine serves both paths, so they should match.
+ * report's. It plays with `crampguard replay`'s player (src/wire/replay.ts, the one feed of ingest/feed.ts) and the
+ * settings the report was analysed with, so for the same athlete profile the prompts should match.
  */
-import type { Alert, Report, RunEvent } from '../../../../../alerts/types.js';
-import type { WireEvent } from '../../../../wire/events.js';
+import type { Alert, Report } from '../../../../../alerts/types.js';
 import { api, session, type RunSummary } from '../api.js';
-import { wireRows } from '../shapes.js';
+import { replayableRun } from '../shapes.js';
 import { h, errorBox, statusLine } from '../dom.js';
 import { formatDate, formatDuration } from '../format.js';
 import { formatDistanceIn } from '../units.js';
 import { LiveRunView } from '../liveview.js';
 import { navigate, type Dispose } from '../navigate.js';
-import { WatchClient } from '../../../../wire/client.js';
+import type { WatchClient } from '../../../../wire/client.js';
+import { replayRun } from '../../../../wire/replay.js';
 
 const SPEEDS = [1, 10, 60, 300, 1000];
 /** Samples per batch: well under the protocol's 600, about what a watch sends every few minutes. */
 const BATCH = 300;
+/** The page draws a step at most every this many ms of wall time. */
 const TICK_MS = 50;
+/** Back-pressure: never run ahead of the server by more than a few batches. */
+const MAX_BACKLOG = 8;
 
 export async function renderSimulator(main: HTMLElement, [id]: string[]): Promise<Dispose | void> {
   main.append(
@@ -62,7 +66,7 @@ export async function renderSimulator(main: HTMLElement, [id]: string[]): Promis
   runSelect.addEventListener('change', () => history.replaceState(null, '', `#/simulator/${encodeURIComponent(runSelect.value)}`));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    current?.stop('replaced');
+    current?.stop();
     stage.replaceChildren();
     compare.replaceChildren();
     startButton.disabled = true;
@@ -75,9 +79,9 @@ export async function renderSimulator(main: HTMLElement, [id]: string[]): Promis
       stopButton.disabled = true;
     }
   });
-  stopButton.addEventListener('click', () => current?.stop('stopped'));
+  stopButton.addEventListener('click', () => current?.stop());
   return () => {
-    current?.stop('left');
+    current?.stop();
     current?.destroy();
   };
 }
@@ -85,7 +89,7 @@ export async function renderSimulator(main: HTMLElement, [id]: string[]): Promis
 class Simulation {
   private client: WatchClient | null = null;
   private view: LiveRunView | null = null;
-  private stopped: string | null = null;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly stage: HTMLElement,
@@ -93,8 +97,8 @@ class Simulation {
     private readonly compare: HTMLElement,
   ) {}
 
-  stop(reason: string): void {
-    this.stopped ??= reason;
+  stop(): void {
+    this.stopping.abort();
   }
 
   destroy(): void {
@@ -103,97 +107,71 @@ class Simulation {
   }
 
   async play(storedId: string, speed: number): Promise<void> {
-    let client: WatchClient | null = null;
     try {
       this.status.textContent = 'Loading the run…';
-      const [run, samples] = await Promise.all([api.getRun(storedId), api.getSamples(storedId)]);
-      const stored = run.report;
-      if (!stored) throw new Error('That run has no report yet.');
+      const [stored, samples] = await Promise.all([api.getRun(storedId), api.getAllSamples(storedId)]);
+      const storedReport = stored.report;
+      if (!storedReport) throw new Error('That run has no report yet.');
+      const run = replayableRun(stored, samples);
+      const total = run.samples.length > 0 ? run.samples.t[run.samples.length - 1]! : 0;
       const view = new LiveRunView(this.stage, { watchTitle: 'The watch would show' });
       this.view = view;
-      // The same client `crampguard replay` uses: batches with seq numbers, resend after reconnect, alert dedupe.
-      client = new WatchClient({
+      // `crampguard replay`'s player: the one feed (legs, sport, the ordering rule), batches with seq numbers,
+      // resend after reconnect, alert dedupe; the conditions and session kind the report was analysed with.
+      const result = await replayRun(run, {
         url: location.origin,
         token: session.token() ?? '',
         batchSize: BATCH,
+        speed,
+        minWaitMs: TICK_MS,
+        maxBacklog: MAX_BACKLOG,
+        signal: this.stopping.signal,
+        runId: `sim-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+        ...(stored.conditions ? { conditions: stored.conditions } : {}),
+        ...(stored.sessionKind ? { sessionKind: stored.sessionKind } : {}),
         onAlert: (a) => view.addAlert(a),
         onRisk: (p) => view.addRisk(p),
+        onStarted: (client) => {
+          this.client = client;
+          view.markStart();
+        },
+        onSamples: (sent) => {
+          view.appendSamples(sent);
+          this.status.textContent = `Playing at ${speed}×: ${formatDuration(sent[sent.length - 1]!.t)} of ${formatDuration(total)}`;
+        },
       });
-      this.client = client;
-      const conditions = conditionsOf(stored);
-      const start = await client.start({
-        runId: `sim-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-        startTime: stored.startTime ?? new Date().toISOString(),
-        ...(conditions ? { conditions } : {}),
-      });
-      view.markStart();
-      const rows = wireRows(samples);
-      const events = eventsOf(stored);
-      const total = rows.length ? rows[rows.length - 1]!.t : 0;
-      const began = performance.now();
-      let next = 0;
-      let nextEvent = 0;
-      while (!this.stopped && (next < rows.length || nextEvent < events.length)) {
-        const simT = ((performance.now() - began) / 1000) * speed;
-        const from = next;
-        while (next < rows.length || nextEvent < events.length) {
-          const sampleT = next < rows.length ? rows[next]!.t : Infinity;
-          const eventT = nextEvent < events.length ? events[nextEvent]!.t : Infinity;
-          if (Math.min(sampleT, eventT) > simT) break;
-          // An event at t goes after every sample with sample.t <= t (alerts/types.ts ordering rule).
-          if (eventT < sampleT) client.addEvent(events[nextEvent] as WireEvent, `sim-ev-${nextEvent++}`);
-          else client.addSample(rows[next++]!);
-        }
-        if (next > from) {
-          client.flush();
-          view.appendSamples(rows.slice(from, next));
-          this.status.textContent = `Playing at ${speed}×: ${formatDuration(rows[next - 1]!.t)} of ${formatDuration(total)}`;
-        }
-        // Back-pressure: never run ahead of the server by more than a few batches.
-        while (client.backlog > 8 && !this.stopped) await sleep(20);
-        await sleep(TICK_MS);
-      }
-      const report = await client.end();
+      const stopped = this.stopping.signal.aborted;
       this.status.replaceChildren(
-        this.stopped ? `Stopped at ${formatDuration(view.lastSampleT())}. ` : 'Finished. ',
-        h('a', { href: `#/runs/${encodeURIComponent(start.id)}` }, 'Open the replayed run →'),
+        stopped ? `Stopped at ${formatDuration(view.lastSampleT())}. ` : 'Finished. ',
+        h('a', { href: `#/runs/${encodeURIComponent(result.id)}` }, 'Open the replayed run →'),
       );
       // Alerts raised at the very end reach the report even if their socket event raced the ack.
-      for (const a of report.alerts) view.addAlert(a);
-      if (!this.stopped) this.compare.append(comparison(view.shownAlerts(), stored.alerts, storedId));
+      for (const a of result.report.alerts) view.addAlert(a);
+      if (!stopped) this.compare.append(comparison(view.shownAlerts(), storedReport, result.report, storedId));
     } catch (err) {
       this.status.replaceChildren(errorBox((err as Error).message));
-    } finally {
-      client?.close();
     }
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function conditionsOf(report: Report): { tempC?: number; humidity?: number } | null {
-  const c = (report.conditions ?? (report.options as { conditions?: unknown } | undefined)?.conditions) as { tempC?: unknown; humidity?: unknown } | undefined;
-  if (!c || typeof c !== 'object') return null;
-  const out: { tempC?: number; humidity?: number } = {};
-  if (typeof c.tempC === 'number') out.tempC = c.tempC;
-  if (typeof c.humidity === 'number') out.humidity = c.humidity;
-  return Object.keys(out).length ? out : null;
-}
-
-function eventsOf(report: Report): RunEvent[] {
-  const events = report.events;
-  if (!Array.isArray(events)) return [];
-  return (events as RunEvent[]).filter((e) => typeof e?.t === 'number' && typeof e.type === 'string').sort((a, b) => a.t - b.t);
-}
-
 const sameAlert = (a: Alert, b: Alert): boolean => a.kind === b.kind && a.cause === b.cause && Math.abs(a.t - b.t) < 1e-6 && a.message === b.message;
 
-function comparison(shown: readonly Alert[], stored: readonly Alert[], storedId: string): HTMLElement {
+/** The athlete model a report was analysed with (src/athlete/profile-merge.ts `modelStamp`), when it says. */
+function modelOf(report: Report): { key: string; runs: number } | null {
+  const m = (report as { athleteModel?: { key?: unknown; runs?: unknown } }).athleteModel;
+  return m && typeof m.key === 'string' && typeof m.runs === 'number' ? { key: m.key, runs: m.runs } : null;
+}
+
+function comparison(shown: readonly Alert[], storedReport: Report, replayReport: Report, storedId: string): HTMLElement {
+  const stored = storedReport.alerts;
   const missing = stored.filter((s) => !shown.some((a) => sameAlert(a, s)));
   const extra = shown.filter((a) => !stored.some((s) => sameAlert(a, s)));
   const same = missing.length === 0 && extra.length === 0;
+  // The server gives a live run the athlete's profile as learned now: a model learned since the upload is a
+  // reason for a difference that the page can name.
+  const then = modelOf(storedReport);
+  const now = modelOf(replayReport);
+  const modelChanged = then !== null && now !== null && then.key !== now.key;
   return h(
     'section',
     { class: `card compare ${same ? 'same' : 'differs'}`, 'data-testid': 'sim-compare', 'data-same': same ? 'yes' : 'no' },
@@ -206,6 +184,9 @@ function comparison(shown: readonly Alert[], stored: readonly Alert[], storedId:
           ...missing.map((a) => h('li', null, `In the report only: ${formatDuration(a.t)} ${a.message}`)),
           ...extra.map((a) => h('li', null, `In the replay only: ${formatDuration(a.t)} ${a.message}`)),
         ),
+    !same && modelChanged
+      ? h('p', { class: 'muted', 'data-testid': 'sim-model-changed' }, `Your profile has been learned from more runs since this report (${then.runs} then, ${now.runs} now): the replay uses today's.`)
+      : null,
     h('p', null, h('a', { href: `#/runs/${encodeURIComponent(storedId)}`, onclick: (e: Event) => (e.preventDefault(), navigate(`/runs/${encodeURIComponent(storedId)}`)) }, 'Open the original report →')),
   );
 }
