@@ -5,7 +5,7 @@
  * @module
  */
 import { CHANNELS, type NormalizedRun, type RunEvent, type RunMeta, type SampleColumns } from '../../ingest/sample.js';
-import { liveRunToNormalized } from '../server/live-run.js';
+import { liveRunToNormalized } from '../live/finished-run.js';
 
 export function storedRunToNormalized(
   record: { meta: RunMeta | null; startTime: string | null },

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { unstorableStringAt } from '../wire/schemas.js';
 import { tileOrigin } from './config.js';
 import { ApiError, badString, toClientError } from './errors.js';
-import type { LiveBacklog } from './live-run.js';
+import type { LiveBacklog } from '../live/backlog.js';
 import { buildOpenApi, DOCS_HTML, DOCS_JS } from './openapi.js';
 import { apiRouter, type ApiDeps } from './routes.js';
 

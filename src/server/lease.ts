@@ -5,7 +5,7 @@
  * owner's. A process killed with -9 stops renewing and its leases lapse after `ttl`.
  *
  * The store's (run, seq) uniqueness stays the last line of defence: a session that finds a seq it took as new
- * already stored drops itself (live-run.ts). The lease keeps that from being the normal path.
+ * already stored drops itself (src/live/write-queue.ts). The lease keeps that from being the normal path.
  * @module
  */
 import { randomBytes } from 'node:crypto';

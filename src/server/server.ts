@@ -15,7 +15,7 @@ import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { createAnalyzer, type Analyzer } from './analyzer.js';
 import { createApp } from './app.js';
-import { LiveBacklog } from './live-run.js';
+import { LiveBacklog } from '../live/backlog.js';
 import type { AppConfig } from './config.js';
 import { RunLeases, type LeaseRedis } from './lease.js';
 import { Metrics } from './metrics.js';

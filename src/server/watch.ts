@@ -1,6 +1,8 @@
 /**
  * The /watch socket.io namespace: handshake auth, per-message validation with coded error acks, flood
- * control, and the registry of live sessions (src/server/live-run.ts does the per-run work).
+ * control, and cluster coordination (run leases, follower announcements). The live runs themselves are the
+ * transport-free core's (src/live/: the registry of open runs, one session per run); this adapter turns its
+ * output into room broadcasts and its refusals into error acks.
  *
  * Rooms: `run:<id>` gets `alert` and `risk` (the watch and any following dashboard); `follow:<id>` also gets
  * `samples` and `ended`. Alerts and risk are emitted without acks so that connection state recovery can replay
@@ -12,13 +14,14 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import type { Alert, Profile } from '../../alerts/types.js';
 import { MAX_BATCH_SAMPLES, parseWireBatch } from '../../ingest/live.js';
 import type { RunEvent } from '../../ingest/sample.js';
-import type { Store } from '../store/types.js';
 import type {
   Ack,
   BatchAck,
   ClientToServerEvents,
   EndAck,
   EventAck,
+  HandshakeErrorCode,
+  HandshakeErrorData,
   ServerToClientEvents,
   StartAck,
   WatchError,
@@ -27,12 +30,16 @@ import type {
 import { EndRunMsg, EventMsgSchema, FollowByIdMsg, SampleBatchMsgSchema, StartRunMsg } from '../wire/schemas.js';
 import { bearerToken } from './auth.js';
 import { describeZodError } from './errors.js';
-import { GroupCommit, LiveBacklog, LiveError, LiveSession, type LiveDeps, type Outcome } from './live-run.js';
+import { LiveBacklog } from '../live/backlog.js';
+import { LiveError, type Outcome } from '../live/errors.js';
+import { GroupCommit } from '../live/group-commit.js';
+import { LiveRegistry, type LiveRunLimits } from '../live/registry.js';
+import type { LiveSession } from '../live/session.js';
+import type { Store } from '../store/types.js';
 import type { Analyzer } from './analyzer.js';
-import { AthleteService } from './athlete.js';
+import { AthleteService, recordRunSummary, stampReport } from './athlete.js';
 import type { RunLeases } from './lease.js';
 import type { Metrics } from './metrics.js';
-import { NoRoomError, RunSlots } from '../live/run-slots.js';
 import { clientAddress, type TrustProxy } from './client-address.js';
 import { TokenBuckets, type HandshakeLimiter } from './rate-limit.js';
 import { hashToken } from '../store/shared.js';
@@ -44,26 +51,7 @@ interface SocketData {
   tokenHash: string;
 }
 
-/** Caps on the live runs in memory (LIVE_RUNS_* settings); 0 = no cap. */
-export interface LiveRunLimits {
-  /** Open live runs one athlete may have in this process. @default 4 */
-  perAthlete: number;
-  /** Open live runs one connection may have started (a watch has one or two). @default 2 */
-  perSocket: number;
-  /** Open live runs in this process, all athletes. @default 20 000 (~27 KB each: ~540 MB) */
-  perProcess: number;
-  /** A run with no message for this long may be evicted (checkpointed) to make room for a new one, ms. @default 60 s */
-  evictableAfterMs: number;
-  /** A run with no message for this long is checkpointed and dropped from memory by the sweeper, ms. @default 15 min */
-  idleEvictMs: number;
-}
-export const DEFAULT_LIVE_RUN_LIMITS: LiveRunLimits = {
-  perAthlete: 4,
-  perSocket: 2,
-  perProcess: 20_000,
-  evictableAfterMs: 60_000,
-  idleEvictMs: 15 * 60_000,
-};
+export { DEFAULT_LIVE_RUN_LIMITS, type LiveRunLimits } from '../live/registry.js';
 /** Broadcasts socket.io keeps for recovering connections, at most (SOCKET_RECOVERY_MAX_PACKETS). */
 export const DEFAULT_RECOVERY_MAX_PACKETS = 50_000;
 /** How long packets held for a recovering handshake wait for it to be authenticated, ms. */
@@ -104,7 +92,7 @@ export interface WatchDeps {
   athleteMessagesPerS?: number;
   /** Broadcasts kept for connection state recovery, at most (in-memory adapter). @default 50 000 */
   recoveryMaxPackets?: number;
-  /** Caps on the live runs in memory. @default {@link DEFAULT_LIVE_RUN_LIMITS} */
+  /** Caps on the live runs in memory. @default DEFAULT_LIVE_RUN_LIMITS (src/live/registry.ts) */
   runLimits?: Partial<LiveRunLimits>;
   /** Whose address a handshake comes from behind proxies (TRUST_PROXY). @default the TCP peer's */
   trustProxy?: TrustProxy;
@@ -138,9 +126,6 @@ export interface WatchConn {
 
 /** The messages a watch sends, on either transport. */
 export type WatchMessage = 'start' | 'samples' | 'event' | 'end';
-
-/** How long a resuming start waits for an open session's writes before answering STORE_UNAVAILABLE, ms. */
-const START_SETTLE_MS = 2000;
 
 function fail(code: WatchErrorCode, message: string, expectedSeq?: number, retryAfterMs?: number) {
   return {
@@ -182,12 +167,9 @@ function mergeProfile(stored: Profile, overrides: Profile | undefined): Profile 
 }
 
 export class WatchService {
-  private readonly sessions = new Map<string, LiveSession>();
-  private readonly loading = new Map<string, Promise<LiveSession>>();
-  private readonly commit: GroupCommit;
+  /** The open live runs of this process (src/live/registry.ts). */
+  private readonly runs: LiveRegistry;
   private readonly nsp: WatchNamespace;
-  private readonly sweeper: NodeJS.Timeout;
-  private readonly liveDeps: LiveDeps;
   /** The profile a live run's engine gets: typed (and the watch's overrides) > learned > default, with the journal. */
   private readonly athletes: AthleteService;
 
@@ -198,8 +180,6 @@ export class WatchService {
   /** Server run id → when another process last said a dashboard there follows it. */
   private readonly followedAt = new Map<string, number>();
   private announcer: NodeJS.Timeout | null = null;
-  /** Server run ids whose session is being loaded (their lease is held already). */
-  private readonly loadingIds = new Set<string>();
   /** Samples budget: keys `c:<socket id>` (per connection) and `r:<athlete>\0<run id>` (per live run). */
   private readonly sampleBudget: TokenBuckets | null;
   /** Samples budget per athlete, keyed by athlete id. */
@@ -208,9 +188,6 @@ export class WatchService {
   private readonly athleteMessages: TokenBuckets | null;
   /** Messages budget per connection, keyed `m:<socket id>`. */
   private readonly connMessages: TokenBuckets;
-  private readonly limits: LiveRunLimits;
-  /** Room for runs under the caps (src/live/run-slots.ts). */
-  private readonly slots: RunSlots<LiveSession>;
   /** Packets socket.io kept for a recovering connection, by recovery id: sent once its token checks out. */
   private readonly heldPackets = new Map<string, MissedPacket[]>();
   /** Sessions whose first risk push was kept for recovery (see boundRecoveryBuffer). */
@@ -223,16 +200,25 @@ export class WatchService {
     private readonly deps: WatchDeps,
   ) {
     this.clustered = deps.clustered ?? false;
-    this.commit = new GroupCommit(deps.store);
     this.nsp = io.of('/watch') as unknown as WatchNamespace;
     this.athletes = new AthleteService(deps.store, deps.analyzer);
-    this.liveDeps = {
-      store: deps.store,
-      commit: this.commit,
+    const { store, analyzer } = deps;
+    this.runs = new LiveRegistry({
+      store,
+      commit: new GroupCommit(store),
       backlog: deps.backlog ?? new LiveBacklog(),
-      analyzer: deps.analyzer,
+      finisher: {
+        analyze: async (run, options) => stampReport(await analyzer.analyzeRun(run, options), options),
+        learn: (athleteId, runId, run) => recordRunSummary(store, athleteId, runId, run),
+      },
       metrics: deps.metrics,
       log: deps.log,
+      ...(deps.runLimits ? { limits: deps.runLimits } : {}),
+      claim: (runId, open) => this.lease(runId, open),
+      released: (runId) => {
+        this.watchSockets.delete(runId);
+        deps.leases?.release(runId).catch((err: unknown) => deps.log.warn({ err, runId }, 'run lease not released'));
+      },
       output: {
         alerts: (s, alerts) => {
           for (const a of alerts) this.nsp.to(`run:${s.id}`).emit('alert', { ...a, runId: s.clientRunId });
@@ -266,7 +252,7 @@ export class WatchService {
           this.nsp.to(`follow:${s.id}`).emit('ended', { id: s.id, runId: s.clientRunId });
         },
       },
-    };
+    });
     const rate = deps.samplesPerS ?? 0;
     // A bucket holds a quarter second's worth, and at least one full batch (else a full batch could never pass):
     // a burst of big batches, all stepped through the engine in one go, would hold up every other run meanwhile.
@@ -280,21 +266,13 @@ export class WatchService {
     const messagesPerS = deps.messagesPerS ?? FLOOD_RATE_PER_S;
     const burstS = FLOOD_BURST / FLOOD_RATE_PER_S;
     this.connMessages = new TokenBuckets(messagesPerS * burstS, burstS);
-    this.limits = { ...DEFAULT_LIVE_RUN_LIMITS, ...deps.runLimits };
-    const L = this.limits;
-    this.slots = new RunSlots(
-      { perAthlete: L.perAthlete, perConnection: L.perSocket, perProcess: L.perProcess, evictableAfterMs: L.evictableAfterMs },
-      this.sessions,
-      Date.now,
-      (run, quietMs) => deps.log.info({ runId: run.id, quietMs }, 'quiet live run evicted to make room for a new one'),
-    );
     this.holdMissedPackets();
     this.boundRecoveryBuffer(deps.recoveryMaxPackets ?? DEFAULT_RECOVERY_MAX_PACKETS);
     const handshakes = deps.handshakes?.enabled ? deps.handshakes : null;
     const trust = deps.trustProxy ?? (() => false);
     this.nsp.use((socket, next) => {
-      const refuse = (code: string, message: string, retryAfterMs?: number) => {
-        const err = new Error(message) as Error & { data: { code: string; retryAfterMs?: number } };
+      const refuse = (code: HandshakeErrorCode, message: string, retryAfterMs?: number) => {
+        const err = new Error(message) as Error & { data: HandshakeErrorData };
         err.data = retryAfterMs === undefined ? { code } : { code, retryAfterMs };
         next(err);
       };
@@ -307,7 +285,7 @@ export class WatchService {
       const recoveryId = socket.recovered && typeof pid === 'string' ? pid : null;
       const refusal = handshakes?.admit(address, token);
       if (refusal) return this.refuseRecovery(recoveryId, () => refuse('RATE_LIMITED', refusal.message, refusal.retryAfterMs));
-      const failed = (code: string, message: string) => {
+      const failed = (code: HandshakeErrorCode, message: string) => {
         const limited = handshakes?.failed(address, token);
         this.refuseRecovery(recoveryId, () => (limited ? refuse('RATE_LIMITED', limited.message, limited.retryAfterMs) : refuse(code, message)));
       };
@@ -357,8 +335,6 @@ export class WatchService {
       this.announcer = setInterval(() => this.announceFollows(), FOLLOW_ANNOUNCE_MS);
       this.announcer.unref();
     }
-    this.sweeper = setInterval(() => this.evictIdle(), 60_000);
-    this.sweeper.unref();
   }
 
   /** Whether a restored connection's data says it was authenticated with `token`, for an athlete. */
@@ -369,12 +345,9 @@ export class WatchService {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  private key(athleteId: string, clientRunId: string): string {
-    return `${athleteId}\u0000${clientRunId}`;
-  }
-
+  /** Live runs in memory in this process. */
   get liveCount(): number {
-    return this.sessions.size;
+    return this.runs.size;
   }
 
   /**
@@ -432,85 +405,6 @@ export class WatchService {
     refuse();
   }
 
-
-  /** The open session, loading (rebuilding) it from the store when a live run is not in memory. */
-  private async session(
-    athleteId: string,
-    clientRunId: string,
-    create?: Parameters<Store['startLiveRun']>[1],
-    connId = '',
-  ): Promise<LiveSession | null> {
-    const key = this.key(athleteId, clientRunId);
-    const open = this.sessions.get(key);
-    if (open?.isOpen()) {
-      if (!create) return open;
-      // A start (resume) checks the session against the store: with several processes, another one may have
-      // stored batches of this run meanwhile, and this engine has not seen them. That needs this session's own
-      // writes done first (while the store is unavailable they are not: the watch retries its start).
-      if (!(await open.settled(START_SETTLE_MS))) {
-        if (!open.isOpen()) return this.session(athleteId, clientRunId, create, connId);
-        throw new LiveError('STORE_UNAVAILABLE', 'the store is not keeping up: send start again shortly');
-      }
-      const current = await this.deps.store.getRun(athleteId, open.id);
-      if (open.isOpen() && current?.status === 'live' && current.contiguousSeq === open.contiguousSeq) {
-        await this.lease(open.id, open);
-        return open;
-      }
-      open.discard();
-    }
-    const inFlight = this.loading.get(key);
-    if (inFlight) return inFlight;
-    if (!create) return null;
-    // Room under the caps first, before the store makes a record: a refused start costs nothing kept. The slot
-    // stays reserved until the session is registered (or its opening failed).
-    const release = await this.slots.reserve(key, athleteId, connId).catch((err: unknown) => {
-      throw err instanceof NoRoomError ? new LiveError(err.code, err.message, undefined, err.retryAfterMs) : err;
-    });
-    let record;
-    try {
-      const again = this.loading.get(key);
-      if (again) {
-        release();
-        return await again;
-      }
-      record = (await this.deps.store.startLiveRun(athleteId, create)).run;
-      if (record.status !== 'live') {
-        release();
-        return null;
-      }
-      await this.lease(record.id, null);
-    } catch (err) {
-      release();
-      throw err;
-    }
-    this.loadingIds.add(record.id);
-    const loading = LiveSession.load(this.liveDeps, record).then((s) => {
-      if (record.contiguousSeq > 0) {
-        this.deps.log.info({ runId: s.id, contiguousSeq: s.contiguousSeq, ...s.rebuild }, 'live run rebuilt from the store');
-      }
-      s.onClose = () => {
-        if (this.sessions.get(key) === s) this.sessions.delete(key);
-        this.deps.metrics.liveRuns = this.sessions.size;
-        this.watchSockets.delete(s.id);
-        this.deps.leases?.release(s.id).catch((err: unknown) => this.deps.log.warn({ err, runId: s.id }, 'run lease not released'));
-      };
-      this.sessions.set(key, s);
-      this.deps.metrics.liveRuns = this.sessions.size;
-      return s;
-    });
-    this.loading.set(key, loading);
-    try {
-      return await loading;
-    } catch (err) {
-      if (!this.sessions.has(key)) void this.deps.leases?.release(record.id).catch(() => {});
-      throw err;
-    } finally {
-      this.loading.delete(key);
-      this.loadingIds.delete(record.id);
-      release();
-    }
-  }
-
   /**
    * With leases: takes (or confirms) this process's lease on a run before its engine opens or goes on here.
    * Held by another process: asks it to hand over and refuses with RUN_ELSEWHERE (the watch retries its start).
@@ -531,11 +425,9 @@ export class WatchService {
 
   /** The lease of a run was lost (taken after a Redis outage): this engine may be behind, drop it. */
   leaseLost(runId: string, reason: string): void {
-    for (const s of this.sessions.values()) {
-      if (s.id === runId) {
-        this.deps.log.warn({ runId, reason }, 'run lease lost: session dropped, the watch will resume where the lease is');
-        s.discard();
-      }
+    for (const s of this.runs.byRunId(runId)) {
+      this.deps.log.warn({ runId, reason }, 'run lease lost: session dropped, the watch will resume where the lease is');
+      s.discard();
     }
   }
 
@@ -544,19 +436,13 @@ export class WatchService {
     const sid = this.watchSockets.get(runId);
     if (sid !== undefined && this.nsp.sockets.has(sid)) return;
     let open = false;
-    for (const s of this.sessions.values()) {
-      if (s.id === runId) {
-        open = true;
-        this.deps.log.info({ runId }, 'run handed over to another process');
-        void s.close();
-      }
+    for (const s of this.runs.byRunId(runId)) {
+      open = true;
+      this.deps.log.info({ runId }, 'run handed over to another process');
+      void s.close();
     }
     // A lease without a session (its load failed): nothing to save, just let it go.
-    if (!open && !this.loadingRun(runId)) void this.deps.leases?.release(runId).catch(() => {});
-  }
-
-  private loadingRun(runId: string): boolean {
-    return this.loadingIds.has(runId);
+    if (!open && !this.runs.isLoading(runId)) void this.deps.leases?.release(runId).catch(() => {});
   }
 
   private onConnection(socket: WatchSocket): void {
@@ -569,7 +455,7 @@ export class WatchService {
       this.sampleBudget?.delete(`c:${socket.id}`);
       this.connMessages.delete(`m:${socket.id}`);
       // Its runs stay open (the watch resumes them), counted per athlete; they are evictable once quiet.
-      this.slots.forgetConnection(socket.id);
+      this.runs.forgetConnection(socket.id);
       log.debug({ sid: socket.id, reason }, 'watch disconnected');
     });
     // A recovered connection gets what it missed now that its token checked out (see holdMissedPackets).
@@ -640,7 +526,7 @@ export class WatchService {
       if (!run) return fail('UNKNOWN_RUN', 'no such run');
       await socket.join([`run:${run.id}`, `follow:${run.id}`]);
       if (this.clustered) this.nsp.serverSideEmit(FOLLOWED_RUN as never, run.id as never);
-      const session = run.clientRunId ? this.sessions.get(this.key(athleteId, run.clientRunId)) : undefined;
+      const session = run.clientRunId ? this.runs.peek(athleteId, run.clientRunId) : undefined;
       const alerts: Alert[] = ((await this.deps.store.listAlerts(athleteId, run.id)) ?? []).map((a) => a.alert);
       return {
         ok: true,
@@ -679,7 +565,7 @@ export class WatchService {
 
   /** The error ack for a handler's throw: a LiveError's code, STORE_UNAVAILABLE, or INTERNAL (logged). */
   private errorAck(err: unknown, event: string): WatchError {
-    if (err instanceof LiveError) return fail(err.code as WatchErrorCode, err.message, err.expectedSeq, err.retryAfterMs);
+    if (err instanceof LiveError) return fail(err.code, err.message, err.expectedSeq, err.retryAfterMs);
     const code = (err as { code?: string })?.code === 'STORE_UNAVAILABLE' ? 'STORE_UNAVAILABLE' : 'INTERNAL';
     this.deps.log.error({ err, event }, 'watch message failed');
     return fail(code, code === 'INTERNAL' ? 'internal error' : 'the store does not answer: resend later');
@@ -687,8 +573,7 @@ export class WatchService {
 
   /** The open session of a watch's run in this process, if any (its latest risk, for answers over HTTP). */
   openSession(athleteId: string, clientRunId: string): LiveSession | undefined {
-    const s = this.sessions.get(this.key(athleteId, clientRunId));
-    return s?.isOpen() ? s : undefined;
+    return this.runs.get(athleteId, clientRunId);
   }
 
   private async start(conn: WatchConn, raw: unknown): Promise<Ack<StartAck>> {
@@ -703,7 +588,7 @@ export class WatchService {
     if (msg.sessionKind) options.sessionKind = msg.sessionKind;
     if (msg.sport) options.sport = msg.sport;
     const startTime = new Date(msg.startTime).toISOString();
-    const session = await this.session(athleteId, msg.runId, { clientRunId: msg.runId, options, startTime }, conn.id);
+    const session = await this.runs.session(athleteId, msg.runId, { clientRunId: msg.runId, options, startTime }, conn.id);
     if (!session) {
       // The run exists and has ended: hand back its report so a watch that missed the end ack can finish.
       const { run } = await this.deps.store.startLiveRun(athleteId, { clientRunId: msg.runId, options, startTime });
@@ -750,7 +635,7 @@ export class WatchService {
     if (!parsed.success) return fail('BAD_MESSAGE', `samples: ${describeZodError(parsed.error)}`);
     const batch = parseWireBatch(parsed.data.samples);
     if (!batch.ok) return fail(batch.error.code, batch.error.message);
-    const session = await this.session(conn.athleteId, parsed.data.runId);
+    const session = await this.runs.session(conn.athleteId, parsed.data.runId);
     if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
     const r = unwrap(await session.submitBatch(parsed.data.seq, batch.batch));
     return { ok: true, runId: parsed.data.runId, seq: parsed.data.seq, ...r };
@@ -759,7 +644,7 @@ export class WatchService {
   private async event(conn: WatchConn, raw: unknown): Promise<Ack<EventAck>> {
     const parsed = EventMsgSchema.safeParse(raw);
     if (!parsed.success) return fail('BAD_MESSAGE', `event: ${describeZodError(parsed.error)}`);
-    const session = await this.session(conn.athleteId, parsed.data.runId);
+    const session = await this.runs.session(conn.athleteId, parsed.data.runId);
     if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
     const r = unwrap(await session.submitEvent(`ev:${parsed.data.id}`, parsed.data.event as RunEvent));
     return { ok: true, runId: parsed.data.runId, id: parsed.data.id, ...r };
@@ -768,7 +653,7 @@ export class WatchService {
   private async end(conn: WatchConn, raw: unknown): Promise<Ack<EndAck>> {
     const parsed = EndRunMsg.safeParse(raw);
     if (!parsed.success) return fail('BAD_MESSAGE', `end: ${describeZodError(parsed.error)}`);
-    const session = await this.session(conn.athleteId, parsed.data.runId);
+    const session = await this.runs.session(conn.athleteId, parsed.data.runId);
     if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
     const report = unwrap(await session.end());
     return { ok: true, runId: parsed.data.runId, id: session.id, report };
@@ -831,34 +716,21 @@ export class WatchService {
   /**
    * Takes a watch's run out of memory now: `checkpoint` saves the engine and closes (as idle eviction does),
    * `discard` drops it without saving (as a lost lease does). Its next message rebuilds it from the store.
-   * Returns whether a session was open. (Eviction under the run caps, and the drift stress test's rebuilds.)
+   * Returns whether a session was open. (The drift stress test's rebuilds.)
    */
-  async evict(athleteId: string, clientRunId: string, how: 'checkpoint' | 'discard' = 'checkpoint'): Promise<boolean> {
-    const s = this.sessions.get(this.key(athleteId, clientRunId));
-    if (!s?.isOpen()) return false;
-    if (how === 'discard') s.discard();
-    else await s.close();
-    return true;
+  evict(athleteId: string, clientRunId: string, how: 'checkpoint' | 'discard' = 'checkpoint'): Promise<boolean> {
+    return this.runs.evict(athleteId, clientRunId, how);
   }
 
   /** A run deleted over REST: forget its session. */
   forget(athleteId: string, runId: string): void {
-    for (const s of this.sessions.values()) {
-      if (s.athleteId === athleteId && s.id === runId) void s.close();
-    }
-  }
-
-  private evictIdle(): void {
-    const cutoff = Date.now() - this.limits.idleEvictMs;
-    for (const s of this.sessions.values()) if (s.lastActivity < cutoff) void s.close();
+    this.runs.forget(athleteId, runId);
   }
 
   /** Checkpoints every open session (graceful shutdown). */
   async close(): Promise<void> {
-    clearInterval(this.sweeper);
     if (this.announcer) clearInterval(this.announcer);
-    this.commit.flush();
-    await Promise.all([...this.sessions.values()].map((s) => s.close()));
+    await this.runs.close();
     await this.deps.leases?.close();
   }
 }

@@ -21,7 +21,7 @@ import { analyzeRun } from '../../alerts/engine.js';
 import type { EngineOptions } from '../../alerts/types.js';
 import { decodeFit } from '../../ingest/fit.js';
 import { allocColumns, type RunEvent } from '../../ingest/sample.js';
-import { liveRunToNormalized } from '../../src/server/live-run.js';
+import { liveRunToNormalized } from '../../src/live/finished-run.js';
 import { chromiumPath, ROOT, startServer, type RunningServer } from '../dashboard/harness.js';
 
 // Page functions run in the browser; the test project has no DOM library, so these are typed for what they use.

@@ -1,42 +1,12 @@
-// A live session's ordered write queue (src/server/live-run.ts) with no server, no socket and no database: an
+// A live session's ordered write queue (src/live/write-queue.ts) with no server, no socket and no database: an
 // in-memory store that can be made to fail, and a fake clock, so an outage and its back-off take milliseconds.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { GroupCommit, LiveBacklog, LiveSession, type LiveClock, type LiveDeps } from '../../src/server/live-run.js';
-import type { Metrics } from '../../src/server/metrics.js';
+import { LiveBacklog } from '../../src/live/backlog.js';
+import { GroupCommit } from '../../src/live/group-commit.js';
+import { LiveSession, type LiveDeps, type RunFinisher } from '../../src/live/session.js';
 import { StoreError, type RunRecord, type SampleBatch, type Store } from '../../src/store/types.js';
-import type { Analyzer } from '../../src/server/analyzer.js';
-
-const turn = () => new Promise((r) => setImmediate(r));
-
-class FakeClock implements LiveClock {
-  t = 1_000_000;
-  private timers: Array<{ at: number; fn: () => void }> = [];
-  now(): number {
-    return this.t;
-  }
-  after(ms: number, fn: () => void): () => void {
-    const timer = { at: this.t + ms, fn };
-    this.timers.push(timer);
-    return () => {
-      this.timers = this.timers.filter((x) => x !== timer);
-    };
-  }
-  /** Moves time on by `ms`, firing each timer due on the way (and letting the promises it settles run). */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      await turn();
-      const due = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers.splice(this.timers.indexOf(due), 1);
-      this.t = due.at;
-      due.fn();
-    }
-    this.t = end;
-    await turn();
-  }
-}
+import { FakeClock } from './fake-clock.js';
 
 /** The store calls a session makes, in memory; `down` makes every write fail as an outage does. */
 function fakeStore() {
@@ -74,8 +44,8 @@ function session(backlog = new LiveBacklog()) {
     // One batch per commit: no window timer, the fake clock drives everything else.
     commit: new GroupCommit(store, 4, 1),
     backlog,
-    analyzer: {} as Analyzer,
-    metrics: { samples() {}, prompt() {} } as unknown as Metrics,
+    finisher: {} as RunFinisher,
+    metrics: { samples() {}, prompt() {} },
     log: pino({ level: 'silent' }),
     output: { alerts() {}, risk() {}, wantsSamples: () => false, samples() {}, ended() {} },
   };

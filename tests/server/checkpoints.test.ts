@@ -3,7 +3,7 @@
 // batches, fixed per run id, so a fleet's checkpoints spread over the whole cycle.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { firstCheckpointAfter } from '../../src/server/live-run.js';
+import { firstCheckpointAfter } from '../../src/live/rebuild.js';
 
 describe('checkpoint phase per run', () => {
   it('is the same for a run id every time (a rebuilt session keeps its phase)', () => {
