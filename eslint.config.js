@@ -1,6 +1,7 @@
 // ESLint: the layout's boundaries, checked on every `npm test` (and so in CI).
 //   ingest/ and alerts/ import nothing from src/ (data flows ingest -> alerts -> src), ingest/ nothing from alerts/;
 //   alerts/ is the pure streaming model: no clock, timers, process, environment, file system or network.
+//   src/live/ is the live core without transport: nothing from src/server/, no socket.io or express.
 // typescript-eslint comes from tools/lint (see its package.json for why), parsing without type information, so a
 // run takes seconds.
 import tseslint from 'crampguard-lint';
@@ -16,6 +17,10 @@ const fromAlerts = {
 const nodeBuiltins = {
   regex: '^(node:|(fs|fs/promises|timers|timers/promises|perf_hooks|process|os|child_process|worker_threads|net|http|https|dgram|dns|cluster|readline|v8|vm)$)',
   message: 'alerts/ is the pure model: no file system, timers, clock, process or network (pass what it needs in).',
+};
+const transport = {
+  regex: '^((\\.\\./)+server(/|$)|socket\\.io(-client)?$|@socket\\.io/|express$)',
+  message: 'src/live/ is the live core without transport: nothing from src/server/, socket.io or express (the adapter uses it).',
 };
 /** `import('…').T` in a type position, which no-restricted-imports does not see. */
 const importType = ({ regex, message }) => ({
@@ -46,6 +51,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [fromSrc, fromAlerts] }],
       'no-restricted-syntax': ['error', importType(fromSrc), importType(fromAlerts)],
+    },
+  },
+  {
+    files: ['src/live/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [transport] }],
+      'no-restricted-syntax': ['error', importType(transport)],
     },
   },
   {

@@ -33,6 +33,24 @@ describe('layout boundaries (ESLint)', () => {
     expect(found).toEqual([expect.stringMatching(/^1: .*nothing from src/), expect.stringMatching(/^2: .*nothing from alerts/)]);
   });
 
+  it('src/live/ imports nothing from src/server/, socket.io or express; alerts/, ingest/ and the store types are fine', async () => {
+    const found = await problems(
+      [
+        "import type { Metrics } from '../server/metrics.js';",
+        "import type { Socket } from 'socket.io';",
+        "import { createAdapter } from '@socket.io/redis-streams-adapter';",
+        "import express from 'express';",
+        "type A = import('../server/analyzer.js').Analyzer;",
+        "import type { Store } from '../store/types.js';",
+        "import { createEngine } from '../../alerts/engine.js';",
+        "import type { WireSample } from '../../ingest/live.js';",
+      ].join('\n'),
+      'src/live/example.ts',
+    );
+    expect(found.map((line) => Number(line.split(':')[0]))).toEqual([1, 2, 3, 4, 5]);
+    for (const line of found) expect(line).toMatch(/live core without transport/);
+  });
+
   it('alerts/ uses no clock, timers, process, file system or randomness', async () => {
     const code = [
       "import { readFileSync } from 'node:fs';",
