@@ -225,6 +225,29 @@ describe('live session: acked ⇒ stored through an outage', () => {
   });
 });
 
+describe('live session: end', () => {
+  it('an end while the store is down answers STORE_UNAVAILABLE after its wait, the run stays open; sent again it ends', async () => {
+    const c = await core();
+    const s = await c.open('w-end');
+    expect((await s.submitBatch(1, batch(1))).ok).toBe(true);
+    c.faults.down = true;
+    const second = s.submitBatch(2, batch(2));
+    const refused = s.end();
+    await c.clock.advance(10_000);
+    expect(await refused).toMatchObject({ ok: false, error: { code: 'STORE_UNAVAILABLE' } });
+    expect(s.isOpen()).toBe(true);
+    c.faults.down = false;
+    await c.clock.advance(2000);
+    expect(await second).toMatchObject({ ok: true, value: { contiguousSeq: 2 } });
+    const ended = await s.end();
+    expect(ended.ok).toBe(true);
+    expect(s.isOpen()).toBe(false);
+    expect(c.emitted.ended).toBe(1);
+    expect((await c.real.getRun(c.athleteId, s.id))?.status).toBe('ended');
+    expect(await s.submitBatch(3, batch(3))).toMatchObject({ ok: false, error: { code: 'UNKNOWN_RUN' } });
+  });
+});
+
 describe('live session: rebuild', () => {
   it('a run rebuilt from its checkpoint and the samples after it gives the prompts of an uninterrupted run', async () => {
     const steps = await watchMessages('fast-start-easy.fit');
