@@ -37,7 +37,7 @@ import { LiveRegistry, type LiveRunLimits } from '../live/registry.js';
 import type { LiveSession } from '../live/session.js';
 import type { Store } from '../store/types.js';
 import type { Analyzer } from './analyzer.js';
-import { AthleteService, recordRunSummary, stampReport } from './athlete.js';
+import { AthleteService, recordRunSummary, stampReport, type ServerEngineOptions } from './athlete.js';
 import type { RunLeases } from './lease.js';
 import type { Metrics } from './metrics.js';
 import { clientAddress, type TrustProxy } from './client-address.js';
@@ -576,6 +576,20 @@ export class WatchService {
     return this.runs.get(athleteId, clientRunId);
   }
 
+  /**
+   * A live run that starts at the same instant as a stored run is a replay of it (the store's rule, `replayOf`):
+   * it is analysed with the settings that run's report used (profile and athlete-model version, conditions, session
+   * kind), so a replay gives the report's prompts even after the model has learned from the run itself. Null when
+   * no stored run starts then (a new run, analysed with the profile as it is now).
+   */
+  private async replayedOptions(athleteId: string, startTime: string): Promise<ServerEngineOptions | null> {
+    const candidates = await this.deps.store.findRunsStartingNear(athleteId, startTime, 0);
+    const replayed = candidates.filter((c) => c.replayOf === null && c.status !== 'live').sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
+    if (!replayed) return null;
+    const record = await this.deps.store.getRun(athleteId, replayed.id);
+    return record?.options ? { ...(record.options as ServerEngineOptions) } : null;
+  }
+
   private async start(conn: WatchConn, raw: unknown): Promise<Ack<StartAck>> {
     const athleteId = conn.athleteId;
     const parsed = StartRunMsg.safeParse(raw);
@@ -583,11 +597,12 @@ export class WatchService {
     const msg = parsed.data;
     const athlete = await this.deps.store.getAthlete(athleteId);
     if (!athlete) return fail('UNKNOWN_RUN', 'the athlete no longer exists');
-    const { options } = await this.athletes.engineOptions(athleteId, mergeProfile(athlete.profile, msg.profile));
+    const startTime = new Date(msg.startTime).toISOString();
+    const options = (!msg.profile && (await this.replayedOptions(athleteId, startTime))) ||
+      (await this.athletes.engineOptions(athleteId, mergeProfile(athlete.profile, msg.profile))).options;
     if (msg.conditions) options.conditions = msg.conditions;
     if (msg.sessionKind) options.sessionKind = msg.sessionKind;
     if (msg.sport) options.sport = msg.sport;
-    const startTime = new Date(msg.startTime).toISOString();
     const session = await this.runs.session(athleteId, msg.runId, { clientRunId: msg.runId, options, startTime }, conn.id);
     if (!session) {
       // The run exists and has ended: hand back its report so a watch that missed the end ack can finish.

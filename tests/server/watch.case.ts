@@ -171,6 +171,23 @@ describe.skipIf(backend.skip !== null)(`watch protocol (${where}) on ${backend.n
     expect(result.alerts.map(alertKey)).toEqual(keys);
   });
 
+  it('a replay of an uploaded run is analysed with the settings its report used, though the model learned from it since', async () => {
+    const { token } = await newAthlete(server.url, 'Replayer');
+    const file = join(ROOT, 'fixtures/fit/roznet__FitFileParser/running.fit');
+    const upload = await api(server.url, 'POST', '/api/runs?temp=29&humidity=70', { token, body: readFileSync(file), headers: { 'content-type': 'application/octet-stream' } });
+    expect(upload.status).toBe(201);
+    const stored = await api(server.url, 'GET', `/api/runs/${upload.body.id}`, { token });
+    const report = stored.body.report as { alerts: { t: number; kind: string; cause: string }[]; athleteModel: { key: string } };
+    expect(report.alerts.length).toBeGreaterThan(0);
+    // The upload taught the model, so a new run would now get another model stamp (and, here, other prompts);
+    // the replay (same start instant) gets the report's own.
+    const { run } = await expected(file, {});
+    const result = await replayRun(run, { ...T, url: server.url, token, conditions: { tempC: 29, humidity: 70 } });
+    expect((result.client.run?.settings as { athleteModel?: { key: string } }).athleteModel?.key).toBe(report.athleteModel.key);
+    expect(result.alerts.map(alertKey)).toEqual(report.alerts.map(alertKey));
+    expect(result.report.alerts.map(alertKey)).toEqual(report.alerts.map(alertKey));
+  });
+
   it('a replay hands each stretch it sent to onSamples, and one stopped on its signal ends the run with what was sent', async () => {
     const { token } = await newAthlete(server.url, 'Stopped');
     const run = await decodeFit(readFileSync(scenario('hot-long-drift')));

@@ -147,7 +147,7 @@ class Simulation {
       );
       // Alerts raised at the very end reach the report even if their socket event raced the ack.
       for (const a of result.report.alerts) view.addAlert(a);
-      if (!stopped) this.compare.append(comparison(view.shownAlerts(), storedReport, result.report, storedId));
+      if (!stopped) this.compare.append(comparison(view.shownAlerts(), storedReport, storedId));
     } catch (err) {
       this.status.replaceChildren(errorBox((err as Error).message));
     }
@@ -156,22 +156,11 @@ class Simulation {
 
 const sameAlert = (a: Alert, b: Alert): boolean => a.kind === b.kind && a.cause === b.cause && Math.abs(a.t - b.t) < 1e-6 && a.message === b.message;
 
-/** The athlete model a report was analysed with (src/athlete/profile-merge.ts `modelStamp`), when it says. */
-function modelOf(report: Report): { key: string; runs: number } | null {
-  const m = (report as { athleteModel?: { key?: unknown; runs?: unknown } }).athleteModel;
-  return m && typeof m.key === 'string' && typeof m.runs === 'number' ? { key: m.key, runs: m.runs } : null;
-}
-
-function comparison(shown: readonly Alert[], storedReport: Report, replayReport: Report, storedId: string): HTMLElement {
+function comparison(shown: readonly Alert[], storedReport: Report, storedId: string): HTMLElement {
   const stored = storedReport.alerts;
   const missing = stored.filter((s) => !shown.some((a) => sameAlert(a, s)));
   const extra = shown.filter((a) => !stored.some((s) => sameAlert(a, s)));
   const same = missing.length === 0 && extra.length === 0;
-  // The server gives a live run the athlete's profile as learned now: a model learned since the upload is a
-  // reason for a difference that the page can name.
-  const then = modelOf(storedReport);
-  const now = modelOf(replayReport);
-  const modelChanged = then !== null && now !== null && then.key !== now.key;
   return h(
     'section',
     { class: `card compare ${same ? 'same' : 'differs'}`, 'data-testid': 'sim-compare', 'data-same': same ? 'yes' : 'no' },
@@ -184,9 +173,6 @@ function comparison(shown: readonly Alert[], storedReport: Report, replayReport:
           ...missing.map((a) => h('li', null, `In the report only: ${formatDuration(a.t)} ${a.message}`)),
           ...extra.map((a) => h('li', null, `In the replay only: ${formatDuration(a.t)} ${a.message}`)),
         ),
-    !same && modelChanged
-      ? h('p', { class: 'muted', 'data-testid': 'sim-model-changed' }, `Your profile has been learned from more runs since this report (${then.runs} then, ${now.runs} now): the replay uses today's.`)
-      : null,
     h('p', null, h('a', { href: `#/runs/${encodeURIComponent(storedId)}`, onclick: (e: Event) => (e.preventDefault(), navigate(`/runs/${encodeURIComponent(storedId)}`)) }, 'Open the original report →')),
   );
 }
