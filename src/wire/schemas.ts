@@ -399,6 +399,9 @@ export const EndRunMsg = z.object({ runId: RunIdSchema }).strict();
 
 
 export type RunSummaryJson = z.infer<typeof RunSummarySchema>;
+export type RunJson = z.infer<typeof RunResponse>;
+export type UploadJson = z.infer<typeof UploadResponse>;
+export type AthleteJson = z.infer<typeof AthleteSchema>;
 /** The answers' types, for clients (the dashboard's src/dashboard/web/src/api.ts) that must not restate them. */
 export type RunPageSummaryJson = z.infer<typeof RunPageSummarySchema>;
 export type SplitJson = RunPageSummaryJson['laps'][number];

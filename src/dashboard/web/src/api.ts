@@ -4,7 +4,7 @@
  */
 import type { Conditions, Profile, Report, SessionKind } from '../../../../alerts/types.js';
 import type { Leg, RunEvent } from '../../../../ingest/sample.js';
-import type { CrampJson, NewCrampJson, RunPageSummaryJson, SplitJson } from '../../../wire/schemas.js';
+import type { AthleteJson, CrampJson, NewCrampJson, RunJson, RunPageSummaryJson, SplitJson, UploadJson } from '../../../wire/schemas.js';
 import { concatSeries, toRunSummary, toSampleSeries, type RunSummary, type SampleSeries } from './shapes.js';
 import type { AthleteModel } from '../../../athlete/model.js';
 import type { ValueSource } from '../../../athlete/profile-merge.js';
@@ -58,37 +58,15 @@ export const session = {
   },
 };
 
-export interface Athlete {
-  id: string;
-  name: string;
-  profile: Profile;
-  /** What the engine assumes where the profile is silent, when the server says. */
-  defaults?: Partial<Record<keyof Profile, unknown>>;
-  [key: string]: unknown;
-}
+/** GET /api/athletes/me: the schema's type (src/wire/schemas.ts `AthleteSchema`). */
+export type Athlete = AthleteJson;
 
-
-export interface StoredRun {
-  id: string;
-  source?: 'upload' | 'live';
-  status?: 'live' | 'ended';
-  startTime?: string | null;
-  /** null while a live run is still going. */
-  report: Report | null;
-  /** GET /api/runs/:id only: the run's laps, pauses and events (drinks, cramps, pauses, laps…). */
-  laps?: { startT: number; endT: number; distanceM: number | null }[];
-  pauses?: { startT: number; endT: number }[];
-  events?: RunEvent[];
-  /** GET /api/runs/:id only: the file's legs (a replay analyses the running ones), and the conditions and session
-   * kind the report was analysed with (null where none was given). */
-  legs?: Leg[];
-  conditions?: Conditions | null;
-  sessionKind?: SessionKind | null;
-  /** GET /api/runs/:id only: headline numbers, laps and splits. */
-  summary?: RunPageSummary | null;
-  replayOf?: string | null;
-}
-
+/**
+ * GET /api/runs/:id (src/wire/schemas.ts `RunResponse`), and POST /api/runs (`UploadResponse`): the schemas' types,
+ * with the engine's own `Report` where the schema keeps the report open-ended.
+ */
+export type StoredRun = Omit<RunJson, 'report'> & { report: Report | null };
+export type UploadedRun = Omit<UploadJson, 'report'> & { report: Report };
 
 /** A journal entry as the server returns it, and one to record (src/wire/schemas.ts `CrampSchema`, `CrampBody`). */
 export type CrampEntry = CrampJson;
@@ -244,7 +222,7 @@ export const api = {
     file: Blob,
     conditions: { temp?: number; humidity?: number },
     onProgress: (fraction: number) => void,
-  ): Promise<StoredRun> {
+  ): Promise<UploadedRun> {
     const params = new URLSearchParams();
     if (conditions.temp !== undefined) params.set('temp', String(conditions.temp));
     if (conditions.humidity !== undefined) params.set('humidity', String(conditions.humidity));
@@ -267,7 +245,7 @@ export const api = {
         } catch {
           body = null;
         }
-        if (xhr.status >= 200 && xhr.status < 300) resolve(body as StoredRun);
+        if (xhr.status >= 200 && xhr.status < 300) resolve(body as UploadedRun);
         else reject(errorFromBody(xhr.status, body, `Upload failed (${xhr.status}).`));
       };
       xhr.send(file);

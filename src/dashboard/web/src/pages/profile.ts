@@ -8,7 +8,8 @@ import { learnedCard } from './profile-learned.js';
 import { getUnits, setUnits, type Units } from '../units.js';
 
 interface Field {
-  key: keyof Profile;
+  /** A field the athlete types (the wire profile: learned-only fields are not typed here). */
+  key: keyof Athlete['profile'];
   label: string;
   unit: string;
   min: number;
