@@ -23,8 +23,9 @@ if (kind === 'product') {
   const { loadConfig } = await import(`${DIST}src/server/config.js`);
   const dataDir = mkdtempSync(join(tmpdir(), 'cg-bench-live-'));
   const silent = new Writable({ write: (_c, _e, cb) => cb() });
-  // Every watch of the load generator connects from 127.0.0.1: no per-address handshake budget (10,000 a level).
-  const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SOCKET_HANDSHAKES_ADDRESS_PER_MIN: '0',
+  // Every watch of the load generator connects from 127.0.0.1: no per-address handshake budget or connection cap
+  // (10,000 a level).
+  const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SOCKET_HANDSHAKES_ADDRESS_PER_MIN: '0', CONNECTIONS_PER_ADDRESS: '0',
     // Thousands of watches share 20 athletes here: no per-athlete run cap or budgets (a real athlete has one watch).
     LIVE_RUNS_PER_ATHLETE: '0', SOCKET_ATHLETE_SAMPLES_PER_S: '0', SOCKET_ATHLETE_MESSAGES_PER_S: '0' };
   if (process.env.BENCH_FIT_WORKERS) env.FIT_WORKERS = process.env.BENCH_FIT_WORKERS;

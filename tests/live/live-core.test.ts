@@ -261,9 +261,9 @@ describe('live session: rebuild', () => {
     expect(uninterrupted.length).toBeGreaterThan(0);
 
     const first = await c.open('w-rebuilt', options);
-    // Stop past the first checkpoint but not on one (they come at batches f, f + 20, …, f in 1–20): the rebuild
-    // restores the latest and replays the batches after it.
-    const cutSeq = firstCheckpointAfter(first.id) === 10 ? 55 : 50;
+    // Stop past the first checkpoint but not on the next (they come at batches f, f + CHECKPOINT_EVERY_BATCHES, …):
+    // the rebuild restores it and replays the batches after it.
+    const cutSeq = firstCheckpointAfter(first.id) + 5;
     const cut = steps.findIndex((s) => s.kind === 'batch' && s.seq === cutSeq);
     await send(first, steps.slice(0, cut + 1));
     await turn();
