@@ -45,6 +45,17 @@ function workerFile(): string {
   throw new Error(`analyze worker not found (${fileURLToPath(here)}); run \`npm run build\``);
 }
 
+/**
+ * The workers' Node flags: the server's, with require(esm) off. piscina loads its worker file with `require()` first
+ * and falls back to `import()`. On Node 20.20, `require()` of this ES module worker once aborted a whole test process
+ * in CI (V8 fatal "IsGraphAsync must be used on an instantiated module", from piscina's require), so the workers take
+ * the `import()` path, which Node has had far longer.
+ */
+function workerExecArgv(): string[] {
+  const features = process.features as { require_module?: boolean };
+  return features.require_module ? [...process.execArgv, '--no-experimental-require-module'] : [...process.execArgv];
+}
+
 /** Longest elapsed time an upload may span: a week (the longest multi-day races are under that). */
 export const MAX_RUN_DURATION_S = 7 * 86_400;
 
@@ -101,6 +112,7 @@ export function createAnalyzer(threads: number, limits: AnalyzerLimits = {}): An
     maxThreads: threads,
     idleTimeout: 60_000,
     niceIncrement: limits.nice ?? 0,
+    execArgv: workerExecArgv(),
     ...(limits.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: limits.memoryLimitMb } } : {}),
   });
   const slots = new Slots(threads);
