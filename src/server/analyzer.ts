@@ -51,7 +51,7 @@ function workerFile(): string {
  * in CI (V8 fatal "IsGraphAsync must be used on an instantiated module", from piscina's require), so the workers take
  * the `import()` path, which Node has had far longer.
  */
-function workerExecArgv(): string[] {
+export function workerExecArgv(): string[] {
   const features = process.features as { require_module?: boolean };
   return features.require_module ? [...process.execArgv, '--no-experimental-require-module'] : [...process.execArgv];
 }

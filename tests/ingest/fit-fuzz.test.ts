@@ -13,6 +13,7 @@ import { decodeFit } from '../../ingest/fit.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
 import { XML_FIXTURES, xmlFixture } from './activity-files.js';
 import { checkRun, fixture, withValidCrc } from './fit-files.js';
+import { workerExecArgv } from '../../src/server/analyzer.js';
 
 
 const base = fixture('dtcooper__python-fitparse/garmin-fenix-5-run.fit');
@@ -86,6 +87,7 @@ describe('activity-worker (piscina)', () => {
   const pool = new Piscina({
     filename: fileURLToPath(new URL('../../dist/ingest/activity-worker.js', import.meta.url)),
     maxThreads: 1,
+    execArgv: workerExecArgv(), // as the server's pool: import(), not require(esm)
   });
   afterAll(() => pool.destroy());
 
