@@ -590,6 +590,16 @@ export class WatchService {
     return record?.options ? { ...(record.options as ServerEngineOptions) } : null;
   }
 
+  /** The engine settings of a new live run: the replayed run's, or the athlete's as they are now; the start's own on top. */
+  private async newRunOptions(athleteId: string, stored: Profile, msg: ReturnType<typeof StartRunMsg.parse>, startTime: string): Promise<ServerEngineOptions> {
+    const options = (!msg.profile && (await this.replayedOptions(athleteId, startTime))) ||
+      (await this.athletes.engineOptions(athleteId, mergeProfile(stored, msg.profile))).options;
+    if (msg.conditions) options.conditions = msg.conditions;
+    if (msg.sessionKind) options.sessionKind = msg.sessionKind;
+    if (msg.sport) options.sport = msg.sport;
+    return options;
+  }
+
   private async start(conn: WatchConn, raw: unknown): Promise<Ack<StartAck>> {
     const athleteId = conn.athleteId;
     const parsed = StartRunMsg.safeParse(raw);
@@ -598,11 +608,10 @@ export class WatchService {
     const athlete = await this.deps.store.getAthlete(athleteId);
     if (!athlete) return fail('UNKNOWN_RUN', 'the athlete no longer exists');
     const startTime = new Date(msg.startTime).toISOString();
-    const options = (!msg.profile && (await this.replayedOptions(athleteId, startTime))) ||
-      (await this.athletes.engineOptions(athleteId, mergeProfile(athlete.profile, msg.profile))).options;
-    if (msg.conditions) options.conditions = msg.conditions;
-    if (msg.sessionKind) options.sessionKind = msg.sessionKind;
-    if (msg.sport) options.sport = msg.sport;
+    // Settings matter only to a run the store does not have yet: a resume of a run open here skips working them out
+    // (a reconnect storm would otherwise redo the athlete model and the replay lookup for every watch).
+    const open = this.runs.get(athleteId, msg.runId);
+    const options = open ? open.options : await this.newRunOptions(athleteId, athlete.profile, msg, startTime);
     const session = await this.runs.session(athleteId, msg.runId, { clientRunId: msg.runId, options, startTime }, conn.id);
     if (!session) {
       // The run exists and has ended: hand back its report so a watch that missed the end ack can finish.
