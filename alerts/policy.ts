@@ -77,8 +77,8 @@ export interface PolicyState {
 
 const LONG_AGO = -1e9;
 
-export function createPolicyState(causes: number): PolicyState {
-  const n = causes;
+/** `n`: how many causes there are (registry.ts `CAUSES`). */
+export function createPolicyState(n: number): PolicyState {
   return {
     lastAnyT: LONG_AGO,
     kindLastT: new Float64Array(ALERT_KINDS.length).fill(LONG_AGO),
