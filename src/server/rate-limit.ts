@@ -19,7 +19,12 @@ interface Bucket {
   tokens: number;
   /** performance.now() of the last refill, ms. */
   at: number;
+  /** When the bucket last moved to the recent end of the map, ms. */
+  movedAt: number;
 }
+
+/** A bucket moves to the recent end of the map at most this often: eviction order is least recently used to ±1 s. */
+const REORDER_MS = 1000;
 
 export interface TakeResult {
   ok: boolean;
@@ -74,8 +79,7 @@ export class TokenBuckets {
 
   /** Whether `cost` tokens are there, without taking them (what `take` would answer). */
   peek(key: string, now = performance.now(), cost = 1): TakeResult {
-    const b = this.buckets.get(key);
-    const tokens = b ? Math.min(this.capacity, b.tokens + (now - b.at) * this.perMs) : this.capacity;
+    const tokens = this.tokensAt(key, now);
     const ok = tokens >= cost;
     const waitMs = ok ? 0 : (cost - tokens) / this.perMs;
     return {
@@ -87,18 +91,42 @@ export class TokenBuckets {
     };
   }
 
+  /**
+   * Milliseconds until `cost` tokens are there, 0 when they are now: `peek` for the hot path (a watch's every
+   * message), which allocates nothing. At least 1 when they are not.
+   */
+  waitMs(key: string, now: number, cost: number): number {
+    const tokens = this.tokensAt(key, now);
+    return tokens >= cost ? 0 : Math.max(1, Math.ceil((cost - tokens) / this.perMs));
+  }
+
+  /** Takes `cost` tokens that `waitMs` said are there (allocates nothing). */
+  takeNow(key: string, now: number, cost: number): void {
+    this.refill(key, now).tokens -= cost;
+  }
+
+  private tokensAt(key: string, now: number): number {
+    const b = this.buckets.get(key);
+    return b ? Math.min(this.capacity, b.tokens + (now - b.at) * this.perMs) : this.capacity;
+  }
+
   private refill(key: string, now: number): Bucket {
     let b = this.buckets.get(key);
     if (b) {
       b.tokens = Math.min(this.capacity, b.tokens + (now - b.at) * this.perMs);
       b.at = now;
-      // Re-insert: Map order is then least recently used first.
-      this.buckets.delete(key);
+      // Re-insert: Map order is then least recently used first (to within REORDER_MS: a move costs a delete and
+      // an insert, and a watch's budgets are taken several times a second).
+      if (now - b.movedAt >= REORDER_MS) {
+        b.movedAt = now;
+        this.buckets.delete(key);
+        this.buckets.set(key, b);
+      }
     } else {
-      b = { tokens: this.capacity, at: now };
+      b = { tokens: this.capacity, at: now, movedAt: now };
       if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
+      this.buckets.set(key, b);
     }
-    this.buckets.set(key, b);
     return b;
   }
 

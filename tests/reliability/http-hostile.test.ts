@@ -220,4 +220,16 @@ describe('rate limits per token and per address', () => {
     buckets.take('third', 10_500);
     expect(buckets.size).toBe(2);
   });
+
+  it('the watch budgets\' allocation-free waitMs and takeNow answer as peek and take do', () => {
+    const buckets = new TokenBuckets(10, 1); // 10 a second
+    expect(buckets.waitMs('w', 0, 10)).toBe(0);
+    buckets.takeNow('w', 0, 10);
+    expect(buckets.waitMs('w', 0, 1)).toBe(100);
+    expect(buckets.waitMs('w', 50, 1)).toBe(buckets.peek('w', 50, 1).retryAfterMs);
+    expect(buckets.waitMs('w', 100, 1)).toBe(0);
+    buckets.takeNow('w', 100, 1);
+    expect(buckets.peek('w', 100, 1).ok).toBe(false);
+    expect(buckets.take('w', 200, 1).ok).toBe(true);
+  });
 });
