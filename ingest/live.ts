@@ -96,9 +96,45 @@ export function parseWireBatch(input: unknown): WireBatchResult {
       },
     };
   }
+  // The common case, checked without allocating: zod's output would differ only by dropping unknown keys, which the
+  // normaliser never reads. Anything else (an ISO timestamp, a bad value) goes to the schema, which stays the
+  // contract and words the error.
+  if (isPlainBatch(input)) return { ok: true, batch: input };
   const parsed = WireBatchSchema.safeParse(input);
   if (parsed.success) return { ok: true, batch: parsed.data };
   return { ok: false, error: { code: 'SAMPLE_INVALID', message: describeIssues(parsed.error.issues, 'samples') } };
+}
+
+/**
+ * A batch {@link WireBatchSchema} takes as it is, with numeric timestamps only: true only where the schema says yes
+ * (tests/ingest/wire-fast-path.test.ts checks it against the schema); false sends the batch to the schema.
+ */
+export function isPlainBatch(input: unknown): input is WireBatch {
+  if (!Array.isArray(input) || input.length === 0 || input.length > MAX_BATCH_SAMPLES) return false;
+  for (let i = 0; i < input.length; i++) if (!isPlainSample(input[i])) return false;
+  return true;
+}
+
+const isMissing = (v: unknown): v is null | undefined => v === undefined || v === null;
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const inRange = (v: unknown, lo: number, hi: number) => isMissing(v) || (isFiniteNumber(v) && v >= lo && v <= hi);
+
+function isPlainSample(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const w = x as Record<string, unknown>;
+  const t = w.t;
+  const ts = w.timestamp;
+  if (!inRange(t, 0, Infinity) || !inRange(ts, MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS) || (isMissing(t) && isMissing(ts))) return false;
+  for (let c = 0; c < CHANNELS.length; c++) {
+    const v = w[CHANNELS[c]!];
+    if (!isMissing(v) && !isFiniteNumber(v)) return false;
+  }
+  if (!inRange(w.lat, -90, 90) || !inRange(w.lon, -180, 180)) return false;
+  const rr = w.rr;
+  if (isMissing(rr)) return true;
+  if (!Array.isArray(rr) || rr.length > MAX_RR_PER_SAMPLE) return false;
+  for (let i = 0; i < rr.length; i++) if (!isFiniteNumber(rr[i])) return false;
+  return true;
 }
 
 /** Validates one untrusted sample (for transports that send samples one at a time). Never throws. */

@@ -27,7 +27,7 @@ import type {
   WatchError,
   WatchErrorCode,
 } from '../wire/events.js';
-import { EndRunMsg, EventMsgSchema, FollowByIdMsg, SampleBatchMsgSchema, StartRunMsg } from '../wire/schemas.js';
+import { EndRunMsg, EventMsgSchema, FollowByIdMsg, isPlainSampleBatchMsg, SampleBatchMsgSchema, StartRunMsg, type SampleBatchMsg } from '../wire/schemas.js';
 import { bearerToken } from './auth.js';
 import { describeZodError } from './errors.js';
 import { LiveBacklog } from '../live/backlog.js';
@@ -471,12 +471,10 @@ export class WatchService {
     const connKey = `m:${socket.id}`;
     const refused = () => {
       const now = performance.now();
-      const byConn = this.connMessages.peek(connKey, now);
-      const byAthlete = byConn.ok ? this.athleteMessages?.peek(athleteId, now) : undefined;
-      const no = !byConn.ok ? byConn : byAthlete && !byAthlete.ok ? byAthlete : null;
-      if (no) return fail('RATE_LIMITED', 'too many messages: slow down and resend', undefined, Math.max(20, no.retryAfterMs));
-      this.connMessages.take(connKey, now);
-      this.athleteMessages?.take(athleteId, now);
+      const waitMs = this.connMessages.waitMs(connKey, now, 1) || (this.athleteMessages?.waitMs(athleteId, now, 1) ?? 0);
+      if (waitMs > 0) return fail('RATE_LIMITED', 'too many messages: slow down and resend', undefined, Math.max(20, waitMs));
+      this.connMessages.takeNow(connKey, now, 1);
+      this.athleteMessages?.takeNow(athleteId, now, 1);
       return null;
     };
 
@@ -655,14 +653,19 @@ export class WatchService {
     const cost = claimedCost(raw, claimed);
     const overBudget = this.takeSamples(conn.id, conn.athleteId, raw, cost);
     if (overBudget) return overBudget;
-    const parsed = SampleBatchMsgSchema.safeParse(raw);
-    if (!parsed.success) return fail('BAD_MESSAGE', `samples: ${describeZodError(parsed.error)}`);
-    const batch = parseWireBatch(parsed.data.samples);
+    let msg: SampleBatchMsg;
+    if (isPlainSampleBatchMsg(raw)) msg = raw;
+    else {
+      const parsed = SampleBatchMsgSchema.safeParse(raw);
+      if (!parsed.success) return fail('BAD_MESSAGE', `samples: ${describeZodError(parsed.error)}`);
+      msg = parsed.data;
+    }
+    const batch = parseWireBatch(msg.samples);
     if (!batch.ok) return fail(batch.error.code, batch.error.message);
-    const session = await this.runs.session(conn.athleteId, parsed.data.runId);
+    const session = await this.runs.session(conn.athleteId, msg.runId);
     if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
-    const r = unwrap(await session.submitBatch(parsed.data.seq, batch.batch));
-    return { ok: true, runId: parsed.data.runId, seq: parsed.data.seq, ...r };
+    const r = unwrap(await session.submitBatch(msg.seq, batch.batch));
+    return { ok: true, runId: msg.runId, seq: msg.seq, ...r };
   }
 
   private async event(conn: WatchConn, raw: unknown): Promise<Ack<EventAck>> {
@@ -696,23 +699,23 @@ export class WatchService {
       // Only reachable with RR values: a batch this large would never fit the budget, so say split it.
       return fail('SAMPLE_BATCH_TOO_LARGE', `batch costs ${cost} (samples + RR values); at most ${most} are accepted at once, split it`);
     }
+    // Every message passes here: no arrays, no result objects.
     const now = performance.now();
     const connKey = `c:${connId}`;
     const runId = (raw as { runId?: unknown } | null)?.runId;
     const runKey = typeof runId === 'string' ? `r:${athleteId}\u0000${runId.slice(0, 64)}` : null;
-    const checks = [
-      ...(budget ? [budget.peek(connKey, now, cost), ...(runKey ? [budget.peek(runKey, now, cost)] : [])] : []),
-      ...(byAthlete ? [byAthlete.peek(athleteId, now, cost)] : []),
-    ];
-    const waitMs = Math.max(0, ...checks.filter((c) => !c.ok).map((c) => c.retryAfterMs));
-    if (checks.some((c) => !c.ok)) {
-      return fail('RATE_LIMITED', `over the samples budget: resend in ${waitMs} ms (the seq stays free)`, undefined, Math.max(1, waitMs));
-    }
+    let waitMs = 0;
     if (budget) {
-      budget.take(connKey, now, cost);
-      if (runKey) budget.take(runKey, now, cost);
+      waitMs = budget.waitMs(connKey, now, cost);
+      if (runKey) waitMs = Math.max(waitMs, budget.waitMs(runKey, now, cost));
     }
-    byAthlete?.take(athleteId, now, cost);
+    if (byAthlete) waitMs = Math.max(waitMs, byAthlete.waitMs(athleteId, now, cost));
+    if (waitMs > 0) return fail('RATE_LIMITED', `over the samples budget: resend in ${waitMs} ms (the seq stays free)`, undefined, waitMs);
+    if (budget) {
+      budget.takeNow(connKey, now, cost);
+      if (runKey) budget.takeNow(runKey, now, cost);
+    }
+    byAthlete?.takeNow(athleteId, now, cost);
     return null;
   }
 

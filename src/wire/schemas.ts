@@ -372,9 +372,8 @@ const START_TIME_MIN_MS = 86_400_000;
 const START_TIME_MAX_MS = Date.UTC(2200, 0, 1);
 
 /** Client-chosen run id: the same id again resumes (idempotent start). */
-export const RunIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{8,64}$/, 'run id: 8–64 characters of A–Z a–z 0–9 _ -');
+const RUN_ID = /^[A-Za-z0-9_-]{8,64}$/;
+export const RunIdSchema = z.string().regex(RUN_ID, 'run id: 8–64 characters of A–Z a–z 0–9 _ -');
 
 export const StartRunMsg = z
   .object({
@@ -412,6 +411,23 @@ export type NewCrampJson = z.input<typeof CrampBody>;
 export const SampleBatchMsgSchema = z
   .object({ runId: RunIdSchema, seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), samples: z.array(z.unknown()) })
   .strict();
+export type SampleBatchMsg = z.infer<typeof SampleBatchMsgSchema>;
+
+/**
+ * A sample batch message {@link SampleBatchMsgSchema} takes as it is, checked without allocating (a watch sends one a
+ * second): true only where the schema says yes (tests/ingest/wire-fast-path.test.ts); false sends it to the schema.
+ */
+export function isPlainSampleBatchMsg(raw: unknown): raw is SampleBatchMsg {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
+  const m = raw as Record<string, unknown>;
+  let keys = 0;
+  for (const k in m) {
+    if (k !== 'runId' && k !== 'seq' && k !== 'samples') return false;
+    keys++;
+  }
+  const { runId, seq } = m;
+  return keys === 3 && typeof runId === 'string' && RUN_ID.test(runId) && Number.isSafeInteger(seq) && (seq as number) >= 1 && Array.isArray(m.samples);
+}
 export const EventMsgSchema = z
   .object({ runId: RunIdSchema, id: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/), event: WireEventSchema })
   .strict();
