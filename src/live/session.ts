@@ -25,6 +25,7 @@ import type { Alert, AlertKind, CrampContext, Engine, EngineOptions, EngineSink,
 import {
   createLiveBatchOutput,
   createLiveNormalizer,
+  MAX_BATCH_SAMPLES,
   type LiveBatchOutput,
   type LiveNormalizer,
   type LiveNormalizerState,
@@ -40,6 +41,7 @@ import {
   type Sample,
   type SampleColumns,
 } from '../../ingest/sample.js';
+import { encodeChunkOf, type EncodedChunk } from '../store/codec.js';
 import { StoreError, type RunRecord, type Store } from '../store/types.js';
 import type { LiveBacklog } from './backlog.js';
 import { SYSTEM_CLOCK, type LiveClock } from './clock.js';
@@ -47,12 +49,10 @@ import { LiveError, type Outcome } from './errors.js';
 import { liveRunToNormalized } from './finished-run.js';
 import type { GroupCommit } from './group-commit.js';
 import { CHECKPOINT_EVERY_BATCHES, firstCheckpointAfter, readRebuildSource, type CheckpointState } from './rebuild.js';
+import { RiskTrail } from './risk-trail.js';
 import { journalCramp, RETRIABLE, WriteQueue, type BatchAnswer, type EventAnswer } from './write-queue.js';
 
 export type { BatchAnswer, EventAnswer } from './write-queue.js';
-
-/** Risk points a live session keeps for followers (a day at one point per 10 s). */
-export const RISK_HISTORY_MAX = 8640;
 
 /** Most `end` messages waiting in one run's chain; beyond it the watch is flooding. */
 const MAX_QUEUED_PER_RUN = 64;
@@ -132,10 +132,9 @@ export class LiveSession {
   latestRisk: RiskPoint | null = null;
   /**
    * The risk points this process has seen for the run (the whole run, or since the checkpoint it was rebuilt
-   * from), so a dashboard that opens mid-run gets the history (`follow` ack). Thinned to every other point past
-   * {@link RISK_HISTORY_MAX}: amortised O(1) a batch, bounded memory (~1 MB).
+   * from), so a dashboard that opens mid-run gets the history (`follow` ack). Packed, and thinned past a day's worth.
    */
-  readonly riskHistory: RiskPoint[] = [];
+  readonly riskTrail = new RiskTrail();
   /** How the session was opened: the checkpoint seq it restored from (0 = none) and the batches replayed. */
   rebuild = { checkpointSeq: 0, replayedSamples: 0 };
   lastActivity: number;
@@ -334,10 +333,10 @@ export class LiveSession {
       });
     }
     this.acceptedSeq = seq;
-    const cols = toColumns(out.samples);
-    const row = this.row;
-    for (let i = 0; i < cols.length; i++) this.pushSample(readRow(cols, i, row));
-    this.deps.metrics.samples(cols.length);
+    const accepted = out.samples;
+    for (let i = 0; i < accepted.length; i++) this.pushSample(accepted[i]!);
+    const chunk = encodeSamples(accepted);
+    this.deps.metrics.samples(chunk.rows);
     const produced = this.takeProduced();
     let checkpoint: CheckpointState | null = null;
     this.batchesSinceCheckpoint++;
@@ -346,8 +345,8 @@ export class LiveSession {
       this.batchesUntilCheckpoint = CHECKPOINT_EVERY_BATCHES;
       checkpoint = this.state();
     }
-    const answer = this.queue.addBatch(seq, cols, produced.alerts, produced.cramps, checkpoint);
-    this.emit(seq, cols, produced);
+    const answer = this.queue.addBatch(seq, chunk, produced.alerts, produced.cramps, checkpoint);
+    this.emit(seq, accepted, produced);
     return answer;
   }
 
@@ -369,21 +368,17 @@ export class LiveSession {
     return this.queue.addEvent(key, effective);
   }
 
-  keepRisk(points: readonly RiskPoint[]): void {
-    for (const p of points) this.riskHistory.push(p);
-    if (this.riskHistory.length > RISK_HISTORY_MAX) {
-      let w = 0;
-      for (let r = 0; r < this.riskHistory.length; r += 2) this.riskHistory[w++] = this.riskHistory[r]!;
-      this.riskHistory.length = w;
-    }
+  private keepRisk(points: readonly RiskPoint[]): void {
+    for (const p of points) this.riskTrail.push(p);
   }
 
   /** Sends what the engine just produced to the watch and followers: before it is stored. */
-  private emit(seq: number, cols: SampleColumns | null, produced: Produced): void {
+  private emit(seq: number, samples: readonly Sample[] | null, produced: Produced): void {
     const { output, metrics } = this.deps;
     if (produced.risk.length) this.latestRisk = produced.risk.at(-1)!;
     if (produced.risk.length) this.keepRisk(produced.risk);
-    if (cols && output.wantsSamples(this)) output.samples(this, seq, columnsToSamples(cols));
+    // Copies: the normaliser reuses its sample objects for the next batch.
+    if (samples && output.wantsSamples(this)) output.samples(this, seq, samples.map((x) => ({ ...x })));
     if (produced.risk.length) output.risk(this, produced.risk);
     if (produced.alerts.length) {
       for (const a of produced.alerts) metrics.prompt(a.kind);
@@ -483,9 +478,12 @@ export class LiveSession {
   }
 }
 
-/** Copies a normaliser's output (reused between batches) into columns the store keeps. */
-function toColumns(samples: readonly Sample[]): SampleColumns {
-  const cols = allocColumns(samples.length);
+/** Rows of one batch, filled and encoded at once (the session is synchronous here): one per process, not per run. */
+const batchRows = allocColumns(MAX_BATCH_SAMPLES);
+
+/** Encodes a normaliser's output (reused between batches) as the chunk the store keeps. */
+function encodeSamples(samples: readonly Sample[]): EncodedChunk {
+  const cols = batchRows;
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
     cols.t[i] = s.t;
@@ -494,11 +492,5 @@ function toColumns(samples: readonly Sample[]): SampleColumns {
     cols.lat[i] = s.lat;
     cols.lon[i] = s.lon;
   }
-  return cols;
-}
-
-function columnsToSamples(cols: SampleColumns): Sample[] {
-  const rows: Sample[] = new Array(cols.length);
-  for (let i = 0; i < cols.length; i++) rows[i] = readRow(cols, i, emptySample());
-  return rows;
+  return encodeChunkOf(cols, 0, samples.length);
 }

@@ -16,7 +16,8 @@
  */
 import type { Logger } from 'pino';
 import type { Alert, CrampContext } from '../../alerts/types.js';
-import type { RunEvent, SampleColumns } from '../../ingest/sample.js';
+import type { RunEvent } from '../../ingest/sample.js';
+import type { EncodedChunk } from '../store/codec.js';
 import { StoreError, type Store } from '../store/types.js';
 import type { LiveBacklog } from './backlog.js';
 import type { LiveClock } from './clock.js';
@@ -58,7 +59,7 @@ interface Waiter<T> {
 type BatchWrite = {
   kind: 'batch';
   seq: number;
-  cols: SampleColumns;
+  chunk: EncodedChunk;
   /** What stepping the batch produced, stored after its samples. */
   alerts: Alert[];
   cramps: CrampContext[];
@@ -185,9 +186,9 @@ export class WriteQueue {
   }
 
   /** A batch (stepped already); answered once it and what it raised are stored. */
-  addBatch(seq: number, cols: SampleColumns, alerts: Alert[], cramps: CrampContext[], checkpoint: CheckpointState | null): Promise<Outcome<BatchAnswer>> {
+  addBatch(seq: number, chunk: EncodedChunk, alerts: Alert[], cramps: CrampContext[], checkpoint: CheckpointState | null): Promise<Outcome<BatchAnswer>> {
     return new Promise((resolve) => {
-      this.enqueue({ kind: 'batch', seq, cols, alerts, cramps, checkpoint, attempts: 0, stored: false, waiters: [{ resolve, duplicate: false }] });
+      this.enqueue({ kind: 'batch', seq, chunk, alerts, cramps, checkpoint, attempts: 0, stored: false, waiters: [{ resolve, duplicate: false }] });
     });
   }
 
@@ -264,8 +265,8 @@ export class WriteQueue {
     this.writes.push(write);
     this.deps.backlog.writes++;
     if (write.kind === 'batch') {
-      this.unstoredSamples += write.cols.length;
-      this.deps.backlog.samples += write.cols.length;
+      this.unstoredSamples += write.chunk.rows;
+      this.deps.backlog.samples += write.chunk.rows;
     } else if (write.kind === 'event') this.unstoredEvents++;
     void this.drain();
   }
@@ -275,8 +276,8 @@ export class WriteQueue {
     const write = this.writes.shift()!;
     this.deps.backlog.writes--;
     if (write.kind === 'batch') {
-      this.unstoredSamples -= write.cols.length;
-      this.deps.backlog.samples -= write.cols.length;
+      this.unstoredSamples -= write.chunk.rows;
+      this.deps.backlog.samples -= write.chunk.rows;
     } else if (write.kind === 'event') this.unstoredEvents--;
     return write;
   }
@@ -327,7 +328,7 @@ export class WriteQueue {
     const todo = group.filter((w) => !w.stored);
     if (todo.length) {
       const results = await this.retrying(todo, () =>
-        Promise.all(todo.map((w) => this.deps.commit.add({ athleteId, runId, seq: w.seq, samples: w.cols }))),
+        Promise.all(todo.map((w) => this.deps.commit.add({ athleteId, runId, seq: w.seq, samples: w.chunk }))),
       );
       todo.forEach((w, k) => {
         const status = results[k]!.status;

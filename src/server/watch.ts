@@ -533,7 +533,7 @@ export class WatchService {
         status: run.status,
         alerts,
         risk: session?.latestRisk ?? null,
-        riskHistory: session ? [...session.riskHistory] : [],
+        riskHistory: session ? session.riskTrail.points() : [],
       };
     });
 

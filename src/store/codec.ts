@@ -144,6 +144,42 @@ export function encodeChunk(cols: SampleColumns, start = 0, end = cols.length): 
   return out;
 }
 
+/**
+ * A batch's rows encoded before the store's transaction: the live path encodes each batch once as it arrives and
+ * keeps only this until the batch is stored (one buffer, where columns are a dozen typed arrays).
+ */
+export interface EncodedChunk {
+  readonly rows: number;
+  /** t of the first row, s. */
+  readonly firstT: number;
+  readonly bytes: Buffer;
+}
+
+/** Encodes rows [start, end) of `cols` as one chunk, with what the store indexes it by. */
+export function encodeChunkOf(cols: SampleColumns, start = 0, end = cols.length): EncodedChunk {
+  return { rows: end - start, firstT: cols.t[start]!, bytes: encodeChunk(cols, start, end) };
+}
+
+export function isEncodedChunk(samples: SampleColumns | EncodedChunk): samples is EncodedChunk {
+  return 'bytes' in samples;
+}
+
+/** A batch's rows as the store writes them: encoded now, unless they came encoded. */
+export function chunkOf(samples: SampleColumns | EncodedChunk): EncodedChunk {
+  return isEncodedChunk(samples) ? samples : encodeChunkOf(samples);
+}
+
+/** Why an encoded chunk cannot be stored (its header must be this encoder's and agree on the rows), or null. */
+export function encodedChunkProblem(chunk: EncodedChunk, maxRows: number): string | null {
+  const { rows, firstT, bytes } = chunk;
+  if (!Number.isInteger(rows) || rows < 1 || rows > maxRows) return `expected 1 to ${maxRows} samples`;
+  if (!Number.isFinite(firstT)) return 'the first sample has no time';
+  if (!Buffer.isBuffer(bytes) || bytes.byteLength < HEADER_BYTES || bytes[0] !== FORMAT_VERSION || bytes.readUInt32LE(4) !== rows) {
+    return 'not a sample chunk of this encoder';
+  }
+  return null;
+}
+
 interface ChunkHeader {
   rows: number;
   present: number;

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Alert, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
 import type { RunMeta, SampleColumns } from '../../ingest/sample.js';
-import { decodeChunks, encodeChunk } from './codec.js';
+import { chunkOf, decodeChunks, type EncodedChunk } from './codec.js';
 import { reportHighlights } from './highlights.js';
 import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from './migrations.js';
 import {
@@ -526,7 +526,7 @@ export class PostgresStore implements Store {
       }
 
       const results: Array<{ result: SampleBatchResult; state: RunProgress | null }> = [];
-      const toInsert: Array<{ result: SampleBatchResult; state: RunProgress; batch: SampleBatch }> = [];
+      const toInsert: Array<{ result: SampleBatchResult; state: RunProgress; batch: SampleBatch; chunk: EncodedChunk }> = [];
       const toCheck: Array<{ result: SampleBatchResult; state: RunProgress }> = [];
       const seen = new Set<string>();
       batches.forEach((batch, i) => {
@@ -546,7 +546,7 @@ export class PostgresStore implements Store {
           return;
         }
         seen.add(key);
-        if (state.live) toInsert.push({ result, state, batch });
+        if (state.live) toInsert.push({ result, state, batch, chunk: chunkOf(batch.samples) });
         else toCheck.push({ result, state });
       });
 
@@ -568,22 +568,16 @@ export class PostgresStore implements Store {
           'INSERT INTO sample_chunks (run_n, seq, t0, rows, data)',
           'ON CONFLICT DO NOTHING RETURNING run_n, seq',
           5,
-          toInsert.map(({ state, batch }) => [
-            state.n,
-            batch.seq,
-            batch.samples.t[0]!,
-            batch.samples.length,
-            encodeChunk(batch.samples),
-          ]),
+          toInsert.map(({ state, batch, chunk }) => [state.n, batch.seq, chunk.firstT, chunk.rows, chunk.bytes]),
         );
         const fresh = new Set(inserted.map((row) => `${num(row.run_n)}:${num(row.seq)}`));
-        for (const { result, state, batch } of toInsert) {
+        for (const { result, state, batch, chunk } of toInsert) {
           if (!fresh.has(`${state.n}:${batch.seq}`)) {
             result.status = 'duplicate';
             continue;
           }
           result.status = 'stored';
-          state.addedRows += batch.samples.length;
+          state.addedRows += chunk.rows;
           state.fresh.push(batch.seq);
         }
       }

@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Report } from '../../alerts/types.js';
 import { SAMPLE_FIELDS, type SampleColumns } from '../../ingest/sample.js';
-import { encodeChunk } from './codec.js';
+import { encodeChunk, encodedChunkProblem, isEncodedChunk } from './codec.js';
 import { reportHighlights, type ReportHighlights } from './highlights.js';
 import {
   MAX_BATCH_ROWS,
@@ -86,7 +86,9 @@ export function columnsProblem(cols: SampleColumns | undefined, min: number, max
 /** Why a sample batch cannot be stored, or null when it can. */
 export function batchProblem(batch: SampleBatch): string | null {
   if (!isPositiveSeq(batch.seq)) return 'seq must be a positive integer';
-  return columnsProblem(batch.samples, 1, MAX_BATCH_ROWS);
+  const samples = batch.samples as SampleBatch['samples'] | undefined;
+  if (samples && isEncodedChunk(samples)) return encodedChunkProblem(samples, MAX_BATCH_ROWS);
+  return columnsProblem(samples, 1, MAX_BATCH_ROWS);
 }
 
 /** Checks an uploaded run's columns (any length, including 0). */

@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Alert, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
 import type { RunMeta, SampleColumns } from '../../ingest/sample.js';
-import { decodeChunks, encodeChunk } from './codec.js';
+import { chunkOf, decodeChunks } from './codec.js';
 import { reportHighlights } from './highlights.js';
 import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from './migrations.js';
 import {
@@ -548,8 +548,9 @@ export class SqliteStore implements Store {
         } else if (!owned.live) {
           result.status = this.#s.chunkExists.get(owned.n, batch.seq) ? 'duplicate' : 'not_live';
         } else {
-          const rows = batch.samples.length;
-          const changes = this.#s.insertChunk.run(owned.n, batch.seq, batch.samples.t[0]!, rows, encodeChunk(batch.samples)).changes;
+          const chunk = chunkOf(batch.samples);
+          const rows = chunk.rows;
+          const changes = this.#s.insertChunk.run(owned.n, batch.seq, chunk.firstT, rows, chunk.bytes).changes;
           result.status = changes === 1 ? 'stored' : 'duplicate';
           if (changes === 1) {
             owned.addedRows += rows;

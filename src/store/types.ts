@@ -21,6 +21,7 @@
 import type { NormalizedRun, RunEvent, RunMeta, SampleColumns } from '../../ingest/sample.js';
 import type { Alert, EngineOptions, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
 import type { RunSummary as RunSummaryRow } from '../athlete/summary.js';
+import type { EncodedChunk } from './codec.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors
@@ -204,8 +205,11 @@ export interface SampleBatch {
   athleteId: string;
   runId: string;
   seq: number;
-  /** 1 to 65 536 rows, in increasing `t`. NaN = missing, preserved exactly. */
-  samples: SampleColumns;
+  /**
+   * 1 to 65 536 rows, in increasing `t`. NaN = missing, preserved exactly. The live path hands them over encoded
+   * (src/store/codec.ts `encodeChunkOf`), so the transaction only writes them.
+   */
+  samples: SampleColumns | EncodedChunk;
 }
 
 export type SampleBatchStatus =

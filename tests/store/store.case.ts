@@ -9,6 +9,7 @@ import { allocColumns, SAMPLE_FIELDS, type NormalizedRun, type SampleColumns } f
 import type { Alert, Report } from '../../alerts/types.js';
 import { foldModel } from '../../src/athlete/model.js';
 import { summarizeRun } from '../../src/athlete/summary.js';
+import { encodeChunkOf } from '../../src/store/codec.js';
 import { LATEST_VERSION } from '../../src/store/migrations.js';
 import { StoreError, UPLOAD_CHUNK_ROWS, type SampleBatch, type Store } from '../../src/store/types.js';
 
@@ -545,6 +546,24 @@ export function runStoreContract(name: string, newLocation: () => Promise<StoreL
         const results = await store.appendSampleBatches([batch(a, run, 1), batch(a, run, 2)]);
         expect(results.map((r) => r.status)).toEqual(['duplicate', 'not_live']);
         expect((await store.getRun(a, run))?.sampleCount).toBe(5);
+      });
+
+      it('stores a batch encoded ahead of the transaction as it stores the same columns, and refuses a forged chunk', async () => {
+        const a = await athlete();
+        const run = await liveRun(a);
+        const parts = [makeColumns(4, 1, 0), makeColumns(4, 2, 4)];
+        const good = encodeChunkOf(parts[1]!);
+        const forged = { ...encodeChunkOf(parts[1]!), rows: 5 };
+        const results = await store.appendSampleBatches([
+          batch(a, run, 1, parts[0]),
+          { athleteId: a, runId: run, seq: 3, samples: forged },
+          { athleteId: a, runId: run, seq: 2, samples: good },
+        ]);
+        expect(results.map((r) => [r.status, r.contiguousSeq])).toEqual([['stored', 2], ['invalid', 2], ['stored', 2]]);
+        const both = allocColumns(8);
+        for (const f of SAMPLE_FIELDS) both[f] = Float64Array.from([...parts[0]![f], ...parts[1]![f]]);
+        expectSameColumns(await store.readSamples(a, run), both);
+        expect((await store.getRun(a, run))?.sampleCount).toBe(8);
       });
 
       it('rejects invalid batches one by one without failing the others', async () => {
