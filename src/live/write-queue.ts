@@ -327,10 +327,12 @@ export class WriteQueue {
     const { athleteId, id: runId } = this.run;
     const todo = group.filter((w) => !w.stored);
     if (todo.length) {
-      const results = await this.retrying(todo, () =>
-        Promise.all(todo.map((w) => this.deps.commit.add({ athleteId, runId, seq: w.seq, samples: w.chunk }))),
-      );
-      todo.forEach((w, k) => {
+      const { commit } = this.deps;
+      const add = (w: BatchWrite) => commit.add({ athleteId, runId, seq: w.seq, samples: w.chunk });
+      // One batch is the usual group (a watch sends its next after the ack): no Promise.all for it.
+      const results = await this.retrying(todo, () => (todo.length === 1 ? add(todo[0]!).then((r) => [r]) : Promise.all(todo.map(add))));
+      for (let k = 0; k < todo.length; k++) {
+        const w = todo[k]!;
         const status = results[k]!.status;
         // After a failed attempt `duplicate` means that attempt did commit (the answer was lost on the way).
         if (status === 'stored' || (status === 'duplicate' && w.attempts > 1)) w.stored = true;
@@ -340,10 +342,11 @@ export class WriteQueue {
         // A seq this run took as new was already stored: another process has this run too, so this engine
         // is not the store's. Drop the run; the watch's next start rebuilds it from the store.
         else throw movedError();
-      });
+      }
     }
     for (const w of group) {
-      await this.writeRaised(w, w.alerts, w.cramps);
+      if (w.alerts.length || w.cramps.length) await this.writeRaised(w, w.alerts, w.cramps);
+      // Closed while the commit or these writes were awaited: close() has answered every waiter.
       if (this.closed) throw DROPPED;
       this.dequeue();
       this.contiguousSeq = w.seq;

@@ -662,7 +662,8 @@ export class WatchService {
     }
     const batch = parseWireBatch(msg.samples);
     if (!batch.ok) return fail(batch.error.code, batch.error.message);
-    const session = await this.runs.session(conn.athleteId, msg.runId);
+    // An open session is the common case: no await for it.
+    const session = this.runs.get(conn.athleteId, msg.runId) ?? (await this.runs.session(conn.athleteId, msg.runId));
     if (!session) return fail('UNKNOWN_RUN', 'no open run with that id: send start first (it also resumes)');
     const r = unwrap(await session.submitBatch(msg.seq, batch.batch));
     return { ok: true, runId: msg.runId, seq: msg.seq, ...r };
