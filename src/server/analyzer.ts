@@ -10,6 +10,7 @@ import { Piscina } from 'piscina';
 import type { EngineOptions, Report } from '../../alerts/types.js';
 import { IngestError, type IngestCode } from '../../ingest/errors.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
+import type { RunSummary } from '../athlete/summary.js';
 import type { AnalyzeResult, AnalyzeTask, UploadCaps } from './analyze-worker.js';
 import { ApiError } from './errors.js';
 
@@ -24,8 +25,11 @@ export interface Analyzer {
    * `retryAfterS`) when the queue or the owner's share of it is full.
    */
   admit(owner: string): Admission;
-  /** Decodes and analyses a FIT file. @throws IngestError for files that are not valid FIT activities. */
-  analyze(bytes: Uint8Array, options: EngineOptions): Promise<{ run: NormalizedRun; report: Report }>;
+  /**
+   * Decodes, analyses and summarises (for the athlete model) an activity file. @throws IngestError for files that
+   * are not valid activities.
+   */
+  analyze(bytes: Uint8Array, options: EngineOptions): Promise<{ run: NormalizedRun; report: Report; summary: RunSummary }>;
   /** Analyses a normalised run (a live run that ended) off the event loop; goes ahead of waiting uploads. */
   analyzeRun(run: NormalizedRun, options: EngineOptions): Promise<Report>;
   /** Uploads admitted now (receiving, waiting for a worker, decoding). */
@@ -175,7 +179,8 @@ export function createAnalyzer(threads: number, limits: AnalyzerLimits = {}): An
         if (status) throw new ApiError(status, result.code, result.message);
         throw new IngestError(result.code as IngestCode, result.message);
       }
-      return { run: result.run, report: result.report };
+      // The worker summarises every upload (see AnalyzeResult).
+      return { run: result.run, report: result.report, summary: result.summary! };
     },
     async analyzeRun(run, options) {
       const task: AnalyzeTask = { run, options };

@@ -13,7 +13,6 @@ import { contextFromReport, runUpToCramp } from '../athlete/cramp-context.js';
 import { foldModel, type AthleteModel } from '../athlete/model.js';
 import { mergeProfile, modelStamp, type ModelStamp } from '../athlete/profile-merge.js';
 import { storedRunToNormalized } from '../athlete/stored-run.js';
-import { summarizeRun } from '../athlete/summary.js';
 import type { Store, StoredRunSummary } from '../store/types.js';
 import type { SummaryRow } from '../athlete/model.js';
 import type { Analyzer } from './analyzer.js';
@@ -32,11 +31,6 @@ function isContext(c: unknown): c is CrampContext {
 export function stampReport(report: Report, options: ServerEngineOptions): Report {
   if (options.athleteModel) report.athleteModel = options.athleteModel;
   return report;
-}
-
-/** Stores the run's summary row (computed here from its normalised samples: O(n), a few ms for a long run). */
-export async function recordRunSummary(store: Store, athleteId: string, runId: string, run: NormalizedRun): Promise<void> {
-  await store.saveRunSummary(athleteId, runId, summarizeRun(run));
 }
 
 /** Athletes whose parsed rows are kept (least recently used go first). */

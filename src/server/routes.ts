@@ -21,7 +21,7 @@ import { runSettings, runTimeline } from './run-view.js';
 import { findSameActivity } from './duplicates.js';
 import { registerRunExport } from './run-export.js';
 import { summariseRun } from './run-summary.js';
-import { AthleteService, recordRunSummary, stampReport } from './athlete.js';
+import { AthleteService, stampReport } from './athlete.js';
 import { registerAthleteRoutes } from './athlete-routes.js';
 import { Reanalyzer } from './reanalyze.js';
 
@@ -184,7 +184,7 @@ export function apiRouter(deps: ApiDeps): Router {
         };
       }
       if (query.sessionKind) options.sessionKind = query.sessionKind;
-      const { run, report } = await analyzer.analyze(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
+      const { run, report, summary } = await analyzer.analyze(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
       stampReport(report, options);
       // The same activity in other bytes (re-exported, another app's copy): 409 with the stored run's id.
       const same = await findSameActivity(store, me.id, run.meta);
@@ -204,7 +204,7 @@ export function apiRouter(deps: ApiDeps): Router {
         ...(req.file?.originalname ? { name: req.file.originalname.slice(0, 200) } : {}),
       });
       outcome = stored.created ? 'created' : 'duplicate';
-      if (stored.created) await recordRunSummary(store, me.id, stored.run.id, run);
+      if (stored.created) await store.saveRunSummary(me.id, stored.run.id, summary);
       res.status(stored.created ? 201 : 200).json({ id: stored.run.id, report: stored.run.report ?? report });
     } finally {
       (res.locals.admission as { release(): void }).release();

@@ -37,7 +37,8 @@ import { LiveRegistry, type LiveRunLimits } from '../live/registry.js';
 import type { LiveSession } from '../live/session.js';
 import type { Store } from '../store/types.js';
 import type { Analyzer } from './analyzer.js';
-import { AthleteService, recordRunSummary, stampReport, type ServerEngineOptions } from './athlete.js';
+import { summarizeRun } from '../athlete/summary.js';
+import { AthleteService, stampReport, type ServerEngineOptions } from './athlete.js';
 import type { RunLeases } from './lease.js';
 import type { Metrics } from './metrics.js';
 import { clientAddress, type TrustProxy } from './client-address.js';
@@ -209,7 +210,10 @@ export class WatchService {
       backlog: deps.backlog ?? new LiveBacklog(),
       finisher: {
         analyze: async (run, options) => stampReport(await analyzer.analyzeRun(run, options), options),
-        learn: (athleteId, runId, run) => recordRunSummary(store, athleteId, runId, run),
+        // O(n) on the event loop: a few ms for a live run of some hours (an upload's is summarised in its worker).
+        learn: async (athleteId, runId, run) => {
+          await store.saveRunSummary(athleteId, runId, summarizeRun(run));
+        },
       },
       metrics: deps.metrics,
       log: deps.log,

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { summarizeRun } from '../../src/athlete/summary.js';
 import { createAnalyzer, type Analyzer } from '../../src/server/analyzer.js';
 import { fixture } from '../ingest/fit-files.js';
 
@@ -51,5 +52,18 @@ describe.skipIf(!onLinux)('upload worker priority', () => {
     analyzer = createAnalyzer(1, { nice: 0 });
     await analyzer.analyze(fixture('roznet__FitFileParser/running.fit'), {});
     expect(threadNiceness().every((n) => n === base)).toBe(true);
+  });
+});
+
+describe('upload worker', () => {
+  it("summarises an upload for the athlete model off the event loop, as summarizeRun does on the run it hands back", async () => {
+    const analyzer = createAnalyzer(1, {});
+    try {
+      const { run, summary } = await analyzer.analyze(fixture('roznet__FitFileParser/running.fit'), {});
+      expect(summary.durationS).toBeGreaterThan(0);
+      expect(summary).toEqual(summarizeRun(run));
+    } finally {
+      await analyzer.close();
+    }
   });
 });
