@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { EngineOptions, Report } from '../../alerts/types.js';
 import { IngestError, type IngestCode } from '../../ingest/errors.js';
@@ -53,11 +54,30 @@ function workerFile(): string {
  * The workers' Node flags: the server's, with require(esm) off. piscina loads its worker file with `require()` first
  * and falls back to `import()`. On Node 20.20, `require()` of this ES module worker once aborted a whole test process
  * in CI (V8 fatal "IsGraphAsync must be used on an instantiated module", from piscina's require), so the workers take
- * the `import()` path, which Node has had far longer.
+ * the `import()` path, which Node has had far longer. Undefined (inherit, as Node does by default) where require(esm)
+ * is off.
+ *
+ * The server's own flags go along only where a worker takes them: given explicitly, a V8 or process-wide flag
+ * (`--max-old-space-size`, `--expose-gc`, `--trace-gc`, `--title`) makes `new Worker` throw, and the server would not
+ * start. Checked once, by constructing a worker that does nothing.
  */
-export function workerExecArgv(): string[] {
+export function workerExecArgv(): string[] | undefined {
   const features = process.features as { require_module?: boolean };
-  return features.require_module ? [...process.execArgv, '--no-experimental-require-module'] : [...process.execArgv];
+  if (!features.require_module) return undefined;
+  inheritable ??= workerTakes(process.execArgv) ? [...process.execArgv] : [];
+  return [...inheritable, '--no-experimental-require-module'];
+}
+let inheritable: string[] | undefined;
+
+function workerTakes(execArgv: string[]): boolean {
+  if (execArgv.length === 0) return true;
+  try {
+    void new Worker('', { eval: true, execArgv }).terminate();
+    return true;
+  } catch (err) {
+    if ((err as { code?: unknown })?.code === 'ERR_WORKER_INVALID_EXEC_ARGV') return false;
+    throw err;
+  }
 }
 
 /** Longest elapsed time an upload may span: a week (the longest multi-day races are under that). */
@@ -110,13 +130,14 @@ class Slots {
 }
 
 export function createAnalyzer(threads: number, limits: AnalyzerLimits = {}): Analyzer {
+  const execArgv = workerExecArgv();
   const pool = new Piscina({
     filename: workerFile(),
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: 60_000,
     niceIncrement: limits.nice ?? 0,
-    execArgv: workerExecArgv(),
+    ...(execArgv ? { execArgv } : {}),
     ...(limits.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: limits.memoryLimitMb } } : {}),
   });
   const slots = new Slots(threads);

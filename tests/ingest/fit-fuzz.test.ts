@@ -87,7 +87,7 @@ describe('activity-worker (piscina)', () => {
   const pool = new Piscina({
     filename: fileURLToPath(new URL('../../dist/ingest/activity-worker.js', import.meta.url)),
     maxThreads: 1,
-    execArgv: workerExecArgv(), // as the server's pool: import(), not require(esm)
+    ...(workerExecArgv() ? { execArgv: workerExecArgv() } : {}), // as the server's pool: import(), not require(esm)
   });
   afterAll(() => pool.destroy());
 

@@ -1,12 +1,16 @@
 // The upload pool's workers run at a lower CPU priority than the event loop (FIT_WORKER_NICE), so on a busy
 // machine live prompts get the CPU before a decode. Linux sets nice per thread, readable per task in /proc.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { summarizeRun } from '../../src/athlete/summary.js';
 import { createAnalyzer, type Analyzer } from '../../src/server/analyzer.js';
 import { fixture } from '../ingest/fit-files.js';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TASKS = '/proc/self/task';
 const onLinux = existsSync(TASKS);
 if (!onLinux) console.log('[analyzer] worker niceness: skipped: no /proc/self/task (not Linux)');
@@ -56,6 +60,17 @@ describe.skipIf(!onLinux)('upload worker priority', () => {
 });
 
 describe('upload worker', () => {
+  it('starts and decodes under the per-process Node flags an operator may give the server (the build under dist/)', () => {
+    const script = `import { createAnalyzer } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/server/analyzer.js')).href)};
+      import { readFileSync } from 'node:fs';
+      const analyzer = createAnalyzer(1, {});
+      const { run } = await analyzer.analyze(readFileSync(${JSON.stringify(join(ROOT, 'fixtures/fit/roznet__FitFileParser/running.fit'))}), {});
+      await analyzer.close();
+      console.log('samples', run.samples.length);`;
+    const out = execFileSync(process.execPath, ['--max-old-space-size=512', '--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out).toMatch(/^samples [1-9]\d*$/m);
+  });
+
   it("summarises an upload for the athlete model off the event loop, as summarizeRun does on the run it hands back", async () => {
     const analyzer = createAnalyzer(1, {});
     try {
