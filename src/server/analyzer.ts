@@ -12,6 +12,7 @@ import type { EngineOptions, Report } from '../../alerts/types.js';
 import { IngestError, type IngestCode } from '../../ingest/errors.js';
 import type { NormalizedRun } from '../../ingest/sample.js';
 import type { RunSummary } from '../athlete/summary.js';
+import type { EncodedChunk } from '../store/codec.js';
 import type { AnalyzeResult, AnalyzeTask, UploadCaps } from './analyze-worker.js';
 import { ApiError } from './errors.js';
 
@@ -30,7 +31,7 @@ export interface Analyzer {
    * Decodes, analyses and summarises (for the athlete model) an activity file. @throws IngestError for files that
    * are not valid activities.
    */
-  analyze(bytes: Uint8Array, options: EngineOptions): Promise<{ run: NormalizedRun; report: Report; summary: RunSummary }>;
+  analyze(bytes: Uint8Array, options: EngineOptions): Promise<{ run: NormalizedRun; report: Report; summary: RunSummary; chunks: EncodedChunk[] }>;
   /** Analyses a normalised run (a live run that ended) off the event loop; goes ahead of waiting uploads. */
   analyzeRun(run: NormalizedRun, options: EngineOptions): Promise<Report>;
   /** Uploads admitted now (receiving, waiting for a worker, decoding). */
@@ -200,8 +201,10 @@ export function createAnalyzer(threads: number, limits: AnalyzerLimits = {}): An
         if (status) throw new ApiError(status, result.code, result.message);
         throw new IngestError(result.code as IngestCode, result.message);
       }
-      // The worker summarises every upload (see AnalyzeResult).
-      return { run: result.run, report: result.report, summary: result.summary! };
+      // The worker summarises and encodes every upload (see AnalyzeResult). Its chunks' bytes arrive as Uint8Arrays:
+      // Buffer views on the same memory for the store.
+      const chunks = result.chunks!.map((c) => ({ ...c, bytes: Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength) }));
+      return { run: result.run, report: result.report, summary: result.summary!, chunks };
     },
     async analyzeRun(run, options) {
       const task: AnalyzeTask = { run, options };

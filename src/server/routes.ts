@@ -184,7 +184,7 @@ export function apiRouter(deps: ApiDeps): Router {
         };
       }
       if (query.sessionKind) options.sessionKind = query.sessionKind;
-      const { run, report, summary } = await analyzer.analyze(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
+      const { run, report, summary, chunks } = await analyzer.analyze(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
       stampReport(report, options);
       // The same activity in other bytes (re-exported, another app's copy): 409 with the stored run's id.
       const same = await findSameActivity(store, me.id, run.meta);
@@ -199,6 +199,7 @@ export function apiRouter(deps: ApiDeps): Router {
       const stored = await store.createUploadedRun(me.id, {
         fileSha256: sha,
         run,
+        chunks,
         report,
         options,
         ...(req.file?.originalname ? { name: req.file.originalname.slice(0, 200) } : {}),

@@ -349,7 +349,7 @@ export class PostgresStore implements Store {
       const n = await this.#insertRun(db, { ...uploadedRunRow(randomUUID(), athleteId, sha, input, uploadChunks(cols.length).length, now) });
       // A concurrent upload of the same bytes committed first (the INSERT waited for it): return that run.
       if (n === null) return { run: toRunRecord((await this.#one(db, byFile, [athleteId, sha]))!), created: false };
-      await insertMany(db, 'INSERT INTO sample_chunks (run_n, seq, t0, rows, data)', '', 5, uploadChunkRows(n, cols));
+      await insertMany(db, 'INSERT INTO sample_chunks (run_n, seq, t0, rows, data)', '', 5, uploadChunkRows(n, input));
       await insertMany(db, 'INSERT INTO run_events (run_n, key, t, type, body, created_at)', '', 6, fileEventRows(n, input, now));
       return { run: uploadedRunRecord((await this.#one(db, byFile, [athleteId, sha]))!, input), created: true };
     });

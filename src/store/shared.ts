@@ -444,8 +444,23 @@ export function liveRunRow(id: string, athleteId: string, clientRunId: string, i
 }
 
 /** An upload's `sample_chunks` rows: run_n, seq, t0, rows, data (the planned chunks, encoded). */
-export function uploadChunkRows(runN: number, cols: SampleColumns): Array<[number, number, number, number, Uint8Array]> {
-  return uploadChunks(cols.length).map(([start, end], i) => [runN, i + 1, cols.t[start]!, end - start, encodeChunk(cols, start, end)]);
+export function uploadChunkRows(runN: number, input: NewUploadedRun): Array<[number, number, number, number, Uint8Array]> {
+  const cols = input.run.samples;
+  const ranges = uploadChunks(cols.length);
+  const given = input.chunks;
+  if (given) {
+    // Encoded elsewhere (the upload worker): they must be this run's ranges, each a chunk of this encoder.
+    if (given.length !== ranges.length) throw new StoreError('STORE_BAD_INPUT', `uploaded run: expected ${ranges.length} encoded chunks, got ${given.length}`);
+    return ranges.map(([start, end], i) => {
+      const chunk = given[i]!;
+      const problem = encodedChunkProblem(chunk, UPLOAD_CHUNK_ROWS);
+      if (problem !== null || chunk.rows !== end - start || !Object.is(chunk.firstT, cols.t[start])) {
+        throw new StoreError('STORE_BAD_INPUT', `uploaded run: encoded chunk ${i + 1}: ${problem ?? 'not the rows of its range'}`);
+      }
+      return [runN, i + 1, chunk.firstT, chunk.rows, chunk.bytes];
+    });
+  }
+  return ranges.map(([start, end], i) => [runN, i + 1, cols.t[start]!, end - start, encodeChunk(cols, start, end)]);
 }
 
 /** An upload's `run_events` rows: run_n, key, t, type, body, created_at (keys `file:<index>`). */

@@ -420,7 +420,7 @@ export class SqliteStore implements Store {
 
       const now = Date.now();
       const inserted = this.#s.insertRun.get(uploadedRunRow(randomUUID(), athleteId, sha, input, uploadChunks(cols.length).length, now)) as { n: number };
-      for (const row of uploadChunkRows(inserted.n, cols)) this.#s.insertChunk.run(...row);
+      for (const row of uploadChunkRows(inserted.n, input)) this.#s.insertChunk.run(...row);
       for (const row of fileEventRows(inserted.n, input, now)) this.#s.insertEvent.run(...row);
       return { run: uploadedRunRecord(this.#s.runByFile.get(athleteId, sha) as Row, input), created: true };
     });

@@ -228,6 +228,24 @@ export function runStoreContract(name: string, newLocation: () => Promise<StoreL
         await expectStoreError(store.createUploadedRun(a, { ...input, fileSha256: 'xyz' }), 'STORE_BAD_INPUT');
       });
 
+      it('stores an upload encoded ahead (by the upload worker) as it stores the columns, and refuses chunks of other rows', async () => {
+        const a = await athlete();
+        const cols = makeColumns(UPLOAD_CHUNK_ROWS + 30, 3);
+        const ranges = [[0, UPLOAD_CHUNK_ROWS], [UPLOAD_CHUNK_ROWS, cols.length]] as const;
+        const chunks = ranges.map(([start, end]) => encodeChunkOf(cols, start, end));
+        const input = { fileSha256: sha('encoded'), run: normalizedRun(cols), chunks, report: report(100) };
+        const { run } = await store.createUploadedRun(a, input);
+        expectSameColumns(await store.readSamples(a, run.id), cols);
+        expect(run.sampleCount).toBe(cols.length);
+
+        // Too few, out of order, rows of another run.
+        const wrong = [[chunks[0]!], [chunks[1]!, chunks[0]!], [chunks[0]!, encodeChunkOf(makeColumns(30, 4), 0, 30)]];
+        for (const [i, given] of wrong.entries()) {
+          await expectStoreError(store.createUploadedRun(a, { ...input, fileSha256: sha(`wrong-${i}`), chunks: given }), 'STORE_BAD_INPUT');
+          expect(await store.findRunByFileSha(a, sha(`wrong-${i}`))).toBeNull();
+        }
+      });
+
       it('gives concurrent uploads of the same bytes one run', async () => {
         const a = await athlete();
         const input = { fileSha256: sha('same-bytes'), run: normalizedRun(makeColumns(50, 3)), report: report(50) };
