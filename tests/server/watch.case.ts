@@ -117,7 +117,10 @@ describe.skipIf(backend.skip !== null)(`watch protocol (${where}) on ${backend.n
   let token: string;
 
   beforeAll(async () => {
-    server = await startTestServer(backend);
+    // No per-minute HTTP limits: the suite's own requests from 127.0.0.1 would reach them within a minute on a fast
+    // machine and not on a slow one (the limiter has its own tests: tests/reliability/http-hostile.test.ts). The
+    // watch budgets this suite tests (messages, samples, connections) stay on.
+    server = await startTestServer(backend, { RATE_LIMIT_ADDRESS_PER_MIN: '0', RATE_LIMIT_TOKEN_PER_MIN: '0' });
     token = (await newAthlete(server.url, 'Watcher')).token;
   });
   afterAll(async () => {
