@@ -4,8 +4,6 @@
  * deadline that counts decoding only, not the wait for a worker.
  * @module
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { EngineOptions, Report } from '../../alerts/types.js';
@@ -14,6 +12,7 @@ import type { NormalizedRun } from '../../ingest/sample.js';
 import type { RunSummary } from '../athlete/summary.js';
 import type { EncodedChunk } from '../store/codec.js';
 import type { AnalyzeResult, AnalyzeTask, UploadCaps } from './analyze-worker.js';
+import { workerFile } from '../worker-file.js';
 import { ApiError } from './errors.js';
 
 /** An admitted upload's place; `release` (idempotent) frees it once the request is answered. */
@@ -37,18 +36,6 @@ export interface Analyzer {
   /** Uploads admitted now (receiving, waiting for a worker, decoding). */
   readonly admitted: number;
   close(): Promise<void>;
-}
-
-/**
- * The compiled worker next to this module; when this module runs from TypeScript sources (vitest), the
- * build's copy under dist/ (`npm test` builds first).
- */
-function workerFile(): string {
-  const here = new URL('./analyze-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here.href;
-  const fromDist = fileURLToPath(here).replace(/([\\/])src([\\/])server([\\/])/, '$1dist$2src$2server$3');
-  if (existsSync(fromDist)) return pathToFileURL(fromDist).href;
-  throw new Error(`analyze worker not found (${fileURLToPath(here)}); run \`npm run build\``);
 }
 
 /**
@@ -133,7 +120,7 @@ class Slots {
 export function createAnalyzer(threads: number, limits: AnalyzerLimits = {}): Analyzer {
   const execArgv = workerExecArgv();
   const pool = new Piscina({
-    filename: workerFile(),
+    filename: workerFile(new URL('./analyze-worker.js', import.meta.url)),
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: 60_000,
@@ -201,10 +188,8 @@ export function createAnalyzer(threads: number, limits: AnalyzerLimits = {}): An
         if (status) throw new ApiError(status, result.code, result.message);
         throw new IngestError(result.code as IngestCode, result.message);
       }
-      // The worker summarises and encodes every upload (see AnalyzeResult). Its chunks' bytes arrive as Uint8Arrays:
-      // Buffer views on the same memory for the store.
-      const chunks = result.chunks!.map((c) => ({ ...c, bytes: Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength) }));
-      return { run: result.run, report: result.report, summary: result.summary!, chunks };
+      // The worker summarises and encodes every upload (see AnalyzeResult).
+      return { run: result.run, report: result.report, summary: result.summary!, chunks: result.chunks! };
     },
     async analyzeRun(run, options) {
       const task: AnalyzeTask = { run, options };

@@ -152,7 +152,8 @@ export interface EncodedChunk {
   readonly rows: number;
   /** t of the first row, s. */
   readonly firstT: number;
-  readonly bytes: Buffer;
+  /** A Buffer as encoded; a plain Uint8Array once it crossed a thread (both drivers bind either). */
+  readonly bytes: Uint8Array;
 }
 
 /** Encodes rows [start, end) of `cols` as one chunk, with what the store indexes it by. */
@@ -169,12 +170,17 @@ export function chunkOf(samples: SampleColumns | EncodedChunk): EncodedChunk {
   return isEncodedChunk(samples) ? samples : encodeChunkOf(samples);
 }
 
+/** The row count in a chunk's header (bytes 4–7, little-endian), read from any Uint8Array view. */
+function readRowCount(bytes: Uint8Array): number {
+  return (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16)) + bytes[7]! * 0x1000000;
+}
+
 /** Why an encoded chunk cannot be stored (its header must be this encoder's and agree on the rows), or null. */
 export function encodedChunkProblem(chunk: EncodedChunk, maxRows: number): string | null {
   const { rows, firstT, bytes } = chunk;
   if (!Number.isInteger(rows) || rows < 1 || rows > maxRows) return `expected 1 to ${maxRows} samples`;
   if (!Number.isFinite(firstT)) return 'the first sample has no time';
-  if (!Buffer.isBuffer(bytes) || bytes.byteLength < HEADER_BYTES || bytes[0] !== FORMAT_VERSION || bytes.readUInt32LE(4) !== rows) {
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength < HEADER_BYTES || bytes[0] !== FORMAT_VERSION || readRowCount(bytes) !== rows) {
     return 'not a sample chunk of this encoder';
   }
   return null;

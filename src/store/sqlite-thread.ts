@@ -1,0 +1,321 @@
+/**
+ * The embedded store on its own thread: a worker (sqlite-worker.ts) owns the SQLite connection and runs every
+ * statement, so the event loop that serves the watches never runs one. better-sqlite3 is synchronous, and on the
+ * event loop its transactions were about a quarter of the live path's CPU at saturation and the upload's write
+ * transaction a stall of every socket (docs/benchmarks.md). The contract is SqliteStore's, run by the worker; this
+ * side forwards each call as a message and settles it with the answer, in the order the worker answers.
+ *
+ * - Values cross by structured clone (the Store's values are plain data); the typed arrays a result owns (a run's
+ *   sample columns) are moved, not copied.
+ * - A thread that stops (out of memory, a bug) fails the calls in flight with STORE_UNAVAILABLE, which the live
+ *   path retries and the API answers 503; the next call starts a fresh thread (the file holds all the state).
+ * - The thread keeps the process alive only while a call is in flight, as an in-process store would.
+ * @module
+ */
+import { Worker } from 'node:worker_threads';
+import type { Alert, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
+import type { SampleColumns } from '../../ingest/sample.js';
+import type { RunSummary as RunSummaryRow } from '../athlete/summary.js';
+import { workerFile } from '../worker-file.js';
+import {
+  StoreError,
+  type Athlete,
+  type Checkpoint,
+  type Created,
+  type EndLiveRun,
+  type JournalEntry,
+  type ListAlertsOptions,
+  type ListRunsOptions,
+  type NewAthlete,
+  type NewJournalEntry,
+  type NewLiveRun,
+  type NewRunEvent,
+  type NewUploadedRun,
+  type Page,
+  type ReadSamplesOptions,
+  type RunCandidate,
+  type RunRecord,
+  type RunSummary,
+  type SampleBatch,
+  type SampleBatchResult,
+  type Store,
+  type StoreConfig,
+  type StoreErrorCode,
+  type StoredAlert,
+  type StoredRunEvent,
+  type StoredRunSummary,
+} from './types.js';
+
+/** A Store method a call names. */
+type Method = Exclude<keyof Store, 'kind'>;
+/** One call to the thread. */
+export interface StoreCall {
+  id: number;
+  method: string;
+  args: unknown[];
+}
+/** A StoreError as it crosses (`code` null: some other error, answered as a plain Error). */
+export interface WireError {
+  code: StoreErrorCode | null;
+  message: string;
+}
+/** The thread's answer to call `id`. */
+export type StoreReply = { id: number; value: unknown; error?: undefined } | { id: number; error: WireError };
+
+/** The running thread's worker, for tests that stop it as a crash would (tests/store/sqlite-thread.test.ts). */
+export const STORE_WORKER = Symbol('store worker');
+
+const closedError = () => new StoreError('STORE_UNAVAILABLE', 'store is closed');
+
+function fromWire(error: WireError): Error {
+  return error.code === null ? new Error(error.message) : new StoreError(error.code, error.message);
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/** One worker and the calls it has not answered. */
+class StoreThread {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Closing: the thread keeps the process alive until it has ended. */
+  private closing = false;
+  stopped = false;
+
+  private constructor(readonly worker: Worker) {
+    worker.on('message', (reply: StoreReply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.settled(reply.id);
+      if (reply.error) p.reject(fromWire(reply.error));
+      else p.resolve(reply.value);
+    });
+    worker.on('exit', (code) => {
+      this.stopped = true;
+      const error = new StoreError('STORE_UNAVAILABLE', `storage unavailable: the store thread stopped (exit code ${code})`);
+      const calls = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of calls) p.reject(error);
+    });
+    // An uncaught error in the thread is followed by its exit, which fails the calls in flight.
+    worker.on('error', () => {});
+  }
+
+  /** Starts a thread on `config` and resolves once its store is open; rejects with the open's StoreError. */
+  static start(config: StoreConfig): Promise<StoreThread> {
+    // No flags from the process: the thread runs the built store and needs none, and some (`--input-type`, a V8 flag
+    // given explicitly) stop a worker from starting.
+    const worker = new Worker(new URL(workerFile(new URL('./sqlite-worker.js', import.meta.url))), { workerData: config, execArgv: [] });
+    return new Promise((resolve, reject) => {
+      const failed = (error: Error) => {
+        worker.off('message', opened);
+        reject(error);
+      };
+      const onExit = (code: number) => failed(new StoreError('STORE_UNAVAILABLE', `storage unavailable: the store thread stopped while opening (exit code ${code})`));
+      const onError = (err: Error) => failed(new StoreError('STORE_UNAVAILABLE', `storage unavailable: the store thread failed: ${err.message}`, { cause: err }));
+      const opened = (m: { ready: boolean; error?: WireError }) => {
+        worker.off('exit', onExit);
+        worker.off('error', onError);
+        if (m.ready) {
+          const thread = new StoreThread(worker);
+          worker.unref();
+          resolve(thread);
+        } else {
+          reject(fromWire(m.error!));
+          void worker.terminate();
+        }
+      };
+      worker.once('message', opened);
+      worker.once('exit', onExit);
+      worker.once('error', onError);
+    });
+  }
+
+  call(method: Method, args: unknown[]): Promise<unknown> {
+    if (this.stopped) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'storage unavailable: the store thread stopped'));
+    const id = this.nextId++;
+    const call: StoreCall = { id, method, args };
+    try {
+      this.worker.postMessage(call);
+    } catch (error) {
+      return Promise.reject(new StoreError('STORE_BAD_INPUT', `the store cannot take this value: ${(error as Error).message}`));
+    }
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  private settled(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0 && !this.closing) this.worker.unref();
+  }
+
+  /** Closes the store and waits for the thread to end. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.closing = true;
+    this.worker.ref();
+    await this.call('close', []).catch(() => this.worker.terminate());
+    await exited;
+  }
+}
+
+export class SqliteThreadStore implements Store {
+  readonly kind = 'sqlite' as const;
+  #thread: StoreThread | null = null;
+  #starting: Promise<StoreThread> | null = null;
+  #closed = false;
+
+  private constructor(private readonly config: StoreConfig) {}
+
+  /** Opens (creating if needed) `<dataDir>/crampguard.sqlite` on a store thread; rejects as SqliteStore.open throws. */
+  static async open(config: Pick<StoreConfig, 'dataDir' | 'synchronous'> = {}): Promise<SqliteThreadStore> {
+    const store = new SqliteThreadStore({ dataDir: config.dataDir, synchronous: config.synchronous });
+    await store.#running();
+    return store;
+  }
+
+  [STORE_WORKER](): Worker | null {
+    return this.#thread?.worker ?? null;
+  }
+
+  /** The running thread, started again when the last one stopped. */
+  #running(): Promise<StoreThread> {
+    if (this.#starting) return this.#starting;
+    this.#starting = StoreThread.start(this.config).then(
+      (thread) => {
+        this.#starting = null;
+        this.#thread = thread;
+        return thread;
+      },
+      (error: unknown) => {
+        this.#starting = null;
+        throw error;
+      },
+    );
+    return this.#starting;
+  }
+
+  #call<T>(method: Method, args: unknown[]): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError());
+    const thread = this.#thread;
+    if (thread && !thread.stopped) return thread.call(method, args) as Promise<T>;
+    return this.#running().then((t) => t.call(method, args) as Promise<T>);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const thread = this.#thread ?? (await this.#starting?.catch(() => null)) ?? null;
+    this.#thread = null;
+    await thread?.close();
+  }
+
+  ping(): Promise<void> {
+    return this.#call('ping', []);
+  }
+  schemaVersion(): Promise<number> {
+    return this.#call('schemaVersion', []);
+  }
+
+  createAthlete(input: NewAthlete): Promise<{ athlete: Athlete; token: string }> {
+    return this.#call('createAthlete', [input]);
+  }
+  authenticate(token: string): Promise<Athlete | null> {
+    return this.#call('authenticate', [token]);
+  }
+  getAthlete(athleteId: string): Promise<Athlete | null> {
+    return this.#call('getAthlete', [athleteId]);
+  }
+  updateAthleteProfile(athleteId: string, profile: Profile): Promise<Athlete | null> {
+    return this.#call('updateAthleteProfile', [athleteId, profile]);
+  }
+
+  createUploadedRun(athleteId: string, input: NewUploadedRun): Promise<Created<RunRecord>> {
+    return this.#call('createUploadedRun', [athleteId, input]);
+  }
+  findRunByFileSha(athleteId: string, fileSha256: string): Promise<RunRecord | null> {
+    return this.#call('findRunByFileSha', [athleteId, fileSha256]);
+  }
+  startLiveRun(athleteId: string, input: NewLiveRun): Promise<Created<RunRecord>> {
+    return this.#call('startLiveRun', [athleteId, input]);
+  }
+  endLiveRun(athleteId: string, runId: string, input: EndLiveRun): Promise<RunRecord | null> {
+    return this.#call('endLiveRun', [athleteId, runId, input]);
+  }
+  setReport(athleteId: string, runId: string, report: Report): Promise<boolean> {
+    return this.#call('setReport', [athleteId, runId, report]);
+  }
+  getRun(athleteId: string, runId: string): Promise<RunRecord | null> {
+    return this.#call('getRun', [athleteId, runId]);
+  }
+  listRuns(athleteId: string, options?: ListRunsOptions): Promise<Page<RunSummary>> {
+    return this.#call('listRuns', [athleteId, options]);
+  }
+  findRunsStartingNear(athleteId: string, startTime: string, toleranceMs: number): Promise<RunCandidate[]> {
+    return this.#call('findRunsStartingNear', [athleteId, startTime, toleranceMs]);
+  }
+  deleteRun(athleteId: string, runId: string): Promise<boolean> {
+    return this.#call('deleteRun', [athleteId, runId]);
+  }
+
+  appendSampleBatches(batches: readonly SampleBatch[]): Promise<SampleBatchResult[]> {
+    if (batches.length === 0) return Promise.resolve([]);
+    return this.#call('appendSampleBatches', [batches]);
+  }
+  readSamples(athleteId: string, runId: string, options?: ReadSamplesOptions): Promise<SampleColumns | null> {
+    return this.#call('readSamples', [athleteId, runId, options]);
+  }
+
+  appendEvents(athleteId: string, runId: string, events: readonly NewRunEvent[]): Promise<number | null> {
+    return this.#call('appendEvents', [athleteId, runId, events]);
+  }
+  listEvents(athleteId: string, runId: string): Promise<StoredRunEvent[] | null> {
+    return this.#call('listEvents', [athleteId, runId]);
+  }
+
+  appendAlerts(athleteId: string, runId: string, alerts: readonly Alert[]): Promise<StoredAlert[] | null> {
+    return this.#call('appendAlerts', [athleteId, runId, alerts]);
+  }
+  listAlerts(athleteId: string, runId: string, options?: ListAlertsOptions): Promise<StoredAlert[] | null> {
+    return this.#call('listAlerts', [athleteId, runId, options]);
+  }
+  markAlertsDelivered(athleteId: string, runId: string, pos: number): Promise<boolean> {
+    return this.#call('markAlertsDelivered', [athleteId, runId, pos]);
+  }
+
+  saveCheckpoint(athleteId: string, runId: string, seq: number, snapshot: EngineSnapshot): Promise<boolean> {
+    return this.#call('saveCheckpoint', [athleteId, runId, seq, snapshot]);
+  }
+  getCheckpoint(athleteId: string, runId: string): Promise<Checkpoint | null> {
+    return this.#call('getCheckpoint', [athleteId, runId]);
+  }
+
+  addJournalEntry(athleteId: string, input: NewJournalEntry): Promise<JournalEntry | null> {
+    return this.#call('addJournalEntry', [athleteId, input]);
+  }
+  listJournal(athleteId: string, options?: { limit?: number; before?: string }): Promise<Page<JournalEntry>> {
+    return this.#call('listJournal', [athleteId, options]);
+  }
+  getJournalEntry(athleteId: string, id: string): Promise<JournalEntry | null> {
+    return this.#call('getJournalEntry', [athleteId, id]);
+  }
+  deleteJournalEntry(athleteId: string, id: string): Promise<boolean> {
+    return this.#call('deleteJournalEntry', [athleteId, id]);
+  }
+
+  saveRunSummary(athleteId: string, runId: string, summary: RunSummaryRow): Promise<boolean> {
+    return this.#call('saveRunSummary', [athleteId, runId, summary]);
+  }
+  listRunSummaries(athleteId: string, options?: { runIds?: readonly string[]; savedSinceMs?: number }): Promise<StoredRunSummary[]> {
+    return this.#call('listRunSummaries', [athleteId, options]);
+  }
+  runSummaryDigest(athleteId: string): Promise<{ count: number; runSum: number; lastSavedMs: number }> {
+    return this.#call('runSummaryDigest', [athleteId]);
+  }
+  listRunSummaryStamps(athleteId: string): Promise<Array<Omit<StoredRunSummary, 'summary'>>> {
+    return this.#call('listRunSummaryStamps', [athleteId]);
+  }
+}
