@@ -12,7 +12,7 @@ export function workerFile(entry: URL): string {
   const path = fileURLToPath(entry);
   if (existsSync(path)) return entry.href;
   // The last src/ of the path is the project's (a checkout may itself sit under a folder named src).
-  const at = Math.max(path.lastIndexOf(`${sep}src${sep}`), path.lastIndexOf('/src/'));
+  const at = path.lastIndexOf(`${sep}src${sep}`);
   const fromDist = at < 0 ? '' : `${path.slice(0, at)}${sep}dist${path.slice(at)}`;
   if (fromDist && existsSync(fromDist)) return pathToFileURL(fromDist).href;
   throw new Error(`worker not found (${path}); run \`npm run build\``);

@@ -16,10 +16,10 @@ export async function openStore(config: StoreConfig = {}): Promise<Store> {
     const { PostgresStore } = await import('./postgres.js');
     return PostgresStore.open(config as StoreConfig & { databaseUrl: string });
   }
-  // The connection lives on its own thread (sqlite-thread.ts), which loads better-sqlite3.
+  // The connection lives on its own thread (sqlite-thread.ts): better-sqlite3 missing fails that thread's start.
   const { SqliteThreadStore } = await import('./sqlite-thread.js');
   return SqliteThreadStore.open(config).catch((error: unknown) => {
-    if (isMissing(error, 'better-sqlite3') || isMissing((error as { cause?: unknown } | null)?.cause, 'better-sqlite3')) {
+    if (isMissing((error as { cause?: unknown } | null)?.cause, 'better-sqlite3')) {
       throw new StoreError(
         'STORE_UNAVAILABLE',
         'SQLite needs the optional package better-sqlite3, which is not installed: `npm install better-sqlite3`, or set DATABASE_URL for PostgreSQL',

@@ -13,41 +13,51 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
-import type { Alert, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
-import type { SampleColumns } from '../../ingest/sample.js';
-import type { RunSummary as RunSummaryRow } from '../athlete/summary.js';
 import { workerFile } from '../worker-file.js';
-import {
-  StoreError,
-  type Athlete,
-  type Checkpoint,
-  type Created,
-  type EndLiveRun,
-  type JournalEntry,
-  type ListAlertsOptions,
-  type ListRunsOptions,
-  type NewAthlete,
-  type NewJournalEntry,
-  type NewLiveRun,
-  type NewRunEvent,
-  type NewUploadedRun,
-  type Page,
-  type ReadSamplesOptions,
-  type RunCandidate,
-  type RunRecord,
-  type RunSummary,
-  type SampleBatch,
-  type SampleBatchResult,
-  type Store,
-  type StoreConfig,
-  type StoreErrorCode,
-  type StoredAlert,
-  type StoredRunEvent,
-  type StoredRunSummary,
-} from './types.js';
+import { StoreError, type Store, type StoreConfig, type StoreErrorCode } from './types.js';
 
 /** A Store method a call names. */
 type Method = Exclude<keyof Store, 'kind'>;
+/**
+ * Every Store method the thread runs as it is, which is all but `close` (that ends the thread too). A record, so
+ * the compiler says when the Store gains a method this list lacks.
+ */
+const FORWARDED: Record<Exclude<Method, 'close'>, true> = {
+  ping: true,
+  schemaVersion: true,
+  createAthlete: true,
+  authenticate: true,
+  getAthlete: true,
+  updateAthleteProfile: true,
+  createUploadedRun: true,
+  findRunByFileSha: true,
+  startLiveRun: true,
+  endLiveRun: true,
+  setReport: true,
+  getRun: true,
+  listRuns: true,
+  findRunsStartingNear: true,
+  deleteRun: true,
+  appendSampleBatches: true,
+  readSamples: true,
+  appendEvents: true,
+  listEvents: true,
+  appendAlerts: true,
+  listAlerts: true,
+  markAlertsDelivered: true,
+  saveCheckpoint: true,
+  getCheckpoint: true,
+  addJournalEntry: true,
+  listJournal: true,
+  getJournalEntry: true,
+  deleteJournalEntry: true,
+  saveRunSummary: true,
+  listRunSummaries: true,
+  runSummaryDigest: true,
+  listRunSummaryStamps: true,
+};
+/** The methods a call may name (what the worker accepts). */
+export const STORE_METHODS: ReadonlySet<string> = new Set([...Object.keys(FORWARDED), 'close']);
 /** One call to the thread. */
 export interface StoreCall {
   id: number;
@@ -162,7 +172,21 @@ class StoreThread {
   }
 }
 
+// The forwarding methods are defined in the class's static block, from FORWARDED.
+export interface SqliteThreadStore extends Omit<Store, 'kind' | 'close'> {}
 export class SqliteThreadStore implements Store {
+  static {
+    for (const method of Object.keys(FORWARDED) as Array<keyof typeof FORWARDED>) {
+      Object.defineProperty(SqliteThreadStore.prototype, method, {
+        value: function (this: SqliteThreadStore, ...args: unknown[]) {
+          return this.#call(method, args);
+        },
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+
   readonly kind = 'sqlite' as const;
   #thread: StoreThread | null = null;
   #starting: Promise<StoreThread> | null = null;
@@ -211,111 +235,5 @@ export class SqliteThreadStore implements Store {
     const thread = this.#thread ?? (await this.#starting?.catch(() => null)) ?? null;
     this.#thread = null;
     await thread?.close();
-  }
-
-  ping(): Promise<void> {
-    return this.#call('ping', []);
-  }
-  schemaVersion(): Promise<number> {
-    return this.#call('schemaVersion', []);
-  }
-
-  createAthlete(input: NewAthlete): Promise<{ athlete: Athlete; token: string }> {
-    return this.#call('createAthlete', [input]);
-  }
-  authenticate(token: string): Promise<Athlete | null> {
-    return this.#call('authenticate', [token]);
-  }
-  getAthlete(athleteId: string): Promise<Athlete | null> {
-    return this.#call('getAthlete', [athleteId]);
-  }
-  updateAthleteProfile(athleteId: string, profile: Profile): Promise<Athlete | null> {
-    return this.#call('updateAthleteProfile', [athleteId, profile]);
-  }
-
-  createUploadedRun(athleteId: string, input: NewUploadedRun): Promise<Created<RunRecord>> {
-    return this.#call('createUploadedRun', [athleteId, input]);
-  }
-  findRunByFileSha(athleteId: string, fileSha256: string): Promise<RunRecord | null> {
-    return this.#call('findRunByFileSha', [athleteId, fileSha256]);
-  }
-  startLiveRun(athleteId: string, input: NewLiveRun): Promise<Created<RunRecord>> {
-    return this.#call('startLiveRun', [athleteId, input]);
-  }
-  endLiveRun(athleteId: string, runId: string, input: EndLiveRun): Promise<RunRecord | null> {
-    return this.#call('endLiveRun', [athleteId, runId, input]);
-  }
-  setReport(athleteId: string, runId: string, report: Report): Promise<boolean> {
-    return this.#call('setReport', [athleteId, runId, report]);
-  }
-  getRun(athleteId: string, runId: string): Promise<RunRecord | null> {
-    return this.#call('getRun', [athleteId, runId]);
-  }
-  listRuns(athleteId: string, options?: ListRunsOptions): Promise<Page<RunSummary>> {
-    return this.#call('listRuns', [athleteId, options]);
-  }
-  findRunsStartingNear(athleteId: string, startTime: string, toleranceMs: number): Promise<RunCandidate[]> {
-    return this.#call('findRunsStartingNear', [athleteId, startTime, toleranceMs]);
-  }
-  deleteRun(athleteId: string, runId: string): Promise<boolean> {
-    return this.#call('deleteRun', [athleteId, runId]);
-  }
-
-  appendSampleBatches(batches: readonly SampleBatch[]): Promise<SampleBatchResult[]> {
-    if (batches.length === 0) return Promise.resolve([]);
-    return this.#call('appendSampleBatches', [batches]);
-  }
-  readSamples(athleteId: string, runId: string, options?: ReadSamplesOptions): Promise<SampleColumns | null> {
-    return this.#call('readSamples', [athleteId, runId, options]);
-  }
-
-  appendEvents(athleteId: string, runId: string, events: readonly NewRunEvent[]): Promise<number | null> {
-    return this.#call('appendEvents', [athleteId, runId, events]);
-  }
-  listEvents(athleteId: string, runId: string): Promise<StoredRunEvent[] | null> {
-    return this.#call('listEvents', [athleteId, runId]);
-  }
-
-  appendAlerts(athleteId: string, runId: string, alerts: readonly Alert[]): Promise<StoredAlert[] | null> {
-    return this.#call('appendAlerts', [athleteId, runId, alerts]);
-  }
-  listAlerts(athleteId: string, runId: string, options?: ListAlertsOptions): Promise<StoredAlert[] | null> {
-    return this.#call('listAlerts', [athleteId, runId, options]);
-  }
-  markAlertsDelivered(athleteId: string, runId: string, pos: number): Promise<boolean> {
-    return this.#call('markAlertsDelivered', [athleteId, runId, pos]);
-  }
-
-  saveCheckpoint(athleteId: string, runId: string, seq: number, snapshot: EngineSnapshot): Promise<boolean> {
-    return this.#call('saveCheckpoint', [athleteId, runId, seq, snapshot]);
-  }
-  getCheckpoint(athleteId: string, runId: string): Promise<Checkpoint | null> {
-    return this.#call('getCheckpoint', [athleteId, runId]);
-  }
-
-  addJournalEntry(athleteId: string, input: NewJournalEntry): Promise<JournalEntry | null> {
-    return this.#call('addJournalEntry', [athleteId, input]);
-  }
-  listJournal(athleteId: string, options?: { limit?: number; before?: string }): Promise<Page<JournalEntry>> {
-    return this.#call('listJournal', [athleteId, options]);
-  }
-  getJournalEntry(athleteId: string, id: string): Promise<JournalEntry | null> {
-    return this.#call('getJournalEntry', [athleteId, id]);
-  }
-  deleteJournalEntry(athleteId: string, id: string): Promise<boolean> {
-    return this.#call('deleteJournalEntry', [athleteId, id]);
-  }
-
-  saveRunSummary(athleteId: string, runId: string, summary: RunSummaryRow): Promise<boolean> {
-    return this.#call('saveRunSummary', [athleteId, runId, summary]);
-  }
-  listRunSummaries(athleteId: string, options?: { runIds?: readonly string[]; savedSinceMs?: number }): Promise<StoredRunSummary[]> {
-    return this.#call('listRunSummaries', [athleteId, options]);
-  }
-  runSummaryDigest(athleteId: string): Promise<{ count: number; runSum: number; lastSavedMs: number }> {
-    return this.#call('runSummaryDigest', [athleteId]);
-  }
-  listRunSummaryStamps(athleteId: string): Promise<Array<Omit<StoredRunSummary, 'summary'>>> {
-    return this.#call('listRunSummaryStamps', [athleteId]);
   }
 }

@@ -8,10 +8,7 @@ import { Buffer } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './sqlite.js';
 import { StoreError, type StoreConfig } from './types.js';
-import type { StoreCall, StoreReply, WireError } from './sqlite-thread.js';
-
-/** The Store methods a call may name: SqliteStore's public ones (close is the caller's last call). */
-const METHODS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(SqliteStore.prototype).filter((name) => name !== 'constructor'));
+import { STORE_METHODS, type StoreCall, type StoreReply, type WireError } from './sqlite-thread.js';
 
 function wireError(error: unknown): WireError {
   if (error instanceof StoreError) return { code: error.code, message: error.message };
@@ -49,7 +46,7 @@ try {
 
 port.on('message', (call: StoreCall) => {
   const reply = (message: StoreReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-  if (store === null || !METHODS.has(call.method)) {
+  if (store === null || !STORE_METHODS.has(call.method)) {
     reply({ id: call.id, error: { code: 'STORE_UNAVAILABLE', message: store === null ? 'store is closed' : `no store method ${call.method}` } });
     return;
   }

@@ -8,10 +8,10 @@
  * - Every statement is prepared once at open. Writes run in BEGIN IMMEDIATE transactions so several
  *   processes on one file queue on the write lock instead of failing on a lock upgrade.
  * - better-sqlite3 is synchronous: a statement waiting for another connection's lock blocks its thread (openStore
- *   runs this store on a thread of its own, sqlite-thread.ts, not the sockets' event loop). So after the open (which
- *   may wait up to 10 s for another process's migration) the busy timeout is a few ms, and a statement that still finds the file locked (SQLITE_BUSY /
- *   SQLITE_LOCKED) is retried asynchronously, with back-off, for up to {@link BUSY_RETRY_MS}; then it fails with a
- *   retriable `STORE_UNAVAILABLE` (the live path retries on; the API answers 503 with Retry-After).
+ *   runs this store on a thread of its own, sqlite-thread.ts, not the sockets' event loop). So after the open
+ *   (which may wait up to 10 s for another process's migration) the busy timeout is a few ms, and a statement that
+ *   still finds the file locked (SQLITE_BUSY / SQLITE_LOCKED) is retried asynchronously, with back-off, for up to
+ *   {@link BUSY_RETRY_MS}; then it fails with a retriable `STORE_UNAVAILABLE` (the live path retries on; the API answers 503 with Retry-After).
  * @module
  */
 import { mkdirSync } from 'node:fs';
