@@ -3,7 +3,7 @@
 // a socket.io server with the same transport settings that only acks. Talks to its parent over IPC:
 //   → {type:'ready', url}   ← {type:'stats'} → {type:'stats', cpuUs, rss, heapUsed}   ← {type:'stop'}
 // It exits by itself when the parent goes away or after --max-s seconds.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,11 +50,22 @@ if (kind === 'product') {
   close = () => new Promise((r) => io.close(() => r()));
 }
 
+// The main thread's own CPU (the event loop that serves every watch), apart from the store thread and V8's helpers:
+// Linux's per-thread counters, in clock ticks of 10 ms (USER_HZ); null elsewhere.
+function mainThreadCpuUs() {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+
 process.on('message', async (m) => {
   if (m?.type === 'stats') {
     const c = process.cpuUsage();
     const mem = process.memoryUsage();
-    process.send({ type: 'stats', cpuUs: c.user + c.system, rss: mem.rss, heapUsed: mem.heapUsed, at: performance.now() });
+    process.send({ type: 'stats', cpuUs: c.user + c.system, mainCpuUs: mainThreadCpuUs(), rss: mem.rss, heapUsed: mem.heapUsed, at: performance.now() });
   } else if (m?.type === 'stop') {
     const hard = setTimeout(() => process.exit(0), 10_000);
     await close().catch(() => {});

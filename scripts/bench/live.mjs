@@ -13,7 +13,10 @@ const quick = process.argv.includes('--quick');
 const UPLOAD_FILE = join(ROOT, 'fixtures/fit/muktihari__fit/big_activity.fit');
 
 async function startServer(kind) {
-  const child = fork(join(HERE, 'live-server.mjs'), ['--kind', kind, '--max-s', '900'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server only (say `--cpu-prof --cpu-prof-dir=DIR` to profile it
+  // under the generator's load).
+  const execArgv = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = fork(join(HERE, 'live-server.mjs'), ['--kind', kind, '--max-s', '900'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const [ready] = await once(child, 'message');
   if (ready?.type !== 'ready') throw new Error(`server did not start: ${JSON.stringify(ready)}`);
   const pending = [];
@@ -95,6 +98,7 @@ async function measure({ kind, watches, mode, batch, warmupS, phases, uploadPhas
       const mk = marks.get(ph.name);
       if (mk?.start && mk.end) {
         ph.serverCpu = (mk.end.cpuUs - mk.start.cpuUs) / 1000 / (mk.end.at - mk.start.at);
+        ph.serverMainCpu = mk.end.mainCpuUs === null ? NaN : (mk.end.mainCpuUs - mk.start.mainCpuUs) / 1000 / (mk.end.at - mk.start.at);
         ph.serverRssMB = mk.end.rss / 2 ** 20;
         ph.rssPerWatchKB = (mk.end.rss - idle.rss) / 1024 / watches;
       }
@@ -125,7 +129,7 @@ const describe = (label, r) =>
 
 if (part === 'live') {
   const measureS = quick ? 3 : 12;
-  const levels = quick ? [50] : (arg('levels', '1000,5000,10000').split(',').map(Number));
+  const levels = quick ? [50] : (arg('levels', '1000,5000,10000').split(',').filter(Boolean).map(Number));
   for (const watches of levels.filter(fitsFds)) {
     const spec = { watches, mode: 'rate', batch: 1, warmupS: quick ? 2 : 5, phases: [{ name: 'measure', s: measureS }] };
     const p = await measure({ kind: 'product', ...spec });
@@ -145,11 +149,13 @@ if (part === 'live') {
       target: gated ? '< 50 ms' : '', product: P.push.p99, met: gated ? P.push.p99 < LATENCY_TARGET_MS : null, unit: 'ms',
     }));
     rows.push(row(`${label}: server CPU (1 core = 100 %)`, { product: pct(P.serverCpu), limit: pct(B.serverCpu), ratio: P.serverCpu / B.serverCpu, unit: '%' }));
+    rows.push(row(`${label}: of which the main thread (event loop)`, { product: pct(P.serverMainCpu), limit: pct(B.serverMainCpu), ratio: P.serverMainCpu / B.serverMainCpu, unit: '%' }));
     rows.push(row(`${label}: server RSS per watch`, { product: P.rssPerWatchKB, limit: B.rssPerWatchKB, ratio: P.rssPerWatchKB / B.rssPerWatchKB, unit: 'KB' }));
     rows.push(row(`${label}: server RSS`, { product: P.serverRssMB, limit: B.serverRssMB, ratio: P.serverRssMB / B.serverRssMB, unit: 'MB' }));
   }
   const satWatches = quick ? 50 : Number(arg('sat-watches', '1000'));
-  for (const batch of quick ? [1, 10] : [1, 10]) {
+  const satBatches = arg('sat-batches', '1,10').split(',').filter(Boolean).map(Number);
+  for (const batch of satBatches) {
     const spec = { watches: satWatches, mode: 'closed', batch, warmupS: quick ? 2 : 3, phases: [{ name: 'measure', s: quick ? 3 : 8 }] };
     const p = await measure({ kind: 'product', ...spec });
     const b = await measure({ kind: 'bare', ...spec });
@@ -161,6 +167,7 @@ if (part === 'live') {
     rows.push(row(`${label}: acked samples/s`, { target: '≥ 0.7', product: P.samplesPerS, limit: B.samplesPerS, ratio, met: ratio >= 0.7, unit: '/s' }));
     rows.push(row(`${label}: sample→ack p50 / p99`, { product: `${P.ack.p50?.toFixed(1)} / ${P.ack.p99?.toFixed(1)}`, limit: `${B.ack.p50?.toFixed(1)} / ${B.ack.p99?.toFixed(1)}`, ratio: P.ack.p99 / B.ack.p99, unit: 'ms' }));
     rows.push(row(`${label}: server CPU`, { product: pct(P.serverCpu), limit: pct(B.serverCpu), ratio: P.serverCpu / B.serverCpu, unit: '%' }));
+    rows.push(row(`${label}: of which the main thread (event loop)`, { product: pct(P.serverMainCpu), limit: pct(B.serverMainCpu), ratio: P.serverMainCpu / B.serverMainCpu, unit: '%' }));
   }
 } else if (part === 'uploads') {
   // 5,000 watches is the issue's level; 1,000 is added because a server already saturated by the watches

@@ -14,15 +14,17 @@
  */
 import { Worker } from 'node:worker_threads';
 import { workerFile } from '../worker-file.js';
-import { StoreError, type Store, type StoreConfig, type StoreErrorCode } from './types.js';
+import { packBatches, packedBuffers, unpackResults } from './batch-wire.js';
+import { StoreError, type SampleBatch, type SampleBatchResult, type Store, type StoreConfig, type StoreErrorCode } from './types.js';
 
 /** A Store method a call names. */
 type Method = Exclude<keyof Store, 'kind'>;
 /**
- * Every Store method the thread runs as it is, which is all but `close` (that ends the thread too). A record, so
- * the compiler says when the Store gains a method this list lacks.
+ * Every Store method the thread runs as it is, which is all but `close` (that ends the thread too) and
+ * `appendSampleBatches` (its encoded batches cross packed, batch-wire.ts). A record, so the compiler says when the
+ * Store gains a method this list lacks.
  */
-const FORWARDED: Record<Exclude<Method, 'close'>, true> = {
+const FORWARDED: Record<Exclude<Method, 'close' | 'appendSampleBatches'>, true> = {
   ping: true,
   schemaVersion: true,
   createAthlete: true,
@@ -38,7 +40,6 @@ const FORWARDED: Record<Exclude<Method, 'close'>, true> = {
   listRuns: true,
   findRunsStartingNear: true,
   deleteRun: true,
-  appendSampleBatches: true,
   readSamples: true,
   appendEvents: true,
   listEvents: true,
@@ -57,7 +58,7 @@ const FORWARDED: Record<Exclude<Method, 'close'>, true> = {
   listRunSummaryStamps: true,
 };
 /** The methods a call may name (what the worker accepts). */
-export const STORE_METHODS: ReadonlySet<string> = new Set([...Object.keys(FORWARDED), 'close']);
+export const STORE_METHODS: ReadonlySet<string> = new Set([...Object.keys(FORWARDED), 'appendSampleBatches', 'close']);
 /** One call to the thread. */
 export interface StoreCall {
   id: number;
@@ -143,12 +144,13 @@ class StoreThread {
     });
   }
 
-  call(method: Method, args: unknown[]): Promise<unknown> {
+  /** Sends a call (moving the buffers in `transfer`) and settles with its answer. */
+  call(method: Method, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.stopped) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'storage unavailable: the store thread stopped'));
     const id = this.nextId++;
     const call: StoreCall = { id, method, args };
     try {
-      this.worker.postMessage(call);
+      this.worker.postMessage(call, transfer);
     } catch (error) {
       return Promise.reject(new StoreError('STORE_BAD_INPUT', `the store cannot take this value: ${(error as Error).message}`));
     }
@@ -222,11 +224,18 @@ export class SqliteThreadStore implements Store {
     return this.#starting;
   }
 
-  #call<T>(method: Method, args: unknown[]): Promise<T> {
+  #call<T>(method: Method, args: unknown[], transfer?: ArrayBuffer[]): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
     const thread = this.#thread;
-    if (thread && !thread.stopped) return thread.call(method, args) as Promise<T>;
-    return this.#running().then((t) => t.call(method, args) as Promise<T>);
+    if (thread && !thread.stopped) return thread.call(method, args, transfer) as Promise<T>;
+    return this.#running().then((t) => t.call(method, args, transfer) as Promise<T>);
+  }
+
+  /** The live path's group commit: encoded batches cross packed and their results come back packed. */
+  appendSampleBatches(batches: readonly SampleBatch[]): Promise<SampleBatchResult[]> {
+    const packed = packBatches(batches);
+    if (packed === null) return this.#call('appendSampleBatches', [batches]);
+    return this.#call<Float64Array>('appendSampleBatches', [packed], packedBuffers(packed)).then((results) => unpackResults(batches, results));
   }
 
   async close(): Promise<void> {

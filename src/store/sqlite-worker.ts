@@ -6,6 +6,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
+import { isPackedBatches, packResults, unpackBatches } from './batch-wire.js';
 import { SqliteStore } from './sqlite.js';
 import { StoreError, type StoreConfig } from './types.js';
 import { STORE_METHODS, type StoreCall, type StoreReply, type WireError } from './sqlite-thread.js';
@@ -48,6 +49,16 @@ port.on('message', (call: StoreCall) => {
   const reply = (message: StoreReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   if (store === null || !STORE_METHODS.has(call.method)) {
     reply({ id: call.id, error: { code: 'STORE_UNAVAILABLE', message: store === null ? 'store is closed' : `no store method ${call.method}` } });
+    return;
+  }
+  if (call.method === 'appendSampleBatches' && isPackedBatches(call.args[0])) {
+    store.appendSampleBatches(unpackBatches(call.args[0])).then(
+      (results) => {
+        const packed = packResults(results);
+        reply({ id: call.id, value: packed }, [packed.buffer as ArrayBuffer]);
+      },
+      (error: unknown) => reply({ id: call.id, error: wireError(error) }),
+    );
     return;
   }
   const method = (store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[call.method]!;

@@ -8,8 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeChunkOf, type EncodedChunk } from '../../src/store/codec.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { SqliteThreadStore, STORE_WORKER } from '../../src/store/sqlite-thread.js';
-import { StoreError } from '../../src/store/types.js';
+import { StoreError, type SampleBatch, type Store } from '../../src/store/types.js';
 import { BUILT_STORE, builtStoreExists } from './processes.js';
 import { makeColumns } from './store.case.js';
 
@@ -60,6 +62,43 @@ describe('SQLite store thread', () => {
       await expect(store.createAthlete({ name: 'y' })).resolves.toMatchObject({ athlete: { name: 'y' } });
     } finally {
       await store.close();
+    }
+  });
+
+  it('answers a group commit of encoded batches (which crosses packed) exactly as the store in the process does', async () => {
+    // The same calls on both stores, refusals included; ids differ per store, so batches name runs by role.
+    const play = async (store: Store) => {
+      const { athlete } = await store.createAthlete({ name: 'packed' });
+      const { athlete: other } = await store.createAthlete({ name: 'other' });
+      const runs = [(await store.startLiveRun(athlete.id, { clientRunId: 'a' })).run.id, (await store.startLiveRun(athlete.id, { clientRunId: 'b' })).run.id];
+      const enc = (run: number, seq: number, rows = 3, t0 = seq * 10, who = athlete.id): SampleBatch & { samples: EncodedChunk } => ({
+        athleteId: who, runId: runs[run]!, seq, samples: encodeChunkOf(makeColumns(rows, seq + run, t0)),
+      });
+      const badHeader = enc(0, 7);
+      const calls: SampleBatch[][] = [
+        [enc(0, 1), enc(1, 1, 1), { ...enc(0, 3), samples: { ...encodeChunkOf(makeColumns(3, 3, 30)), rows: 4 } }, enc(0, 2), enc(1, 2, 5)],
+        [enc(0, 2), enc(0, 3), enc(0, 0), enc(0, 1.5), enc(1, 3, 1, 30, other.id), { ...enc(0, 4), runId: 'no-such-run' }],
+        [{ ...badHeader, samples: { ...badHeader.samples, bytes: new Uint8Array(badHeader.samples.bytes.byteLength) } }, enc(1, 4, 2)],
+        [],
+      ];
+      const answers = [];
+      for (const call of calls) {
+        const results = await store.appendSampleBatches(call);
+        answers.push(results.map((r) => [runs.indexOf(r.runId), r.seq, r.status, r.contiguousSeq]));
+      }
+      const stored = await Promise.all(runs.map(async (id) => Array.from((await store.readSamples(athlete.id, id))!.hr)));
+      return { answers, stored };
+    };
+    const inProcess = SqliteStore.open({ dataDir: tempDir() });
+    const threaded = await SqliteThreadStore.open({ dataDir: tempDir() });
+    try {
+      const expected = await play(inProcess);
+      expect(expected.answers[0]!.map((a) => a[2])).toEqual(['stored', 'stored', 'invalid', 'stored', 'stored']);
+      expect(expected.answers[1]!.map((a) => a[2])).toEqual(['duplicate', 'stored', 'invalid', 'invalid', 'not_found', 'not_found']);
+      expect(await play(threaded)).toEqual(expected);
+    } finally {
+      await inProcess.close();
+      await threaded.close();
     }
   });
 
