@@ -49,6 +49,7 @@ import { LiveError, type Outcome } from './errors.js';
 import { liveRunToNormalized } from './finished-run.js';
 import type { GroupCommit } from './group-commit.js';
 import { CHECKPOINT_EVERY_BATCHES, firstCheckpointAfter, readRebuildSource, type CheckpointState } from './rebuild.js';
+import { RiskPushGate } from './risk-push.js';
 import { RiskTrail } from './risk-trail.js';
 import { journalCramp, RETRIABLE, WriteQueue, type BatchAnswer, type EventAnswer } from './write-queue.js';
 
@@ -64,7 +65,8 @@ const END_WAIT_MS = 10_000;
 /** Where a session's output goes (the transport); called as soon as the engine produced it, before it is stored. */
 export interface LiveOutput {
   alerts(session: LiveSession, alerts: readonly Alert[]): void;
-  risk(session: LiveSession, points: readonly RiskPoint[]): void;
+  /** A risk point the watch face would show differently, or a minute on (src/live/risk-push.ts). */
+  risk(session: LiveSession, point: RiskPoint): void;
   /** Whether anyone follows the run's samples (they are copied into objects only then). */
   wantsSamples(session: LiveSession): boolean;
   samples(session: LiveSession, seq: number, samples: readonly Sample[]): void;
@@ -135,6 +137,7 @@ export class LiveSession {
    * from), so a dashboard that opens mid-run gets the history (`follow` ack). Packed, and thinned past a day's worth.
    */
   readonly riskTrail = new RiskTrail();
+  private readonly riskPush = new RiskPushGate();
   /** How the session was opened: the checkpoint seq it restored from (0 = none) and the batches replayed. */
   rebuild = { checkpointSeq: 0, replayedSamples: 0 };
   lastActivity: number;
@@ -379,7 +382,8 @@ export class LiveSession {
     if (produced.risk.length) this.keepRisk(produced.risk);
     // Copies: the normaliser reuses its sample objects for the next batch.
     if (samples && output.wantsSamples(this)) output.samples(this, seq, samples.map((x) => ({ ...x })));
-    if (produced.risk.length) output.risk(this, produced.risk);
+    // The batch's newest point, when it changes what the watch shows.
+    if (this.latestRisk && produced.risk.length && this.riskPush.due(this.latestRisk)) output.risk(this, this.latestRisk);
     if (produced.alerts.length) {
       for (const a of produced.alerts) metrics.prompt(a.kind);
       output.alerts(this, produced.alerts);

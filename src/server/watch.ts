@@ -227,11 +227,8 @@ export class WatchService {
         alerts: (s, alerts) => {
           for (const a of alerts) this.nsp.to(`run:${s.id}`).emit('alert', { ...a, runId: s.clientRunId });
         },
-        // The newest point of a batch only (a risk point is superseded by the next), and it is not kept for
-        // connection state recovery (see boundRecoveryBuffer).
-        risk: (s, points) => {
-          const p = points.at(-1);
-          if (!p) return;
+        // Not kept for connection state recovery (see boundRecoveryBuffer): a risk point is superseded by the next.
+        risk: (s, p) => {
           // A run's first push is kept, though: socket.io recovers a connection only from a kept packet's
           // offset, and a watch has no other before its first alert (its drop in a store outage then needed
           // the store to reconnect).
