@@ -10,7 +10,7 @@
 import { io } from 'socket.io-client';
 
 const cfg = JSON.parse(process.argv[2]);
-const { url, tokens, watches: N, mode, batch, phases, warmupS, product } = cfg;
+const { url, tokens, watches: N, mode, batch, phases, warmupS, product, historyS = 0 } = cfg;
 if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error('the load generator talks to 127.0.0.1 only');
 if (!(N >= 1 && N <= 12_000)) throw new Error('watches must be 1..12000');
 const totalS = warmupS + phases.reduce((a, p) => a + p.s, 0);
@@ -45,15 +45,28 @@ const sentAt = new Float64Array(N * RING);
 const watches = [];
 const byRunId = new Map();
 
-function sampleAt(t) {
-  return { t, hr: 140 + (t % 13), cadence: 172 + (t % 5), speed: 3.2 + (t % 7) / 20, distance: t * 3.2 };
+// Intervals, 40 s easy then 40 s hard: a steady stream leaves the risk score flat, and the server pushes risk only
+// when what the watch shows changes (once a minute otherwise, src/live/risk-push.ts), so the prompt latency would
+// have almost nothing to measure. With these about half of the engine's risk points are pushed. Each watch is at its
+// own point of the cycle (`shift`, s), so that the pushes spread over the phases instead of coming all at once.
+function sampleAt(t, shift) {
+  const c = t + shift;
+  const hard = Math.floor(c / 40) % 2 === 1;
+  const hardSoFar = Math.floor(c / 80) * 40 + Math.max(0, (c % 80) - 40);
+  return {
+    t,
+    hr: (hard ? 172 : 138) + (t % 5),
+    cadence: (hard ? 182 : 170) + (t % 3),
+    speed: (hard ? 4.4 : 3.0) + (t % 7) / 40,
+    distance: 3.0 * c + 1.4 * hardSoFar,
+  };
 }
 
 function send(w) {
   if (stopping) return;
   const seq = ++w.seq;
   const samples = new Array(batch);
-  for (let k = 0; k < batch; k++) samples[k] = sampleAt(w.t++);
+  for (let k = 0; k < batch; k++) samples[k] = sampleAt(w.t++, w.shift);
   const sentTime = performance.now();
   sentAt[w.i * RING + (seq % RING)] = sentTime;
   const ph = phase;
@@ -78,8 +91,8 @@ function onPush(kind, m) {
   const ph = phase;
   if (!ph) return;
   const w = byRunId.get(m?.runId);
-  if (!w || typeof m.t !== 'number') return;
-  const seq = Math.floor(m.t / batch) + 1;
+  if (!w || typeof m.t !== 'number' || m.t < historyS) return;
+  const seq = w.historySeqs + Math.floor((m.t - historyS) / batch) + 1;
   if (w.seq - seq >= RING || seq > w.seq) return;
   const sent = sentAt[w.i * RING + (seq % RING)];
   if (sent < ph.start) return; // sent before this phase began
@@ -94,12 +107,22 @@ function connect(i) {
     socket.once('connect_error', (e) => reject(new Error(`connect ${i}: ${e.message}`)));
     socket.once('connect', async () => {
       const runId = `bench-${process.pid}-${i}`;
-      const w = { i, socket, runId, seq: 0, t: 0, inFlight: 0, timer: null };
+      const w = { i, socket, runId, seq: 0, t: 0, shift: (i * 37) % 80, historySeqs: 0, inFlight: 0, timer: null };
       socket.on('risk', (m) => onPush('risk', m));
       socket.on('alert', (m) => onPush('alert', m));
       try {
         const r = await socket.timeout(60_000).emitWithAck('start', { runId, startTime: Date.now() });
         if (product && r?.ok !== true) throw new Error(`start refused: ${JSON.stringify(r?.error)}`);
+        // The run's first `historyS` seconds, 30 samples a message, before the measured stream: a run's risk sits
+        // flat at 0 for its first minutes, and the server pushes risk only when it changes (or once a minute).
+        for (let t = 0; t < historyS; t += 30) {
+          const samples = [];
+          for (let k = t; k < Math.min(historyS, t + 30); k++) samples.push(sampleAt(k, w.shift));
+          const h = await socket.timeout(60_000).emitWithAck('samples', { runId, seq: ++w.seq, samples });
+          if (product && h?.ok !== true) throw new Error(`history refused: ${JSON.stringify(h?.error)}`);
+        }
+        w.t = historyS;
+        w.historySeqs = w.seq;
       } catch (e) {
         return reject(e);
       }
