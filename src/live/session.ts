@@ -378,12 +378,15 @@ export class LiveSession {
   /** Sends what the engine just produced to the watch and followers: before it is stored. */
   private emit(seq: number, samples: readonly Sample[] | null, produced: Produced): void {
     const { output, metrics } = this.deps;
-    if (produced.risk.length) this.latestRisk = produced.risk.at(-1)!;
-    if (produced.risk.length) this.keepRisk(produced.risk);
+    const newest = produced.risk.at(-1);
+    if (newest) {
+      this.latestRisk = newest;
+      this.keepRisk(produced.risk);
+    }
     // Copies: the normaliser reuses its sample objects for the next batch.
     if (samples && output.wantsSamples(this)) output.samples(this, seq, samples.map((x) => ({ ...x })));
     // The batch's newest point, when it changes what the watch shows.
-    if (this.latestRisk && produced.risk.length && this.riskPush.due(this.latestRisk)) output.risk(this, this.latestRisk);
+    if (newest && this.riskPush.due(newest)) output.risk(this, newest);
     if (produced.alerts.length) {
       for (const a of produced.alerts) metrics.prompt(a.kind);
       output.alerts(this, produced.alerts);
