@@ -18,8 +18,10 @@ import type { SampleBatch, SampleBatchResult, SampleBatchStatus } from './types.
 const BATCH_FIELDS = 7;
 /** Numbers per result: status, contiguousSeq. */
 const RESULT_FIELDS = 2;
-const STATUSES: readonly SampleBatchStatus[] = ['stored', 'duplicate', 'not_found', 'not_live', 'invalid'];
-const STATUS_CODE = new Map(STATUSES.map((s, i) => [s, i]));
+/** Each status's number on the wire: a record, so the compiler says when a status is added and not numbered here. */
+const STATUS_CODE: Readonly<Record<SampleBatchStatus, number>> = { stored: 0, duplicate: 1, not_found: 2, not_live: 3, invalid: 4 };
+const STATUSES: SampleBatchStatus[] = [];
+for (const [status, code] of Object.entries(STATUS_CODE)) STATUSES[code] = status as SampleBatchStatus;
 
 /** Sample batches packed to cross to the store thread. */
 export interface PackedBatches {
@@ -88,7 +90,7 @@ export function unpackBatches(p: PackedBatches): SampleBatch[] {
     const m = i * BATCH_FIELDS;
     const athleteId = p.ids.slice(at, (at += p.meta[m + 5]!));
     const runId = p.ids.slice(at, (at += p.meta[m + 6]!));
-    // A Buffer view: both SQLite and PostgreSQL drivers bind it as the chunk's bytes, offset included.
+    // A Buffer view (no copy): better-sqlite3 binds it as the chunk's bytes, offset included.
     const bytes = Buffer.from(p.bytes.buffer, p.bytes.byteOffset + p.meta[m + 3]!, p.meta[m + 4]!);
     out[i] = { athleteId, runId, seq: p.meta[m]!, samples: { rows: p.meta[m + 1]!, firstT: p.meta[m + 2]!, bytes } };
   }
@@ -99,7 +101,7 @@ export function unpackBatches(p: PackedBatches): SampleBatch[] {
 export function packResults(results: readonly SampleBatchResult[]): Float64Array {
   const out = new Float64Array(results.length * RESULT_FIELDS);
   for (let i = 0; i < results.length; i++) {
-    out[i * RESULT_FIELDS] = STATUS_CODE.get(results[i]!.status)!;
+    out[i * RESULT_FIELDS] = STATUS_CODE[results[i]!.status];
     out[i * RESULT_FIELDS + 1] = results[i]!.contiguousSeq;
   }
   return out;
