@@ -284,6 +284,60 @@ describe('live session: rebuild', () => {
   });
 });
 
+describe('live sessions side by side', () => {
+  it('runs whose batches interleave (of different sizes) each get the prompts they get alone', async () => {
+    // The sessions of a process share the scratch their batches are normalised into: nothing may leak across.
+    const [easy, hot] = await Promise.all([watchMessages('fast-start-easy.fit'), watchMessages('hot-long-drift.fit')]);
+    const hotIn30 = rebatch(hot, 30);
+    const c = await core();
+    const options: EngineOptions = { profile: { massKg: 68, hrRest: 50, hrMax: 188 }, conditions: { tempC: 28, humidity: 60 } };
+    const bySession = new Map<LiveSession, string[]>();
+    c.deps.output.alerts = (s, alerts) => void bySession.set(s, [...(bySession.get(s) ?? []), ...alerts.map(alertKey)]);
+
+    const aloneEasy = await c.open('w-alone-easy', options);
+    await send(aloneEasy, easy);
+    const aloneHot = await c.open('w-alone-hot', options);
+    await send(aloneHot, hotIn30);
+
+    const a = await c.open('w-side-easy', options);
+    const b = await c.open('w-side-hot', options);
+    for (let i = 0; i < Math.max(easy.length, hotIn30.length); i++) {
+      // Both submitted before either is answered, as two watches' messages arrive.
+      const answers = [submit(a, easy[i]), submit(b, hotIn30[i])];
+      for (const answer of await Promise.all(answers)) expect(answer?.ok ?? true).toBe(true);
+    }
+    expect(bySession.get(aloneEasy)!.length).toBeGreaterThan(0);
+    expect(bySession.get(aloneHot)!.length).toBeGreaterThan(0);
+    expect(bySession.get(a)).toEqual(bySession.get(aloneEasy));
+    expect(bySession.get(b)).toEqual(bySession.get(aloneHot));
+  });
+});
+
+/** The same messages with the samples between events regrouped `size` to a batch, seqs renumbered. */
+function rebatch(steps: readonly Step[], size: number): Step[] {
+  const out: Step[] = [];
+  let pending: WireSample[] = [];
+  let seq = 0;
+  const flush = () => {
+    for (let i = 0; i < pending.length; i += size) out.push({ kind: 'batch', seq: ++seq, samples: pending.slice(i, i + size) });
+    pending = [];
+  };
+  for (const step of steps) {
+    if (step.kind === 'batch') pending.push(...step.samples);
+    else {
+      flush();
+      out.push(step);
+    }
+  }
+  flush();
+  return out;
+}
+
+function submit(session: LiveSession, step: Step | undefined) {
+  if (!step) return Promise.resolve(null);
+  return step.kind === 'batch' ? session.submitBatch(step.seq, step.samples) : session.submitEvent(step.key, step.event);
+}
+
 describe('live registry', () => {
   it('loads one session per run however many messages ask for it at once', async () => {
     const c = await core();
