@@ -80,7 +80,8 @@ export class LiveRegistry {
     this.scheduleSweep();
   }
 
-  private key(athleteId: string, clientRunId: string): string {
+  /** The key of a watch's run: a caller that asks for the same run message after message can keep it (see getByKey). */
+  key(athleteId: string, clientRunId: string): string {
     return `${athleteId}\u0000${clientRunId}`;
   }
 
@@ -91,7 +92,12 @@ export class LiveRegistry {
 
   /** The open session of a watch's run, if it is in memory (nothing is loaded). */
   get(athleteId: string, clientRunId: string): LiveSession | undefined {
-    const s = this.sessions.get(this.key(athleteId, clientRunId));
+    return this.getByKey(this.key(athleteId, clientRunId));
+  }
+
+  /** {@link get} by a {@link key} kept from before: no string built and hashed again for each message. */
+  getByKey(key: string): LiveSession | undefined {
+    const s = this.sessions.get(key);
     return s?.isOpen() ? s : undefined;
   }
 
