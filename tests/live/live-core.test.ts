@@ -14,7 +14,7 @@ import type { WireSample } from '../../ingest/live.js';
 import type { RunEvent } from '../../ingest/sample.js';
 import { LiveBacklog } from '../../src/live/backlog.js';
 import { GroupCommit } from '../../src/live/group-commit.js';
-import { firstCheckpointAfter } from '../../src/live/rebuild.js';
+import { CHECKPOINT_EVERY_BATCHES, firstCheckpointAfter } from '../../src/live/rebuild.js';
 import { IDLE_SWEEP_EVERY_MS, LiveRegistry, type RegistryDeps } from '../../src/live/registry.js';
 import { LiveSession } from '../../src/live/session.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
@@ -250,7 +250,9 @@ describe('live session: end', () => {
 
 describe('live session: rebuild', () => {
   it('a run rebuilt from its checkpoint and the samples after it gives the prompts of an uninterrupted run', async () => {
-    const steps = await watchMessages('fast-start-easy.fit');
+    // Batches of 5 samples: 540 of them, so that the first checkpoint (at batch 1 to CHECKPOINT_EVERY_BATCHES) falls in.
+    const steps = rebatch(await watchMessages('fast-start-easy.fit'), 5);
+    expect(steps.filter((s) => s.kind === 'batch').length).toBeGreaterThan(CHECKPOINT_EVERY_BATCHES + 5);
     const options: EngineOptions = { profile: { massKg: 68, hrRest: 50, hrMax: 188 }, conditions: { tempC: 28, humidity: 60 } };
     const c = await core();
 
@@ -271,7 +273,7 @@ describe('live session: rebuild', () => {
     const rebuilt = await LiveSession.load(c.deps, (await c.real.getRun(c.athleteId, first.id))!);
     expect(rebuilt.contiguousSeq).toBe(first.contiguousSeq);
     expect(rebuilt.rebuild.checkpointSeq).toBeGreaterThan(0);
-    expect(rebuilt.rebuild.replayedSamples).toBe((rebuilt.contiguousSeq - rebuilt.rebuild.checkpointSeq) * 10);
+    expect(rebuilt.rebuild.replayedSamples).toBe((rebuilt.contiguousSeq - rebuilt.rebuild.checkpointSeq) * 5);
     expect(rebuilt.rebuild.replayedSamples).toBeGreaterThan(0);
     await send(rebuilt, steps.slice(cut + 1));
     const rebuiltReport = await rebuilt.end();

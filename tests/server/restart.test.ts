@@ -40,7 +40,7 @@ describe('server killed and restarted mid-run', () => {
       token,
       profile: PROFILE,
       conditions: HOT,
-      batchSize: 10,
+      batchSize: 5, // 540 batches: the first checkpoint (batch 1 to CHECKPOINT_EVERY_BATCHES) and 20 more fit
       window: 2,
       speed: 1200,
       reconnectDelayMs: 100,
