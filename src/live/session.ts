@@ -115,6 +115,16 @@ interface Produced {
   cramps: CrampContext[];
 }
 
+/**
+ * A batch that raised nothing: one frozen value for all (fresh empty arrays each batch lived until the run's next
+ * message, long enough to be promoted out of V8's young generation, a few hundred bytes a message).
+ */
+const NOTHING_PRODUCED: Produced = Object.freeze({
+  alerts: Object.freeze([]) as unknown as Alert[],
+  risk: Object.freeze([]) as unknown as RiskPoint[],
+  cramps: Object.freeze([]) as unknown as CrampContext[],
+});
+
 /** One open live run. */
 export class LiveSession {
   readonly athleteId: string;
@@ -256,7 +266,9 @@ export class LiveSession {
     this.tickClosed = false;
   }
 
+  /** What the engine raised since the last call; most batches raise nothing and share {@link NOTHING_PRODUCED}. */
   private takeProduced(): Produced {
+    if (this.producedAlerts.length === 0 && this.producedRisk.length === 0 && this.producedCramps.length === 0) return NOTHING_PRODUCED;
     const produced = { alerts: this.producedAlerts, risk: this.producedRisk, cramps: this.producedCramps };
     this.producedAlerts = [];
     this.producedRisk = [];
