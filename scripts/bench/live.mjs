@@ -132,7 +132,9 @@ const describe = (label, r) =>
     .join('; ') + (r.unanswered ? `; ${r.unanswered} unanswered at the end` : '');
 
 if (part === 'live') {
-  const measureS = quick ? 3 : 12;
+  // 30 s: at 5,000 watches the product's heap (~300 MB) gets a major GC every 15–30 s, whose marking holds the event
+  // loop ~100–150 ms; a 12 s window caught one in some runs and not in others, and the ack p99 swung 24–325 ms.
+  const measureS = quick ? 3 : Number(arg('measure-s', '30'));
   const levels = quick ? [50] : (arg('levels', '1000,5000,10000').split(',').filter(Boolean).map(Number));
   for (const watches of levels.filter(fitsFds)) {
     const spec = { watches, mode: 'rate', batch: 1, warmupS: quick ? 2 : 5, historyS: HISTORY_S, phases: [{ name: 'measure', s: measureS }] };
