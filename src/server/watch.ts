@@ -130,8 +130,8 @@ export interface WatchConn {
 /**
  * What a connection's samples messages need besides the message: the keys of its budgets and of its run in the
  * registry. A watch sends one run's samples message after message, so they are built once per run, not per message
- * (each built anew was a string to allocate, flatten and hash at every lookup: ~6 % of the server's time at
- * saturation).
+ * (each built anew was a string to allocate, flatten and hash at every lookup; keeping them saved ~2 % of the
+ * server's CPU per message at saturation).
  */
 interface RunKeys {
   /** The connection's samples budget. */
