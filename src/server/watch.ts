@@ -260,10 +260,10 @@ export class WatchService {
             this.keepRisk = false;
           }
         },
-        // Asked for every batch: the room's name is built once per run.
+        // Asked for every batch: the room's name is built once per run (followRoom).
         wantsSamples: (s) => (this.nsp.adapter.rooms.get(this.followRoom(s))?.size ?? 0) > 0 || this.followedElsewhere(s),
         samples: (s, seq, samples) => {
-          this.nsp.to(`follow:${s.id}`).emit('samples', {
+          this.nsp.to(this.followRoom(s)).emit('samples', {
             id: s.id,
             runId: s.clientRunId,
             seq,
@@ -271,7 +271,7 @@ export class WatchService {
           });
         },
         ended: (s) => {
-          this.nsp.to(`follow:${s.id}`).emit('ended', { id: s.id, runId: s.clientRunId });
+          this.nsp.to(this.followRoom(s)).emit('ended', { id: s.id, runId: s.clientRunId });
         },
       },
     });
