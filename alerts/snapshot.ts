@@ -1,7 +1,8 @@
 /**
- * Engine state ⇄ plain JSON. State is numbers, booleans, strings, plain objects/arrays and Float64Arrays;
- * JSON has no NaN/Infinity and no typed arrays, so those are tagged. Round-trips bit-exactly (JSON numbers are
- * printed with enough digits to read back the same double; a Float64Array travels as the base64 of its bytes).
+ * Engine state ⇄ plain JSON. State is numbers, booleans, strings, plain objects/arrays, Float64Arrays and
+ * Float32Arrays (ring slots); JSON has no NaN/Infinity and no typed arrays, so those are tagged. Round-trips
+ * bit-exactly (JSON numbers are printed with enough digits to read back the same double; a typed array travels as
+ * the base64 of its bytes).
  * @module
  */
 
@@ -16,6 +17,7 @@ export function encodeState(x: unknown): Json {
   // NaN) was most of the live path's allocation. Byte order is the host's: little-endian on every platform Node
   // supports. (Buffer is only the codec here: the engine runs in Node, the server and the CLI.)
   if (x instanceof Float64Array) return { $f64b: Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64') };
+  if (x instanceof Float32Array) return { $f32b: Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64') };
   if (Array.isArray(x)) return x.map(encodeState);
   if (x === null || typeof x === 'boolean' || typeof x === 'string') return x;
   if (x === undefined) return null;
@@ -39,6 +41,12 @@ export function decodeState(x: unknown): unknown {
       const bytes = Buffer.from(o.$f64b, 'base64');
       const arr = new Float64Array(bytes.length >> 3);
       new Uint8Array(arr.buffer).set(bytes.subarray(0, arr.length << 3));
+      return arr;
+    }
+    if (typeof o.$f32b === 'string' && Object.keys(o).length === 1) {
+      const bytes = Buffer.from(o.$f32b, 'base64');
+      const arr = new Float32Array(bytes.length >> 2);
+      new Uint8Array(arr.buffer).set(bytes.subarray(0, arr.length << 2));
       return arr;
     }
     // The form of checkpoints saved before the bytes form: one number each.

@@ -34,6 +34,7 @@ function replay(run: NormalizedRun, options: EngineOptions) {
 }
 
 describe('rings', () => {
+  // A slot is float32: the window's statistics are those of the values as float32 keeps them (Math.fround).
   it('keep the mean and CV of the last N valid values, NaN slots included', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.oneof(fc.double({ min: 0, max: 300, noNaN: true }), fc.constant(NaN)), { maxLength: 80 }), (cap, xs) => {
@@ -42,7 +43,7 @@ describe('rings', () => {
           r.next = x;
           ringPush(r);
         }
-        const window = xs.slice(-cap).filter((x) => !Number.isNaN(x));
+        const window = xs.slice(-cap).filter((x) => !Number.isNaN(x)).map(Math.fround);
         const mean = window.length ? window.reduce((a, b) => a + b, 0) / window.length : NaN;
         if (Number.isNaN(mean)) expect(r.mean).toBeNaN();
         else expect(r.mean).toBeCloseTo(mean, 6);
@@ -59,12 +60,27 @@ describe('rings', () => {
           r.next = x;
           lagPush(r);
         }
-        const recent = xs.slice(-3);
-        const older = xs.slice(-8, -5);
+        const recent = xs.slice(-3).map(Math.fround);
+        const older = xs.slice(-8, -5).map(Math.fround);
         expect(r.recentMean).toBeCloseTo(recent.reduce((a, b) => a + b, 0) / 3, 6);
         expect(r.olderMean).toBeCloseTo(older.reduce((a, b) => a + b, 0) / 3, 6);
       }),
     );
+  });
+});
+
+describe('rings restored from a checkpoint with float64 slots (before float32)', () => {
+  it('go on with sums that match their window', () => {
+    const r = createRing(4);
+    r.buf = new Float64Array(4).fill(NaN);
+    const xs = [151.3, 152.7, NaN, 149.9, 150.05, 153.33, 148.1];
+    for (const x of xs) {
+      r.next = x;
+      ringPush(r);
+    }
+    const window = xs.slice(-4).filter((x) => !Number.isNaN(x));
+    expect(r.mean).toBeCloseTo(window.reduce((a, b) => a + b, 0) / window.length, 9);
+    expect(r.n).toBe(window.length);
   });
 });
 

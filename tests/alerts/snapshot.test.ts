@@ -21,6 +21,16 @@ describe('engine state snapshot', () => {
     );
   });
 
+  it('round-trips Float32Arrays (ring slots) bit-exactly and as Float32Arrays', () => {
+    fc.assert(
+      fc.property(fc.float32Array({ maxLength: 300 }), (values) => {
+        const back = decodeState(JSON.parse(JSON.stringify(encodeState({ slots: values })))) as { slots: Float32Array };
+        expect(back.slots).toBeInstanceOf(Float32Array);
+        expect(Array.from(new Uint32Array(back.slots.buffer))).toEqual(Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length)));
+      }),
+    );
+  });
+
   it('keeps NaN, infinities and -0 outside typed arrays, and drops undefined fields', () => {
     const state = { a: NaN, b: -Infinity, c: -0, d: [1, Infinity, null], e: undefined, f: 'x', g: true };
     const back = decodeState(JSON.parse(JSON.stringify(encodeState(state)))) as Record<string, unknown>;
