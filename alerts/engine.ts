@@ -39,7 +39,12 @@ import type {
 } from './types.js';
 import { ALERT_KINDS } from './types.js';
 
-export const SNAPSHOT_VERSION = 2;
+/**
+ * 3: ring slots are float32 ($f32b). A version-2 snapshot (float64 slots, the same state otherwise) still restores
+ * and goes on; a process that only knows 2 refuses a 3 and rebuilds that run from its samples.
+ */
+export const SNAPSHOT_VERSION = 3;
+const RESTORABLE_VERSIONS: ReadonlySet<unknown> = new Set([2, SNAPSHOT_VERSION]);
 
 /** The reported cramp's place among the causes (it is fired by the event, not by the policy). */
 const REPORTED_CRAMP = causeIndex('cramp_reported');
@@ -623,7 +628,7 @@ export function createEngine(options: EngineOptions, sink: EngineSink): Engine {
 
 /** Continues a run from `engine.snapshot()` (in this or another process) exactly where it was. */
 export function restoreEngine(snapshot: EngineSnapshot, sink: EngineSink): Engine {
-  if (!snapshot || snapshot.version !== SNAPSHOT_VERSION || typeof snapshot.state !== 'object' || snapshot.state === null) {
+  if (!snapshot || !RESTORABLE_VERSIONS.has(snapshot.version) || typeof snapshot.state !== 'object' || snapshot.state === null) {
     throw new EngineError('SNAPSHOT_INVALID', `unsupported engine snapshot (version ${String(snapshot?.version)})`);
   }
   const options = decodeState(snapshot.options ?? {}) as EngineOptions;

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeRun, createEngine, restoreEngine } from '../../alerts/engine.js';
+import { decodeState, encodeState } from '../../alerts/snapshot.js';
 import type { Alert, Engine, EngineOptions, EngineSink, RiskPoint } from '../../alerts/types.js';
 import { emptySample, readRow, type NormalizedRun, type RunEvent, type Sample } from '../../ingest/sample.js';
 import { decodeFile, PROJECT_SCENARIOS, prng, steadyPoint, synthRun } from './helpers.js';
@@ -122,6 +123,26 @@ describe('engine equivalence', () => {
     }
     largest = Math.max(largest, JSON.stringify(engine.snapshot()).length);
     expect(largest).toBeLessThan(64 * 1024);
+  });
+
+  it('goes on from a version-2 snapshot, whose ring slots are float64', () => {
+    const c = collector();
+    let engine = createEngine(options, c.sink);
+    const half = Math.floor(sequence.length / 2);
+    for (let i = 0; i < sequence.length; i++) {
+      if (i === half) {
+        // The checkpoint as a version-2 process wrote it: the same state, each ring slot a float64.
+        const json = JSON.stringify({ ...engine.snapshot(), version: 2 }, (_key, value: unknown) => {
+          const slots = typeof value === 'object' && value !== null && '$f32b' in value ? decodeState(value) : null;
+          return slots instanceof Float32Array ? encodeState(Float64Array.from(slots)) : value;
+        });
+        expect(json).not.toContain('$f32b');
+        engine = restoreEngine(JSON.parse(json), c.sink);
+      }
+      feed(engine, sequence[i]!);
+    }
+    expect(c.alerts).toEqual(ref.alerts);
+    expect(c.risk).toEqual(ref.risk);
   });
 
   it('refuses a snapshot it cannot continue from, with a coded error', () => {
