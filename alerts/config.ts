@@ -133,10 +133,24 @@ export const DEFAULT_CONFIG: Readonly<EngineConfig> = {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 export type EngineConfigOverrides = DeepPartial<EngineConfig>;
 
+function deepFreeze<T>(x: T): T {
+  if (typeof x === 'object' && x !== null) {
+    for (const v of Object.values(x)) deepFreeze(v);
+    Object.freeze(x);
+  }
+  return x;
+}
+
+/**
+ * The defaults, resolved once and frozen: an engine only reads its config, so every engine without overrides (every
+ * live run) shares this one instead of holding a 3.2 KB copy.
+ */
+const RESOLVED_DEFAULTS: EngineConfig = deepFreeze(structuredClone(DEFAULT_CONFIG) as EngineConfig);
+
 /** Defaults merged with overrides (plain JSON data), once per engine. Unknown keys and non-numbers are ignored. */
 export function resolveConfig(overrides: EngineConfigOverrides | undefined): EngineConfig {
+  if (!overrides || Object.keys(overrides).length === 0) return RESOLVED_DEFAULTS;
   const out = structuredClone(DEFAULT_CONFIG) as EngineConfig;
-  if (!overrides) return out;
   const target = out as unknown as Record<string, Record<string, unknown>>;
   for (const [section, values] of Object.entries(overrides)) {
     const dst = target[section];
