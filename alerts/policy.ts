@@ -104,17 +104,32 @@ export interface PolicyTables {
   firstSeverity: Severity[];
 }
 
-/** `causes`: highest priority first (registry.ts `CAUSES`). */
+type CauseTables = Omit<PolicyTables, 'signals'>;
+
+/** Per list of causes and policy config (read-only): shared by every engine of the same config (~1.2 KB each). */
+const causeTablesMemo = new WeakMap<readonly Cause[], WeakMap<PolicyConfig, CauseTables>>();
+
+function causeTables(causes: readonly Cause[], c: PolicyConfig): CauseTables {
+  let byConfig = causeTablesMemo.get(causes);
+  if (!byConfig) causeTablesMemo.set(causes, (byConfig = new WeakMap()));
+  let tables = byConfig.get(c);
+  if (!tables) {
+    tables = {
+      kindIndex: Int32Array.from(causes, (x) => ALERT_KINDS.indexOf(x.kind)),
+      cooldown: Float64Array.from(causes, (x) => c.cooldownS[x.kind]),
+      escalating: Uint8Array.from(causes, (x) => (x.escalates ? 1 : 0)),
+      isCrampCare: Uint8Array.from(causes, (x) => (x.kind === 'cramp_care' ? 1 : 0)),
+      isSlowDown: Uint8Array.from(causes, (x) => (x.kind === 'slow_down' ? 1 : 0)),
+      firstSeverity: causes.map((x) => FIRST_SEVERITY[x.kind]),
+    };
+    byConfig.set(c, tables);
+  }
+  return tables;
+}
+
+/** `causes`: highest priority first (registry.ts `CAUSES`). Only `signals` is the engine's own. */
 export function policyTables(causes: readonly Cause[], signals: Record<AlertCause, Signal>, c: PolicyConfig): PolicyTables {
-  return {
-    signals: causes.map((x) => signals[x.cause]),
-    kindIndex: Int32Array.from(causes, (x) => ALERT_KINDS.indexOf(x.kind)),
-    cooldown: Float64Array.from(causes, (x) => c.cooldownS[x.kind]),
-    escalating: Uint8Array.from(causes, (x) => (x.escalates ? 1 : 0)),
-    isCrampCare: Uint8Array.from(causes, (x) => (x.kind === 'cramp_care' ? 1 : 0)),
-    isSlowDown: Uint8Array.from(causes, (x) => (x.kind === 'slow_down' ? 1 : 0)),
-    firstSeverity: causes.map((x) => FIRST_SEVERITY[x.kind]),
-  };
+  return { signals: causes.map((x) => signals[x.cause]), ...causeTables(causes, c) };
 }
 
 /** The decision of one tick, written into a reused object: the winner's index in priority order, or -1. */

@@ -38,9 +38,13 @@ export function createFactorSlots(max: number): string[][] {
   return slots;
 }
 
-/** The weights as an array aligned with `RISK_FACTORS` (built once per engine). */
+const weightsMemo = new WeakMap<RiskConfig, Float64Array>();
+
+/** The weights as an array aligned with `RISK_FACTORS`: one per config (read-only), shared by its engines. */
 export function riskWeights(c: RiskConfig): Float64Array {
-  return Float64Array.from(RISK_FACTORS, (f) => c[f]);
+  let weights = weightsMemo.get(c);
+  if (!weights) weightsMemo.set(c, (weights = Float64Array.from(RISK_FACTORS, (f) => c[f])));
+  return weights;
 }
 
 /** The score, 0–100, from the factors (every tick: cheap). */
