@@ -19,7 +19,7 @@ import { computeMetrics } from './metrics.js';
 import { createPolicyState, decide, policyTables, recordFired, type Decision, type PolicyState, type PolicyTables } from './policy.js';
 import { resolveProfile, type ResolvedProfile } from './profile.js';
 import { CAUSES, causeIndex, DETECTORS } from './registry.js';
-import { createRing, ringPush, type Ring } from './ring.js';
+import { createRing, packRingSlots, ringPush, type Ring } from './ring.js';
 import { createFactorSlots, fillTopFactors, riskScore, riskWeights } from './risk.js';
 import { decodeState, encodeState } from './snapshot.js';
 import { gradeAdjust } from './physiology.js';
@@ -602,6 +602,7 @@ function initialState(su: Setup, ctxProbe: (st: EngineState) => EngineCtx): Engi
   };
   const ctx = ctxProbe(st);
   st.detectors = DETECTORS.map((d, i) => (su.on[i] ? d.init(ctx) : null));
+  packRingSlots(st);
   return st;
 }
 
@@ -637,6 +638,7 @@ export function restoreEngine(snapshot: EngineSnapshot, sink: EngineSink): Engin
   if (!Array.isArray(st.detectors) || st.detectors.length !== DETECTORS.length) {
     throw new EngineError('SNAPSHOT_INVALID', 'engine snapshot does not match this engine version');
   }
+  packRingSlots(st);
   return new RiskEngine(su, st, sink);
 }
 

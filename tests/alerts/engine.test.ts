@@ -10,7 +10,7 @@ import { MAX_MESSAGE_CHARS, type Shared } from '../../alerts/detector.js';
 import { CAUSES } from '../../alerts/registry.js';
 import { PROFILE_DEFAULTS, resolveProfile } from '../../alerts/profile.js';
 import { bodySurfaceArea, sweatRateMlPerH, SWEAT_DEFAULTS } from '../../alerts/physiology.js';
-import { createLagRing, createRing, lagPush, ringPush } from '../../alerts/ring.js';
+import { createLagRing, createRing, lagPush, packRingSlots, ringPush } from '../../alerts/ring.js';
 import type { Alert, AlertCause, CrampContext, EngineOptions } from '../../alerts/types.js';
 import { emptySample, readRow, type NormalizedRun, type RunEvent } from '../../ingest/sample.js';
 import { prng, steadyPoint, synthRun } from './helpers.js';
@@ -66,6 +66,32 @@ describe('rings', () => {
         expect(r.olderMean).toBeCloseTo(older.reduce((a, b) => a + b, 0) / 3, 6);
       }),
     );
+  });
+});
+
+describe('packRingSlots', () => {
+  it('moves every ring of a state into views of one buffer, keeping the windows and their sums', () => {
+    const state = { a: createRing(4), nested: { list: [createLagRing(2, 3, 0.5), createRing(3)] }, other: new Float32Array(2) };
+    const xs = [150.5, 151, NaN, 152.25, 149, 148.5];
+    const push = () => {
+      for (const x of xs) {
+        state.a.next = x;
+        ringPush(state.a);
+        state.nested.list[0]!.next = x;
+        lagPush(state.nested.list[0] as ReturnType<typeof createLagRing>);
+      }
+    };
+    push();
+    const before = { slots: Array.from(state.a.buf), mean: state.a.mean };
+    packRingSlots(state);
+    const buffers = new Set([state.a.buf.buffer, state.nested.list[0]!.buf.buffer, state.nested.list[1]!.buf.buffer]);
+    expect(buffers.size).toBe(1);
+    expect(state.other.buffer).not.toBe(state.a.buf.buffer);
+    expect(Array.from(state.a.buf)).toEqual(before.slots);
+    expect(state.a.mean).toBe(before.mean);
+    push(); // and the packed rings go on as before: the same window again
+    expect(state.a.mean).toBeCloseTo(before.mean, 9);
+    expect(Array.from(state.nested.list[1]!.buf)).toEqual([NaN, NaN, NaN]);
   });
 });
 
