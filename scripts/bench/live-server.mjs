@@ -1,13 +1,16 @@
 // A server under test, in its own process (forked by live.mjs): `product` = the whole crampguard service
 // (startServer: socket.io + validation + normaliser + group commit in a real SQLite store + engine), `bare` =
 // a socket.io server with the same transport settings that only acks. Talks to its parent over IPC:
-//   → {type:'ready', url}   ← {type:'stats'} → {type:'stats', cpuUs, rss, heapUsed}   ← {type:'stop'}
+//   → {type:'ready', url}   ← {type:'stats'} → {type:'stats', cpuUs, rss, heapUsed}
+//   ← {type:'retained'} → {type:'retained', bytes} (heap + external memory after full GCs)   ← {type:'stop'}
 // It exits by itself when the parent goes away or after --max-s seconds.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Server } from 'socket.io';
 import { DIST, arg } from './lib.mjs';
 
@@ -66,6 +69,15 @@ process.on('message', async (m) => {
     const c = process.cpuUsage();
     const mem = process.memoryUsage();
     process.send({ type: 'stats', cpuUs: c.user + c.system, mainCpuUs: mainThreadCpuUs(), rss: mem.rss, heapUsed: mem.heapUsed, at: performance.now() });
+  } else if (m?.type === 'retained') {
+    // What stays after full GCs (the main isolate's heap and its buffers): the memory the runs keep, without the
+    // garbage between collections that RSS also holds. The flag only exposes gc(); it changes nothing else.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc');
+    gc();
+    gc();
+    const mem = process.memoryUsage();
+    process.send({ type: 'retained', bytes: mem.heapUsed + mem.external });
   } else if (m?.type === 'stop') {
     const hard = setTimeout(() => process.exit(0), 10_000);
     await close().catch(() => {});

@@ -24,14 +24,21 @@ async function startServer(kind) {
   const [ready] = await once(child, 'message');
   if (ready?.type !== 'ready') throw new Error(`server did not start: ${JSON.stringify(ready)}`);
   const pending = [];
+  const pendingRetained = [];
   child.on('message', (m) => {
     if (m?.type === 'stats') pending.shift()?.(m);
+    if (m?.type === 'retained') pendingRetained.shift()?.(m.bytes);
   });
   return {
     url: ready.url,
     stats: () => new Promise((resolve) => {
       pending.push(resolve);
       child.send({ type: 'stats' });
+    }),
+    /** Bytes of heap and external memory the server keeps after full GCs. */
+    retained: () => new Promise((resolve) => {
+      pendingRetained.push(resolve);
+      child.send({ type: 'retained' });
     }),
     async stop() {
       child.send({ type: 'stop' });
@@ -60,6 +67,8 @@ async function measure({ kind, watches, mode, batch, warmupS, phases, uploadPhas
     const tokens = kind === 'product' ? await athletes(server.url, Math.min(20, watches)) : ['bare'];
     const uploadTokens = uploadPhase ? await athletes(server.url, 400) : [];
     const idle = await server.stats();
+    const idleKept = await server.retained();
+    let kept = NaN;
     const gen = fork(join(HERE, 'load-gen.mjs'), [JSON.stringify({ url: server.url, tokens, watches, mode, batch, phases, warmupS, historyS, product: kind === 'product' })], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -77,6 +86,13 @@ async function measure({ kind, watches, mode, batch, warmupS, phases, uploadPhas
           process.stderr.write(`  ${kind} ${watches} × ${mode === 'closed' ? 'saturation' : '1 Hz'}, ${batch}-sample messages: connected in ${m.connectS.toFixed(0)} s\n`);
         }
         if (m.type === 'phase') marking = marking.then(() => mark(m));
+        // After the phases, with every watch still connected and quiet: what the server keeps for them.
+        if (m.type === 'quiet') {
+          marking = marking.then(async () => {
+            kept = await server.retained();
+            gen.send({ type: 'release' });
+          });
+        }
         if (m.type === 'result') marking.then(() => resolve(m));
       });
       gen.on('exit', (code) => (code ? reject(new Error(`load generator exited with ${code}`)) : null));
@@ -107,7 +123,7 @@ async function measure({ kind, watches, mode, batch, warmupS, phases, uploadPhas
         ph.rssPerWatchKB = (mk.end.rss - idle.rss) / 1024 / watches;
       }
     }
-    return { ...result, connectS, idleRssMB: idle.rss / 2 ** 20, upload: uploadResult };
+    return { ...result, connectS, idleRssMB: idle.rss / 2 ** 20, keptPerWatchKB: (kept - idleKept) / 1024 / watches, upload: uploadResult };
   } finally {
     await server.stop();
   }
@@ -123,6 +139,7 @@ const fitsFds = (watches) => {
   return false;
 };
 const LATENCY_TARGET_MS = 50;
+const MEMORY_ABOVE_BARE_KB = 40;
 const pct = (x) => (x === null || x === undefined ? NaN : x * 100);
 const describe = (label, r) =>
   `${label}: connect ${r.connectS.toFixed(1)} s; ` +
@@ -158,6 +175,11 @@ if (part === 'live') {
     rows.push(row(`${label}: of which the main thread (event loop)`, { product: pct(P.serverMainCpu), limit: pct(B.serverMainCpu), ratio: P.serverMainCpu / B.serverMainCpu, unit: '%' }));
     rows.push(row(`${label}: server RSS per watch`, { product: P.rssPerWatchKB, limit: B.rssPerWatchKB, ratio: P.rssPerWatchKB / B.rssPerWatchKB, unit: 'KB' }));
     rows.push(row(`${label}: server RSS`, { product: P.serverRssMB, limit: B.serverRssMB, ratio: P.serverRssMB / B.serverRssMB, unit: 'MB' }));
+    rows.push(row(`${label}: memory kept per watch (heap + buffers after full GCs)`, { product: p.keptPerWatchKB, limit: b.keptPerWatchKB, ratio: p.keptPerWatchKB / b.keptPerWatchKB, unit: 'KB' }));
+    if (watches === 10000) {
+      const above = p.keptPerWatchKB - b.keptPerWatchKB;
+      rows.push(row(`${label}: memory kept per live run above the bare connection`, { target: `≤ ${MEMORY_ABOVE_BARE_KB} KB`, product: above, met: above <= MEMORY_ABOVE_BARE_KB, unit: 'KB' }));
+    }
   }
   const satWatches = quick ? 50 : Number(arg('sat-watches', '1000'));
   const satBatches = arg('sat-batches', '1,10').split(',').filter(Boolean).map(Number);

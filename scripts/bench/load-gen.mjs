@@ -187,6 +187,17 @@ for (const w of watches) if (w.timer) clearTimeout(w.timer);
 const drainUntil = performance.now() + 5000;
 while (watches.some((w) => w.inFlight > 0) && performance.now() < drainUntil) await sleep(50);
 const unanswered = watches.reduce((a, w) => a + w.inFlight, 0);
+// Connected and quiet until the parent has measured the memory the server keeps for them (bounded).
+process.send({ type: 'quiet' });
+await new Promise((resolve) => {
+  const timer = setTimeout(resolve, 120_000);
+  process.on('message', (m) => {
+    if (m?.type === 'release') {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+});
 for (const w of watches) w.socket.close();
 
 const pct = (arr, p) => {
