@@ -69,7 +69,7 @@ async function measure({ kind, watches, mode, batch, warmupS, phases, uploadPhas
     const idle = await server.stats();
     const idleKept = await server.retained();
     let kept = NaN;
-    const gen = fork(join(HERE, 'load-gen.mjs'), [JSON.stringify({ url: server.url, tokens, watches, mode, batch, phases, warmupS, historyS, product: kind === 'product' })], {
+    const gen = fork(join(HERE, 'load-gen.mjs'), [JSON.stringify({ url: server.url, tokens, watches, mode, batch, phases, warmupS, historyS, product: kind === 'product', holdForMemory: true })], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const marks = new Map();

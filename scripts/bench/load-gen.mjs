@@ -6,11 +6,12 @@
 // Measures, per phase: acked samples, sample→ack latency (per message) and sample→push latency (each `risk`
 // or `alert` the server pushes names the run time t of the sample that produced it; latency = its arrival −
 // when that sample was sent). Phase starts are told to the parent (it samples the server's CPU and RSS there).
-// Bounded: at most 12,000 watches; stops by itself after its phases (hard exit at the deadline).
+// Bounded: at most 12,000 watches; stops by itself after its phases (hard exit at the deadline). With holdForMemory
+// it first says `quiet` and keeps its watches connected until the parent sends `release` (or two minutes pass).
 import { io } from 'socket.io-client';
 
 const cfg = JSON.parse(process.argv[2]);
-const { url, tokens, watches: N, mode, batch, phases, warmupS, product, historyS = 0 } = cfg;
+const { url, tokens, watches: N, mode, batch, phases, warmupS, product, historyS = 0, holdForMemory = false } = cfg;
 if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error('the load generator talks to 127.0.0.1 only');
 if (!(N >= 1 && N <= 12_000)) throw new Error('watches must be 1..12000');
 const totalS = warmupS + phases.reduce((a, p) => a + p.s, 0);
@@ -187,17 +188,19 @@ for (const w of watches) if (w.timer) clearTimeout(w.timer);
 const drainUntil = performance.now() + 5000;
 while (watches.some((w) => w.inFlight > 0) && performance.now() < drainUntil) await sleep(50);
 const unanswered = watches.reduce((a, w) => a + w.inFlight, 0);
-// Connected and quiet until the parent has measured the memory the server keeps for them (bounded).
-process.send({ type: 'quiet' });
-await new Promise((resolve) => {
-  const timer = setTimeout(resolve, 120_000);
-  process.on('message', (m) => {
-    if (m?.type === 'release') {
-      clearTimeout(timer);
-      resolve();
-    }
+// With holdForMemory: connected and quiet until the parent has measured the memory the server keeps (bounded).
+if (holdForMemory) {
+  process.send({ type: 'quiet' });
+  await new Promise((resolve) => {
+    const timer = setTimeout(resolve, 120_000);
+    process.on('message', (m) => {
+      if (m?.type === 'release') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
   });
-});
+}
 for (const w of watches) w.socket.close();
 
 const pct = (arr, p) => {
