@@ -21,11 +21,6 @@ export function acsmVo2(speedMps: number, grade: number, walkRunMps: number): nu
   return speedMps >= walkRunMps ? 0.2 * v + 0.9 * v * g + 3.5 : 0.1 * v + 1.8 * v * g + 3.5;
 }
 
-/** Metabolic rate on the flat, W, from the ACSM oxygen cost. */
-export function metabolicWatts(speedMps: number, grade: number, massKg: number, walkRunMps: number): number {
-  return acsmVo2(speedMps, grade, walkRunMps) * massKg * W_PER_ML_O2_PER_MIN;
-}
-
 /**
  * Energy cost of running on a gradient relative to the flat (Minetti et al. 2002: C(i) = 155.4i⁵ − 30.4i⁴ −
  * 43.3i³ + 46.3i² + 19.5i + 3.6 J·kg⁻¹·m⁻¹, measured for −0.45 ≤ i ≤ 0.45; science.md §3.6). Downhill costs less
@@ -44,9 +39,11 @@ export function minettiFactor(grade: number): number {
  * scaled by Minetti's gradient cost. Below `walkRunMps` the ACSM walking equation with its own grade term is used.
  */
 export function movingMetabolicWatts(speedMps: number, grade: number, massKg: number, walkRunMps: number): number {
-  if (!(speedMps >= walkRunMps)) return metabolicWatts(speedMps, grade, massKg, walkRunMps);
-  const rest = 3.5 * massKg * W_PER_ML_O2_PER_MIN;
-  return rest + (metabolicWatts(speedMps, 0, massKg, walkRunMps) - rest) * minettiFactor(grade);
+  // In oxygen cost, then once to watts: one call layer less keeps the sweat model inside TurboFan's inlining budget
+  // for the hydration step (with the extra layer, ~13 B a sample of boxed doubles came back across the calls).
+  const wattsPerVo2 = massKg * W_PER_ML_O2_PER_MIN;
+  if (!(speedMps >= walkRunMps)) return acsmVo2(speedMps, grade, walkRunMps) * wattsPerVo2;
+  return (3.5 + (acsmVo2(speedMps, 0, walkRunMps) - 3.5) * minettiFactor(grade)) * wattsPerVo2;
 }
 
 /**
