@@ -8,6 +8,16 @@
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
+const base64 = (x: Float64Array | Float32Array): string => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
+
+/** A typed array of `Kind` from base64 of its bytes (whole elements only). */
+function fromBase64<T extends Float64Array | Float32Array>(text: string, Kind: { new (length: number): T; BYTES_PER_ELEMENT: number }): T {
+  const bytes = Buffer.from(text, 'base64');
+  const arr = new Kind(Math.floor(bytes.length / Kind.BYTES_PER_ELEMENT));
+  new Uint8Array(arr.buffer).set(bytes.subarray(0, arr.byteLength));
+  return arr;
+}
+
 export function encodeState(x: unknown): Json {
   if (typeof x === 'number') {
     if (Number.isFinite(x)) return Object.is(x, -0) ? { $n: '-0' } : x;
@@ -16,8 +26,8 @@ export function encodeState(x: unknown): Json {
   // Its bytes, not a list of numbers: a live checkpoint holds ~20 KB of rings, and a number each (tagged where
   // NaN) was most of the live path's allocation. Byte order is the host's: little-endian on every platform Node
   // supports. (Buffer is only the codec here: the engine runs in Node, the server and the CLI.)
-  if (x instanceof Float64Array) return { $f64b: Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64') };
-  if (x instanceof Float32Array) return { $f32b: Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64') };
+  if (x instanceof Float64Array) return { $f64b: base64(x) };
+  if (x instanceof Float32Array) return { $f32b: base64(x) };
   if (Array.isArray(x)) return x.map(encodeState);
   if (x === null || typeof x === 'boolean' || typeof x === 'string') return x;
   if (x === undefined) return null;
@@ -37,18 +47,8 @@ export function decodeState(x: unknown): unknown {
   if (x !== null && typeof x === 'object') {
     const o = x as Record<string, unknown>;
     if (typeof o.$n === 'string' && Object.keys(o).length === 1) return NUMS[o.$n] ?? NaN;
-    if (typeof o.$f64b === 'string' && Object.keys(o).length === 1) {
-      const bytes = Buffer.from(o.$f64b, 'base64');
-      const arr = new Float64Array(bytes.length >> 3);
-      new Uint8Array(arr.buffer).set(bytes.subarray(0, arr.length << 3));
-      return arr;
-    }
-    if (typeof o.$f32b === 'string' && Object.keys(o).length === 1) {
-      const bytes = Buffer.from(o.$f32b, 'base64');
-      const arr = new Float32Array(bytes.length >> 2);
-      new Uint8Array(arr.buffer).set(bytes.subarray(0, arr.length << 2));
-      return arr;
-    }
+    if (typeof o.$f64b === 'string' && Object.keys(o).length === 1) return fromBase64(o.$f64b, Float64Array);
+    if (typeof o.$f32b === 'string' && Object.keys(o).length === 1) return fromBase64(o.$f32b, Float32Array);
     // The form of checkpoints saved before the bytes form: one number each.
     if (Array.isArray(o.$f64) && Object.keys(o).length === 1) {
       const arr = new Float64Array(o.$f64.length);

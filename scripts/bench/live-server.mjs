@@ -14,6 +14,10 @@ import { runInNewContext } from 'node:vm';
 import { Server } from 'socket.io';
 import { DIST, arg } from './lib.mjs';
 
+// Only exposes gc() (for the `retained` figure); it changes nothing else about the server.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+
 const kind = arg('kind', 'bare');
 const maxS = Number(arg('max-s', '600'));
 setTimeout(() => process.exit(3), maxS * 1000).unref();
@@ -71,9 +75,7 @@ process.on('message', async (m) => {
     process.send({ type: 'stats', cpuUs: c.user + c.system, mainCpuUs: mainThreadCpuUs(), rss: mem.rss, heapUsed: mem.heapUsed, at: performance.now() });
   } else if (m?.type === 'retained') {
     // What stays after full GCs (the main isolate's heap and its buffers): the memory the runs keep, without the
-    // garbage between collections that RSS also holds. The flag only exposes gc(); it changes nothing else.
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc');
+    // garbage between collections that RSS also holds.
     gc();
     gc();
     const mem = process.memoryUsage();
