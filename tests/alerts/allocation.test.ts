@@ -61,26 +61,23 @@ describe('allocation', () => {
       },
       { alert: () => void alerts++, risk: (p) => void (last = p), reuseRiskPoint: true },
     );
-    return { engine, alerts: () => alerts, last: () => last };
-  }
-
-  it('1M steady-state pushes trigger no garbage collection', async () => {
-    const { engine, alerts } = makeEngine();
+    // Steady running: the samples after the first ten minutes over and over, t rewritten in place.
     let t = 0;
     const n = samples.length;
-    // Warm up: past every detector's warm-up and baseline, JIT settled.
-    for (let i = 0; i < 200_000; i++) {
-      const s = samples[600 + (i % (n - 600))]!;
-      s.t = t++;
-      engine.push(s);
-    }
-    const gcs = await countGcs(() => {
-      for (let i = 0; i < PUSHES; i++) {
+    const push = (count: number) => {
+      for (let i = 0; i < count; i++) {
         const s = samples[600 + (i % (n - 600))]!;
         s.t = t++;
         engine.push(s);
       }
-    });
+    };
+    return { engine, push, alerts: () => alerts, last: () => last };
+  }
+
+  it('1M steady-state pushes trigger no garbage collection', async () => {
+    const { push, alerts } = makeEngine();
+    push(200_000); // warm up: past every detector's warm-up and baseline, JIT settled
+    const gcs = await countGcs(() => push(PUSHES));
     expect(gcs).toBeLessThanOrEqual(1);
     expect(alerts()).toBe(0);
   });
@@ -88,22 +85,13 @@ describe('allocation', () => {
   // A few boxed doubles a tick stay under one young generation in 1M pushes: count the bytes too. Between two
   // scavenges the young generation only grows, by exactly what was allocated there.
   it('steady-state pushes allocate under 1 byte each (young-generation bytes, no scavenge in between)', async () => {
-    const { engine, alerts } = makeEngine();
-    let t = 0;
-    const n = samples.length;
-    const pushSome = (count: number) => {
-      for (let i = 0; i < count; i++) {
-        const s = samples[600 + (i % (n - 600))]!;
-        s.t = t++;
-        engine.push(s);
-      }
-    };
-    pushSome(200_000);
+    const { push, alerts } = makeEngine();
+    push(200_000);
     const PUSHED = 100_000;
     let grown = NaN;
     const gcs = await countGcs(() => {
       const before = youngBytes();
-      pushSome(PUSHED);
+      push(PUSHED);
       grown = youngBytes() - before;
     });
     expect(gcs).toBe(0); // the byte count is exact only between two scavenges
