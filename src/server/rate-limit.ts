@@ -15,16 +15,26 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { bearerToken } from './auth.js';
 import { clientAddress, type TrustProxy } from './client-address.js';
 
-interface Bucket {
+/**
+ * One key's bucket. Whoever uses a key message after message (a watch's budgets) keeps its bucket and skips the map
+ * lookup: see {@link TokenBuckets.bucket}.
+ */
+export interface Bucket {
+  readonly key: string;
   tokens: number;
   /** performance.now() of the last refill, ms. */
   at: number;
   /** When the bucket last moved to the recent end of the map, ms. */
   movedAt: number;
+  /** Evicted or deleted: no longer the key's bucket, so a holder asks for the key's bucket again. */
+  dropped: boolean;
 }
 
-/** A bucket moves to the recent end of the map at most this often: eviction order is least recently used to ±1 s. */
-const REORDER_MS = 1000;
+/**
+ * A bucket moves to the recent end of the map at most this often: eviction order is least recently used to ±10 s.
+ * (A move is a delete and an insert; at 1 s a watch's budgets moved on nearly every message.)
+ */
+const REORDER_MS = 10_000;
 
 export interface TakeResult {
   ok: boolean;
@@ -64,7 +74,7 @@ export class TokenBuckets {
    * nothing. A cost above the capacity is never allowed.
    */
   take(key: string, now = performance.now(), cost = 1): TakeResult {
-    const b = this.refill(key, now);
+    const b = this.refill(this.bucket(key, now), now);
     const ok = b.tokens >= cost;
     if (ok) b.tokens -= cost;
     const waitMs = ok ? 0 : (cost - b.tokens) / this.perMs;
@@ -79,7 +89,8 @@ export class TokenBuckets {
 
   /** Whether `cost` tokens are there, without taking them (what `take` would answer). */
   peek(key: string, now = performance.now(), cost = 1): TakeResult {
-    const tokens = this.tokensAt(key, now);
+    const b = this.buckets.get(key);
+    const tokens = b ? this.tokensOf(b, now) : this.capacity;
     const ok = tokens >= cost;
     const waitMs = ok ? 0 : (cost - tokens) / this.perMs;
     return {
@@ -92,46 +103,58 @@ export class TokenBuckets {
   }
 
   /**
-   * Milliseconds until `cost` tokens are there, 0 when they are now: `peek` for the hot path (a watch's every
+   * The key's bucket (created full when it has none), for {@link waitMs} and {@link takeNow}. A holder passes the
+   * bucket it kept from its last use as `held`: while that is still the key's, it comes back without a lookup.
+   */
+  bucket(key: string, now = performance.now(), held?: Bucket): Bucket {
+    if (held !== undefined && !held.dropped) return held;
+    let b = this.buckets.get(key);
+    if (b) return b;
+    b = { key, tokens: this.capacity, at: now, movedAt: now, dropped: false };
+    if (this.buckets.size >= this.maxKeys) {
+      const oldest = this.buckets.keys().next().value!;
+      this.buckets.get(oldest)!.dropped = true;
+      this.buckets.delete(oldest);
+    }
+    this.buckets.set(key, b);
+    return b;
+  }
+
+  /**
+   * Milliseconds until `cost` tokens are in `b`, 0 when they are now: `peek` for the hot path (a watch's every
    * message), which allocates nothing. At least 1 when they are not.
    */
-  waitMs(key: string, now: number, cost: number): number {
-    const tokens = this.tokensAt(key, now);
+  waitMs(b: Bucket, now: number, cost: number): number {
+    const tokens = this.tokensOf(b, now);
     return tokens >= cost ? 0 : Math.max(1, Math.ceil((cost - tokens) / this.perMs));
   }
 
-  /** Takes `cost` tokens that `waitMs` said are there (allocates nothing). */
-  takeNow(key: string, now: number, cost: number): void {
-    this.refill(key, now).tokens -= cost;
+  /** Takes `cost` tokens that `waitMs` said are in `b` (allocates nothing). */
+  takeNow(b: Bucket, now: number, cost: number): void {
+    this.refill(b, now).tokens -= cost;
   }
 
-  private tokensAt(key: string, now: number): number {
-    const b = this.buckets.get(key);
-    return b ? Math.min(this.capacity, b.tokens + (now - b.at) * this.perMs) : this.capacity;
+  private tokensOf(b: Bucket, now: number): number {
+    return Math.min(this.capacity, b.tokens + (now - b.at) * this.perMs);
   }
 
-  private refill(key: string, now: number): Bucket {
-    let b = this.buckets.get(key);
-    if (b) {
-      b.tokens = Math.min(this.capacity, b.tokens + (now - b.at) * this.perMs);
-      b.at = now;
-      // Re-insert: Map order is then least recently used first (to within REORDER_MS: a move costs a delete and
-      // an insert, and a watch's budgets are taken several times a second).
-      if (now - b.movedAt >= REORDER_MS) {
-        b.movedAt = now;
-        this.buckets.delete(key);
-        this.buckets.set(key, b);
-      }
-    } else {
-      b = { tokens: this.capacity, at: now, movedAt: now };
-      if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
-      this.buckets.set(key, b);
+  private refill(b: Bucket, now: number): Bucket {
+    b.tokens = this.tokensOf(b, now);
+    b.at = now;
+    // Re-insert: Map order is then least recently used first (to within REORDER_MS).
+    if (now - b.movedAt >= REORDER_MS && !b.dropped) {
+      b.movedAt = now;
+      this.buckets.delete(b.key);
+      this.buckets.set(b.key, b);
     }
     return b;
   }
 
   /** Forgets a key (a closed connection): its next use starts with a full bucket. */
   delete(key: string): void {
+    const b = this.buckets.get(key);
+    if (!b) return;
+    b.dropped = true;
     this.buckets.delete(key);
   }
 }

@@ -42,7 +42,7 @@ import { AthleteService, stampReport, type ServerEngineOptions } from './athlete
 import type { RunLeases } from './lease.js';
 import type { Metrics } from './metrics.js';
 import { clientAddress, type TrustProxy } from './client-address.js';
-import { TokenBuckets, type HandshakeLimiter } from './rate-limit.js';
+import { TokenBuckets, type Bucket, type HandshakeLimiter } from './rate-limit.js';
 import { hashToken } from '../store/shared.js';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -141,6 +141,8 @@ interface RunKeys {
   readonly run: string;
   /** The run in the live registry. */
   readonly registry: string;
+  /** The buckets of the three samples budgets (connection, run, athlete) as last used: no map lookup while they hold. */
+  held: { conn: Bucket | undefined; run: Bucket | undefined; athlete: Bucket | undefined };
 }
 
 /** The messages a watch sends, on either transport. */
@@ -215,6 +217,11 @@ export class WatchService {
   private readonly followRooms = new WeakMap<LiveSession, string>();
   /** Set while the risk push being broadcast is to be kept. */
   private keepRisk = false;
+  /**
+   * `follow:` rooms in this process's adapter: while none exists, a batch's samples go to no one here without a
+   * lookup of its room (the rooms map holds every socket's own room too: one lookup a message in a map of 10,000+).
+   */
+  private followRoomsHere = 0;
 
   constructor(
     io: Server,
@@ -261,7 +268,8 @@ export class WatchService {
           }
         },
         // Asked for every batch: the room's name is built once per run (followRoom).
-        wantsSamples: (s) => (this.nsp.adapter.rooms.get(this.followRoom(s))?.size ?? 0) > 0 || this.followedElsewhere(s),
+        wantsSamples: (s) =>
+          (this.followRoomsHere > 0 && (this.nsp.adapter.rooms.get(this.followRoom(s))?.size ?? 0) > 0) || this.followedElsewhere(s),
         samples: (s, seq, samples) => {
           this.nsp.to(this.followRoom(s)).emit('samples', {
             id: s.id,
@@ -288,6 +296,12 @@ export class WatchService {
     const messagesPerS = deps.messagesPerS ?? FLOOD_RATE_PER_S;
     const burstS = FLOOD_BURST / FLOOD_RATE_PER_S;
     this.connMessages = new TokenBuckets(messagesPerS * burstS, burstS);
+    this.nsp.adapter.on('create-room', (room: string) => {
+      if (room.startsWith('follow:')) this.followRoomsHere++;
+    });
+    this.nsp.adapter.on('delete-room', (room: string) => {
+      if (room.startsWith('follow:')) this.followRoomsHere--;
+    });
     this.holdMissedPackets();
     this.boundRecoveryBuffer(deps.recoveryMaxPackets ?? DEFAULT_RECOVERY_MAX_PACKETS);
     const handshakes = deps.handshakes?.enabled ? deps.handshakes : null;
@@ -491,12 +505,17 @@ export class WatchService {
 
     /** The connection's messages budget, then the athlete's over all its connections: null, or the refusal. */
     const connKey = `m:${socket.id}`;
+    let ownBucket: Bucket | undefined;
+    let athleteBucket: Bucket | undefined;
     const refused = () => {
       const now = performance.now();
-      const waitMs = this.connMessages.waitMs(connKey, now, 1) || (this.athleteMessages?.waitMs(athleteId, now, 1) ?? 0);
+      const own = (ownBucket = this.connMessages.bucket(connKey, now, ownBucket));
+      const athletes = this.athleteMessages;
+      const theirs = athletes ? (athleteBucket = athletes.bucket(athleteId, now, athleteBucket)) : undefined;
+      const waitMs = this.connMessages.waitMs(own, now, 1) || (theirs ? athletes!.waitMs(theirs, now, 1) : 0);
       if (waitMs > 0) return fail('RATE_LIMITED', 'too many messages: slow down and resend', undefined, Math.max(20, waitMs));
-      this.connMessages.takeNow(connKey, now, 1);
-      this.athleteMessages?.takeNow(athleteId, now, 1);
+      this.connMessages.takeNow(own, now, 1);
+      if (theirs) athletes!.takeNow(theirs, now, 1);
       return null;
     };
 
@@ -724,20 +743,23 @@ export class WatchService {
     // Every message passes here: no arrays, no result objects.
     const now = performance.now();
     const athleteId = conn.athleteId;
-    const connKey = keys?.conn ?? `c:${conn.id}`;
-    const runKey = keys?.run ?? null;
+    const held = keys?.held;
+    const own = budget?.bucket(keys?.conn ?? `c:${conn.id}`, now, held?.conn);
+    const run = keys && budget ? budget.bucket(keys.run, now, held?.run) : undefined;
+    const athlete = byAthlete?.bucket(athleteId, now, held?.athlete);
+    if (held) {
+      held.conn = own;
+      held.run = run;
+      held.athlete = athlete;
+    }
     let waitMs = 0;
-    if (budget) {
-      waitMs = budget.waitMs(connKey, now, cost);
-      if (runKey) waitMs = Math.max(waitMs, budget.waitMs(runKey, now, cost));
-    }
-    if (byAthlete) waitMs = Math.max(waitMs, byAthlete.waitMs(athleteId, now, cost));
+    if (own) waitMs = budget!.waitMs(own, now, cost);
+    if (run) waitMs = Math.max(waitMs, budget!.waitMs(run, now, cost));
+    if (athlete) waitMs = Math.max(waitMs, byAthlete!.waitMs(athlete, now, cost));
     if (waitMs > 0) return fail('RATE_LIMITED', `over the samples budget: resend in ${waitMs} ms (the seq stays free)`, undefined, waitMs);
-    if (budget) {
-      budget.takeNow(connKey, now, cost);
-      if (runKey) budget.takeNow(runKey, now, cost);
-    }
-    byAthlete?.takeNow(athleteId, now, cost);
+    if (own) budget!.takeNow(own, now, cost);
+    if (run) budget!.takeNow(run, now, cost);
+    if (athlete) byAthlete!.takeNow(athlete, now, cost);
     return null;
   }
 
@@ -750,6 +772,8 @@ export class WatchService {
       clientRunId,
       run: `r:${conn.athleteId}\u0000${clientRunId.slice(0, 64)}`,
       registry: this.runs.key(conn.athleteId, clientRunId),
+      // The connection's and the athlete's buckets carry over to the connection's next run.
+      held: { conn: kept?.held.conn, run: undefined, athlete: kept?.held.athlete },
     };
     if (clientRunId.length <= 64) conn.runKeys = keys; // a longer one is refused once parsed: not kept
     return keys;

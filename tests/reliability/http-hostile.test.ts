@@ -223,13 +223,31 @@ describe('rate limits per token and per address', () => {
 
   it('the watch budgets\' allocation-free waitMs and takeNow answer as peek and take do', () => {
     const buckets = new TokenBuckets(10, 1); // 10 a second
-    expect(buckets.waitMs('w', 0, 10)).toBe(0);
-    buckets.takeNow('w', 0, 10);
-    expect(buckets.waitMs('w', 0, 1)).toBe(100);
-    expect(buckets.waitMs('w', 50, 1)).toBe(buckets.peek('w', 50, 1).retryAfterMs);
-    expect(buckets.waitMs('w', 100, 1)).toBe(0);
-    buckets.takeNow('w', 100, 1);
+    const w = buckets.bucket('w', 0);
+    expect(buckets.waitMs(w, 0, 10)).toBe(0);
+    buckets.takeNow(w, 0, 10);
+    expect(buckets.waitMs(w, 0, 1)).toBe(100);
+    expect(buckets.waitMs(w, 50, 1)).toBe(buckets.peek('w', 50, 1).retryAfterMs);
+    expect(buckets.waitMs(w, 100, 1)).toBe(0);
+    buckets.takeNow(w, 100, 1);
     expect(buckets.peek('w', 100, 1).ok).toBe(false);
     expect(buckets.take('w', 200, 1).ok).toBe(true);
+  });
+
+  it('a held bucket is the key\'s until it is evicted or deleted: then the key starts a full one', () => {
+    const buckets = new TokenBuckets(10, 1, 2);
+    const a = buckets.bucket('a', 0);
+    buckets.takeNow(a, 0, 10);
+    expect(buckets.bucket('a', 0, a)).toBe(a);
+    expect(buckets.peek('a', 0).ok).toBe(false); // what the holder took is the key's
+    buckets.bucket('b', 0);
+    buckets.bucket('c', 0); // the third key evicts the oldest, 'a'
+    expect(a.dropped).toBe(true);
+    const again = buckets.bucket('a', 0, a);
+    expect(again).not.toBe(a);
+    expect(buckets.waitMs(again, 0, 10)).toBe(0);
+    buckets.delete('a');
+    expect(again.dropped).toBe(true);
+    expect(buckets.bucket('a', 0, again)).not.toBe(again);
   });
 });
