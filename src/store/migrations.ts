@@ -20,6 +20,8 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** A step only one backend needs; the other records the version with nothing to run. */
+  only?: Dialect;
 }
 
 const TYPES: Record<Dialect, Record<string, string>> = {
@@ -191,11 +193,28 @@ CREATE TABLE run_summaries (
 CREATE INDEX run_summaries_by_athlete ON run_summaries (athlete_id, run_n);
 `,
   },
+  {
+    version: 6,
+    name: 'live_chunks (SQLite): live sample batches appended to a log, moved into sample_chunks run by run',
+    // No index but the id: an append dirties only the log's last page (sqlite-live-log.ts says why and how the
+    // rows move). Gone with their run like every child table.
+    only: 'sqlite',
+    sql: `
+CREATE TABLE live_chunks (
+  id INTEGER PRIMARY KEY,
+  run_n {bigint} NOT NULL REFERENCES runs(n) ON DELETE CASCADE,
+  seq {bigint} NOT NULL,
+  t0 {real},
+  rows INTEGER NOT NULL,
+  data {blob} NOT NULL
+);
+`,
+  },
 ];
 
-/** The migrations with each placeholder replaced by the dialect's type. */
+/** The migrations with each placeholder replaced by the dialect's type (a step for the other backend: empty sql). */
 export function migrationsFor(dialect: Dialect): Migration[] {
-  return MIGRATIONS.map((m) => ({ ...m, sql: migrationSql(m.sql, dialect) }));
+  return MIGRATIONS.map((m) => ({ ...m, sql: m.only === undefined || m.only === dialect ? migrationSql(m.sql, dialect) : '' }));
 }
 
 export function migrationSql(sql: string, dialect: Dialect): string {

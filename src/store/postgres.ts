@@ -154,7 +154,7 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void>
     }
     for (const migration of migrationsFor('postgres')) {
       if (applied.has(migration.version)) continue;
-      await client.query(migration.sql);
+      if (migration.sql !== '') await client.query(migration.sql);
       await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
         migration.version,
         migration.name,

@@ -20,18 +20,16 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Alert, EngineSnapshot, Profile, Report } from '../../alerts/types.js';
 import type { RunMeta, SampleColumns } from '../../ingest/sample.js';
-import { chunkOf, decodeChunks } from './codec.js';
+import { decodeChunks } from './codec.js';
 import { reportHighlights } from './highlights.js';
 import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from './migrations.js';
+import { LIVE_LOG_LIMITS, LiveLog, type LiveLogLimits } from './sqlite-live-log.js';
 import {
   JOURNAL_COLUMNS,
   RUN_LIST_COLUMNS,
-  RUN_PROGRESS_COLUMNS,
   RUN_RECORD_COLUMNS,
   RUN_SUMMARY_COLUMNS,
-  advanceContiguous,
   athleteForToken,
-  batchProblem,
   checkAlerts,
   checkCheckpointSeq,
   checkEvents,
@@ -40,13 +38,11 @@ import {
   checkKey,
   checkSha256,
   checkUploadColumns,
-  contiguousFromFresh,
   decodeCursor,
   decodeRunCursor,
   hashToken,
   iso,
   json,
-  maxSeqAfter,
   needsHighlights,
   newToken,
   pageLimit,
@@ -57,7 +53,6 @@ import {
   toAthlete,
   toJournalEntry,
   toPage,
-  toRunProgress,
   toRunRecord,
   toRunSummary,
   toStoreError,
@@ -71,7 +66,6 @@ import {
   uploadChunkRows,
   fileEventRows,
   liveRunRow,
-  type RunProgress,
 } from './shared.js';
 import {
   StoreError,
@@ -168,14 +162,8 @@ function prepareAll(db: Database.Database) {
     ),
     deleteRun: db.prepare('DELETE FROM runs WHERE id = ? AND athlete_id = ?'),
 
-    runForAppend: db.prepare(`SELECT ${RUN_PROGRESS_COLUMNS} FROM runs WHERE id = ?`),
     insertChunk: db.prepare(
       'INSERT INTO sample_chunks (run_n, seq, t0, rows, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-    ),
-    chunkExists: db.prepare('SELECT 1 FROM sample_chunks WHERE run_n = ? AND seq = ?').pluck(),
-    seqsAfter: db.prepare('SELECT seq FROM sample_chunks WHERE run_n = ? AND seq > ? ORDER BY seq').pluck(),
-    updateProgress: db.prepare(
-      'UPDATE runs SET contiguous_seq = ?, max_seq = ?, sample_count = sample_count + ? WHERE n = ?',
     ),
     readChunks: db
       .prepare('SELECT data FROM sample_chunks WHERE run_n = ? AND seq > ? AND seq <= ? ORDER BY seq')
@@ -261,7 +249,7 @@ function migrate(db: Database.Database): void {
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
     for (const migration of migrationsFor('sqlite')) {
       if (applied.has(migration.version)) continue;
-      db.exec(migration.sql);
+      if (migration.sql !== '') db.exec(migration.sql);
       record.run(migration.version, migration.name, Date.now());
     }
   });
@@ -279,15 +267,21 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
   readonly #s: ReturnType<typeof prepareAll>;
+  /** Live batches go to the log first (sqlite-live-log.ts). */
+  readonly #log: LiveLog;
   #closed = false;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, limits: LiveLogLimits) {
     this.#db = db;
     this.#s = prepareAll(db);
+    this.#log = new LiveLog(db, limits);
   }
 
-  /** Opens (creating if needed) `<dataDir>/crampguard.sqlite` and brings its schema up to date. */
-  static open(config: Pick<StoreConfig, 'dataDir' | 'synchronous'> = {}): SqliteStore {
+  /**
+   * Opens (creating if needed) `<dataDir>/crampguard.sqlite`, brings its schema up to date and moves what a
+   * previous connection left in the live log. `limits`: when live batches move out of the log (tests set small ones).
+   */
+  static open(config: Pick<StoreConfig, 'dataDir' | 'synchronous'> = {}, limits: LiveLogLimits = LIVE_LOG_LIMITS): SqliteStore {
     const dataDir = config.dataDir ?? './data';
     let db: Database.Database | undefined;
     try {
@@ -301,15 +295,24 @@ export class SqliteStore implements Store {
       migrate(db);
       // From now on never wait long on the event loop: see #retryBusy.
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      return new SqliteStore(db);
+      const store = new SqliteStore(db, limits);
+      store.#inLogTransaction(() => store.#log.moveAll());
+      return store;
     } catch (error) {
       db?.close();
       throw toStoreError(error);
     }
   }
 
-  /** Runs `work` synchronously, turning any failure into a coded StoreError. */
+  /** Runs `work` synchronously (after catching up with other connections' commits), turning any failure into a coded StoreError. */
   #do<T>(work: () => T): Promise<T> {
+    return this.#attempt(() => {
+      if (this.#log.changedElsewhere()) this.#inLogTransaction(() => this.#log.moveAll());
+      return work();
+    });
+  }
+
+  #attempt<T>(work: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'store is closed'));
     try {
       return Promise.resolve(work());
@@ -336,9 +339,36 @@ export class SqliteStore implements Store {
     throw new StoreError('STORE_UNAVAILABLE', 'storage unavailable: the database file is locked by another connection', { cause: last });
   }
 
-  /** `work` inside BEGIN IMMEDIATE … COMMIT (rolled back if it throws). */
+  /**
+   * `work` inside BEGIN IMMEDIATE … COMMIT (rolled back if it throws). Other connections' commits are caught up
+   * with inside the lock, where none can slip in between.
+   */
   #write<T>(work: () => T): Promise<T> {
-    return this.#do(() => this.#db.transaction(work).immediate());
+    return this.#attempt(() => {
+      this.#log.begin();
+      try {
+        return this.#db
+          .transaction(() => {
+            if (this.#log.changedElsewhere()) this.#log.moveAll();
+            return work();
+          })
+          .immediate();
+      } catch (error) {
+        this.#log.rolledBack();
+        throw error;
+      }
+    });
+  }
+
+  /** `work` on the live log in a write transaction of its own (from reads, the open and the close). */
+  #inLogTransaction(work: () => void): void {
+    this.#log.begin();
+    try {
+      this.#db.transaction(work).immediate();
+    } catch (error) {
+      this.#log.rolledBack();
+      throw error;
+    }
   }
 
   ping(): Promise<void> {
@@ -350,6 +380,12 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    try {
+      // Leaves the file whole for any reader; what stays (the file was locked) the next open moves.
+      this.#inLogTransaction(() => this.#log.moveAll());
+    } catch {
+      // moved at the next open
+    }
     this.#db.close();
   }
 
@@ -406,7 +442,7 @@ export class SqliteStore implements Store {
   // Runs -------------------------------------------------------------------------------------------------
 
   #getRun(athleteId: string, runId: string): RunRecord | null {
-    const row = this.#s.runById.get(runId, athleteId) as Row | undefined;
+    const row = this.#log.withLogRows(this.#s.runById.get(runId, athleteId) as Row | undefined);
     return row ? toRunRecord(row) : null;
   }
 
@@ -428,7 +464,7 @@ export class SqliteStore implements Store {
 
   findRunByFileSha(athleteId: string, fileSha256: string): Promise<RunRecord | null> {
     return this.#do(() => {
-      const row = this.#s.runByFile.get(athleteId, fileSha256) as Row | undefined;
+      const row = this.#log.withLogRows(this.#s.runByFile.get(athleteId, fileSha256) as Row | undefined);
       return row ? toRunRecord(row) : null;
     });
   }
@@ -436,7 +472,7 @@ export class SqliteStore implements Store {
   startLiveRun(athleteId: string, input: NewLiveRun): Promise<Created<RunRecord>> {
     return this.#write(() => {
       const clientRunId = checkKey('clientRunId', input.clientRunId);
-      const existing = this.#s.runByClientId.get(athleteId, clientRunId) as Row | undefined;
+      const existing = this.#log.withLogRows(this.#s.runByClientId.get(athleteId, clientRunId) as Row | undefined);
       if (existing) return { run: toRunRecord(existing), created: false };
       this.#s.insertRun.get(liveRunRow(randomUUID(), athleteId, clientRunId, input, Date.now()));
       return { run: toRunRecord(this.#s.runByClientId.get(athleteId, clientRunId) as Row), created: true };
@@ -455,7 +491,9 @@ export class SqliteStore implements Store {
         startTime: input.meta?.startTime ?? input.report.startTime ?? null,
         startMs: startMsOf(input.meta?.startTime ?? input.report.startTime),
       }).changes;
-      return changed === 0 ? null : this.#getRun(athleteId, runId);
+      if (changed === 0) return null;
+      this.#log.forget(runId);
+      return this.#getRun(athleteId, runId);
     });
   }
 
@@ -480,7 +518,7 @@ export class SqliteStore implements Store {
       const limit = pageLimit(options.limit);
       const status = options.status ?? null;
       const [sortMs, n] = decodeRunCursor(options.before);
-      const rows = this.#s.listRuns.all({ athleteId, sortMs, n, status, limit: limit + 1 }) as Row[];
+      const rows = (this.#s.listRuns.all({ athleteId, sortMs, n, status, limit: limit + 1 }) as Row[]).map((row) => this.#log.withLogRows(row));
       this.#fillHighlights(rows.slice(0, limit).filter(needsHighlights));
       return toPage(rows, limit, toRunSummary, runCursor);
     });
@@ -490,7 +528,7 @@ export class SqliteStore implements Store {
     return this.#do(() => {
       const ms = startMsOf(startTime);
       if (ms === null) return [];
-      const rows = this.#s.runsStartingNear.all(athleteId, ms - toleranceMs, ms + toleranceMs) as Row[];
+      const rows = (this.#s.runsStartingNear.all(athleteId, ms - toleranceMs, ms + toleranceMs) as Row[]).map((row) => this.#log.withLogRows(row));
       return rows.map((row) => ({ ...toRunSummary(row), meta: json<RunMeta>(row.meta) }));
     });
   }
@@ -521,62 +559,30 @@ export class SqliteStore implements Store {
   }
 
   deleteRun(athleteId: string, runId: string): Promise<boolean> {
-    return this.#write(() => this.#s.deleteRun.run(runId, athleteId).changes > 0);
+    return this.#write(() => {
+      if (this.#s.deleteRun.run(runId, athleteId).changes === 0) return false;
+      this.#log.drop(runId); // its log rows went with it
+      return true;
+    });
   }
 
   // Samples ----------------------------------------------------------------------------------------------
 
+  /**
+   * One group commit: each new batch is appended to the live log (sqlite-live-log.ts), whose memory of each run
+   * answers duplicates and the contiguous seq without a lookup.
+   */
   appendSampleBatches(batches: readonly SampleBatch[]): Promise<SampleBatchResult[]> {
     if (batches.length === 0) return Promise.resolve([]);
-    return this.#write(() => {
-      const runs = new Map<string, RunProgress | null>();
-      const results: Array<{ result: SampleBatchResult; state: RunProgress | null }> = [];
-      for (const batch of batches) {
-        const result: SampleBatchResult = { runId: batch.runId, seq: batch.seq, status: 'invalid', contiguousSeq: 0 };
-        let state = runs.get(batch.runId);
-        if (state === undefined) {
-          const row = this.#s.runForAppend.get(batch.runId) as Row | undefined;
-          state = row ? toRunProgress(row) : null;
-          runs.set(batch.runId, state);
-        }
-        // A foreign run is reported exactly like a missing one.
-        const owned = state !== null && state.athleteId === batch.athleteId ? state : null;
-        results.push({ result, state: owned });
-        if (batchProblem(batch) !== null) continue;
-        if (owned === null) {
-          result.status = 'not_found';
-        } else if (!owned.live) {
-          result.status = this.#s.chunkExists.get(owned.n, batch.seq) ? 'duplicate' : 'not_live';
-        } else {
-          const chunk = chunkOf(batch.samples);
-          const rows = chunk.rows;
-          const changes = this.#s.insertChunk.run(owned.n, batch.seq, chunk.firstT, rows, chunk.bytes).changes;
-          result.status = changes === 1 ? 'stored' : 'duplicate';
-          if (changes === 1) {
-            owned.addedRows += rows;
-            owned.fresh.push(batch.seq);
-          }
-        }
-      }
-      for (const state of runs.values()) {
-        if (state === null || state.addedRows === 0) continue;
-        const contiguous =
-          contiguousFromFresh(state) ??
-          advanceContiguous(state.contiguousSeq, this.#s.seqsAfter.iterate(state.n, state.contiguousSeq) as Iterable<number>);
-        this.#s.updateProgress.run(contiguous, maxSeqAfter(state), state.addedRows, state.n);
-        state.contiguousSeq = contiguous;
-      }
-      return results.map(({ result, state }) => {
-        if (state !== null) result.contiguousSeq = state.contiguousSeq;
-        return result;
-      });
-    });
+    return this.#write(() => this.#log.append(batches));
   }
 
   readSamples(athleteId: string, runId: string, options: ReadSamplesOptions = {}): Promise<SampleColumns | null> {
     return this.#do(() => {
       const n = this.#s.runN.get(runId, athleteId) as number | undefined;
       if (n === undefined) return null;
+      const pending = this.#log.pending(runId);
+      if (pending) this.#inLogTransaction(() => this.#log.move(pending));
       let through = options.throughSeq ?? Number.MAX_SAFE_INTEGER;
       if (options.contiguousOnly) through = Math.min(through, this.#s.contiguousOf.get(n) as number);
       const blobs = this.#s.readChunks.all(n, options.afterSeq ?? 0, through) as Buffer[];

@@ -7,8 +7,8 @@ import { openStore } from '../../src/store/index.js';
 import { encodeChunk } from '../../src/store/codec.js';
 import { CREATE_MIGRATIONS_TABLE, LATEST_VERSION, migrationsFor } from '../../src/store/migrations.js';
 import { toStoreError } from '../../src/store/shared.js';
-import { SQLITE_FILE } from '../../src/store/sqlite.js';
-import { StoreError } from '../../src/store/types.js';
+import { SQLITE_FILE, SqliteStore } from '../../src/store/sqlite.js';
+import { StoreError, type Store } from '../../src/store/types.js';
 import { builtStoreExists, runOpeners } from './processes.js';
 import { makeColumns, runStoreContract } from './store.case.js';
 
@@ -16,35 +16,45 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'crampguard-store-'));
 }
 
-runStoreContract('SQLite', async () => {
-  const dir = tempDir();
-  const dataDir = join(dir, 'nested', 'data'); // created on first open
-  return {
-    open: () => openStore({ dataDir }),
-    async countRows(table) {
-      const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
-      try {
-        return (db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number) ?? 0;
-      } finally {
-        db.close();
-      }
-    },
-    async sql(text) {
-      const db = new Database(join(dataDir, SQLITE_FILE));
-      try {
-        const statement = db.prepare(text);
-        if (statement.reader) return statement.all() as Record<string, unknown>[];
-        statement.run();
-        return [];
-      } finally {
-        db.close();
-      }
-    },
-    async destroy() {
-      rmSync(dir, { recursive: true, force: true });
-    },
+/** A fresh data directory, opened with `openAt`. */
+function sqliteLocation(openAt: (dataDir: string) => Promise<Store>) {
+  return async () => {
+    const dir = tempDir();
+    const dataDir = join(dir, 'nested', 'data'); // created on first open
+    return {
+      open: () => openAt(dataDir),
+      async countRows(table: string) {
+        const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
+        try {
+          return (db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number) ?? 0;
+        } finally {
+          db.close();
+        }
+      },
+      async sql(text: string) {
+        const db = new Database(join(dataDir, SQLITE_FILE));
+        try {
+          const statement = db.prepare(text);
+          if (statement.reader) return statement.all() as Record<string, unknown>[];
+          statement.run();
+          return [];
+        } finally {
+          db.close();
+        }
+      },
+      async destroy() {
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   };
-});
+}
+
+runStoreContract('SQLite', sqliteLocation((dataDir) => openStore({ dataDir })));
+// The same contract in the process with the live log's limits tiny, so every way rows leave the log is taken.
+runStoreContract(
+  'SQLite, live batches moved out of the log every few appends',
+  sqliteLocation(async (dataDir) => SqliteStore.open({ dataDir }, { lagRows: 3, runRows: 2, deleteEveryRows: 2 })),
+);
 
 describe('SQLite specifics', () => {
   it('creates the database in WAL mode and never stores a token in the clear', async () => {
