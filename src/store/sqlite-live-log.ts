@@ -6,8 +6,8 @@
  * progress in its runs row: two scattered pages dirtied per batch, written to the WAL at each commit and again at
  * each checkpoint. Appended to a table with no index, a batch dirties only the log's last page, and a run's rows
  * move later, together (one index page and one runs row for many batches). In one process, 5,000 runs sending in
- * random order, 20 batches a commit: 34–39 µs of CPU a batch before, 15–18 µs after; the live server's store thread
- * at 5,000 watches × 1 Hz: 25 % of a core before, 17 % after (docs/benchmarks.md, "seventh pass").
+ * random order, 20 batches a commit: 34–39 µs of CPU a batch before, 15–18 µs after (moving at 64 rows); the live
+ * server's store thread at 5,000 watches × 1 Hz: 25 % of a core before, 12–13 % after (docs/benchmarks.md, "seventh pass").
  *
  * The connection keeps each run it touched in memory (the runs row's progress plus its rows still in the log),
  * so a batch costs a map lookup and its append. The rules that keep that exact:
@@ -16,8 +16,8 @@
  * - Every run with rows in the log is in this connection's memory, unless another connection committed (PRAGMA
  *   data_version says so): then, holding the write lock, every log row (whoever wrote it) is moved and the memory
  *   is cleared before anything else runs. The open and the close move them all too.
- * - A run's rows move when the oldest is {@link LiveLogLimits.lagRows} appends old, when it has
- *   {@link LiveLogLimits.runRows} of them, before its samples are read and when it ends. Moved rows are deleted
+ * - A run's rows move when it has {@link LiveLogLimits.runRows} of them, when the oldest is
+ *   {@link LiveLogLimits.lagRows} appends old, before its samples are read and when it ends. Moved rows are deleted
  *   from the log's head in ranges, when the oldest run still waiting has moved on.
  *
  * The methods that change the log run inside the caller's write transaction (SqliteStore's #write, #inLogTransaction).
@@ -29,15 +29,17 @@ import { RUN_PROGRESS_COLUMNS, advanceContiguous, batchProblem, contiguousFromFr
 import type { SampleBatch, SampleBatchResult } from './types.js';
 
 export interface LiveLogLimits {
-  /** A run's log rows move once its oldest is this many appends old. @default 50_000 */
-  lagRows: number;
-  /** …or once it has this many. @default 64 */
+  /** A run's log rows move once it has this many (the more, the fewer scattered pages a batch costs). @default 32 */
   runRows: number;
+  /** …or once its oldest is this many appends old (a run that stopped sending; bounds the log). @default 200_000 */
+  lagRows: number;
   /** Moved rows are deleted from the log's head this many at a time (a range delete of whole pages). @default 4096 */
   deleteEveryRows: number;
 }
 
-export const LIVE_LOG_LIMITS: LiveLogLimits = { lagRows: 50_000, runRows: 64, deleteEveryRows: 4096 };
+// In one process, 10,000 runs in random order, steady state: 50,000 / 64 cost 18–20 µs a batch, 200,000 / 32 13–16 µs.
+// The log then holds up to ~200,000 rows (~14 MB); moving them all (an open after a crash) takes ~1 s.
+export const LIVE_LOG_LIMITS: LiveLogLimits = { runRows: 32, lagRows: 200_000, deleteEveryRows: 4096 };
 /** Runs remembered with nothing in the log beyond this many are forgotten (looked up again when they send). */
 const REMEMBERED_RUNS = 20_000;
 
