@@ -293,11 +293,10 @@ export class SqliteStore implements Store {
       db.pragma(`synchronous = ${config.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('foreign_keys = ON');
       migrate(db);
-      const store = new SqliteStore(db, limits);
-      // What another connection left in the live log, under the open's long busy timeout like the migrations.
-      store.#inLogTransaction(() => store.#log.moveAll());
       // From now on never wait long on the event loop: see #retryBusy.
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      const store = new SqliteStore(db, limits);
+      store.#inLogTransaction(() => store.#log.moveAll());
       return store;
     } catch (error) {
       db?.close();
