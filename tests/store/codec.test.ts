@@ -56,6 +56,25 @@ describe('sample chunk codec', () => {
     );
   });
 
+  it('encodes the same bytes into recycled memory: no byte is left as the pool had it', () => {
+    const cols = allocColumns(3);
+    for (let i = 0; i < 3; i++) {
+      cols.t[i] = i;
+      cols.hr[i] = 150 + i * 3;
+      cols.speed[i] = 3 + i / 7;
+    }
+    /** Fills the rest of the slab Node's shared pool cuts its next small buffers from, and encodes there. */
+    const encodeOver = (fill: number) => {
+      const probe = Buffer.allocUnsafe(1);
+      new Uint8Array(probe.buffer, probe.byteOffset).fill(fill);
+      const chunk = encodeChunk(cols);
+      expect(chunk.buffer).toBe(probe.buffer);
+      return Buffer.from(chunk);
+    };
+    const overZeros = encodeOver(0);
+    for (const garbage of [0xff, 0xa5, 0x01]) expect(encodeOver(garbage).equals(overZeros)).toBe(true);
+  });
+
   it('picks the smallest exact encoding per field', () => {
     const cols = allocColumns(100);
     for (let i = 0; i < 100; i++) {
