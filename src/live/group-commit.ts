@@ -7,11 +7,32 @@ import type { SampleBatch, SampleBatchResult, Store } from '../store/types.js';
 import { SYSTEM_CLOCK, type LiveClock } from './clock.js';
 
 /**
- * Resolves each batch's promise once its transaction committed ("acked ⇒ stored"); rejects them all when the
- * transaction fails (the sessions retry). One per process, shared by the sessions.
+ * Told how a batch's transaction went, with the `token` its caller gave: one waiter can serve every batch of a run,
+ * so a batch costs the live path no promise and no closures (see WriteQueue.writeAlone).
+ */
+export interface CommitWaiter<T> {
+  committed(token: T, result: SampleBatchResult): void;
+  failed(token: T, err: unknown): void;
+}
+
+interface Pending {
+  batch: SampleBatch;
+  waiter: CommitWaiter<unknown>;
+  token: unknown;
+}
+
+/** The waiter behind {@link GroupCommit.add}: its token is the promise's two functions. */
+const SETTLES: CommitWaiter<{ resolve: (r: SampleBatchResult) => void; reject: (e: unknown) => void }> = {
+  committed: (p, result) => p.resolve(result),
+  failed: (p, err) => p.reject(err),
+};
+
+/**
+ * Tells each batch's waiter once its transaction committed ("acked ⇒ stored"), or that it failed (every batch of
+ * the transaction; the sessions retry). One per process, shared by the sessions.
  */
 export class GroupCommit {
-  private pending: { batch: SampleBatch; resolve: (r: SampleBatchResult) => void; reject: (e: unknown) => void }[] = [];
+  private pending: Pending[] = [];
   private cancelTimer: (() => void) | null = null;
 
   constructor(
@@ -23,12 +44,16 @@ export class GroupCommit {
     private readonly clock: LiveClock = SYSTEM_CLOCK,
   ) {}
 
+  /** Resolves with the batch's result once its transaction committed; rejects when it failed. */
   add(batch: SampleBatch): Promise<SampleBatchResult> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ batch, resolve, reject });
-      if (this.pending.length >= this.maxBatches) this.flush();
-      else this.cancelTimer ??= this.clock.after(this.windowMs, () => this.flush());
-    });
+    return new Promise((resolve, reject) => this.enqueue(batch, SETTLES, { resolve, reject }));
+  }
+
+  /** Queues a batch for the next transaction; `waiter` is told with `token` how it went. */
+  enqueue<T>(batch: SampleBatch, waiter: CommitWaiter<T>, token: T): void {
+    this.pending.push({ batch, waiter: waiter as CommitWaiter<unknown>, token });
+    if (this.pending.length >= this.maxBatches) this.flush();
+    else this.cancelTimer ??= this.clock.after(this.windowMs, () => this.flush());
   }
 
   flush(): void {
@@ -38,8 +63,12 @@ export class GroupCommit {
     if (items.length === 0) return;
     this.pending = [];
     this.store.appendSampleBatches(items.map((i) => i.batch)).then(
-      (results) => items.forEach((item, k) => item.resolve(results[k]!)),
-      (err) => items.forEach((item) => item.reject(err)),
+      (results) => {
+        for (let k = 0; k < items.length; k++) items[k]!.waiter.committed(items[k]!.token, results[k]!);
+      },
+      (err: unknown) => {
+        for (const item of items) item.waiter.failed(item.token, err);
+      },
     );
   }
 }

@@ -51,9 +51,9 @@ import type { GroupCommit } from './group-commit.js';
 import { CHECKPOINT_EVERY_BATCHES, firstCheckpointAfter, readRebuildSource, type CheckpointState } from './rebuild.js';
 import { RiskPushGate } from './risk-push.js';
 import { RiskTrail } from './risk-trail.js';
-import { journalCramp, RETRIABLE, WriteQueue, type BatchAnswer, type EventAnswer } from './write-queue.js';
+import { journalCramp, RETRIABLE, WriteQueue, type Answer, type BatchAnswer, type EventAnswer } from './write-queue.js';
 
-export type { BatchAnswer, EventAnswer } from './write-queue.js';
+export type { Answer, BatchAnswer, EventAnswer } from './write-queue.js';
 
 /** Most `end` messages waiting in one run's chain; beyond it the watch is flooding. */
 const MAX_QUEUED_PER_RUN = 64;
@@ -329,27 +329,31 @@ export class LiveSession {
    * the engine at once (its alerts and risk go out now) and answered once stored.
    */
   submitBatch(seq: number, samples: readonly WireSample[]): Promise<Outcome<BatchAnswer>> {
-    if (this.ended) return Promise.resolve({ ok: false, error: this.closedError() });
+    return new Promise((resolve) => this.stepBatch(seq, samples, resolve));
+  }
+
+  /** {@link submitBatch} with a callback: `answer` is called once, synchronously for a refusal. */
+  stepBatch(seq: number, samples: readonly WireSample[], answer: Answer<BatchAnswer>): void {
+    if (this.ended) return answer({ ok: false, error: this.closedError() });
     this.lastActivity = this.clock.now();
-    if (seq <= this.contiguousSeq) {
-      return Promise.resolve({ ok: true, value: { contiguousSeq: this.contiguousSeq, duplicate: true } });
-    }
+    if (seq <= this.contiguousSeq) return answer({ ok: true, value: { contiguousSeq: this.contiguousSeq, duplicate: true } });
     if (seq <= this.acceptedSeq) {
       // Resent while still in memory (or the same seq from another socket of the athlete): not stepped again;
       // every copy is answered when the write is done, so each sender gets its own ack.
-      return this.queue.resendBatch(seq) ?? Promise.resolve({ ok: false, error: this.closedError() });
+      if (!this.queue.resendBatch(seq, answer)) answer({ ok: false, error: this.closedError() });
+      return;
     }
     if (seq > this.acceptedSeq + 1) {
       const expected = this.acceptedSeq + 1;
-      return Promise.resolve({ ok: false, error: new LiveError('SEQ_GAP', `expected seq ${expected}, got ${seq}: resend from ${expected}`, expected) });
+      return answer({ ok: false, error: new LiveError('SEQ_GAP', `expected seq ${expected}, got ${seq}: resend from ${expected}`, expected) });
     }
     // Caps on unstored samples, checked before anything is stepped.
     if (this.deps.backlog.full(this.queue.samples, samples.length)) {
-      return Promise.resolve({ ok: false, error: this.behind(`${this.queue.samples} samples of this run wait to be stored`) });
+      return answer({ ok: false, error: this.behind(`${this.queue.samples} samples of this run wait to be stored`) });
     }
     const out = this.normalizer.push(samples, BATCH_SCRATCH);
     if (out.accepted === 0) {
-      return Promise.resolve({
+      return answer({
         ok: false,
         error: new LiveError('SAMPLE_INVALID', 'no sample in the batch is later than the last one stored: the seq stays free'),
       });
@@ -367,9 +371,8 @@ export class LiveSession {
       this.batchesUntilCheckpoint = CHECKPOINT_EVERY_BATCHES;
       checkpoint = this.state();
     }
-    const answer = this.queue.addBatch(seq, chunk, produced.alerts, produced.cramps, checkpoint);
+    this.queue.addBatch(seq, chunk, produced.alerts, produced.cramps, checkpoint, answer);
     this.emit(seq, accepted, produced);
-    return answer;
   }
 
   /** An event; its key makes a resend harmless. It takes effect at once (in order) and is answered once stored. */

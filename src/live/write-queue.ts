@@ -22,7 +22,7 @@ import { StoreError, type SampleBatchResult, type Store } from '../store/types.j
 import type { LiveBacklog } from './backlog.js';
 import type { LiveClock } from './clock.js';
 import { LiveError, type Outcome } from './errors.js';
-import type { GroupCommit } from './group-commit.js';
+import type { CommitWaiter, GroupCommit } from './group-commit.js';
 import type { CheckpointState } from './rebuild.js';
 
 /** Back-off between attempts of a failing write, ms: doubles from the first to the last, with jitter. */
@@ -50,9 +50,12 @@ export interface EventAnswer {
   duplicate: boolean;
 }
 
+/** Told a message's outcome, once (a callback, not a promise: a batch's is on the live path's every message). */
+export type Answer<T> = (o: Outcome<T>) => void;
+
 /** An ack waiting for a write; `duplicate`: this copy of the message came after the first. */
 interface Waiter<T> {
-  resolve: (o: Outcome<T>) => void;
+  resolve: Answer<T>;
   duplicate: boolean;
 }
 
@@ -75,9 +78,23 @@ type RaisedWrite = { kind: 'alerts'; alerts: Alert[]; cramps: CrampContext[]; at
 type Write = BatchWrite | EventWrite | RaisedWrite;
 
 /** Adds a copy's ack to a write's waiters (a resend: `duplicate`), answering the oldest SUPERSEDED past the cap. */
-function addWaiter<T>(waiters: Waiter<T>[], resolve: (o: Outcome<T>) => void): void {
+function addWaiter<T>(waiters: Waiter<T>[], resolve: Answer<T>): void {
   waiters.push({ resolve, duplicate: waiters.length > 0 });
-  if (waiters.length > MAX_WAITERS_PER_WRITE) waiters.shift()!.resolve({ ok: false, error: SUPERSEDED });
+  if (waiters.length > MAX_WAITERS_PER_WRITE) tell(waiters.shift()!.resolve, { ok: false, error: SUPERSEDED });
+}
+
+/**
+ * Gives an ack its outcome. A batch's ack is a callback into the socket's layer: whatever it throws is not this
+ * run's failure, so it must not stop the queue (which would drop the run) nor keep the other copies unanswered.
+ */
+function tell<T>(answer: Answer<T>, outcome: Outcome<T>): void {
+  try {
+    answer(outcome);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
 }
 
 /** The queue was closed while a write was retried: stop quietly. */
@@ -136,7 +153,7 @@ function refusal(err: unknown): LiveError | null {
 const movedError = () => new LiveError('UNKNOWN_RUN', 'this run moved to another server process: send start to resume');
 const deletedError = () => new LiveError('UNKNOWN_RUN', 'the run was deleted');
 
-export class WriteQueue {
+export class WriteQueue implements CommitWaiter<BatchWrite> {
   /** Highest seq stored (with everything it raised): what the watch is acked. */
   contiguousSeq: number;
   /** Writes not yet done, oldest first. */
@@ -185,21 +202,20 @@ export class WriteQueue {
     this.eventKeys.set(key, { t, write: null });
   }
 
-  /** A batch (stepped already); answered once it and what it raised are stored. */
-  addBatch(seq: number, chunk: EncodedChunk, alerts: Alert[], cramps: CrampContext[], checkpoint: CheckpointState | null): Promise<Outcome<BatchAnswer>> {
-    return new Promise((resolve) => {
-      this.enqueue({ kind: 'batch', seq, chunk, alerts, cramps, checkpoint, attempts: 0, stored: false, waiters: [{ resolve, duplicate: false }] });
-    });
+  /** A batch (stepped already); `answer` is called once it and what it raised are stored (or the queue stops). */
+  addBatch(seq: number, chunk: EncodedChunk, alerts: Alert[], cramps: CrampContext[], checkpoint: CheckpointState | null, answer: Answer<BatchAnswer>): void {
+    this.enqueue({ kind: 'batch', seq, chunk, alerts, cramps, checkpoint, attempts: 0, stored: false, waiters: [{ resolve: answer, duplicate: false }] });
   }
 
   /**
-   * Another copy of an accepted batch that is not stored yet: answered with the same write. Null when no such
+   * Another copy of an accepted batch that is not stored yet: answered with the same write. False when no such
    * write waits (the queue was closed meanwhile).
    */
-  resendBatch(seq: number): Promise<Outcome<BatchAnswer>> | null {
+  resendBatch(seq: number, answer: Answer<BatchAnswer>): boolean {
     const write = this.writes.find((w): w is BatchWrite => w.kind === 'batch' && w.seq === seq);
-    if (!write) return null;
-    return new Promise((resolve) => addWaiter(write.waiters, resolve));
+    if (!write) return false;
+    addWaiter(write.waiters, answer);
+    return true;
   }
 
   /** An event (applied in memory already, at `event.t`); answered once stored. */
@@ -255,7 +271,7 @@ export class WriteQueue {
     let error = first;
     while (this.writes.length > 0) {
       const w = this.dequeue();
-      if (w.kind !== 'alerts') for (const { resolve } of w.waiters) resolve({ ok: false, error });
+      if (w.kind !== 'alerts') for (const { resolve } of w.waiters as Waiter<unknown>[]) tell(resolve, { ok: false, error });
       error = rest();
     }
     this.wakeFlushWaiters();
@@ -275,42 +291,46 @@ export class WriteQueue {
   /**
    * The usual write: one batch into an idle queue while the store answers. The same steps as {@link drain} and
    * {@link writeBatches} take, as plain callbacks: their async frames were a quarter of the bytes the server
-   * allocates per watch message (~3.7 of ~16 KB at 5,000 watches × 1 Hz) and garbage that V8 then collects. Anything
-   * else (what the batch raised, a failure, writes that came meanwhile) goes on through `drain`.
+   * allocates per watch message (~3.7 of ~16 KB at 5,000 watches × 1 Hz) and garbage that V8 then collects; this
+   * queue is the batch's {@link CommitWaiter}, so the group commit holds no promise for it either. Anything else
+   * (what the batch raised, a failure, writes that came meanwhile) goes on through `drain`.
    */
   private writeAlone(w: BatchWrite): void {
     this.writing = true;
     w.attempts++;
-    this.deps.commit.add({ athleteId: this.run.athleteId, runId: this.run.id, seq: w.seq, samples: w.chunk }).then(
-      (result) => {
-        try {
-          this.attemptSucceeded();
-          this.markStored(w, result.status);
-          // What the batch raised is written (and the batch acked) by drain, which knows the stored batch.
-          if (w.alerts.length || w.cramps.length) return this.handOver();
-          if (this.closed) throw DROPPED;
-          this.acked(w);
-          this.handOver();
-        } catch (err) {
-          if (err !== DROPPED) this.stopped(err);
-          this.doneWriting();
-        }
-      },
-      (err: unknown) => {
-        let delay: number;
-        try {
-          delay = this.attemptFailed(err);
-        } catch (fatal) {
-          this.stopped(fatal);
-          return this.doneWriting();
-        }
-        // Retried by drain after the back-off, alone, as drain retries a group (still writing meanwhile).
-        this.deps.clock.after(delay, () => {
-          this.writing = false;
-          void this.drain([w]);
-        });
-      },
-    );
+    this.deps.commit.enqueue({ athleteId: this.run.athleteId, runId: this.run.id, seq: w.seq, samples: w.chunk }, this, w);
+  }
+
+  /** The group commit's answer to a {@link writeAlone} (this queue is the batch's CommitWaiter). */
+  committed(w: BatchWrite, result: SampleBatchResult): void {
+    try {
+      this.attemptSucceeded();
+      this.markStored(w, result.status);
+      // What the batch raised is written (and the batch acked) by drain, which knows the stored batch.
+      if (w.alerts.length || w.cramps.length) return this.handOver();
+      if (this.closed) throw DROPPED;
+      this.acked(w);
+      this.handOver();
+    } catch (err) {
+      if (err !== DROPPED) this.stopped(err);
+      this.doneWriting();
+    }
+  }
+
+  /** A {@link writeAlone} whose transaction failed: retried by drain after the back-off, alone, as drain retries a group. */
+  failed(w: BatchWrite, err: unknown): void {
+    let delay: number;
+    try {
+      delay = this.attemptFailed(err);
+    } catch (fatal) {
+      this.stopped(fatal);
+      return this.doneWriting();
+    }
+    // Still writing meanwhile.
+    this.deps.clock.after(delay, () => {
+      this.writing = false;
+      void this.drain([w]);
+    });
   }
 
   /** Ends a {@link writeAlone} that went well: `drain` takes the writes that came meanwhile, if any. */
@@ -428,7 +448,7 @@ export class WriteQueue {
     // The alerts ride on the ack as well: the push may be lost between processes, the ack is not.
     const alerts = w.alerts.length ? w.alerts.map((a) => ({ ...a, runId: this.run.clientRunId })) : null;
     for (const { resolve, duplicate } of w.waiters) {
-      resolve({ ok: true, value: alerts ? { contiguousSeq: w.seq, duplicate, alerts } : { contiguousSeq: w.seq, duplicate } });
+      tell(resolve, { ok: true, value: alerts ? { contiguousSeq: w.seq, duplicate, alerts } : { contiguousSeq: w.seq, duplicate } });
     }
   }
 
