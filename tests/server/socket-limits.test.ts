@@ -87,10 +87,11 @@ describe('socket handshake budgets: per address and per token, never locking a v
     expect(ok.code).toBe('CONNECTED');
     ok.socket?.close();
     // An address with good watches behind it is never turned away at the HTTP upgrade (the token is not known
-    // there): its forgers go on getting coded refusals.
-    let last = '';
-    for (let i = 0; i < 40; i++) last = (await handshake(server.url, `cg_still-forging-${i}-xxxxxxxxxxxxxxxxxxx`)).code;
-    expect(last).toBe('RATE_LIMITED');
+    // there): its forgers go on getting coded refusals. (Which of the two depends on the refill, 2 a second, and so
+    // on how fast this machine answers: on a busy one every handshake may find a token back in the bucket.)
+    const later = new Set<string>();
+    for (let i = 0; i < 40; i++) later.add((await handshake(server.url, `cg_still-forging-${i}-xxxxxxxxxxxxxxxxxxx`)).code);
+    expect([...later].every((code) => code === 'RATE_LIMITED' || code === 'BAD_TOKEN')).toBe(true);
     expect((await handshake(server.url, token)).code).toBe('CONNECTED');
   }, 30_000);
 
