@@ -192,7 +192,9 @@ if (part === 'live') {
     const B = b.phases[0];
     const label = `saturation, ${satWatches.toLocaleString('en-US')} watches, ${batch === 1 ? 'one sample' : `${batch} samples`} per message`;
     const ratio = P.samplesPerS / B.samplesPerS;
-    rows.push(row(`${label}: acked samples/s`, { target: '≥ 0.7', product: P.samplesPerS, limit: B.samplesPerS, ratio, met: ratio >= 0.7, unit: '/s' }));
+    // Issue 17: ≥ 0.7× bare with one sample a message, ≥ 0.5× with ten (the engine and validation scale with samples).
+    const least = batch === 1 ? 0.7 : 0.5;
+    rows.push(row(`${label}: acked samples/s`, { target: `≥ ${least}`, product: P.samplesPerS, limit: B.samplesPerS, ratio, met: ratio >= least, unit: '/s' }));
     rows.push(row(`${label}: sample→ack p50 / p99`, { product: `${P.ack.p50?.toFixed(1)} / ${P.ack.p99?.toFixed(1)}`, limit: `${B.ack.p50?.toFixed(1)} / ${B.ack.p99?.toFixed(1)}`, ratio: P.ack.p99 / B.ack.p99, unit: 'ms' }));
     rows.push(row(`${label}: server CPU`, { product: pct(P.serverCpu), limit: pct(B.serverCpu), ratio: P.serverCpu / B.serverCpu, unit: '%' }));
     rows.push(row(`${label}: of which the main thread (event loop)`, { product: pct(P.serverMainCpu), limit: pct(B.serverMainCpu), ratio: P.serverMainCpu / B.serverMainCpu, unit: '%' }));
