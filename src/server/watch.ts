@@ -703,7 +703,7 @@ export class WatchService {
   /**
    * A batch; `reply` gets its ack or error ack, once: at once for a refusal, else once the batch is stored. A callback
    * all the way down to the run's write queue, where promises and an async function's suspended frame were about
-   * 1 KB of garbage per message (docs/benchmarks.md, eighth pass). Nothing here throws to the caller.
+   * 1 KB of garbage per message (docs/benchmarks.md, eighth pass). A throw in the checks is answered as an error ack.
    */
   private samples(conn: WatchConn, raw: unknown, reply: (r: Ack<BatchAck>) => void): void {
     let refusal: WatchError | null;
