@@ -56,7 +56,10 @@ interface LiveRun extends RunProgress {
 
 type Row = Record<string, unknown>;
 
-function prepare(db: Database.Database) {
+/** The store's own insert of a chunk into sample_chunks (ON CONFLICT DO NOTHING): what uploads write with too. */
+export type InsertChunk = Database.Statement;
+
+function prepare(db: Database.Database, insertChunk: InsertChunk) {
   return {
     runForAppend: db.prepare(`SELECT ${RUN_PROGRESS_COLUMNS} FROM runs WHERE id = ?`),
     append: db.prepare('INSERT INTO live_chunks (id, run_n, seq, t0, rows, data) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -71,7 +74,7 @@ function prepare(db: Database.Database) {
     deleteBelow: db.prepare('DELETE FROM live_chunks WHERE id < ?'),
     all: db.prepare('SELECT run_n, seq, t0, rows, data FROM live_chunks ORDER BY run_n, seq'),
     deleteAll: db.prepare('DELETE FROM live_chunks'),
-    insertChunk: db.prepare('INSERT INTO sample_chunks (run_n, seq, t0, rows, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    insertChunk,
     chunkExists: db.prepare('SELECT 1 FROM sample_chunks WHERE run_n = ? AND seq = ?').pluck(),
     seqsAfter: db.prepare('SELECT seq FROM sample_chunks WHERE run_n = ? AND seq > ? ORDER BY seq').pluck(),
     progressOf: db.prepare('SELECT contiguous_seq, max_seq FROM runs WHERE n = ?'),
@@ -96,8 +99,8 @@ export class LiveLog {
   /** This transaction changed the memory: if it rolls back, the memory is ahead of the file. */
   #changed = false;
 
-  constructor(db: Database.Database, limits: LiveLogLimits = LIVE_LOG_LIMITS) {
-    this.#s = prepare(db);
+  constructor(db: Database.Database, insertChunk: InsertChunk, limits: LiveLogLimits = LIVE_LOG_LIMITS) {
+    this.#s = prepare(db, insertChunk);
     this.#limits = limits;
   }
 

@@ -274,7 +274,7 @@ export class SqliteStore implements Store {
   private constructor(db: Database.Database, limits: LiveLogLimits) {
     this.#db = db;
     this.#s = prepareAll(db);
-    this.#log = new LiveLog(db, limits);
+    this.#log = new LiveLog(db, this.#s.insertChunk, limits);
   }
 
   /**
@@ -344,27 +344,19 @@ export class SqliteStore implements Store {
    * with inside the lock, where none can slip in between.
    */
   #write<T>(work: () => T): Promise<T> {
-    return this.#attempt(() => {
-      this.#log.begin();
-      try {
-        return this.#db
-          .transaction(() => {
-            if (this.#log.changedElsewhere()) this.#log.moveAll();
-            return work();
-          })
-          .immediate();
-      } catch (error) {
-        this.#log.rolledBack();
-        throw error;
-      }
-    });
+    return this.#attempt(() =>
+      this.#inLogTransaction(() => {
+        if (this.#log.changedElsewhere()) this.#log.moveAll();
+        return work();
+      }),
+    );
   }
 
-  /** `work` on the live log in a write transaction of its own (from reads, the open and the close). */
-  #inLogTransaction(work: () => void): void {
+  /** `work` in BEGIN IMMEDIATE … COMMIT, the live log told when it starts and when it rolls back. */
+  #inLogTransaction<T>(work: () => T): T {
     this.#log.begin();
     try {
-      this.#db.transaction(work).immediate();
+      return this.#db.transaction(work).immediate();
     } catch (error) {
       this.#log.rolledBack();
       throw error;
