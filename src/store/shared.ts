@@ -246,14 +246,14 @@ export function toRunProgress(row: Record<string, unknown>): RunProgress {
  * the mark (an out-of-order arrival) must be scanned too. In steady state (in-order batches) it is never null,
  * so a group commit reads nothing back.
  */
-export function contiguousFromFresh(progress: RunProgress): number | null {
+export function contiguousFromFresh(progress: Pick<RunProgress, 'contiguousSeq' | 'maxSeq' | 'fresh'>): number | null {
   const { contiguousSeq, maxSeq, fresh } = progress;
   if (!fresh.includes(contiguousSeq + 1)) return contiguousSeq;
   if (maxSeq > contiguousSeq) return null;
   return advanceContiguous(contiguousSeq, [...fresh].sort((a, b) => a - b));
 }
 
-export function maxSeqAfter(progress: RunProgress): number {
+export function maxSeqAfter(progress: Pick<RunProgress, 'maxSeq' | 'fresh'>): number {
   return Math.max(progress.maxSeq, ...progress.fresh);
 }
 

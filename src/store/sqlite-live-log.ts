@@ -122,13 +122,13 @@ export class LiveLog {
   /** Moves every log row into sample_chunks, whoever wrote it, with each run's progress from the tables; forgets every run. */
   moveAll(): void {
     this.#changed = true;
-    const byRun = new Map<number, RunProgress>();
+    const byRun = new Map<number, Pick<RunProgress, 'n' | 'contiguousSeq' | 'maxSeq' | 'fresh' | 'addedRows'>>();
     for (const row of this.#s.all.all() as Row[]) {
       const n = row.run_n as number;
       let progress = byRun.get(n);
       if (progress === undefined) {
         const p = this.#s.progressOf.get(n) as Row | undefined;
-        progress = { n, athleteId: '', live: true, contiguousSeq: Number(p?.contiguous_seq ?? 0), maxSeq: Number(p?.max_seq ?? 0), fresh: [], addedRows: 0 };
+        progress = { n, contiguousSeq: Number(p?.contiguous_seq ?? 0), maxSeq: Number(p?.max_seq ?? 0), fresh: [], addedRows: 0 };
         byRun.set(n, progress);
       }
       if (this.#s.insertChunk.run(n, row.seq, row.t0, row.rows, row.data).changes === 1) {
