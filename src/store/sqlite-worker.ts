@@ -51,14 +51,12 @@ port.on('message', (call: StoreCall) => {
     reply({ id: call.id, error: { code: 'STORE_UNAVAILABLE', message: store === null ? 'store is closed' : `no store method ${call.method}` } });
     return;
   }
+  const failed = (error: unknown) => reply({ id: call.id, error: wireError(error) });
   if (call.method === 'appendSampleBatches' && isPackedBatches(call.args[0])) {
-    store.appendSampleBatches(unpackBatches(call.args[0])).then(
-      (results) => {
-        const packed = packResults(results);
-        reply({ id: call.id, value: packed }, [packed.buffer as ArrayBuffer]);
-      },
-      (error: unknown) => reply({ id: call.id, error: wireError(error) }),
-    );
+    store.appendSampleBatches(unpackBatches(call.args[0])).then((results) => {
+      const packed = packResults(results);
+      reply({ id: call.id, value: packed }, [packed.buffer as ArrayBuffer]);
+    }, failed);
     return;
   }
   const method = (store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[call.method]!;
@@ -72,9 +70,9 @@ port.on('message', (call: StoreCall) => {
       try {
         reply({ id: call.id, value }, ownedBuffers(value));
       } catch (error) {
-        reply({ id: call.id, error: wireError(error) }); // a value that cannot be cloned (a bug): the call fails, not the thread
+        failed(error); // a value that cannot be cloned (a bug): the call fails, not the thread
       }
     },
-    (error: unknown) => reply({ id: call.id, error: wireError(error) }),
+    failed,
   );
 });
