@@ -8,7 +8,8 @@ import { SYSTEM_CLOCK, type LiveClock } from './clock.js';
 
 /**
  * Told how a batch's transaction went, with the `token` its caller gave: one waiter can serve every batch of a run,
- * so a batch costs the live path no promise and no closures (see WriteQueue.writeAlone).
+ * so a batch costs the live path no promise and no closures (see WriteQueue.writeAlone). Neither may throw: the
+ * transaction's other batches are told after it, in the same loop.
  */
 export interface CommitWaiter<T> {
   committed(token: T, result: SampleBatchResult): void;
